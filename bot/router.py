@@ -1,0 +1,65 @@
+"""The one aiogram Router: every update goes to the channel-neutral conversations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from aiogram import Bot, Router
+from aiogram.types import CallbackQuery, Message, Update
+
+from bot.delivery import OutboxSender
+from bot.updates import to_incoming
+from handlers.app import Conversations
+
+log = logging.getLogger(__name__)
+
+
+class ChatLocks:
+    """Updates of one chat are handled one after another, in order; different chats run in parallel."""
+
+    def __init__(self) -> None:
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def __call__(self, chat_id: int) -> asyncio.Lock:
+        return self._locks[chat_id]
+
+
+async def handle_update(update: Update, bot: Bot, conversations: Conversations, sender: OutboxSender,
+                        chat_locks: ChatLocks) -> None:
+    incoming = to_incoming(update)
+    if incoming is None:
+        return
+    async with chat_locks(incoming.chat_id):
+        handled = await conversations.handle(incoming)
+    sender.wake()
+    query = update.callback_query
+    if query is not None:
+        # The press has been committed; now stop the button's spinner (a lost answer loses nothing).
+        try:
+            await bot.answer_callback_query(query.id, text=handled.callback_answer or None,
+                                            show_alert=handled.callback_alert)
+        except Exception as error:
+            log.debug("answerCallbackQuery failed: %s", error)
+
+
+def make_router() -> Router:
+    router = Router(name="gridbot")
+
+    @router.message()
+    async def on_message(message: Message, event_update: Update, bot: Bot, conversations: Conversations,
+                         sender: OutboxSender, chat_locks: ChatLocks) -> None:
+        await handle_update(event_update, bot, conversations, sender, chat_locks)
+
+    @router.edited_message()
+    async def on_edited(message: Message, event_update: Update, bot: Bot, conversations: Conversations,
+                        sender: OutboxSender, chat_locks: ChatLocks) -> None:
+        await handle_update(event_update, bot, conversations, sender, chat_locks)
+
+    @router.callback_query()
+    async def on_callback(query: CallbackQuery, event_update: Update, bot: Bot, conversations: Conversations,
+                          sender: OutboxSender, chat_locks: ChatLocks) -> None:
+        await handle_update(event_update, bot, conversations, sender, chat_locks)
+
+    return router

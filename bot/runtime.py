@@ -1,0 +1,104 @@
+"""The composition root: the one place that wires settings, database, conversations and Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.delivery import OutboxSender
+from bot.polling import poll
+from bot.router import ChatLocks, make_router
+from bot.settings import Settings
+from handlers.app import Conversations
+from handlers.clock import Clock, system_clock
+from handlers.texts import Texts
+from storage.db import create_engine, migrate
+from storage.outbox_store import OutboxStore
+from storage.uow import uow_factory
+
+log = logging.getLogger(__name__)
+
+
+def command_menu(texts: Texts) -> list[BotCommand]:
+    return [BotCommand(command=name, description=texts.label(f"command_{name}"))
+            for name in ("report", "my", "cancel", "help")]
+
+
+@dataclass
+class BotApp:
+    bot: Bot
+    dispatcher: Dispatcher
+    conversations: Conversations
+    sender: OutboxSender
+    engine: AsyncEngine
+
+
+@contextlib.asynccontextmanager
+async def assemble(settings: Settings, *, clock: Clock = system_clock,
+                   engine: AsyncEngine | None = None) -> AsyncIterator[BotApp]:
+    """Build everything; close the bot session and the engine (if we made it) on exit."""
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    own_engine = engine is None
+    engine = engine or create_engine(settings.database_url)
+    await migrate(engine)
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
+    bot = Bot(settings.bot_token.get_secret_value(), session=session,
+              default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True))
+    try:
+        me = await bot.get_me()
+        texts = Texts()
+        conversations = Conversations(uow_factory(engine), texts, clock=clock,
+                                      community_code=settings.community, bot_username=me.username or "")
+        sender = OutboxSender(bot, OutboxStore(engine))
+        dispatcher = Dispatcher(conversations=conversations, sender=sender, chat_locks=ChatLocks())
+        dispatcher.include_router(make_router())
+        await bot.set_my_commands(command_menu(texts))
+        log.info("bot @%s ready (%s mode)", me.username, settings.mode.value)
+        yield BotApp(bot, dispatcher, conversations, sender, engine)
+    finally:
+        await bot.session.close()
+        if own_engine:
+            await engine.dispose()
+
+
+async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
+    """Poll and deliver until cancelled."""
+    await app.bot.delete_webhook(drop_pending_updates=False)
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(app.sender.run())
+        tasks.create_task(poll(app.bot, app.dispatcher, timeout=timeout))
+
+
+async def run_webhook(app: BotApp, settings: Settings) -> None:
+    """Serve the webhook (secret token checked) and deliver until cancelled."""
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+    from aiohttp import web
+
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    if not settings.webhook_url or not secret:
+        raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
+    web_app = web.Application()
+    # handle_in_background=False: Telegram gets its 200 only after the update committed.
+    SimpleRequestHandler(app.dispatcher, app.bot, secret_token=secret,
+                         handle_in_background=False).register(web_app, path="/webhook")
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    host, port = settings.webhook_host_port
+    await web.TCPSite(runner, host, port).start()
+    await app.bot.set_webhook(settings.webhook_url, secret_token=secret,
+                              allowed_updates=["message", "edited_message", "callback_query"])
+    try:
+        await app.sender.run()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,36 @@
+"""Settings from the environment (and a .env file, if present). Read once, in the composition root."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(StrEnum):
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    database_url: str = "sqlite+aiosqlite:///./gridbot.db"
+    timezone: str = "Asia/Shanghai"
+    mode: Mode = Mode.POLLING
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0:8080"
+    community: str | None = None  # community code to serve; default: the only one loaded
+    roster_file: str = "examples/roster.yaml"  # loaded at start when the database has no community
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8081
+    log_level: str = "INFO"
+
+    @property
+    def webhook_host_port(self) -> tuple[str, int]:
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host or "0.0.0.0", int(port)

@@ -1,0 +1,93 @@
+"""The community as the roster declares it: grids, buildings, people with roles, categories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    BUILDING_LEADER = "building_leader"
+    GRID_WORKER = "grid_worker"
+    GRID_LEADER = "grid_leader"
+    COMMUNITY_STAFF = "community_staff"
+
+
+class HandlingMode(StrEnum):
+    """三事分流: who handles a category."""
+
+    SELF = "自办"  # the grid alone
+    JOINT = "共办"  # the grid with a co-handler (property company, ...)
+    COORDINATED = "联办"  # coordinated by community staff
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+    keywords: tuple[str, ...] = ()
+    feedback_deadline: timedelta = timedelta(days=3)
+    emergency: bool = False
+    mode: HandlingMode = HandlingMode.SELF
+    # What an emergency category tells the resident to call at once, e.g. "119".
+    emergency_numbers: tuple[str, ...] = ()
+    # Who shares the work in 共办 mode, e.g. "物业公司".
+    co_handler: str | None = None
+
+
+@dataclass(frozen=True)
+class Building:
+    code: str
+    name: str
+    grid_code: str
+    aliases: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+
+    def all_names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Grid:
+    code: str
+    name: str
+    group_chat_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """A member of staff or a volunteer named in the roster."""
+
+    name: str
+    role: Role
+    grid_code: str | None = None
+    telegram_user_id: int | None = None
+    username: str | None = None
+    phone: str | None = None
+    # A building leader's building (楼栋长 of building "3"); None for everybody else.
+    building_code: str | None = None
+    # How residents address them, e.g. "书记", "主任"; empty if nothing special.
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Community:
+    code: str
+    name: str
+    staff_chat_id: int | None = None
+    timezone: str = "Asia/Shanghai"
+    grids: tuple[Grid, ...] = ()
+    buildings: tuple[Building, ...] = ()
+    staff: tuple[Person, ...] = ()
+    categories: tuple[Category, ...] = field(default_factory=tuple)
+
+    def building(self, code: str) -> Building | None:
+        return next((b for b in self.buildings if b.code == code), None)
+
+    def category(self, code: str) -> Category | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+    def grid(self, code: str) -> Grid | None:
+        return next((g for g in self.grids if g.code == code), None)

@@ -1,0 +1,39 @@
+"""The stored state of one chat's dialog, so a restart mid-dialog resumes at the same step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class Conversation:
+    chat_id: int
+    user_id: int
+    dialog: str | None = None  # e.g. "report"; None when no dialog is under way
+    step: str | None = None
+    # Bumped every time the bot asks something with buttons; a button from an older turn is stale.
+    turn: int = 0
+    # The dialog's draft, serialised by the dialog itself (a typed draft at its edge).
+    data: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+    def reset(self) -> None:
+        self.dialog = None
+        self.step = None
+        self.data = {}
+        self.turn += 1
+
+
+@dataclass
+class Resident:
+    """What the bot remembers of a person who talks to it."""
+
+    user_id: int
+    chat_id: int
+    display_name: str = ""
+    username: str | None = None
+    phone: str | None = None
+    # Set by a stairwell QR code (deep link b_<building>); pre-fills the next report.
+    home_building_code: str | None = None

@@ -1,0 +1,83 @@
+"""What the use cases need from persistence. storage/ implements these; tests may fake them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Protocol, Self
+
+from gridcore.community import Community
+from gridcore.conversation import Conversation, Resident
+from gridcore.messages import OutgoingMessage
+from gridcore.ticket import Ticket, TicketEvent
+
+
+class RosterRepository(Protocol):
+    async def upsert(self, community: Community) -> None:
+        """Insert or update the community and everything in it; the same roster twice changes nothing."""
+
+    async def get(self, code: str) -> Community | None: ...
+
+    async def list_codes(self) -> list[str]: ...
+
+
+class TicketRepository(Protocol):
+    async def next_sequence(self, community_code: str, day: date) -> int:
+        """The next daily sequence number for a ticket filed on `day` (community time), from 1."""
+
+    async def add(self, ticket: Ticket) -> None:
+        """Store a new ticket and its new events; sets ticket.id."""
+
+    async def save(self, ticket: Ticket) -> None:
+        """Store changed fields and append ticket.new_events to the ledger (never rewrite older ones)."""
+
+    async def get(self, number: str) -> Ticket | None: ...
+
+    async def for_resident(self, user_id: int, limit: int = 20) -> Sequence[Ticket]:
+        """Tickets the resident filed or follows, newest first."""
+
+    async def find_open_duplicate(
+        self, community_code: str, category_code: str, building_code: str, since: datetime
+    ) -> Ticket | None:
+        """The newest open ticket of that category and building filed at or after `since`."""
+
+    async def ledger(self, number: str) -> Sequence[TicketEvent]:
+        """All events of the ticket, oldest first."""
+
+
+class ConversationRepository(Protocol):
+    async def get(self, chat_id: int) -> Conversation | None: ...
+
+    async def save(self, conversation: Conversation) -> None: ...
+
+
+class ResidentRepository(Protocol):
+    async def get(self, user_id: int) -> Resident | None: ...
+
+    async def save(self, resident: Resident) -> None: ...
+
+
+class Outbox(Protocol):
+    async def add(self, message: OutgoingMessage) -> None: ...
+
+
+class UpdateLog(Protocol):
+    async def record(self, update_id: int) -> bool:
+        """Record an incoming update id; False when it was seen before (the update is a repeat)."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the context without commit() rolls everything back."""
+
+    roster: RosterRepository
+    tickets: TicketRepository
+    conversations: ConversationRepository
+    residents: ResidentRepository
+    outbox: Outbox
+    updates: UpdateLog
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def commit(self) -> None: ...

@@ -1,0 +1,398 @@
+"""The roster: a YAML text that declares the community, its grids, buildings, staff and categories.
+
+parse_roster() turns the text into a Community or raises RosterError listing every problem found,
+each with the line of the file it is on. The format is documented in examples/roster.yaml.
+The caller reads the file; this module only takes text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from gridcore.community import Building, Category, Community, Grid, HandlingMode, Person, Role
+from gridcore.errors import DomainError
+from gridcore.intake import normalise, standard_aliases
+
+GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.BUILDING_LEADER})
+STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
+_CODE = re.compile(r"[A-Za-z0-9_]{1,20}")
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
+_TIMEZONE = re.compile(r"UTC|[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+")
+_PHONE = re.compile(r"\+?[0-9][0-9 -]{4,19}")
+_GROUP = (lambda v: v < 0), "negative (a group chat)"
+_POSITIVE = (lambda v: v > 0), "positive"
+
+_TOP = ({"community", "grids", "buildings", "staff", "categories"}, set())
+_COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id"})
+_GRID = ({"code", "name"}, {"group_chat_id"})
+_BUILDING = ({"code", "name", "grid"}, {"aliases", "units"})
+_STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username", "phone", "title"})
+_CATEGORY = (
+    {"code", "name"},
+    {"keywords", "feedback_days", "feedback_hours", "mode", "co_handler", "emergency", "numbers"},
+)
+
+
+@dataclass(frozen=True)
+class RosterProblem:
+    filename: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.line}: {self.message}"
+
+
+class RosterError(DomainError):
+    def __init__(self, problems: list[RosterProblem]) -> None:
+        self.problems = sorted(problems, key=lambda p: p.line)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+class _Reader:
+    """Reads typed values out of composed YAML nodes and collects the problems, each with its line."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.problems: list[RosterProblem] = []
+        self._constructor = SafeConstructor()
+
+    def problem(self, where: Node | int, message: str) -> None:
+        line = where if isinstance(where, int) else _line(where)
+        self.problems.append(RosterProblem(self.filename, line, message))
+
+    def fields(self, node: Node, what: str, keys: tuple[set[str], set[str]]) -> dict[str, Node] | None:
+        required, optional = keys
+        if not isinstance(node, MappingNode):
+            self.problem(node, f"{what} must be a mapping (key: value)")
+            return None
+        found: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in found:
+                self.problem(key_node, f'{what}: key "{key}" appears twice')
+            elif key not in required | optional:
+                close = difflib.get_close_matches(key, sorted(required | optional), n=1)
+                hint = f' (did you mean "{close[0]}"?)' if close else ""
+                self.problem(key_node, f'{what}: unknown key "{key}"{hint}')
+            else:
+                found[key] = value_node
+        for key in sorted(required - found.keys()):
+            self.problem(node, f'{what}: "{key}" is missing')
+        return found
+
+    def items(self, node: Node | None, what: str) -> list[Node]:
+        if node is None:
+            return []
+        if not isinstance(node, SequenceNode):
+            self.problem(node, f"{what} must be a list")
+            return []
+        return list(node.value)
+
+    def _scalar(self, node: Node) -> Any:
+        try:
+            return self._constructor.construct_object(node) if isinstance(node, ScalarNode) else node
+        except yaml.YAMLError:  # an unknown tag such as !!python/object
+            return node
+
+    def text(self, node: Node | None, what: str, *, number_ok: bool = False) -> str | None:
+        if node is None:
+            return None
+        value = self._scalar(node)
+        if number_ok and isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str) or not value.strip():
+            self.problem(node, f"{what} must be a non-empty text")
+            return None
+        return value.strip()
+
+    def code(self, node: Node | None, what: str) -> str | None:
+        value = self.text(node, what, number_ok=True)
+        if value is not None and node is not None and not _CODE.fullmatch(value):
+            self.problem(node, f'{what} "{value}" must be 1-20 letters, digits or _ (it goes into buttons)')
+        return value
+
+    def integer(self, node: Node | None, what: str, check: Callable[[int], bool] = bool,
+                rule: str = "") -> int | None:
+        if node is None:
+            return None
+        value = self._scalar(node)
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.problem(node, f"{what} must be a whole number")
+            return None
+        if not check(value):
+            self.problem(node, f"{what} must be {rule}")
+            return None
+        return value
+
+    def boolean(self, node: Node | None, what: str) -> bool | None:
+        """False when absent, None when it is not a boolean (reported)."""
+        value = False if node is None else self._scalar(node)
+        if not isinstance(value, bool):
+            self.problem(node, f"{what} must be true or false")
+            return None
+        return value
+
+    def texts(self, node: Node | None, what: str, *, number_ok: bool = False) -> list[tuple[str, Node]]:
+        out = []
+        for item in self.items(node, what):
+            value = self.text(item, f"each of {what}", number_ok=number_ok)
+            if value is not None:
+                out.append((value, item))
+        return out
+
+
+def _label(kind: str, item: Node, index: int, key: str = "code") -> str:
+    """'building "3"' from the entry's code (or name) if it has a plain one, else 'building #4'."""
+    if isinstance(item, MappingNode):
+        for key_node, value_node in item.value:
+            if key_node.value == key and isinstance(value_node, ScalarNode) and value_node.value.strip():
+                return f'{kind} "{value_node.value.strip()}"'
+    return f"{kind} #{index + 1}"
+
+
+def _unique_codes(r: _Reader, kind: str, entries: list[tuple[str | None, Node | None]]) -> None:
+    seen: dict[str, int] = {}
+    for code, node in entries:
+        if code is None or node is None:
+            continue
+        if code in seen:
+            r.problem(node, f'{kind} code "{code}" is used twice (first on line {seen[code]})')
+        else:
+            seen[code] = _line(node)
+
+
+def _community(r: _Reader, node: Node) -> dict[str, Any]:
+    f = r.fields(node, "community", _COMMUNITY) or {}
+    tz = r.text(f.get("timezone"), "community timezone") or "Asia/Shanghai"
+    if "timezone" in f and not _TIMEZONE.fullmatch(tz):
+        r.problem(f["timezone"], f'community timezone "{tz}" is not an IANA name like Asia/Shanghai')
+    code = r.text(f.get("code"), "community code")
+    if code and not re.fullmatch(r"[A-Za-z0-9]{1,10}", code):
+        r.problem(f["code"], f'community code "{code}" must be 1-10 letters or digits (ticket numbers)')
+    chat = r.integer(f.get("staff_chat_id"), "community staff_chat_id", *_GROUP)
+    return {"code": code or "", "name": r.text(f.get("name"), "community name") or "",
+            "timezone": tz, "staff_chat_id": chat}
+
+
+def _grids(r: _Reader, node: Node | None) -> tuple[list[Grid], dict[str, Node]]:
+    grids, nodes = [], []
+    for i, item in enumerate(r.items(node, "grids")):
+        what = _label("grid", item, i)
+        f = r.fields(item, what, _GRID)
+        if f is None:
+            continue
+        code = r.code(f.get("code"), "grid code")
+        name = r.text(f.get("name"), f"{what} name")
+        chat = r.integer(f.get("group_chat_id"), f"{what} group_chat_id", *_GROUP)
+        nodes.append((code, f.get("code")))
+        if code and name:
+            grids.append(Grid(code=code, name=name, group_chat_id=chat))
+    _unique_codes(r, "grid", nodes)
+    return grids, {c: n for c, n in nodes if c and n}
+
+
+def _buildings(r: _Reader, node: Node | None, grid_codes: set[str]) -> list[Building]:
+    buildings, codes = [], []
+    claimed: dict[str, tuple[str, int]] = {}  # normalised name/alias -> (building label, line)
+    for i, item in enumerate(r.items(node, "buildings")):
+        what = _label("building", item, i)
+        f = r.fields(item, what, _BUILDING)
+        if f is None:
+            continue
+        code = r.code(f.get("code"), "building code")
+        codes.append((code, f.get("code")))
+        name = r.text(f.get("name"), f"{what} name")
+        grid = r.code(f.get("grid"), f"{what} grid")
+        if grid is not None and grid not in grid_codes:
+            r.problem(f["grid"], f'{what} names unknown grid "{grid}"')
+        units = [u for u, _ in r.texts(f.get("units"), f"{what} units", number_ok=True)]
+        if len(set(units)) != len(units):
+            r.problem(f["units"], f"{what} lists a unit twice")
+        typed = r.texts(f.get("aliases"), f"{what} aliases")
+        names: list[tuple[str, int]] = []
+        if name:
+            names.append((name, _line(f["name"])))
+            names.extend((a, _line(f["name"])) for a in standard_aliases(name))
+        names.extend((a, _line(n)) for a, n in typed)
+        aliases: list[str] = []
+        clashes: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        for alias, line in names:
+            owner = claimed.setdefault(normalise(alias), (what, line))
+            if owner[0] != what:
+                clashes.setdefault(owner, []).append((alias, line))
+            elif alias != name and alias not in aliases:
+                aliases.append(alias)
+        for (other, other_line), taken in clashes.items():
+            listed = ", ".join(f'"{a}"' for a, _ in taken)
+            verb = "is" if len(taken) == 1 else "are"
+            r.problem(taken[0][1], f"{what}: {listed} {verb} already taken by {other} (line {other_line})")
+        if code and name and grid:
+            buildings.append(Building(code, name, grid, tuple(aliases), tuple(units)))
+    _unique_codes(r, "building", codes)
+    return buildings
+
+
+def _person(r: _Reader, item: Node, i: int, grid_codes: set[str],
+            buildings: dict[str, Building]) -> Person | None:
+    what = _label("staff", item, i, key="name")
+    f = r.fields(item, what, _STAFF)
+    if f is None:
+        return None
+    name = r.text(f.get("name"), f"{what} name")
+    role_text = r.text(f.get("role"), f"{what} role")
+    role = None
+    if role_text is not None:
+        if role_text in {x.value for x in STAFF_ROLES}:
+            role = Role(role_text)
+        else:
+            choices = ", ".join(sorted(x.value for x in STAFF_ROLES))
+            r.problem(f["role"], f'{what}: role "{role_text}" is not one of {choices}')
+    grid = r.code(f.get("grid"), f"{what} grid")
+    if grid is not None and grid not in grid_codes:
+        r.problem(f["grid"], f'{what} names unknown grid "{grid}"')
+    elif grid is None and role in GRID_ROLES:
+        r.problem(item, f'{what}: a {role} needs a "grid"')
+    building = r.code(f.get("building"), f"{what} building")
+    if building is not None:
+        if role is not None and role is not Role.BUILDING_LEADER:
+            r.problem(f["building"], f"{what}: only a building_leader has a building")
+        elif building not in buildings:
+            r.problem(f["building"], f'{what} names unknown building "{building}"')
+        elif grid is not None and buildings[building].grid_code != grid:
+            r.problem(f["building"], f'{what}: building "{building}" is not in grid "{grid}"')
+    user_id = r.integer(f.get("telegram_user_id"), f"{what} telegram_user_id", *_POSITIVE)
+    username = r.text(f.get("username"), f"{what} username")
+    if username is not None:
+        username = username.removeprefix("@")
+        if not _USERNAME.fullmatch(username):
+            r.problem(f["username"], f'{what}: "{username}" is not a Telegram username (5-32 of a-z, 0-9, _)')
+    if user_id is None and username is None and not {"telegram_user_id", "username"} & f.keys():
+        r.problem(item, f"{what} needs a telegram_user_id and/or a username")
+    phone = None
+    if "phone" in f:
+        phone = r.text(f["phone"], f'{what} phone (quote it: "13800001111")')
+        if phone is not None and not _PHONE.fullmatch(phone):
+            r.problem(f["phone"], f'{what}: "{phone}" is not a phone number')
+    title = r.text(f.get("title"), f"{what} title") or ""
+    if name is None or role is None:
+        return None
+    return Person(name, role, grid, user_id, username, phone, building, title)
+
+
+def _staff(r: _Reader, node: Node | None, grid_codes: set[str], buildings: list[Building]) -> list[Person]:
+    by_code = {b.code: b for b in buildings}
+    people, seen = [], {}
+    for i, item in enumerate(r.items(node, "staff")):
+        person = _person(r, item, i, grid_codes, by_code)
+        if person is None:
+            continue
+        for ident in (("id", person.telegram_user_id), ("username", (person.username or "").lower())):
+            if ident[1]:
+                key = (person.role, ident)
+                if key in seen:
+                    r.problem(item, f'staff "{person.name}": {person.role} {ident[0]} "{ident[1]}" '
+                                    f"is listed twice (first on line {seen[key]})")
+                seen.setdefault(key, _line(item))
+        people.append(person)
+    return people
+
+
+def _category(r: _Reader, item: Node, i: int) -> tuple[Category | None, str | None, Node | None]:
+    what = _label("category", item, i)
+    f = r.fields(item, what, _CATEGORY)
+    if f is None:
+        return None, None, None
+    code = r.code(f.get("code"), "category code")
+    name = r.text(f.get("name"), f"{what} name")
+    keywords = tuple(dict.fromkeys(k for k, _ in r.texts(f.get("keywords"), f"{what} keywords")))
+    days = r.integer(f.get("feedback_days"), f"{what} feedback_days", *_POSITIVE)
+    hours = r.integer(f.get("feedback_hours"), f"{what} feedback_hours", *_POSITIVE)
+    if "feedback_days" in f or "feedback_hours" in f:
+        deadline = timedelta(days=days or 0, hours=hours or 0)
+    else:
+        deadline = timedelta(days=3)
+    mode_text = r.text(f.get("mode"), f"{what} mode")
+    mode = HandlingMode.SELF
+    mode_ok = mode_text is None or mode_text in {m.value for m in HandlingMode}
+    if not mode_ok:
+        r.problem(f["mode"], f'{what}: mode "{mode_text}" is not one of 自办, 共办, 联办')
+    elif mode_text is not None:
+        mode = HandlingMode(mode_text)
+    co_handler = r.text(f.get("co_handler"), f"{what} co_handler")
+    if mode is HandlingMode.JOINT and co_handler is None:
+        r.problem(f["mode"], f'{what}: mode 共办 needs a "co_handler" (e.g. 物业公司)')
+    if co_handler is not None and mode_ok and mode is not HandlingMode.JOINT:
+        r.problem(f["co_handler"], f"{what}: a co_handler only goes with mode 共办")
+    emergency = r.boolean(f.get("emergency"), f"{what} emergency")
+    numbers = r.texts(f.get("numbers"), f"{what} numbers", number_ok=True)
+    for number, number_node in numbers:
+        if not number.isdigit():
+            r.problem(number_node, f'{what}: "{number}" is not a phone number to call')
+    if emergency and not numbers:
+        r.problem(f.get("numbers", item), f"{what}: an emergency category must list its numbers (119...)")
+    if numbers and emergency is False:
+        r.problem(f["numbers"], f"{what}: only an emergency category lists numbers")
+    if code is None or name is None:
+        return None, code, f.get("code")
+    category = Category(code, name, keywords, deadline, bool(emergency), mode,
+                        tuple(n for n, _ in numbers), co_handler)
+    return category, code, f.get("code")
+
+
+def _categories(r: _Reader, node: Node | None) -> list[Category]:
+    categories, codes, names = [], [], {}
+    for i, item in enumerate(r.items(node, "categories")):
+        category, code, code_node = _category(r, item, i)
+        codes.append((code, code_node))
+        if category is None:
+            continue
+        if category.name in names:
+            first = names[category.name]
+            r.problem(item, f'category name "{category.name}" is used twice (first on line {first})')
+        names.setdefault(category.name, _line(item))
+        categories.append(category)
+    _unique_codes(r, "category", codes)
+    return categories
+
+
+def parse_roster(text: str, filename: str) -> Community:
+    """Parse and validate a roster; raise RosterError listing every problem (file:line: message)."""
+    r = _Reader(filename)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise RosterError([RosterProblem(filename, line, f"not valid YAML: {exc.problem or exc}")]) from exc
+    if root is None:
+        raise RosterError([RosterProblem(filename, 1, "the roster is empty")])
+    top = r.fields(root, "roster", _TOP)
+    if top is None:
+        raise RosterError(r.problems)
+    community = _community(r, top["community"]) if "community" in top else {}
+    grids, grid_nodes = _grids(r, top.get("grids"))
+    for section in ("grids", "buildings", "categories"):
+        if section in top and isinstance(top[section], SequenceNode) and not top[section].value:
+            r.problem(top[section], f"{section} must list at least one entry")
+    grid_codes = set(grid_nodes)
+    buildings = _buildings(r, top.get("buildings"), grid_codes)
+    staff = _staff(r, top.get("staff"), grid_codes, buildings)
+    categories = _categories(r, top.get("categories"))
+    if r.problems:
+        raise RosterError(r.problems)
+    return Community(grids=tuple(grids), buildings=tuple(buildings), staff=tuple(staff),
+                     categories=tuple(categories), **community)

@@ -1,0 +1,112 @@
+"""Commands a resident may send at any time: /start, /help, /report, /my, /cancel, and ticket timelines."""
+
+from __future__ import annotations
+
+import re
+
+from gridcore.conversation import Resident
+from gridcore.messages import Button
+from gridcore.ticket import Ticket
+from handlers import report
+from handlers.context import Context
+from handlers.draft import ReportDraft
+
+DEEP_LINK_BUILDING = re.compile(r"^b_([A-Za-z0-9_-]{1,40})$")
+MY_LIMIT = 10
+
+
+async def start(ctx: Context) -> None:
+    """Welcome; a stairwell QR code's deep link (b_<building>) remembers the building for next reports."""
+    match = DEEP_LINK_BUILDING.match(ctx.incoming.args)
+    building = ctx.community.building(match.group(1)) if match else None
+    if building is not None:
+        resident = await remember_resident(ctx)
+        resident.home_building_code = building.code
+        await ctx.uow.residents.save(resident)
+    await ctx.say("welcome", community=ctx.community.name, building=building,
+                  unknown_link=bool(ctx.incoming.args) and building is None)
+    if ctx.conversation.dialog != report.DIALOG:
+        return
+    await ctx.say("dialog_continues")
+    draft = ReportDraft.load(ctx.conversation.data)
+    if building is not None and draft.building_code is None:
+        draft.building_code = building.code
+        await report.advance(ctx, draft)
+    else:
+        await report.resume(ctx)
+
+
+async def help_(ctx: Context) -> None:
+    await ctx.say("help", community=ctx.community.name)
+
+
+async def report_(ctx: Context) -> None:
+    if ctx.conversation.dialog == report.DIALOG:
+        await ctx.say("dialog_continues")
+        await report.resume(ctx)
+        return
+    await report.start(ctx)
+
+
+async def cancel(ctx: Context) -> None:
+    if ctx.conversation.dialog is None:
+        await ctx.say("nothing_to_cancel")
+        return
+    await report.cancel(ctx)
+
+
+async def my_tickets(ctx: Context) -> None:
+    tickets = await ctx.uow.tickets.for_resident(ctx.incoming.sender.user_id, limit=MY_LIMIT)
+    buttons = [[Button(ctx.label("ticket_button", number=t.number,
+                                          status=ctx.label("status_" + t.status.value)), f"t:{t.number}")]
+               for t in tickets]
+    await ctx.say("my_tickets", tickets=tickets, categories=category_names(ctx), buttons=buttons,
+                  local=ctx.local, status=lambda t: ctx.label("status_" + t.status.value))
+
+
+async def timeline(ctx: Context) -> None:
+    """A ticket's ledger, for its reporter and followers only."""
+    ctx.answer("")
+    number = ctx.incoming.button_data.removeprefix("t:")
+    ticket = await ctx.uow.tickets.get(number)
+    if ticket is None or not may_view(ctx, ticket):
+        await ctx.say("ticket_not_found", number=number[:30])
+        return
+    events = await ctx.uow.tickets.ledger(ticket.number)
+    await ctx.say("timeline", ticket=ticket, events=events, categories=category_names(ctx), local=ctx.local,
+                  status=ctx.label("status_" + ticket.status.value),
+                  action=lambda e: ctx.label("action_" + e.action.value))
+
+
+def may_view(ctx: Context, ticket: Ticket) -> bool:
+    user_id = ctx.incoming.sender.user_id
+    return ticket.reporter.user_id == user_id or user_id in ticket.followers
+
+
+def category_names(ctx: Context) -> dict[str, str]:
+    return {c.code: c.name for c in ctx.community.categories}
+
+
+async def remember_resident(ctx: Context) -> Resident:
+    """The resident's profile, created or refreshed from what the channel tells about them."""
+    sender = ctx.incoming.sender
+    resident = await ctx.uow.residents.get(sender.user_id)
+    if resident is None:
+        resident = Resident(sender.user_id, ctx.chat_id, sender.display_name, sender.username)
+        await ctx.uow.residents.save(resident)
+    elif (resident.display_name, resident.username, resident.chat_id) != (
+        sender.display_name, sender.username, ctx.chat_id
+    ):
+        resident.display_name, resident.username, resident.chat_id = (
+            sender.display_name, sender.username, ctx.chat_id)
+        await ctx.uow.residents.save(resident)
+    return resident
+
+
+COMMANDS = {
+    "start": start,
+    "help": help_,
+    "report": report_,
+    "my": my_tickets,
+    "cancel": cancel,
+}

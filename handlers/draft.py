@@ -1,0 +1,33 @@
+"""The typed draft of a report, stored in the conversation between updates."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+MAX_PHOTOS = 10
+
+
+@dataclass
+class ReportDraft:
+    category_code: str | None = None
+    suggested_category_code: str | None = None
+    description: str = ""
+    building_code: str | None = None
+    unit: str | None = None
+    unit_asked: bool = False
+    detail: str | None = None  # floor / room text; "" when the resident skipped it
+    photos: list[str] = field(default_factory=list)
+    photos_done: bool = False
+    anonymous: bool | None = None
+    duplicate_checked: bool = False
+    duplicate_number: str | None = None
+    editing: bool = False  # a change requested from the summary card: go back to it afterwards
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> ReportDraft:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def dump(self) -> dict[str, Any]:
+        return asdict(self)

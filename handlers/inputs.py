@@ -1,0 +1,52 @@
+"""What a resident sent, whatever the channel: the one input type the conversations understand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class InputKind(StrEnum):
+    TEXT = "text"
+    COMMAND = "command"
+    BUTTON = "button"
+    PHOTO = "photo"
+    LOCATION = "location"
+    CONTACT = "contact"
+    EDITED = "edited"  # an edited message: never changes what was already taken
+    UNSUPPORTED = "unsupported"  # sticker, voice, video, document, ...
+
+
+@dataclass(frozen=True)
+class Sender:
+    user_id: int
+    display_name: str = ""
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    update_id: int
+    chat_id: int
+    sender: Sender
+    kind: InputKind
+    text: str = ""  # message text or photo caption
+    command: str = ""  # "start" for "/start b_3"
+    args: str = ""  # "b_3"
+    button_data: str = ""
+    photo_file_id: str = ""
+    phone: str = ""  # a shared contact
+    what: str = ""  # for UNSUPPORTED: "sticker", "voice", ...
+    is_private: bool = True
+    message_id: int | None = None
+
+    @classmethod
+    def parse_text(cls, update_id: int, chat_id: int, sender: Sender, text: str, **kw) -> Incoming:
+        """Text starting with / is a command (with an optional @botname suffix, as Telegram sends it)."""
+        if text.startswith("/") and len(text) > 1:
+            head, _, args = text.partition(" ")
+            command = head[1:].split("@", 1)[0].lower()
+            if command.isascii() and command.replace("_", "").isalnum():
+                return cls(update_id, chat_id, sender, InputKind.COMMAND, text=text, command=command,
+                           args=args.strip(), **kw)
+        return cls(update_id, chat_id, sender, InputKind.TEXT, text=text, **kw)

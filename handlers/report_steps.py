@@ -1,0 +1,288 @@
+"""The report dialog as a table of steps. Each step asks, and takes a text, a button or a photo.
+
+    (free text / photo / /report)
+            │  category suggested from keywords, building/unit taken from the text
+            ▼
+    confirm_category ─┐   category ◀── (no suggestion, or "选其他类别")
+            │         └──────▶│
+            ▼                 ▼
+    description → building → unit → detail → photos → anonymous → [duplicate] → confirm
+                  (buttons or a typed name/alias)   (emergency: skips photos/anonymous)
+    confirm: 确认 → ticket filed │ 修改 → edit_choice → the chosen step → back to confirm │ 取消
+
+Only what is still missing is asked: `next_step` looks at the draft and picks the first gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from gridcore.community import Building, Category
+from gridcore.intake import extract_place, match_building, suggest_category
+from gridcore.messages import Button
+from handlers.context import Context
+from handlers.draft import MAX_PHOTOS, ReportDraft
+
+MAX_DESCRIPTION = 1000
+MIN_DESCRIPTION = 2
+MAX_DETAIL = 100
+PUBLIC_AREA = ""  # building_code for "小区公共区域": a place, but not inside a building
+
+
+def button(ctx: Context, label: str, value: str, **label_args: str) -> Button:
+    """A dialog button; its data carries the turn, so a button from an older question is stale."""
+    return Button(ctx.label(label, **label_args), f"r:{ctx.conversation.turn}:{value}")
+
+
+def rows(buttons: list[Button], width: int) -> list[list[Button]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def category_of(ctx: Context, draft: ReportDraft) -> Category | None:
+    return ctx.community.category(draft.category_code) if draft.category_code else None
+
+
+def building_of(ctx: Context, draft: ReportDraft) -> Building | None:
+    return ctx.community.building(draft.building_code) if draft.building_code else None
+
+
+def take_place_from_text(ctx: Context, draft: ReportDraft, text: str) -> None:
+    """Fill building and unit from what the resident wrote ("3号楼2单元"), if it names a known building."""
+    if draft.building_code is not None:
+        return
+    mention = extract_place(text, ctx.community.buildings)
+    if mention is None:
+        return
+    building = match_building(mention.building_text, ctx.community.buildings)
+    if building is None:
+        return
+    draft.building_code = building.code
+    if mention.unit and mention.unit in building.units:
+        draft.unit = mention.unit
+
+
+async def set_category(ctx: Context, draft: ReportDraft, category: Category) -> None:
+    draft.category_code = category.code
+    draft.duplicate_checked = False
+    if category.emergency:
+        # Safety first: say whom to call before anything else, then keep filing (marked urgent).
+        await ctx.say("emergency", numbers=category.emergency_numbers, category=category.name)
+        draft.photos_done = True
+        if draft.anonymous is None:
+            draft.anonymous = False
+
+
+# --- asking -------------------------------------------------------------------------------------
+
+
+async def ask_confirm_category(ctx: Context, draft: ReportDraft) -> None:
+    category = ctx.community.category(draft.suggested_category_code or "")
+    assert category is not None
+    await ctx.say("ask_confirm_category", category=category.name, description=draft.description,
+                  buttons=[[button(ctx, "yes_category", "yes"), button(ctx, "other_category", "other")],
+                           [button(ctx, "cancel", "cancel")]])
+
+
+async def ask_category(ctx: Context, draft: ReportDraft) -> None:
+    choices = [Button(c.name, f"r:{ctx.conversation.turn}:cat:{c.code}") for c in ctx.community.categories]
+    await ctx.say("ask_category", buttons=[*rows(choices, 2), [button(ctx, "cancel", "cancel")]])
+
+
+async def ask_description(ctx: Context, draft: ReportDraft) -> None:
+    await ctx.say("ask_description", buttons=[[button(ctx, "cancel", "cancel")]])
+
+
+async def ask_building(ctx: Context, draft: ReportDraft) -> None:
+    choices = [Button(b.name, f"r:{ctx.conversation.turn}:b:{b.code}") for b in ctx.community.buildings]
+    await ctx.say("ask_building", buttons=[*rows(choices, 4), [button(ctx, "public_area", "public")],
+                                           [button(ctx, "cancel", "cancel")]])
+
+
+async def ask_unit(ctx: Context, draft: ReportDraft) -> None:
+    building = building_of(ctx, draft)
+    assert building is not None
+    choices = [button(ctx, "unit", f"u:{u}", unit=u) for u in building.units]
+    await ctx.say("ask_unit", building=building.name,
+                  buttons=[*rows(choices, 4), [button(ctx, "no_unit", "u:")]])
+
+
+async def ask_detail(ctx: Context, draft: ReportDraft) -> None:
+    await ctx.say("ask_detail", public_area=draft.building_code == PUBLIC_AREA,
+                  buttons=[[button(ctx, "skip", "skip")]])
+
+
+async def ask_photos(ctx: Context, draft: ReportDraft) -> None:
+    label = "photos_done" if draft.photos else "skip_photos"
+    await ctx.say("ask_photos", count=len(draft.photos), buttons=[[button(ctx, label, "done")]])
+
+
+async def ask_anonymous(ctx: Context, draft: ReportDraft) -> None:
+    choices = [button(ctx, "named", "named"), button(ctx, "anonymous", "anon")]
+    await ctx.say("ask_anonymous", buttons=[choices])
+
+
+async def ask_duplicate(ctx: Context, draft: ReportDraft) -> None:
+    ticket = await ctx.uow.tickets.get(draft.duplicate_number or "")
+    assert ticket is not None
+    await ctx.say("ask_duplicate", ticket=ticket, created=ctx.local(ticket.created_at),
+                  followers=len(ticket.followers),
+                  buttons=[[button(ctx, "join_duplicate", "join")], [button(ctx, "new_anyway", "new")]])
+
+
+async def ask_confirm(ctx: Context, draft: ReportDraft) -> None:
+    category = category_of(ctx, draft)
+    building = building_of(ctx, draft)
+    await ctx.say("summary", draft=draft, category=category, building=building,
+                  public_area=draft.building_code == PUBLIC_AREA,
+                  buttons=[[button(ctx, "confirm", "confirm")],
+                           [button(ctx, "edit", "edit"), button(ctx, "cancel", "cancel")]])
+
+
+async def ask_edit_choice(ctx: Context, draft: ReportDraft) -> None:
+    fields = ["category", "description", "location", "photos", "anonymity"]
+    choices = [button(ctx, f"edit_{name}", f"e:{name}") for name in fields]
+    await ctx.say("ask_edit", buttons=[*rows(choices, 2), [button(ctx, "back", "e:back")]])
+
+
+# --- taking answers -----------------------------------------------------------------------------
+# Each returns True when the answer was taken (the dialog moves on) and False after re-asking.
+
+
+async def take_confirm_category(ctx: Context, draft: ReportDraft, value: str) -> bool:
+    if value == "yes":
+        category = ctx.community.category(draft.suggested_category_code or "")
+        if category is None:  # the roster changed under the dialog
+            draft.suggested_category_code = None
+            return True
+        await set_category(ctx, draft, category)
+        return True
+    if value == "other":
+        draft.suggested_category_code = None
+        return True
+    return await refuse_button(ctx)
+
+
+async def take_category_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
+    code = value.removeprefix("cat:")
+    category = ctx.community.category(code) if value.startswith("cat:") else None
+    if category is None:
+        return await refuse_button(ctx)
+    draft.suggested_category_code = None
+    await set_category(ctx, draft, category)
+    return True
+
+
+async def take_category_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
+    typed = text.strip()
+    category = next((c for c in ctx.community.categories if c.name == typed), None)
+    category = category or suggest_category(typed, ctx.community.categories)
+    if category is None:
+        await ctx.say("unknown_category", typed=typed[:50])
+        await ask_category(ctx, draft)
+        return False
+    await set_category(ctx, draft, category)
+    return True
+
+
+async def take_description(ctx: Context, draft: ReportDraft, text: str) -> bool:
+    text = text.strip()
+    if len(text) < MIN_DESCRIPTION:
+        await ctx.say("description_too_short")
+        return False
+    if len(text) > MAX_DESCRIPTION:
+        await ctx.say("description_too_long", length=len(text), limit=MAX_DESCRIPTION)
+        return False
+    draft.description = text
+    take_place_from_text(ctx, draft, text)
+    return True
+
+
+async def take_building_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
+    if value == "public":
+        draft.building_code, draft.unit, draft.unit_asked = PUBLIC_AREA, None, True
+        draft.duplicate_checked = False
+        return True
+    building = ctx.community.building(value.removeprefix("b:")) if value.startswith("b:") else None
+    if building is None:
+        return await refuse_button(ctx)
+    draft.building_code, draft.unit, draft.duplicate_checked = building.code, None, False
+    return True
+
+
+async def take_building_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
+    typed = text.strip()
+    mention = extract_place(typed, ctx.community.buildings)
+    building = match_building(mention.building_text if mention else typed, ctx.community.buildings)
+    if building is None:
+        building = match_building(typed, ctx.community.buildings)
+    if building is None:
+        await ctx.say("unknown_building", typed=typed[:50])
+        await ask_building(ctx, draft)
+        return False
+    draft.building_code, draft.unit, draft.duplicate_checked = building.code, None, False
+    if mention and mention.unit and mention.unit in building.units:
+        draft.unit = mention.unit
+    return True
+
+
+async def take_unit_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
+    building = building_of(ctx, draft)
+    unit = value.removeprefix("u:")
+    if not value.startswith("u:") or building is None or (unit and unit not in building.units):
+        return await refuse_button(ctx)
+    draft.unit, draft.unit_asked = unit or None, True
+    return True
+
+
+async def take_unit_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
+    building = building_of(ctx, draft)
+    assert building is not None
+    typed = text.strip()
+    mention = extract_place(f"{building.name}{typed}", ctx.community.buildings)
+    unit = mention.unit if mention and mention.unit else typed.removesuffix("单元")
+    if unit not in building.units:
+        await ctx.say("unknown_unit", typed=typed[:20], building=building.name, units=building.units)
+        await ask_unit(ctx, draft)
+        return False
+    draft.unit, draft.unit_asked = unit, True
+    return True
+
+
+async def take_detail(ctx: Context, draft: ReportDraft, text: str) -> bool:
+    text = text.strip()
+    if len(text) > MAX_DETAIL:
+        await ctx.say("detail_too_long", limit=MAX_DETAIL)
+        return False
+    draft.detail = text
+    return True
+
+
+async def take_detail_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
+    if value != "skip":
+        return await refuse_button(ctx)
+    draft.detail = ""
+    return True
+
+
+async def take_photo(ctx: Context, draft: ReportDraft, file_id: str) -> bool:
+    if len(draft.photos) >= MAX_PHOTOS:
+        await ctx.say("too_many_photos", limit=MAX_PHOTOS, buttons=[[button(ctx, "photos_done", "done")]])
+        return False
+    draft.photos.append(file_id)
+    await ctx.say("photo_received", count=len(draft.photos), buttons=[[button(ctx, "photos_done", "done")]])
+    return False  # stay on the photos step until "done"
+
+
+async def refuse_button(ctx: Context) -> bool:
+    ctx.answer(ctx.label("stale_button"), alert=True)
+    return False
+
+
+@dataclass(frozen=True)
+class Step:
+    ask: Callable[[Context, ReportDraft], Awaitable[None]]
+    on_button: Callable[[Context, ReportDraft, str], Awaitable[bool]] | None = None
+    on_text: Callable[[Context, ReportDraft, str], Awaitable[bool]] | None = None
+    # What to say when the input is of a kind this step can't use ("text", "button", ...).
+    hint: str = "use_buttons"

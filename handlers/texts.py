@@ -1,0 +1,38 @@
+"""Every text the bot sends comes from templates/ (Jinja2, Telegram HTML, autoescaped)."""
+
+from __future__ import annotations
+
+import html
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+LABELS = "labels.html"
+
+
+class Texts:
+    def __init__(self, directory: Path = TEMPLATES_DIR, language: str = "zh") -> None:
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory / language),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+
+    def render(self, name: str, **context: Any) -> str:
+        """A whole message, Telegram HTML. User text in `context` is escaped by autoescape."""
+        return self._env.get_template(f"{name}.html").render(**context).strip()
+
+    @cached_property
+    def _labels(self) -> Any:
+        return self._env.get_template(LABELS).module
+
+    def label(self, name: str, **context: Any) -> str:
+        """A plain-text label (button text, status name): a macro of templates/<lang>/labels.html."""
+        macro = getattr(self._labels, name)
+        return html.unescape(str(macro(**context))).strip()

@@ -1,0 +1,82 @@
+"""Engine creation and programmatic migrations.
+
+Nothing happens at import time: an engine exists only once `create_engine()` is called.
+
+SQLite: WAL journal, foreign keys on, a 5 s busy timeout, and every transaction starts with
+``BEGIN IMMEDIATE`` (SQLAlchemy emits it, not the sqlite3 driver). Write transactions are therefore
+serialised up front instead of failing half-way with SQLITE_BUSY; reads inside a transaction are
+repeatable. Don't open a second transaction on the same SQLite file while one is open in the same
+task — it would wait for the busy timeout and fail.
+
+PostgreSQL (``postgresql+asyncpg://...``): a normal connection pool, READ COMMITTED.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+DEFAULT_URL = "sqlite+aiosqlite:///./gridbot.db"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def json_dumps(value: Any) -> str:
+    """The JSON serialiser of every engine: UTF-8 text kept readable, datetimes as ISO strings."""
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
+    """An async engine for `url` (sqlite+aiosqlite:///... or postgresql+asyncpg://...)."""
+    parsed = make_url(url)
+    kwargs.setdefault("json_serializer", json_dumps)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, **kwargs)
+        _configure_sqlite(engine, in_memory=parsed.database in (None, "", ":memory:"))
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (the driver's legacy mode skips BEGIN before SELECT/DDL).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def migrate(url_or_engine: str | AsyncEngine, revision: str = "head") -> None:
+    """Upgrade the database to `revision` (head by default). Safe to call on every start."""
+    from storage.migrations import upgrade
+
+    await upgrade(url_or_engine, revision)

@@ -1,0 +1,30 @@
+"""Housekeeping the scheduler may run now and then: the update log and sent outbox rows only grow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.models import OUTBOX_SENT, OutboxRow, ProcessedUpdateRow
+
+
+@dataclass(frozen=True)
+class Pruned:
+    updates: int
+    outbox: int
+
+
+async def prune(engine: AsyncEngine, *, updates_before: datetime, sent_before: datetime) -> Pruned:
+    """Forget update ids recorded before `updates_before` (Telegram redelivers for at most a day)
+    and delete outbox rows sent before `sent_before`. Pending and failed rows are kept."""
+    async with engine.begin() as connection:
+        updates = await connection.execute(
+            delete(ProcessedUpdateRow).where(ProcessedUpdateRow.at < updates_before)
+        )
+        sent = await connection.execute(
+            delete(OutboxRow).where(OutboxRow.status == OUTBOX_SENT, OutboxRow.sent_at < sent_before)
+        )
+    return Pruned(updates=updates.rowcount, outbox=sent.rowcount)

@@ -1,0 +1,78 @@
+"""Alembic, driven from code: `alembic_config()`, `upgrade()`, `downgrade()`, `revisions()`.
+
+The migration scripts live in `storage/migrations/versions/`. For humans, `storage/alembic.ini`
+points here too:
+
+    GRIDBOT_DATABASE_URL=sqlite+aiosqlite:///./gridbot.db uv run alembic -c storage/alembic.ini upgrade head
+    uv run alembic -c storage/alembic.ini revision -m "add something"   # then write the ops by hand
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic Config whose script_location is this package (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def revisions() -> list[str]:
+    """Every revision id, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions("base", "heads")))]
+
+
+async def _run(url_or_engine: str | AsyncEngine, fn: Callable[..., Any], *args: Any) -> None:
+    from storage.db import create_engine
+
+    owned = isinstance(url_or_engine, str)
+    engine = create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_with_connection, fn, *args)
+    finally:
+        if owned:
+            await engine.dispose()
+
+
+def _with_connection(connection: Connection, fn: Callable[..., Any], *args: Any) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    fn(config, *args)
+
+
+async def upgrade(url_or_engine: str | AsyncEngine, revision: str = "head") -> None:
+    await _run(url_or_engine, command.upgrade, revision)
+
+
+async def downgrade(url_or_engine: str | AsyncEngine, revision: str) -> None:
+    await _run(url_or_engine, command.downgrade, revision)
+
+
+async def current(url_or_engine: str | AsyncEngine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    found: list[str | None] = []
+
+    def read(config: Config) -> None:
+        context = MigrationContext.configure(config.attributes["connection"])
+        found.append(context.get_current_revision())
+
+    await _run(url_or_engine, read)
+    return found[0]

@@ -1,0 +1,133 @@
+"""The outbox as the sender sees it: claim pending rows, then mark them sent or failed.
+
+Each call is its own short transaction (independent of any SqlUnitOfWork).
+
+claim() leases rows: it sets `claimed_until = now + lease` so a parallel sender (or the next
+batch) skips them; a crashed sender's rows come back once the lease runs out (at-least-once
+delivery). Per chat, only the oldest pending row is ever claimable, and only when no older row
+of that chat is leased, so a chat's messages go out in order and one at a time. On PostgreSQL the
+claim locks with FOR UPDATE SKIP LOCKED, so parallel senders never claim the same row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Table, and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gridcore.messages import OutgoingMessage
+from storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxRow
+from storage.repositories._sql import Clock, utc_now
+from storage.repositories.outbox import decode_message
+
+outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    id: int
+    chat_id: int
+    message: OutgoingMessage
+    attempts: int  # failed attempts so far
+
+
+class OutboxStore:
+    def __init__(self, engine: AsyncEngine, *, lease: timedelta = timedelta(seconds=60),
+                 clock: Clock = utc_now) -> None:
+        self._engine = engine
+        self._lease = lease
+        self._clock = clock
+
+    async def claim(self, limit: int = 20) -> list[PendingMessage]:
+        """Lease up to `limit` deliverable rows, oldest first, at most one per chat."""
+        if limit < 1:
+            return []
+        now = self._clock()
+        older = outbox.alias("older")
+        head_of_chat = ~exists().where(
+            older.c.chat_id == outbox.c.chat_id,
+            older.c.status == OUTBOX_PENDING,
+            older.c.id < outbox.c.id,
+        )
+        candidates = (
+            select(outbox.c.id)
+            .where(
+                outbox.c.status == OUTBOX_PENDING,
+                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now),
+                head_of_chat,
+            )
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        if self._engine.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True, of=outbox)
+        stmt = (
+            update(outbox)
+            .where(outbox.c.id.in_(candidates))
+            .values(claimed_until=now + self._lease)
+            .returning(outbox.c.id, outbox.c.chat_id, outbox.c.payload, outbox.c.attempts)
+        )
+        async with self._engine.begin() as connection:
+            rows = (await connection.execute(stmt)).all()
+        return sorted(
+            (PendingMessage(r.id, r.chat_id, decode_message(r.payload), r.attempts) for r in rows),
+            key=lambda m: m.id,
+        )
+
+    async def mark_sent(self, id: int, message_ids: Sequence[int]) -> None:
+        """Delivered: Telegram gave these message ids (several for an album or a split text)."""
+        await self._update(
+            id,
+            status=OUTBOX_SENT,
+            sent_message_ids=list(message_ids),
+            sent_at=self._clock(),
+            claimed_until=None,
+        )
+
+    async def mark_failed(
+        self, id: int, error: str, permanent: bool, *, retry_after: float | None = None
+    ) -> None:
+        """permanent: the row is given up (status failed) and the chat's next row may go.
+        Otherwise attempts += 1 and the row stays pending at the head of its chat, claimable again
+        at once or, with `retry_after` seconds (a 429's retry_after, a back-off), after that."""
+        retry_at = None
+        if retry_after is not None and not permanent:
+            retry_at = self._clock() + timedelta(seconds=retry_after)
+        await self._update(
+            id,
+            status=OUTBOX_FAILED if permanent else OUTBOX_PENDING,
+            attempts=outbox.c.attempts + 1,
+            last_error=error,
+            claimed_until=retry_at,
+        )
+
+    async def pending_count(self) -> int:
+        async with self._engine.begin() as connection:
+            count = await connection.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.status == OUTBOX_PENDING)
+            )
+        return int(count or 0)
+
+    async def peek(self, chat_id: int | None = None, *, status: str = OUTBOX_PENDING) -> list[PendingMessage]:
+        """Rows in `status` (oldest first) without claiming them — for tests and diagnostics."""
+        conditions = [outbox.c.status == status]
+        if chat_id is not None:
+            conditions.append(outbox.c.chat_id == chat_id)
+        async with self._engine.begin() as connection:
+            rows = (
+                await connection.execute(
+                    select(outbox.c.id, outbox.c.chat_id, outbox.c.payload, outbox.c.attempts)
+                    .where(and_(*conditions))
+                    .order_by(outbox.c.id)
+                )
+            ).all()
+        return [PendingMessage(r.id, r.chat_id, decode_message(r.payload), r.attempts) for r in rows]
+
+    async def _update(self, id: int, **values: object) -> None:
+        async with self._engine.begin() as connection:
+            result = await connection.execute(update(outbox).where(outbox.c.id == id).values(**values))
+        if result.rowcount != 1:
+            raise LookupError(f"outbox row {id} does not exist")

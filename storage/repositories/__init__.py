@@ -1,0 +1,17 @@
+"""SQL implementations of the gridcore.ports repositories. They return gridcore objects, never rows."""
+
+from storage.repositories.chats import SqlConversationRepository, SqlResidentRepository
+from storage.repositories.outbox import SqlOutbox, SqlUpdateLog, decode_message, encode_message
+from storage.repositories.roster import SqlRosterRepository
+from storage.repositories.tickets import SqlTicketRepository
+
+__all__ = [
+    "SqlConversationRepository",
+    "SqlOutbox",
+    "SqlResidentRepository",
+    "SqlRosterRepository",
+    "SqlTicketRepository",
+    "SqlUpdateLog",
+    "decode_message",
+    "encode_message",
+]

@@ -1,0 +1,86 @@
+"""Outbox (messages written in the update's transaction) and UpdateLog (update_id de-duplication)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gridcore.messages import Button, OutgoingMessage
+from storage.models import OUTBOX_PENDING, OutboxRow, ProcessedUpdateRow
+from storage.repositories._sql import Clock, dialect_insert, utc_now
+
+outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
+processed_updates: Table = ProcessedUpdateRow.__table__  # type: ignore[assignment]
+
+PAYLOAD_VERSION = 1
+
+
+def encode_message(message: OutgoingMessage) -> dict[str, Any]:
+    """The JSON payload of an outbox row: every field of the OutgoingMessage, buttons included."""
+    return {
+        "v": PAYLOAD_VERSION,
+        "chat_id": message.chat_id,
+        "text": message.text,
+        "buttons": [
+            [{"text": b.text, "data": b.data, "url": b.url} for b in row] for row in message.buttons
+        ],
+        "photos": list(message.photos),
+        "edit_message_id": message.edit_message_id,
+        "clear_keyboard_of": message.clear_keyboard_of,
+        "ticket_number": message.ticket_number,
+    }
+
+
+def decode_message(payload: dict[str, Any]) -> OutgoingMessage:
+    version = payload.get("v", PAYLOAD_VERSION)
+    if version != PAYLOAD_VERSION:
+        raise ValueError(f"outbox payload version {version} is not understood (expected {PAYLOAD_VERSION})")
+    return OutgoingMessage(
+        chat_id=payload["chat_id"],
+        text=payload.get("text", ""),
+        buttons=tuple(
+            tuple(Button(b["text"], b.get("data", ""), b.get("url", "")) for b in row)
+            for row in payload.get("buttons", ())
+        ),
+        photos=tuple(payload.get("photos", ())),
+        edit_message_id=payload.get("edit_message_id"),
+        clear_keyboard_of=payload.get("clear_keyboard_of"),
+        ticket_number=payload.get("ticket_number"),
+    )
+
+
+class SqlOutbox:
+    def __init__(self, session: AsyncSession, clock: Clock = utc_now) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def add(self, message: OutgoingMessage) -> None:
+        await self._session.execute(
+            insert(outbox).values(
+                chat_id=message.chat_id,
+                payload=encode_message(message),
+                ticket_number=message.ticket_number,
+                created_at=self._clock(),
+                status=OUTBOX_PENDING,
+                attempts=0,
+            )
+        )
+
+
+class SqlUpdateLog:
+    def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now) -> None:
+        self._session = session
+        self._dialect = dialect_name
+        self._clock = clock
+
+    async def record(self, update_id: int) -> bool:
+        # ON CONFLICT DO NOTHING: a repeat inserts nothing and leaves the transaction usable.
+        stmt = (
+            dialect_insert(self._dialect, processed_updates)
+            .values(update_id=update_id, at=self._clock())
+            .on_conflict_do_nothing(index_elements=[processed_updates.c.update_id])
+            .returning(processed_updates.c.update_id)
+        )
+        return (await self._session.execute(stmt)).scalar_one_or_none() is not None

@@ -1,0 +1,177 @@
+"""RosterRepository: the community as the roster declares it.
+
+upsert() diffs against what is stored, so loading the same roster twice writes nothing.
+Grids, buildings and categories missing from a newer roster are deactivated (kept for the tickets
+and ledger lines that name them; get() no longer returns them); a returning code is reactivated.
+Staff rows are matched by their position in the roster and surplus rows are deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gridcore.community import Building, Category, Community, Grid, HandlingMode, Person, Role
+from storage.models import BuildingRow, CategoryRow, CommunityRow, GridRow, StaffRow
+
+KeyedModel = type[GridRow] | type[BuildingRow] | type[CategoryRow]
+
+
+def _grid_values(grid: Grid) -> dict[str, Any]:
+    return {"name": grid.name, "group_chat_id": grid.group_chat_id}
+
+
+def _building_values(building: Building) -> dict[str, Any]:
+    return {
+        "name": building.name,
+        "grid_code": building.grid_code,
+        "aliases": list(building.aliases),
+        "units": list(building.units),
+    }
+
+
+def _category_values(category: Category) -> dict[str, Any]:
+    return {
+        "name": category.name,
+        "keywords": list(category.keywords),
+        "feedback_deadline_seconds": int(category.feedback_deadline.total_seconds()),
+        "emergency": category.emergency,
+        "mode": category.mode.value,
+        "emergency_numbers": list(category.emergency_numbers),
+    }
+
+
+def _person_values(person: Person) -> dict[str, Any]:
+    return {
+        "name": person.name,
+        "role": person.role.value,
+        "grid_code": person.grid_code,
+        "telegram_user_id": person.telegram_user_id,
+        "username": person.username,
+        "phone": person.phone,
+    }
+
+
+def _assign(row: Any, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if getattr(row, key) != value:  # only real changes reach the UPDATE
+            setattr(row, key, value)
+
+
+class SqlRosterRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def upsert(self, community: Community) -> None:
+        session = self._session
+        values = {
+            "name": community.name,
+            "staff_chat_id": community.staff_chat_id,
+            "timezone": community.timezone,
+        }
+        row = await session.get(CommunityRow, community.code)
+        if row is None:
+            session.add(CommunityRow(code=community.code, **values))
+            await session.flush()  # the parent row first: children reference it
+        else:
+            _assign(row, values)
+        code = community.code
+        await self._sync(GridRow, code, ((g.code, _grid_values(g)) for g in community.grids))
+        await self._sync(BuildingRow, code, ((b.code, _building_values(b)) for b in community.buildings))
+        await self._sync(CategoryRow, code, ((c.code, _category_values(c)) for c in community.categories))
+        await self._sync_staff(code, community.staff)
+        await session.flush()
+
+    async def _sync(self, model: KeyedModel, community_code: str, items: Iterable[tuple[str, dict]]) -> None:
+        result = await self._session.scalars(select(model).where(model.community_code == community_code))
+        stored: dict[str, Any] = {row.code: row for row in result}
+        seen: set[str] = set()
+        for position, (code, values) in enumerate(items):
+            if code in seen:
+                raise ValueError(f"{model.__tablename__}: code {code!r} appears twice in {community_code}")
+            seen.add(code)
+            values = {**values, "position": position, "active": True}
+            row = stored.get(code)
+            if row is None:
+                self._session.add(model(community_code=community_code, code=code, **values))
+            else:
+                _assign(row, values)
+        for code, row in stored.items():
+            if code not in seen and row.active:
+                row.active = False
+
+    async def _sync_staff(self, community_code: str, people: Sequence[Person]) -> None:
+        result = await self._session.scalars(
+            select(StaffRow).where(StaffRow.community_code == community_code)
+        )
+        stored = {row.position: row for row in result}
+        for position, person in enumerate(people):
+            row = stored.get(position)
+            if row is None:
+                self._session.add(
+                    StaffRow(community_code=community_code, position=position, **_person_values(person))
+                )
+            else:
+                _assign(row, _person_values(person))
+        if len(stored) > len(people):
+            await self._session.execute(
+                delete(StaffRow).where(
+                    StaffRow.community_code == community_code, StaffRow.position >= len(people)
+                )
+            )
+
+    async def get(self, code: str) -> Community | None:
+        session = self._session
+        row = await session.get(CommunityRow, code)
+        if row is None:
+            return None
+        grids = await session.scalars(
+            select(GridRow).where(GridRow.community_code == code, GridRow.active).order_by(GridRow.position)
+        )
+        buildings = await session.scalars(
+            select(BuildingRow)
+            .where(BuildingRow.community_code == code, BuildingRow.active)
+            .order_by(BuildingRow.position)
+        )
+        categories = await session.scalars(
+            select(CategoryRow)
+            .where(CategoryRow.community_code == code, CategoryRow.active)
+            .order_by(CategoryRow.position)
+        )
+        staff = await session.scalars(
+            select(StaffRow).where(StaffRow.community_code == code).order_by(StaffRow.position)
+        )
+        return Community(
+            code=row.code,
+            name=row.name,
+            staff_chat_id=row.staff_chat_id,
+            timezone=row.timezone,
+            grids=tuple(Grid(g.code, g.name, g.group_chat_id) for g in grids),
+            buildings=tuple(
+                Building(b.code, b.name, b.grid_code, tuple(b.aliases), tuple(b.units)) for b in buildings
+            ),
+            staff=tuple(
+                Person(p.name, Role(p.role), p.grid_code, p.telegram_user_id, p.username, p.phone)
+                for p in staff
+            ),
+            categories=tuple(
+                Category(
+                    code=c.code,
+                    name=c.name,
+                    keywords=tuple(c.keywords),
+                    feedback_deadline=timedelta(seconds=c.feedback_deadline_seconds),
+                    emergency=c.emergency,
+                    mode=HandlingMode(c.mode),
+                    emergency_numbers=tuple(c.emergency_numbers),
+                )
+                for c in categories
+            ),
+        )
+
+    async def list_codes(self) -> list[str]:
+        result = await self._session.scalars(select(CommunityRow.code).order_by(CommunityRow.code))
+        return list(result)

@@ -1,0 +1,244 @@
+"""TicketRepository: tickets, their followers, the daily sequence and the append-only ledger."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gridcore.ticket import (
+    OPEN_STATUSES,
+    Action,
+    Location,
+    Reporter,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    Urgency,
+)
+from storage.models import TicketEventRow, TicketFollowerRow, TicketRow, TicketSequenceRow
+from storage.repositories._sql import Clock, dialect_insert, utc_now
+
+tickets: Table = TicketRow.__table__  # type: ignore[assignment]
+events: Table = TicketEventRow.__table__  # type: ignore[assignment]
+followers: Table = TicketFollowerRow.__table__  # type: ignore[assignment]
+sequences: Table = TicketSequenceRow.__table__  # type: ignore[assignment]
+
+_OPEN = sorted(status.value for status in OPEN_STATUSES)
+
+
+def _mutable_values(ticket: Ticket) -> dict[str, Any]:
+    """Every column save() may change: all but id, number, community and created_at."""
+    return {
+        "category_code": ticket.category_code,
+        "description": ticket.description,
+        "building_code": ticket.location.building_code,
+        "unit": ticket.location.unit,
+        "location_detail": ticket.location.detail,
+        "photos": list(ticket.photos),
+        "reporter_user_id": ticket.reporter.user_id,
+        "reporter_chat_id": ticket.reporter.chat_id,
+        "reporter_display_name": ticket.reporter.display_name,
+        "reporter_phone": ticket.reporter.phone,
+        "reporter_anonymous": ticket.reporter.anonymous,
+        "urgency": ticket.urgency.value,
+        "status": ticket.status.value,
+        "grid_code": ticket.grid_code,
+        "assignee": ticket.assignee,
+        "feedback_due_at": ticket.feedback_due_at,
+    }
+
+
+def _ticket(row: Row[Any], follower_ids: Sequence[int]) -> Ticket:
+    return Ticket(
+        id=row.id,
+        number=row.number,
+        community_code=row.community_code,
+        category_code=row.category_code,
+        description=row.description,
+        location=Location(row.building_code, row.unit, row.location_detail),
+        reporter=Reporter(
+            user_id=row.reporter_user_id,
+            chat_id=row.reporter_chat_id,
+            display_name=row.reporter_display_name,
+            phone=row.reporter_phone,
+            anonymous=row.reporter_anonymous,
+        ),
+        created_at=row.created_at,
+        feedback_due_at=row.feedback_due_at,
+        urgency=Urgency(row.urgency),
+        status=TicketStatus(row.status),
+        grid_code=row.grid_code,
+        assignee=row.assignee,
+        photos=tuple(row.photos),
+        followers=tuple(follower_ids),
+    )
+
+
+def _event(row: Row[Any]) -> TicketEvent:
+    return TicketEvent(
+        at=row.at,
+        actor=row.actor,
+        action=Action(row.action),
+        from_status=TicketStatus(row.from_status) if row.from_status is not None else None,
+        to_status=TicketStatus(row.to_status),
+        details=dict(row.details),
+    )
+
+
+class SqlTicketRepository:
+    def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now) -> None:
+        self._session = session
+        self._dialect = dialect_name
+        self._clock = clock
+
+    async def next_sequence(self, community_code: str, day: date) -> int:
+        # One statement: concurrent callers on PostgreSQL queue on the row lock and each gets its own
+        # number; the number is only used up when the caller's transaction commits.
+        stmt = (
+            dialect_insert(self._dialect, sequences)
+            .values(community_code=community_code, day=day, last=1)
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[sequences.c.community_code, sequences.c.day],
+            set_={"last": sequences.c.last + 1},
+        ).returning(sequences.c.last)
+        return int((await self._session.execute(stmt)).scalar_one())
+
+    async def add(self, ticket: Ticket) -> None:
+        if ticket.id is not None:
+            raise ValueError(f"ticket {ticket.number} is already stored (id {ticket.id}); use save()")
+        values = {
+            **_mutable_values(ticket),
+            "number": ticket.number,
+            "community_code": ticket.community_code,
+            "created_at": ticket.created_at,
+            "updated_at": self._clock(),
+        }
+        result = await self._session.execute(insert(tickets).values(**values).returning(tickets.c.id))
+        ticket.id = int(result.scalar_one())
+        await self._add_followers(ticket.id, ticket.followers, already=())
+        await self._append_events(ticket, first_seq=1)
+
+    async def save(self, ticket: Ticket) -> None:
+        ticket_id = ticket.id
+        if ticket_id is None:
+            ticket_id = await self._session.scalar(
+                select(tickets.c.id).where(tickets.c.number == ticket.number)
+            )
+            if ticket_id is None:
+                raise LookupError(f"ticket {ticket.number} is not stored; use add()")
+            ticket.id = ticket_id
+        result = await self._session.execute(
+            update(tickets)
+            .where(tickets.c.id == ticket_id)
+            .values(**_mutable_values(ticket), updated_at=self._clock())
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise LookupError(f"ticket {ticket.number} (id {ticket_id}) is not stored")
+        stored = await self._session.scalars(
+            select(followers.c.user_id).where(followers.c.ticket_id == ticket_id)
+        )
+        await self._add_followers(ticket_id, ticket.followers, already=tuple(stored))
+        if ticket.new_events:
+            last = await self._session.scalar(
+                select(func.coalesce(func.max(events.c.seq), 0)).where(events.c.ticket_id == ticket_id)
+            )
+            await self._append_events(ticket, first_seq=int(last or 0) + 1)
+
+    async def _add_followers(self, ticket_id: int, user_ids: Sequence[int], already: Sequence[int]) -> None:
+        known = set(already)
+        rows = []
+        for position, user_id in enumerate(user_ids):
+            if user_id not in known:
+                known.add(user_id)
+                rows.append({"ticket_id": ticket_id, "user_id": user_id, "position": position})
+        if rows:
+            await self._session.execute(insert(followers), rows)
+
+    async def _append_events(self, ticket: Ticket, first_seq: int) -> None:
+        if not ticket.new_events:
+            return
+        rows = [
+            {
+                "ticket_id": ticket.id,
+                "seq": first_seq + offset,
+                "at": event.at,
+                "actor": event.actor,
+                "action": event.action.value,
+                "from_status": event.from_status.value if event.from_status is not None else None,
+                "to_status": event.to_status.value,
+                "details": dict(event.details),
+            }
+            for offset, event in enumerate(ticket.new_events)
+        ]
+        # The unique (ticket_id, seq) constraint makes a concurrent save of the same ticket fail
+        # instead of interleaving two histories.
+        await self._session.execute(insert(events), rows)
+        ticket.new_events.clear()
+
+    async def _load(self, rows: Sequence[Row[Any]]) -> list[Ticket]:
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        by_ticket: dict[int, list[int]] = defaultdict(list)
+        result = await self._session.execute(
+            select(followers.c.ticket_id, followers.c.user_id)
+            .where(followers.c.ticket_id.in_(ids))
+            .order_by(followers.c.ticket_id, followers.c.position)
+        )
+        for ticket_id, user_id in result:
+            by_ticket[ticket_id].append(user_id)
+        return [_ticket(row, by_ticket[row.id]) for row in rows]
+
+    async def get(self, number: str) -> Ticket | None:
+        result = await self._session.execute(select(tickets).where(tickets.c.number == number))
+        loaded = await self._load(result.all())
+        return loaded[0] if loaded else None
+
+    async def get_by_id(self, ticket_id: int) -> Ticket | None:
+        result = await self._session.execute(select(tickets).where(tickets.c.id == ticket_id))
+        loaded = await self._load(result.all())
+        return loaded[0] if loaded else None
+
+    async def for_resident(self, user_id: int, limit: int = 20) -> Sequence[Ticket]:
+        followed = select(followers.c.ticket_id).where(followers.c.user_id == user_id)
+        result = await self._session.execute(
+            select(tickets)
+            .where(or_(tickets.c.reporter_user_id == user_id, tickets.c.id.in_(followed)))
+            .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
+            .limit(limit)
+        )
+        return await self._load(result.all())
+
+    async def find_open_duplicate(
+        self, community_code: str, category_code: str, building_code: str, since: datetime
+    ) -> Ticket | None:
+        result = await self._session.execute(
+            select(tickets)
+            .where(
+                tickets.c.community_code == community_code,
+                tickets.c.category_code == category_code,
+                tickets.c.building_code == building_code,
+                tickets.c.created_at >= since,
+                tickets.c.status.in_(_OPEN),
+            )
+            .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
+            .limit(1)
+        )
+        loaded = await self._load(result.all())
+        return loaded[0] if loaded else None
+
+    async def ledger(self, number: str) -> Sequence[TicketEvent]:
+        result = await self._session.execute(
+            select(events)
+            .join(tickets, tickets.c.id == events.c.ticket_id)
+            .where(tickets.c.number == number)
+            .order_by(events.c.seq)
+        )
+        return [_event(row) for row in result]

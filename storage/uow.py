@@ -1,0 +1,91 @@
+"""SqlUnitOfWork: one AsyncSession, one transaction (gridcore.ports.UnitOfWork).
+
+    make_uow = uow_factory(engine)
+    async with make_uow() as uow:
+        if not await uow.updates.record(update_id):
+            return
+        ...
+        await uow.commit()
+    # leaving without commit() rolls everything back
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.repositories import (
+    SqlConversationRepository,
+    SqlOutbox,
+    SqlResidentRepository,
+    SqlRosterRepository,
+    SqlTicketRepository,
+    SqlUpdateLog,
+)
+from storage.repositories._sql import Clock, utc_now
+
+
+class SqlUnitOfWork:
+    roster: SqlRosterRepository
+    tickets: SqlTicketRepository
+    conversations: SqlConversationRepository
+    residents: SqlResidentRepository
+    outbox: SqlOutbox
+    updates: SqlUpdateLog
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], dialect_name: str, clock: Clock = utc_now
+    ) -> None:
+        self._session_factory = session_factory
+        self._dialect = dialect_name
+        self._clock = clock
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The open session, for storage-level code and tests; use cases go through the repositories."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open; use `async with`")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("a SqlUnitOfWork is not reentrant; make a new one")
+        session = self._session_factory()
+        self._session = session
+        clock = self._clock
+        self.roster = SqlRosterRepository(session)
+        self.tickets = SqlTicketRepository(session, self._dialect, clock)
+        self.conversations = SqlConversationRepository(session, self._dialect, clock)
+        self.residents = SqlResidentRepository(session, self._dialect)
+        self.outbox = SqlOutbox(session, clock)
+        self.updates = SqlUpdateLog(session, self._dialect, clock)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        session = self.session
+        self._session = None
+        try:
+            await session.rollback()  # a no-op after commit(); discards anything uncommitted
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+def uow_factory(engine: AsyncEngine, *, clock: Clock = utc_now) -> Callable[[], SqlUnitOfWork]:
+    """A callable making a fresh unit of work per update. `clock` stamps technical columns
+    (outbox.created_at, processed_updates.at, tickets.updated_at, unset conversation.updated_at)."""
+    sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+    dialect_name = engine.dialect.name
+
+    def make() -> SqlUnitOfWork:
+        return SqlUnitOfWork(sessions, dialect_name, clock)
+
+    return make

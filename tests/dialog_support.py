@@ -1,0 +1,106 @@
+"""Drive the channel-neutral conversations the way a resident would, without any network."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from gridcore.community import Community
+from gridcore.messages import OutgoingMessage
+from gridcore.roster import parse_roster
+from handlers.app import Conversations, Handled
+from handlers.inputs import Incoming, InputKind, Sender
+from handlers.texts import Texts
+
+EXAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster.yaml"
+_update_ids = itertools.count(1)
+
+
+def example_community() -> Community:
+    return parse_roster(EXAMPLE_ROSTER.read_text(encoding="utf-8"), str(EXAMPLE_ROSTER))
+
+
+class FakeClock:
+    def __init__(self, now: datetime = datetime(2026, 11, 22, 1, 30, tzinfo=UTC)) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+async def load_example(uow_factory) -> Community:
+    community = example_community()
+    async with uow_factory() as uow:
+        await uow.roster.upsert(community)
+        await uow.commit()
+    return community
+
+
+def make_conversations(uow_factory, clock: FakeClock | None = None) -> Conversations:
+    return Conversations(uow_factory, Texts(), clock=clock or FakeClock(), bot_username="gridbot_test_bot")
+
+
+class ResidentChat:
+    """One resident in a private chat: sends inputs, remembers what the bot answered."""
+
+    def __init__(self, conversations: Conversations, user_id: int = 5001, name: str = "张阿姨") -> None:
+        self.conversations = conversations
+        self.sender = Sender(user_id, name)
+        self.user_id = user_id
+        self.received: list[OutgoingMessage] = []
+        self.last: Handled | None = None
+        self._message_ids = itertools.count(1)
+
+    async def _handle(self, incoming: Incoming) -> Handled:
+        self.last = await self.conversations.handle(incoming)
+        self.received.extend(self.last.messages)
+        return self.last
+
+    def _incoming(self, kind: InputKind, **fields) -> Incoming:
+        return Incoming(next(_update_ids), self.user_id, self.sender, kind,
+                        message_id=next(self._message_ids), **fields)
+
+    async def send(self, text: str) -> Handled:
+        return await self._handle(Incoming.parse_text(next(_update_ids), self.user_id, self.sender, text,
+                                                      message_id=next(self._message_ids)))
+
+    async def photo(self, file_id: str = "photo-1", caption: str = "") -> Handled:
+        return await self._handle(self._incoming(InputKind.PHOTO, photo_file_id=file_id, text=caption))
+
+    async def unsupported(self, what: str = "sticker") -> Handled:
+        return await self._handle(self._incoming(InputKind.UNSUPPORTED, what=what))
+
+    async def edited(self) -> Handled:
+        return await self._handle(self._incoming(InputKind.EDITED))
+
+    async def press_data(self, data: str) -> Handled:
+        return await self._handle(self._incoming(InputKind.BUTTON, button_data=data))
+
+    def button(self, label: str) -> str:
+        """The data of the newest button whose text contains `label`."""
+        for message in reversed(self.received):
+            for row in message.buttons:
+                for button in row:
+                    if label in button.text:
+                        return button.data
+        raise AssertionError(f"no button {label!r}; last texts: {self.texts[-3:]}")
+
+    async def press(self, label: str) -> Handled:
+        return await self.press_data(self.button(label))
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.text for m in self.received if m.text]
+
+    @property
+    def last_text(self) -> str:
+        return self.texts[-1]
+
+    def last_texts(self, handled: Handled | None = None) -> str:
+        handled = handled or self.last
+        assert handled is not None
+        return "\n".join(m.text for m in handled.messages if m.text)

@@ -1,0 +1,294 @@
+"""The resident's report dialog, step by step, on the real storage (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from dialog_support import FakeClock, ResidentChat, load_example, make_conversations
+
+from gridcore.ticket import Action, TicketStatus, Urgency
+
+
+@pytest.fixture
+async def bot(uow_factory):
+    await load_example(uow_factory)
+    return make_conversations(uow_factory, FakeClock())
+
+
+async def tickets_of(uow_factory, user_id):
+    async with uow_factory() as uow:
+        return list(await uow.tickets.for_resident(user_id))
+
+
+async def finish_named(chat: ResidentChat) -> None:
+    """From the photos question on: no photos, named, confirm."""
+    await chat.press("没有照片")
+    await chat.press("实名反映")
+    assert "请核对" in chat.last_text
+    await chat.press("确认提交")
+
+
+async def test_free_text_with_place_asks_only_what_is_missing(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("3号楼2单元楼道灯坏了一个星期了")
+    assert "公共设施" in chat.last_text
+    await chat.press("是的")
+    assert "几楼" in chat.last_text  # building and unit were taken from the text
+    await chat.press("跳过")
+    await finish_named(chat)
+    assert "XK-20261122-0001" in chat.last_text
+    assert "11月25日 09:30" in chat.last_text  # filed 09:30 Shanghai time, 3 days to feed back
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert (ticket.location.building_code, ticket.location.unit) == ("3", "2")
+    assert ticket.description == "3号楼2单元楼道灯坏了一个星期了"
+    assert ticket.status is TicketStatus.SUBMITTED and ticket.grid_code == "1"
+    assert not ticket.reporter.anonymous and ticket.reporter.display_name == "张阿姨"
+
+
+async def test_full_dialog_with_typed_building_unit_button_and_photos(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("一楼堆放杂物，楼道都堵了")
+    assert "环境卫生" in chat.last_text
+    await chat.press("是的")
+    assert "哪栋楼" in chat.last_text
+    await chat.send("三号楼")
+    assert "哪个单元" in chat.last_text
+    await chat.press("2单元")
+    await chat.send("1楼楼道")
+    await chat.photo("p1")
+    await chat.photo("p2")
+    assert "第 2 张" in chat.last_text
+    await chat.press("照片发完了")
+    await chat.press("匿名反映")
+    summary = chat.last_text
+    assert "2 张" in summary and "匿名" in summary and "3号楼2单元 1楼楼道" in summary
+    await chat.press("确认提交")
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.photos == ("p1", "p2") and ticket.reporter.anonymous
+    assert ticket.location.detail == "1楼楼道"
+
+
+async def test_category_by_button_when_nothing_is_recognised(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("/report")
+    assert "请选择问题类别" in chat.last_text
+    await chat.send("不知道")
+    assert "没能识别" in chat.texts[-2]
+    await chat.press("意见建议")
+    assert "描述" in chat.last_text
+    await chat.send("希望多组织老年人活动")
+    await chat.press("小区公共区域")
+    await chat.send("活动室")
+    await finish_named(chat)
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.location.building_code is None and ticket.location.detail == "活动室"
+    assert ticket.grid_code is None
+
+
+async def test_bad_input_at_every_step_is_re_asked_and_changes_nothing(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("/report")
+    await chat.unsupported("sticker")
+    assert "表情贴纸" in chat.texts[-2] and "请选择问题类别" in chat.last_text
+    await chat.press("环境卫生")
+    await chat.unsupported("voice")
+    assert "语音" in chat.texts[-2]
+    await chat.send("楼" * 5000)
+    assert "5000" in chat.last_text
+    await chat.send("a")
+    assert "太短" in chat.last_text
+    await chat.send("楼道里很多垃圾没人清理")
+    await chat.send("99号楼")
+    assert "没有找到「99号楼」" in chat.texts[-2] and "哪栋楼" in chat.last_text
+    await chat.send("5栋")
+    await chat.send("9单元")
+    assert "没有「9单元」" in chat.texts[-2] and "哪个单元" in chat.last_text
+    await chat.send("3单元")
+    await chat.send("楼" * 101)
+    assert "100 字以内" in chat.last_text
+    await chat.edited()
+    assert "修改过的消息" in chat.last_text
+    await chat.send("门口")
+    await chat.send("这是照片吗")
+    assert "请发送照片" in chat.texts[-2]
+    await finish_named(chat)
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert (ticket.location.building_code, ticket.location.unit, ticket.location.detail) == ("5", "3", "门口")
+
+
+async def test_stale_and_forged_buttons_are_refused_and_change_nothing(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("一楼堆放杂物，楼道都堵了")
+    stale = chat.button("选其他类别")
+    await chat.press("是的")
+    before = len(chat.received)
+    for data in (stale, "r:999:yes", "garbage", "r:", "t:", "r:2:cat:nope"):
+        handled = await chat.press_data(data)
+        assert handled.callback_alert or "没有找到工单" in chat.last_text
+    await chat.send("3号楼")
+    assert "哪个单元" in chat.last_text  # still at the building step when the stale ones came
+    assert len([m for m in chat.received[before:] if "按钮" in m.text]) == 0
+
+
+async def test_cancel_mid_dialog_files_nothing(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("楼道灯坏了")
+    await chat.send("/cancel")
+    assert "已取消" in chat.last_text
+    await chat.send("/cancel")
+    assert "没有正在填写" in chat.last_text
+    assert await tickets_of(uow_factory, 5001) == []
+    await chat.send("/my")
+    assert "还没有反映过" in chat.last_text
+
+
+async def test_deep_link_remembers_building_for_the_next_report(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("/start b_7")
+    assert "7号楼" in chat.last_text
+    await chat.send("楼道里堆满了纸箱子")
+    await chat.press("是的")
+    assert "哪个单元" in chat.last_text and "7号楼" in chat.last_text
+    await chat.send("/start b_nope")
+    assert "没有找到" in chat.texts[-3] and "哪个单元" in chat.last_text  # the dialog goes on
+
+
+async def test_duplicate_offer_join_and_new_anyway(bot, uow_factory):
+    first = ResidentChat(bot, 5001, "张阿姨")
+    await first.send("5栋门口垃圾桶满了没人清")
+    await first.press("是的")
+    await first.press("1单元")
+    await first.press("跳过")
+    await finish_named(first)
+    number = (await tickets_of(uow_factory, 5001))[0].number
+
+    second = ResidentChat(bot, 5002, "李叔")
+    await second.send("5号楼垃圾没人清理，臭死了")
+    await second.press("是的")
+    await second.press("1单元")
+    await second.press("跳过")
+    await second.press("没有照片")
+    await second.press("实名反映")
+    assert number in second.last_text and "也是我反映的" in str(second.received[-1].buttons)
+    await second.press("也是我反映的")
+    assert "已把您加入" in second.last_text
+    [followed] = await tickets_of(uow_factory, 5002)
+    assert followed.number == number and followed.followers == (5002,)
+    async with uow_factory() as uow:
+        ledger = await uow.tickets.ledger(number)
+    assert [e.action for e in ledger] == [Action.SUBMIT, Action.FOLLOW]
+
+    third = ResidentChat(bot, 5003, "王姐")
+    await third.send("5号楼门口垃圾没人清理")
+    await third.press("是的")
+    await third.press("2单元")
+    await third.press("跳过")
+    await third.press("没有照片")
+    await third.press("实名反映")
+    await third.press("仍要新建")
+    assert "请核对" in third.last_text
+    await third.press("确认提交")
+    assert "XK-20261122-0002" in third.last_text
+
+
+async def test_emergency_says_whom_to_call_first_and_files_urgent(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("楼道里有一股煤气味，好像是302家里")
+    assert "立即拨打 119" in chat.texts[0]  # before any question
+    assert "哪栋楼" in chat.last_text
+    await chat.send("8号楼")
+    await chat.press("2单元")
+    await chat.send("3楼302")
+    assert "请核对" in chat.last_text  # no photo or anonymity questions in an emergency
+    await chat.press("确认提交")
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.urgency is Urgency.URGENT
+
+
+async def test_my_lists_newest_first_and_shows_timeline(bot, uow_factory):
+    chat = ResidentChat(bot)
+    for text in ("3号楼2单元楼道灯坏了一个星期了", "7号楼楼顶有人私自加盖了一层"):
+        await chat.send(text)
+        await chat.press("是的")
+        if "哪个单元" in chat.last_text:
+            await chat.press("1单元")
+        await chat.press("跳过")
+        await finish_named(chat)
+    await chat.send("/my")
+    my = chat.last_text
+    assert my.index("0002") < my.index("0001") and "已提交" in my
+    await chat.press("XK-20261122-0001")
+    assert "提交反映" in chat.last_text and "楼道灯" in chat.last_text
+    other = ResidentChat(bot, 5099, "路人")
+    await other.press_data("t:XK-20261122-0001")
+    assert "没有找到工单" in other.last_text
+
+
+async def test_edit_from_the_summary_card(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("3号楼2单元楼道灯坏了一个星期了")
+    await chat.press("是的")
+    await chat.press("跳过")
+    await chat.press("没有照片")
+    await chat.press("实名反映")
+    await chat.press("修改")
+    await chat.press("位置")
+    await chat.send("10号楼")
+    await chat.press("1单元")
+    await chat.send("5楼")
+    assert "请核对" in chat.last_text and "10号楼1单元 5楼" in chat.last_text
+    await chat.press("确认提交")
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.location.building_code == "10" and ticket.grid_code == "3"
+
+
+async def test_restart_mid_dialog_resumes_at_the_same_step(uow_factory):
+    await load_example(uow_factory)
+    chat = ResidentChat(make_conversations(uow_factory))
+    await chat.send("一楼堆放杂物，楼道都堵了")
+    await chat.press("是的")
+    await chat.send("三号楼")
+    restarted = ResidentChat(make_conversations(uow_factory))  # a new process: nothing in memory
+    restarted.received = chat.received
+    await restarted.press("2单元")
+    assert "几楼" in restarted.last_text
+
+
+async def test_the_same_update_twice_files_one_ticket(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("3号楼2单元楼道灯坏了一个星期了")
+    await chat.press("是的")
+    await chat.press("跳过")
+    await chat.press("没有照片")
+    await chat.press("实名反映")
+    data = chat.button("确认提交")
+    from handlers.inputs import Incoming, InputKind
+    confirm = Incoming(10_000_001, 5001, chat.sender, InputKind.BUTTON, button_data=data, message_id=99)
+    assert not (await bot.handle(confirm)).duplicate
+    assert (await bot.handle(confirm)).duplicate
+    assert len(await tickets_of(uow_factory, 5001)) == 1
+
+
+async def test_idle_inputs_get_a_polite_hint(bot):
+    chat = ResidentChat(bot)
+    await chat.send("你好")
+    assert "描述您遇到的问题" in chat.last_text
+    await chat.unsupported("sticker")
+    assert "表情贴纸" in chat.last_text
+    await chat.send("/frobnicate")
+    assert "不认识命令" in chat.last_text
+    await chat.send("/help")
+    assert "/my" in chat.last_text
+
+
+async def test_a_photo_starts_a_report(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.photo("p9", caption="楼道堆放杂物")
+    await chat.press("是的")
+    await chat.send("2号楼")
+    await chat.press("1单元")
+    await chat.press("跳过")
+    await chat.press("照片发完了")
+    await chat.press("实名反映")
+    await chat.press("确认提交")
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.photos == ("p9",)

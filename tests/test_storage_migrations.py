@@ -1,0 +1,57 @@
+"""Alembic: the stairway (up, down one, up again, for every revision) and head == storage.models."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from storage.db import create_engine, migrate
+from storage.migrations import current, downgrade, revisions, upgrade
+from storage.models import Base
+
+
+def _previous(revs: list[str], index: int) -> str:
+    return revs[index - 1] if index > 0 else "base"
+
+
+async def test_stairway(empty_database_url: str) -> None:
+    revs = revisions()
+    assert revs, "no migration scripts found"
+    engine = create_engine(empty_database_url)
+    try:
+        assert await current(engine) is None
+        for index, rev in enumerate(revs):
+            await upgrade(engine, rev)
+            assert await current(engine) == rev
+            await downgrade(engine, "-1")
+            assert await current(engine) == (None if index == 0 else revs[index - 1])
+            if index == 0:
+                async with engine.connect() as connection:
+                    tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+                assert set(tables) <= {"alembic_version"}, f"downgrade to base left {tables}"
+            await upgrade(engine, rev)
+            assert await current(engine) == rev
+        await migrate(engine)
+        assert await current(engine) == revs[-1]
+        await downgrade(engine, "base")
+        await migrate(empty_database_url)  # by URL too
+        assert await current(engine) == revs[-1]
+    finally:
+        await engine.dispose()
+
+
+async def test_migrate_twice_is_harmless(database_url: str) -> None:
+    await migrate(database_url)
+    await migrate(database_url)
+    assert await current(database_url) == revisions()[-1]
+
+
+async def test_head_matches_models(engine) -> None:
+    def diff(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    async with engine.connect() as connection:
+        differences = await connection.run_sync(diff)
+    assert differences == [], "storage/models.py and the migrations disagree; write a revision"
