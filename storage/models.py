@@ -135,6 +135,8 @@ class StaffRow(Base):
     telegram_user_id: Mapped[int | None]
     username: Mapped[str | None] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(32))
+    building_code: Mapped[str | None] = mapped_column(String(32))  # a building leader's building
+    title: Mapped[str] = mapped_column(String(64), server_default="")
 
 
 class CategoryRow(Base):
@@ -150,6 +152,7 @@ class CategoryRow(Base):
     emergency: Mapped[bool] = mapped_column(Boolean)
     mode: Mapped[str] = mapped_column(String(16))
     emergency_numbers: Mapped[list[str]]
+    co_handler: Mapped[str | None] = mapped_column(String(200))  # who shares the work in 共办 mode
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
 

@@ -121,3 +121,15 @@ async def test_several_communities(uow_factory) -> None:
         assert await uow.roster.list_codes() == ["HY", "XK"]
         assert await uow.roster.get("HY") == other
         assert await uow.roster.get("XK") == xinkang()
+
+
+async def test_the_example_roster_round_trips_whole(uow_factory):
+    """Everything the parser reads (co-handlers, titles, a leader's building) survives storage."""
+    from dialog_support import example_community
+
+    community = example_community()
+    async with uow_factory() as uow:
+        await uow.roster.upsert(community)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.roster.get(community.code) == community

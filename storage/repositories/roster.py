@@ -42,6 +42,7 @@ def _category_values(category: Category) -> dict[str, Any]:
         "emergency": category.emergency,
         "mode": category.mode.value,
         "emergency_numbers": list(category.emergency_numbers),
+        "co_handler": category.co_handler,
     }
 
 
@@ -53,6 +54,8 @@ def _person_values(person: Person) -> dict[str, Any]:
         "telegram_user_id": person.telegram_user_id,
         "username": person.username,
         "phone": person.phone,
+        "building_code": person.building_code,
+        "title": person.title,
     }
 
 
@@ -155,7 +158,8 @@ class SqlRosterRepository:
                 Building(b.code, b.name, b.grid_code, tuple(b.aliases), tuple(b.units)) for b in buildings
             ),
             staff=tuple(
-                Person(p.name, Role(p.role), p.grid_code, p.telegram_user_id, p.username, p.phone)
+                Person(p.name, Role(p.role), p.grid_code, p.telegram_user_id, p.username, p.phone,
+                       building_code=p.building_code, title=p.title)
                 for p in staff
             ),
             categories=tuple(
@@ -167,6 +171,7 @@ class SqlRosterRepository:
                     emergency=c.emergency,
                     mode=HandlingMode(c.mode),
                     emergency_numbers=tuple(c.emergency_numbers),
+                    co_handler=c.co_handler,
                 )
                 for c in categories
             ),

@@ -163,3 +163,22 @@ async def test_raw_http_shapes(server: SandboxServer, client: SandboxClient) -> 
                 "error_code": 400,
                 "description": "Bad Request: chat not found",
             }
+
+
+async def test_api_hooks_can_inject_telegram_errors(bot: Bot, server: SandboxServer, started: int) -> None:
+    from typing import Any
+
+    from aiogram.exceptions import TelegramRetryAfter
+
+    from sandbox.models import ApiError
+
+    async def flood(method: str, params: dict[str, Any]) -> None:
+        if method == "sendmessage":
+            raise ApiError(429, "Too Many Requests: retry after 3", {"retry_after": 3})
+
+    server.sandbox.api_hooks.append(flood)
+    with pytest.raises(TelegramRetryAfter) as info:
+        await bot.send_message(started, "hi")
+    assert info.value.retry_after == 3
+    server.sandbox.api_hooks.clear()
+    assert (await bot.send_message(started, "hi")).text == "hi"
