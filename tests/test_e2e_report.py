@@ -1,0 +1,131 @@
+"""End to end: the real aiogram bot polls the local Bot API sandbox over HTTP, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+from dialog_support import FakeClock, load_example
+from pydantic import SecretStr
+
+from bot.runtime import assemble, run_polling
+from bot.settings import Settings
+from sandbox.client import SandboxClient
+from sandbox.server import SandboxServer
+
+TOKEN = "7000000001:e2e_sandbox_token"
+
+
+class Resident:
+    """A person at the sandbox's chat: acts through the control API and reads what the bot sent."""
+
+    def __init__(self, client: SandboxClient, user_id: int) -> None:
+        self.client, self.user_id = client, user_id
+        self.seen = 0
+
+    async def expect(self, fragment: str, timeout: float = 10) -> str:
+        """Wait for a bot message, newer than the last one read, containing `fragment`."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            messages = await self.client.bot_messages(self.user_id)
+            for index in range(self.seen, len(messages)):
+                if fragment in messages[index].text:
+                    self.seen = index + 1
+                    return messages[index].text
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no {fragment!r}:\n{await self.client.transcript(self.user_id)}")
+            await asyncio.sleep(0.05)
+
+    async def say(self, text: str) -> None:
+        await self.client.send_text(self.user_id, text)
+
+    async def tap(self, label: str) -> None:
+        for message in reversed(await self.client.bot_messages(self.user_id)):
+            if any(label in text for text in message.button_texts):
+                text = next(t for t in message.button_texts if label in t)
+                await self.client.press(self.user_id, message.raw["message_id"], message.button_data(text))
+                return
+        raise AssertionError(f"no button {label!r}:\n{await self.client.transcript(self.user_id)}")
+
+
+@pytest.fixture
+async def live_bot(engine, uow_factory):
+    """The sandbox, and the real bot polling it, with the example community loaded."""
+    await load_example(uow_factory)
+    async with SandboxServer() as server, SandboxClient(server.base_url) as client:
+        settings = Settings(bot_token=SecretStr(TOKEN), telegram_api_url=server.base_url,
+                            database_url="unused://", _env_file=None)
+        async with assemble(settings, engine=engine, clock=FakeClock()) as app:
+            task = asyncio.create_task(run_polling(app, timeout=1))
+            try:
+                yield client, server
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+async def test_a_resident_reports_a_problem_end_to_end(live_bot, uow_factory):
+    client, server = live_bot
+    resident = Resident(client, 5001)
+    await client.open_deep_link(5001, "b_3")
+    await resident.expect("已记下您在 3号楼")
+    await resident.say("一楼堆放杂物，楼道都堵了")
+    await resident.expect("环境卫生")
+    await resident.tap("是的")
+    await resident.expect("哪个单元")  # the building came from the stairwell QR code
+    await client.send_sticker(5001)
+    await resident.expect("表情贴纸")
+    await resident.say("楼" * 4096)  # the longest a Telegram message can be
+    await resident.expect("这个单元")
+    await resident.tap("2单元")
+    await resident.expect("几楼")
+    await resident.say("一楼楼道")
+    await resident.expect("有照片")
+    await client.send_photo(5001)
+    await resident.expect("第 1 张")
+    await resident.tap("照片发完了")
+    await resident.expect("实名还是匿名")
+    await resident.tap("实名反映")
+    summary = await resident.expect("请核对")
+    assert "3号楼2单元 一楼楼道" in summary and "1 张" in summary
+    await resident.tap("确认提交")
+    filed = await resident.expect("已提交")
+    assert "XK-20261122-0001" in filed
+
+    async with uow_factory() as uow:
+        [ticket] = await uow.tickets.for_resident(5001)
+    assert ticket.number == "XK-20261122-0001" and len(ticket.photos) == 1
+    # The photo id the bot stored is one the sandbox knows.
+    assert ticket.photos[0] in server.sandbox.files
+
+    await resident.say("/my")
+    await resident.expect("XK-20261122-0001")
+    await resident.tap("XK-20261122-0001")
+    await resident.expect("提交反映")
+    [menu] = (await client.info())["commands"]  # the bot registered its command menu
+    assert {c["command"] for c in menu["commands"]} == {"report", "my", "cancel", "help"}
+
+
+async def test_stale_button_and_cancel_over_http(live_bot, uow_factory):
+    client, _ = live_bot
+    resident = Resident(client, 5002)
+    await resident.say("5栋门口垃圾桶满了没人清")
+    await resident.expect("环境卫生")
+    first = (await client.bot_messages(5002))[-1]
+    await resident.tap("是的")
+    await resident.expect("哪个单元")
+    # The first question's keyboard was taken away; a press forged on it is refused with an alert.
+    await client.press(5002, first.raw["message_id"], first.button_data("选其他类别") if first.buttons
+                       else "r:1:other", force=True)
+    for _ in range(100):
+        answers = [a for a in await client.callback_answers() if a.get("show_alert")]
+        if answers:
+            break
+        await asyncio.sleep(0.05)
+    assert answers and "失效" in answers[-1]["text"]
+    await resident.say("/cancel")
+    await resident.expect("已取消")
+    async with uow_factory() as uow:
+        assert list(await uow.tickets.for_resident(5002)) == []
