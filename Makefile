@@ -1,13 +1,15 @@
 # gridbot — the two commands README promises: `make test` and `make run`.
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+# uv from PATH, else the copy pip installs for python3 (installed on first use).
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
 
-.PHONY: install test lint run sandbox bench clean
+.PHONY: install test lint run sandbox clean
 
-$(UV):
-	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-install: | $(UV)
+install:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
 lint: install

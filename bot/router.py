@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+import weakref
 
 from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, Message, Update
@@ -17,13 +17,19 @@ log = logging.getLogger(__name__)
 
 
 class ChatLocks:
-    """Updates of one chat are handled one after another, in order; different chats run in parallel."""
+    """Updates of one chat are handled one after another, in order; different chats run in parallel.
+
+    A lock lives only while some update of its chat holds or awaits it, so idle chats cost nothing.
+    """
 
     def __init__(self) -> None:
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def __call__(self, chat_id: int) -> asyncio.Lock:
-        return self._locks[chat_id]
+        lock = self._locks.get(chat_id)
+        if lock is None:
+            lock = self._locks[chat_id] = asyncio.Lock()
+        return lock
 
 
 async def handle_update(update: Update, bot: Bot, conversations: Conversations, sender: OutboxSender,

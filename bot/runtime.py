@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -89,9 +90,12 @@ async def run_webhook(app: BotApp, settings: Settings) -> None:
     if not settings.webhook_url or not secret:
         raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     web_app = web.Application()
-    # handle_in_background=False: Telegram gets its 200 only after the update committed.
-    SimpleRequestHandler(app.dispatcher, app.bot, secret_token=secret,
-                         handle_in_background=False).register(web_app, path="/webhook")
+    # handle_in_background=False: Telegram gets its 200 only after the update committed (a failed one
+    # gets a 500 and is redelivered). _timeout=inf: by default aiogram answers 200 after 55 s and keeps
+    # handling in the background, where a failure would lose the update; a redelivery of a slow update
+    # that does commit is recognised by its update_id.
+    SimpleRequestHandler(app.dispatcher, app.bot, secret_token=secret, handle_in_background=False,
+                         _timeout=math.inf).register(web_app, path="/webhook")
     runner = web.AppRunner(web_app)
     await runner.setup()
     host, port = settings.webhook_host_port

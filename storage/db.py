@@ -47,6 +47,8 @@ def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
     """An async engine for `url` (sqlite+aiosqlite:///... or postgresql+asyncpg://...)."""
     parsed = make_url(url)
     kwargs.setdefault("json_serializer", json_dumps)
+    # Statement parameters carry what residents wrote; keep them out of logs and error messages.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine, in_memory=parsed.database in (None, "", ":memory:"))

@@ -12,6 +12,7 @@ from gridcore.roster import parse_roster
 from handlers.app import Conversations, Handled
 from handlers.inputs import Incoming, InputKind, Sender
 from handlers.texts import Texts
+from sandbox.html_check import parse_html
 
 EXAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster.yaml"
 _update_ids = itertools.count(1)
@@ -44,6 +45,17 @@ def make_conversations(uow_factory, clock: FakeClock | None = None) -> Conversat
     return Conversations(uow_factory, Texts(), clock=clock or FakeClock(), bot_username="gridbot_test_bot")
 
 
+def assert_telegram_accepts(message: OutgoingMessage) -> None:
+    """What Telegram would refuse with a 400: bad HTML, empty or over-long text, bad callback data."""
+    if message.text:
+        plain, _ = parse_html(message.text)
+        assert 1 <= len(plain.strip()) <= 4096, message.text[:200]
+    for row in message.buttons:
+        for button in row:
+            assert button.text.strip(), message.text
+            assert button.url or 1 <= len(button.data.encode()) <= 64, button
+
+
 class ResidentChat:
     """One resident in a private chat: sends inputs, remembers what the bot answered."""
 
@@ -57,6 +69,8 @@ class ResidentChat:
 
     async def _handle(self, incoming: Incoming) -> Handled:
         self.last = await self.conversations.handle(incoming)
+        for message in self.last.messages:
+            assert_telegram_accepts(message)
         self.received.extend(self.last.messages)
         return self.last
 

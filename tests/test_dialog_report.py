@@ -292,3 +292,20 @@ async def test_a_photo_starts_a_report(bot, uow_factory):
     await chat.press("确认提交")
     [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.photos == ("p9",)
+
+
+async def test_what_residents_type_is_escaped_in_every_reply(bot, uow_factory):
+    chat = ResidentChat(bot, 5001, "<b>Tom & 'Jerry'</b>")
+    await chat.send('楼道里有人写了 <script>alert("x")</script> & <b>不明</b> 标语')
+    await chat.press("意见建议")
+    await chat.send("3号楼")
+    await chat.press("1单元")
+    await chat.send("<i>1楼</i> & 2楼")
+    await chat.press("没有照片")
+    await chat.press("实名反映")
+    summary = chat.last_text
+    assert "&lt;script&gt;" in summary and "<script>" not in summary
+    assert "&lt;i&gt;1楼&lt;/i&gt; &amp; 2楼" in summary
+    await chat.press("确认提交")
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.description.startswith("楼道里有人写了 <script>")  # stored as typed
