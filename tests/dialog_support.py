@@ -106,6 +106,12 @@ class ResidentChat:
     async def press(self, label: str) -> Handled:
         return await self.press_data(self.button(label))
 
+    async def presses(self, *labels: str) -> Handled | None:
+        """Press buttons one after another, each on the newest message that has it."""
+        for label in labels:
+            await self.press(label)
+        return self.last
+
     @property
     def texts(self) -> list[str]:
         return [m.text for m in self.received if m.text]

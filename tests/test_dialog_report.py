@@ -155,19 +155,13 @@ async def test_deep_link_remembers_building_for_the_next_report(bot, uow_factory
 async def test_duplicate_offer_join_and_new_anyway(bot, uow_factory):
     first = ResidentChat(bot, 5001, "张阿姨")
     await first.send("5栋门口垃圾桶满了没人清")
-    await first.press("是的")
-    await first.press("1单元")
-    await first.press("跳过")
+    await first.presses("是的", "1单元", "跳过")
     await finish_named(first)
     number = (await tickets_of(uow_factory, 5001))[0].number
 
     second = ResidentChat(bot, 5002, "李叔")
     await second.send("5号楼垃圾没人清理，臭死了")
-    await second.press("是的")
-    await second.press("1单元")
-    await second.press("跳过")
-    await second.press("没有照片")
-    await second.press("实名反映")
+    await second.presses("是的", "1单元", "跳过", "没有照片", "实名反映")
     assert number in second.last_text and "也是我反映的" in str(second.received[-1].buttons)
     await second.press("也是我反映的")
     assert "已把您加入" in second.last_text
@@ -179,12 +173,7 @@ async def test_duplicate_offer_join_and_new_anyway(bot, uow_factory):
 
     third = ResidentChat(bot, 5003, "王姐")
     await third.send("5号楼门口垃圾没人清理")
-    await third.press("是的")
-    await third.press("2单元")
-    await third.press("跳过")
-    await third.press("没有照片")
-    await third.press("实名反映")
-    await third.press("仍要新建")
+    await third.presses("是的", "2单元", "跳过", "没有照片", "实名反映", "仍要新建")
     assert "请核对" in third.last_text
     await third.press("确认提交")
     assert "XK-20261122-0002" in third.last_text
@@ -226,12 +215,7 @@ async def test_my_lists_newest_first_and_shows_timeline(bot, uow_factory):
 async def test_edit_from_the_summary_card(bot, uow_factory):
     chat = ResidentChat(bot)
     await chat.send("3号楼2单元楼道灯坏了一个星期了")
-    await chat.press("是的")
-    await chat.press("跳过")
-    await chat.press("没有照片")
-    await chat.press("实名反映")
-    await chat.press("修改")
-    await chat.press("位置")
+    await chat.presses("是的", "跳过", "没有照片", "实名反映", "修改", "位置")
     await chat.send("10号楼")
     await chat.press("1单元")
     await chat.send("5楼")
@@ -256,10 +240,7 @@ async def test_restart_mid_dialog_resumes_at_the_same_step(uow_factory):
 async def test_the_same_update_twice_files_one_ticket(bot, uow_factory):
     chat = ResidentChat(bot)
     await chat.send("3号楼2单元楼道灯坏了一个星期了")
-    await chat.press("是的")
-    await chat.press("跳过")
-    await chat.press("没有照片")
-    await chat.press("实名反映")
+    await chat.presses("是的", "跳过", "没有照片", "实名反映")
     data = chat.button("确认提交")
     from handlers.inputs import Incoming, InputKind
     confirm = Incoming(10_000_001, 5001, chat.sender, InputKind.BUTTON, button_data=data, message_id=99)
@@ -285,11 +266,7 @@ async def test_a_photo_starts_a_report(bot, uow_factory):
     await chat.photo("p9", caption="楼道堆放杂物")
     await chat.press("是的")
     await chat.send("2号楼")
-    await chat.press("1单元")
-    await chat.press("跳过")
-    await chat.press("照片发完了")
-    await chat.press("实名反映")
-    await chat.press("确认提交")
+    await chat.presses("1单元", "跳过", "照片发完了", "实名反映", "确认提交")
     [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.photos == ("p9",)
 
