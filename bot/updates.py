@@ -43,8 +43,9 @@ def from_message(update_id: int, message: Message) -> Incoming:
         return Incoming(update_id, chat_id, sender, InputKind.PHOTO, text=message.caption or "",
                         photo_file_id=largest.file_id, **common)
     if message.contact is not None:
-        return Incoming(update_id, chat_id, sender, InputKind.CONTACT, phone=message.contact.phone_number,
-                        what="contact", **common)
+        contact = message.contact
+        return Incoming(update_id, chat_id, sender, InputKind.CONTACT, phone=contact.phone_number,
+                        contact_user_id=contact.user_id, what="contact", **common)
     if message.location is not None and message.venue is None:
         return Incoming(update_id, chat_id, sender, InputKind.LOCATION, what="location", **common)
     what = next((name for name in UNSUPPORTED if getattr(message, name, None) is not None), "other")

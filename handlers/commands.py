@@ -78,6 +78,19 @@ async def timeline(ctx: Context) -> None:
                   action=lambda e: ctx.label("action_" + e.action.value))
 
 
+async def contact(ctx: Context) -> None:
+    """A resident shares their own phone number: kept for the grid worker (shown masked, issue 3)."""
+    incoming = ctx.incoming
+    own = incoming.contact_user_id == incoming.sender.user_id and bool(incoming.phone.strip())
+    if own:
+        resident = await remember_resident(ctx)
+        resident.phone = incoming.phone.strip()[:32]
+        await ctx.uow.residents.save(resident)
+    await ctx.say("contact_saved" if own else "contact_not_own")
+    if ctx.conversation.dialog == report.DIALOG:
+        await report.resume(ctx)
+
+
 def may_view(ctx: Context, ticket: Ticket) -> bool:
     user_id = ctx.incoming.sender.user_id
     return ticket.reporter.user_id == user_id or user_id in ticket.followers

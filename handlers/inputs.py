@@ -36,6 +36,7 @@ class Incoming:
     button_data: str = ""
     photo_file_id: str = ""
     phone: str = ""  # a shared contact
+    contact_user_id: int | None = None  # whose contact it is (their own, when it equals the sender)
     what: str = ""  # for UNSUPPORTED: "sticker", "voice", ...
     is_private: bool = True
     message_id: int | None = None

@@ -88,6 +88,10 @@ class ResidentChat:
     async def unsupported(self, what: str = "sticker") -> Handled:
         return await self._handle(self._incoming(InputKind.UNSUPPORTED, what=what))
 
+    async def contact(self, phone: str, owner: int | None = None) -> Handled:
+        owner = self.user_id if owner is None else owner
+        return await self._handle(self._incoming(InputKind.CONTACT, phone=phone, contact_user_id=owner))
+
     async def edited(self) -> Handled:
         return await self._handle(self._incoming(InputKind.EDITED))
 

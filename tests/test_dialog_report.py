@@ -286,3 +286,15 @@ async def test_what_residents_type_is_escaped_in_every_reply(bot, uow_factory):
     await chat.press("确认提交")
     [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.description.startswith("楼道里有人写了 <script>")  # stored as typed
+
+
+async def test_a_shared_own_contact_is_kept_and_the_dialog_goes_on(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("3号楼2单元楼道灯坏了一个星期了")
+    await chat.contact("13812345678")
+    assert "已记下您的电话" in chat.texts[-2] and "公共设施" in chat.last_text
+    await chat.contact("13900000000", owner=777)
+    assert "本人" in chat.texts[-2]
+    await chat.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.reporter.phone == "13812345678"

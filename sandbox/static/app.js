@@ -2,13 +2,18 @@
 // from the stored plain text + entities (never by injecting HTML).
 "use strict";
 const $ = (id) => document.getElementById(id);
-const state = { users: [], personas: [], userId: null, chatId: null, version: -1, answersSeen: 0, chats: [] };
+const state = { users: [], personas: [], userId: null, chatId: null, version: -1, answersSeen: 0, chats: [],
+                renderedChat: null, pending: new Map(), botUsername: "" };
+const DEFAULT_PLACEHOLDER = $("text").placeholder;
+const TEXT_LIMIT = 4096;      // Telegram counts UTF-16 code units, exactly like String.length
+const PRESS_TIMEOUT_MS = 5000; // a pressed keyboard stays greyed out until the bot answers, at most this long
 
 async function api(method, path, body) {
   const opts = { method, headers: {} };
   if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
   const resp = await fetch("/control/" + path, opts);
-  const data = await resp.json();
+  let data;
+  try { data = await resp.json(); } catch (err) { throw new Error("沙盒返回了无法解析的响应（HTTP " + resp.status + "）"); }
   if (!data.ok) throw new Error(data.error || ("HTTP " + resp.status));
   return data.result;
 }
@@ -17,11 +22,16 @@ function toast(text, alert) {
   const el = $("toast");
   el.textContent = text; el.className = alert ? "alert" : ""; el.style.display = "block";
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { el.style.display = "none"; }, alert ? 4000 : 2200);
+  if (alert) {  // like Telegram's show_alert: a dialog that stays until it is dismissed
+    const ok = document.createElement("span"); ok.className = "ok"; ok.textContent = "确定"; el.appendChild(ok);
+    return;
+  }
+  toast.timer = setTimeout(() => { el.style.display = "none"; }, 2200);
 }
+$("toast").onclick = () => { $("toast").style.display = "none"; };
 function fail(err) { toast("⚠ " + err.message); }
 
-function userLabel(u) { return u.name + (u.role_label ? "（" + u.role_label + "）" : "") + " #" + u.id; }
+function userLabel(u) { return u.name + (u.role_label ? " · " + u.role_label : "") + " #" + u.id; }
 
 async function loadUsers() {
   const r = await api("GET", "personas");
@@ -118,7 +128,9 @@ function renderMessage(m) {
     who.textContent = m.from_bot ? "🤖 机器人" : m.sender_name; el.appendChild(who);
   }
   if (m.photo) {
-    const img = document.createElement("img"); img.className = "photo"; img.src = m.photo.url; img.alt = "照片";
+    const img = document.createElement("img"); img.className = "photo"; img.alt = "照片";
+    if (m.photo.width && m.photo.height) { img.width = m.photo.width; img.height = m.photo.height; }
+    img.src = m.photo.url;
     el.appendChild(img);
   }
   const body = document.createElement("div"); body.className = "body";
@@ -127,12 +139,19 @@ function renderMessage(m) {
   body.appendChild(renderText(m.text || "", m.entities));
   el.appendChild(body);
   if (m.buttons && m.buttons.length && !m.deleted) {
+    el.classList.add("has-kb");
     const kb = document.createElement("div"); kb.className = "kb";
+    const pending = state.pending.get(m.chat_id + ":" + m.message_id);
+    const busy = pending && Date.now() - pending.at < PRESS_TIMEOUT_MS;
     for (const row of m.buttons) {
       const r = document.createElement("div"); r.className = "row";
       for (const b of row) {
         const btn = document.createElement("button"); btn.textContent = b.text + (b.url ? " ↗" : "");
-        btn.onclick = () => pressButton(m, b).catch(fail);
+        if (b.url) btn.title = b.url;
+        if (busy && !b.url) { btn.disabled = true; if (pending.data === b.callback_data) btn.classList.add("pressed"); }
+        btn.onclick = () => { kb.querySelectorAll("button").forEach((x) => { if (x !== btn) x.disabled = true; });
+          btn.disabled = true; btn.classList.add("pressed");
+          pressButton(m, b).catch((err) => { unpress(m); fail(err); }); };
         r.appendChild(btn);
       }
       kb.appendChild(r);
@@ -147,13 +166,21 @@ function renderMessage(m) {
 }
 
 async function pressButton(m, b) {
-  if (b.url) { window.open(b.url, "_blank", "noopener"); return; }
+  if (b.url) { window.open(b.url, "_blank", "noopener"); unpress(m); return; }
+  // Telegram shows a spinner on a pressed button until the bot answers the callback query; we grey the
+  // keyboard out instead, which also keeps a double click from sending a second (stale) press.
+  const key = m.chat_id + ":" + m.message_id;
+  state.pending.set(key, { at: Date.now(), data: b.callback_data, userId: state.userId });
+  setTimeout(() => { if (state.pending.get(key)?.data === b.callback_data) { state.pending.delete(key); loadMessages().catch(fail); } },
+             PRESS_TIMEOUT_MS + 100);
   await api("POST", "press", { user_id: state.userId, message_id: m.message_id, data: b.callback_data, chat_id: state.chatId });
 }
+function unpress(m) { state.pending.delete(m.chat_id + ":" + m.message_id); loadMessages().catch(fail); }
 
 function renderReplyKeyboard(chat) {
   const box = $("replykb"); box.textContent = "";
   const kb = chat && chat.reply_keyboard;
+  $("text").placeholder = (kb && kb.input_field_placeholder) || DEFAULT_PLACEHOLDER;
   if (!kb || !kb.keyboard) { box.style.display = "none"; return; }
   box.style.display = "block";
   for (const row of kb.keyboard) {
@@ -171,32 +198,48 @@ function renderReplyKeyboard(chat) {
     }
     box.appendChild(r);
   }
-  if (kb.input_field_placeholder) $("text").placeholder = kb.input_field_placeholder;
 }
 
 async function loadMessages() {
   const log = $("log");
   if (!state.userId) return;
-  const msgs = await api("GET", "chats/" + state.chatId + "/messages");
-  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 60;
+  const chatId = state.chatId;
+  const msgs = await api("GET", "chats/" + chatId + "/messages");
+  if (chatId !== state.chatId) return;  // the person switched chats while this was loading
+  const switched = state.renderedChat !== chatId;
+  const atBottom = switched || log.scrollHeight - log.scrollTop - log.clientHeight < 60;
+  const keep = log.scrollTop;
   log.textContent = "";
   if (!msgs.length) { const e = document.createElement("div"); e.className = "empty"; e.textContent = "还没有消息，输入 /start 开始"; log.appendChild(e); }
   for (const m of msgs) log.appendChild(renderMessage(m));
-  if (atBottom || msgs.length < 4) log.scrollTop = log.scrollHeight;
+  state.renderedChat = chatId;
+  const toBottom = () => { log.scrollTop = log.scrollHeight; };
+  if (atBottom) {
+    toBottom();
+    // photos finish loading after this; stay pinned to the newest message while they do
+    for (const img of log.querySelectorAll("img.photo")) if (!img.complete) img.addEventListener("load", toBottom, { once: true });
+  } else {
+    log.scrollTop = keep;
+  }
   const chat = state.chats.find((c) => c.id === state.chatId);
   const u = currentUser();
   $("title").textContent = (chat && chat.type !== "private" ? "👥 " + chat.title : "🤖 机器人") + (u ? " — 我是 " + userLabel(u) : "");
-  $("status").textContent = chat && chat.chat_action ? "正在输入…" : "";
+  showTyping(chat);
   $("b-block").textContent = u && u.blocked ? "✅ 取消屏蔽" : "🚫 屏蔽";
   renderReplyKeyboard(chat);
 }
 
 async function showAnswers() {
   const answers = await api("GET", "callback_answers");
+  if (answers.length < state.answersSeen) state.answersSeen = 0;  // the sandbox was restarted
+  let released = false;
   for (const a of answers.slice(state.answersSeen)) {
     if (a.user_id === state.userId && a.text) toast(a.text, a.show_alert);
+    const key = a.chat_id + ":" + a.message_id, p = state.pending.get(key);
+    if (p && p.userId === a.user_id && p.data === a.data) { state.pending.delete(key); released = true; }
   }
   state.answersSeen = answers.length;
+  if (released) await loadMessages();
 }
 
 async function refresh() {
@@ -206,13 +249,30 @@ async function refresh() {
   await showAnswers();
 }
 
+function setOffline(off) {
+  if (off === state.offline) return;
+  state.offline = off;
+  $("status").classList.toggle("offline", off);
+  if (off) $("status").textContent = "⚠ 与沙盒的连接断开，正在重连…（gridbot run 还在运行吗？）";
+  else showTyping(state.chats.find((c) => c.id === state.chatId));
+}
+
+function showTyping(chat) {
+  if (state.offline) return;
+  $("status").textContent = chat && chat.chat_action ? "正在输入…" : "";
+  clearTimeout(showTyping.timer);  // a chat action lasts 5 s unless the bot repeats it
+  if (chat && chat.chat_action) showTyping.timer = setTimeout(() => { if (!state.offline) $("status").textContent = ""; }, 5500);
+}
+
 async function pollLoop() {
   for (;;) {
     try {
       const r = await api("GET", "poll?since=" + state.version + "&timeout=20");
+      setOffline(false);
       if (r.version !== state.version) { state.version = r.version; await refresh(); }
     } catch (err) {
-      await new Promise((ok) => setTimeout(ok, 700));
+      setOffline(true);
+      await new Promise((ok) => setTimeout(ok, 1000));
     }
   }
 }
@@ -222,8 +282,38 @@ function needUser() { if (!state.userId) { toast("请先选择身份"); return f
 async function sendText() {
   const input = $("text"); const text = input.value.trim();
   if (!text || !needUser()) return;
+  if (text.length > TEXT_LIMIT) {
+    toast("消息太长：" + text.length + " 个字符，Telegram 一条消息最多 " + TEXT_LIMIT + " 个字符（表情算 2 个）。请删短一些。");
+    return;
+  }
   await api("POST", "send_text", { user_id: state.userId, text, chat_id: state.chatId });
-  input.value = "";
+  input.value = ""; composerChanged();
+}
+
+// The composer grows with its text (Shift+Enter for a new line) and shows a counter near Telegram's limit.
+function composerChanged() {
+  const t = $("text"), n = t.value.trim().length, c = $("count");
+  t.style.height = "auto"; t.style.height = t.scrollHeight + 2 + "px";
+  c.style.display = n > TEXT_LIMIT - 500 ? "block" : "none";
+  c.textContent = n + " / " + TEXT_LIMIT; c.classList.toggle("over", n > TEXT_LIMIT);
+}
+
+function deepLinkPayload(raw) {
+  const v = raw.trim();
+  const m = v.match(/[?&]start=([^&#\s]*)/);
+  if (m) { try { return decodeURIComponent(m[1]); } catch (err) { return m[1]; } }
+  return v.replace(/^\/start\s+/, "");
+}
+
+async function openDeepLink() {
+  if (!needUser()) return;
+  const payload = deepLinkPayload($("dl-payload").value);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(payload)) {
+    toast("start 参数只能是 1–64 个字母、数字、_ 或 -，例如 b_3"); return;
+  }
+  state.chatId = state.userId;  // deep links always open the private chat with the bot
+  await api("POST", "deep_link", { user_id: state.userId, payload });
+  await refresh();
 }
 
 $("persona").onchange = (ev) => {
@@ -248,13 +338,23 @@ $("g-ok").onclick = async () => {
   } catch (err) { fail(err); }
 };
 $("text").addEventListener("keydown", (ev) => {
-  if (ev.key === "Enter" && !ev.isComposing) { ev.preventDefault(); sendText().catch(fail); }
+  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) { ev.preventDefault(); sendText().catch(fail); }
+});
+$("text").addEventListener("input", composerChanged);
+$("dl-ok").onclick = () => openDeepLink().catch(fail);
+$("dl-payload").addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter" && !ev.isComposing) { ev.preventDefault(); openDeepLink().catch(fail); }
 });
 $("b-send").onclick = () => sendText().catch(fail);
-$("b-photo").onclick = () => needUser() && api("POST", "send_photo", { user_id: state.userId, chat_id: state.chatId, caption: $("text").value.trim() || undefined }).then(() => { $("text").value = ""; }).catch(fail);
+$("b-photo").onclick = () => needUser() && api("POST", "send_photo", { user_id: state.userId, chat_id: state.chatId, caption: $("text").value.trim() || undefined }).then(() => { $("text").value = ""; composerChanged(); }).catch(fail);
 $("b-sticker").onclick = () => needUser() && api("POST", "send_sticker", { user_id: state.userId, chat_id: state.chatId }).catch(fail);
 $("b-loc").onclick = () => needUser() && api("POST", "send_location", { user_id: state.userId, chat_id: state.chatId }).catch(fail);
 $("b-block").onclick = () => { const u = currentUser(); if (u) api("POST", "block", { user_id: u.id, blocked: !u.blocked }).catch(fail); };
 
 loadUsers().then(async () => { state.answersSeen = (await api("GET", "callback_answers")).length; }).catch(fail);
+api("GET", "info").then((info) => {
+  state.botUsername = info.bot.username;
+  $("dl-hint").textContent = "楼道二维码的链接形如 https://t.me/" + info.bot.username
+    + "?start=b_3（b_ 后面是楼栋代码）。粘贴整条链接或只填 start 参数。";
+}).catch(() => {});
 pollLoop();
