@@ -8,6 +8,7 @@ import logging
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -17,7 +18,7 @@ from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery import OutboxSender
-from bot.polling import poll
+from bot.polling import ALLOWED_UPDATES, poll
 from bot.router import ChatLocks, make_router
 from bot.settings import Settings
 from handlers.app import Conversations
@@ -81,6 +82,11 @@ async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
         tasks.create_task(poll(app.bot, app.dispatcher, timeout=timeout))
 
 
+def webhook_path(url: str) -> str:
+    """The listener serves the path of WEBHOOK_URL, so a proxy can forward it unchanged."""
+    return urlsplit(url).path or "/webhook"
+
+
 async def run_webhook(app: BotApp, settings: Settings) -> None:
     """Serve the webhook (secret token checked) and deliver until cancelled."""
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -95,13 +101,12 @@ async def run_webhook(app: BotApp, settings: Settings) -> None:
     # handling in the background, where a failure would lose the update; a redelivery of a slow update
     # that does commit is recognised by its update_id.
     SimpleRequestHandler(app.dispatcher, app.bot, secret_token=secret, handle_in_background=False,
-                         _timeout=math.inf).register(web_app, path="/webhook")
+                         _timeout=math.inf).register(web_app, path=webhook_path(settings.webhook_url))
     runner = web.AppRunner(web_app)
     await runner.setup()
     host, port = settings.webhook_host_port
     await web.TCPSite(runner, host, port).start()
-    await app.bot.set_webhook(settings.webhook_url, secret_token=secret,
-                              allowed_updates=["message", "edited_message", "callback_query"])
+    await app.bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
     try:
         await app.sender.run()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import aiohttp
@@ -105,6 +106,22 @@ async def test_web_page_and_static_files(server: SandboxServer, client: SandboxC
         async with http.get(f"{server.base_url}/control/poll", params={"since": "0", "timeout": "0"}) as resp:
             assert (await resp.json())["result"]["version"] > 0
     assert sent["message_id"] == message.message_id
+    # the page reserves a photo's box from these, so the chat stays scrolled to the newest message
+    assert message.photo["width"] > 0 and message.photo["height"] > 0
+
+
+def test_web_page_is_self_contained() -> None:
+    """No external resources, no HTML built from strings, and every control route the page calls exists."""
+    static = Path(__file__).parents[2] / "sandbox" / "static"
+    page = (static / "index.html").read_text(encoding="utf-8")
+    script = (static / "app.js").read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page + script)
+    assert "@import" not in page and "url(" not in page
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(", script)
+    routes = set(re.findall(r'api\("(?:GET|POST)", "([a-z_]+)', script))
+    assert {"personas", "send_text", "press", "deep_link", "info", "poll", "callback_answers"} <= routes
+    doc = (Path(__file__).parents[2] / "sandbox" / "control.py").read_text(encoding="utf-8")
+    assert all(f"/control/{route}" in doc for route in routes)
 
 
 def test_load_personas(tmp_path: Path) -> None:
