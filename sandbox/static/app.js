@@ -161,6 +161,13 @@ function renderMessage(m) {
   const meta = document.createElement("div"); meta.className = "meta";
   meta.textContent = (m.edited ? "已编辑 · " : "") + (m.deleted ? "已删除 · " : "") + "#" + m.message_id + " · "
     + new Date(m.date * 1000).toLocaleTimeString("zh-CN");
+  if (!m.from_bot && m.sender_id === state.userId && m.kind === "text" && !m.deleted) {
+    // Telegram lets a person edit a sent message; the bot receives an edited_message update
+    const edit = document.createElement("button"); edit.className = "edit"; edit.textContent = "✎ 编辑";
+    edit.title = "编辑这条消息（机器人会收到 edited_message）";
+    edit.onclick = () => editMessage(m).catch(fail);
+    meta.prepend(edit);
+  }
   el.appendChild(meta);
   return el;
 }
@@ -174,6 +181,12 @@ async function pressButton(m, b) {
   setTimeout(() => { if (state.pending.get(key)?.data === b.callback_data) { state.pending.delete(key); loadMessages().catch(fail); } },
              PRESS_TIMEOUT_MS + 100);
   await api("POST", "press", { user_id: state.userId, message_id: m.message_id, data: b.callback_data, chat_id: state.chatId });
+}
+async function editMessage(m) {
+  const text = window.prompt("编辑消息", m.text);
+  if (text === null || text.trim() === "" || text === m.text) return;
+  if (text.length > TEXT_LIMIT) { toast("消息太长：" + text.length + " 个字符，最多 " + TEXT_LIMIT + " 个。"); return; }
+  await api("POST", "edit_text", { user_id: state.userId, message_id: m.message_id, text, chat_id: state.chatId });
 }
 function unpress(m) { state.pending.delete(m.chat_id + ":" + m.message_id); loadMessages().catch(fail); }
 
@@ -267,9 +280,11 @@ function showTyping(chat) {
 async function pollLoop() {
   for (;;) {
     try {
-      const r = await api("GET", "poll?since=" + state.version + "&timeout=20");
+      // after a lost connection ask without waiting: a restarted sandbox counts its version from 0 again
+      const back = state.offline;
+      const r = await api("GET", "poll?since=" + (back ? -1 : state.version) + "&timeout=" + (back ? 0 : 20));
       setOffline(false);
-      if (r.version !== state.version) { state.version = r.version; await refresh(); }
+      if (back || r.version !== state.version) { state.version = r.version; await refresh(); }
     } catch (err) {
       setOffline(true);
       await new Promise((ok) => setTimeout(ok, 1000));
