@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -83,8 +86,9 @@ async def ensure_roster(settings: Settings, engine) -> Community | None:
 
 async def run(settings: Settings) -> None:
     from bot.runtime import assemble, run_polling, run_webhook
-    from sandbox.server import SandboxServer
+    from sandbox.server import Sandbox, SandboxServer
     from storage.db import create_engine, migrate
+    from storage.maintenance import last_update_id
 
     engine = create_engine(settings.database_url)
     try:
@@ -97,9 +101,11 @@ async def run(settings: Settings) -> None:
                 else:
                     await run_polling(app)
             return
-        # No token: Telegram's stand-in runs beside the bot, and a browser page is the chat.
-        async with SandboxServer(settings.sandbox_host, settings.sandbox_port,
-                                 personas=personas_for(community)) as server:
+        # No token: Telegram's stand-in runs beside the bot, and a browser page is the chat. A new
+        # sandbox counts updates from 1 again; start after the ids this database has already seen.
+        first_update_id = (await last_update_id(engine) or 0) + 1
+        sandbox = Sandbox(personas_for(community), first_update_id=first_update_id)
+        async with SandboxServer(settings.sandbox_host, settings.sandbox_port, sandbox=sandbox) as server:
             local = settings.model_copy(update={"bot_token": SecretStr(SANDBOX_TOKEN),
                                                 "telegram_api_url": server.base_url, "mode": Mode.POLLING})
             async with assemble(local, engine=engine) as app:
@@ -108,6 +114,18 @@ async def run(settings: Settings) -> None:
                 await run_polling(app, timeout=10)
     finally:
         await engine.dispose()
+
+
+async def until_stopped(work: Coroutine[Any, Any, None]) -> None:
+    """Run until done or until SIGTERM/SIGINT, which stop it gracefully (tasks are cancelled and
+    clean up: the outbox sender finishes marking what it sent, sessions and the database close)."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    log.info("gridbot stopped")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(run(settings))
+                asyncio.run(until_stopped(run(settings)))
         elif args.command == "sandbox":
             from sandbox.server import serve_forever
 

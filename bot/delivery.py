@@ -37,21 +37,33 @@ def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
     ])
 
 
-async def deliver(bot: Bot, message: OutgoingMessage) -> list[int]:
+async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore) -> list[int]:
     """Send one outbox message; returns the Telegram message ids it produced."""
     chat = message.chat_id
-    if message.clear_keyboard_of is not None:
+    clear_of = message.clear_keyboard_of
+    if message.clear_keyboard_of_outbox is not None:
+        # The chat's rows go out in order, so the row named here was settled before this one.
+        clear_of = last(await store.sent_message_ids(message.clear_keyboard_of_outbox))
+        if clear_of is None:
+            return []  # that message never reached the chat: no buttons to take away
+    if clear_of is not None:
         try:
-            await bot.edit_message_reply_markup(chat_id=chat, message_id=message.clear_keyboard_of,
-                                                reply_markup=None)
+            await bot.edit_message_reply_markup(chat_id=chat, message_id=clear_of, reply_markup=None)
         except TelegramBadRequest as error:  # already without buttons, or gone: nothing left to do
-            log.debug("clearing keyboard of %s in %s: %s", message.clear_keyboard_of, chat, error)
+            log.debug("clearing keyboard of %s in %s: %s", clear_of, chat, error)
         return []
     markup = keyboard(message.buttons)
-    if message.edit_message_id is not None:
-        await bot.edit_message_text(text=message.text, chat_id=chat, message_id=message.edit_message_id,
-                                    reply_markup=markup)
-        return [message.edit_message_id]
+    edit_of = message.edit_message_id
+    if message.edit_outbox_id is not None:
+        edit_of = last(await store.sent_message_ids(message.edit_outbox_id))
+    if edit_of is not None:
+        try:
+            await bot.edit_message_text(text=message.text, chat_id=chat, message_id=edit_of,
+                                        reply_markup=markup)
+        except TelegramBadRequest as error:
+            if "not modified" not in str(error):
+                raise
+        return [edit_of]
     ids: list[int] = []
     if len(message.photos) == 1:
         ids.append((await bot.send_photo(chat, message.photos[0])).message_id)
@@ -66,6 +78,11 @@ async def deliver(bot: Bot, message: OutgoingMessage) -> list[int]:
     if message.text:
         ids.append((await bot.send_message(chat, message.text, reply_markup=markup)).message_id)
     return ids
+
+
+def last(ids: Sequence[int]) -> int | None:
+    """The message that carries the text and buttons is the last one a row produced (photos come first)."""
+    return ids[-1] if ids else None
 
 
 class OutboxSender:
@@ -101,17 +118,20 @@ class OutboxSender:
         return len(pending)
 
     async def _send(self, row: PendingMessage) -> None:
+        # The bookkeeping after a send is shielded: a stop (SIGTERM) mid-way must not leave a
+        # delivered message unmarked, or it would go out again once its lease ran out.
         try:
-            ids = await deliver(self._bot, row.message)
+            ids = await deliver(self._bot, row.message, self._store)
         except TelegramRetryAfter as error:
-            await asyncio.sleep(min(error.retry_after, 30))
-            await self._store.mark_failed(row.id, str(error), permanent=False)
+            await asyncio.shield(self._store.mark_failed(row.id, str(error), permanent=False,
+                                                         retry_after=error.retry_after))
         except PERMANENT as error:
             log.warning("outbox %s to chat %s failed for good: %s", row.id, row.chat_id, error)
-            await self._store.mark_failed(row.id, str(error), permanent=True)
+            await asyncio.shield(self._store.mark_failed(row.id, str(error), permanent=True))
         except Exception as error:
             log.warning("outbox %s to chat %s failed, will retry: %s", row.id, row.chat_id, error)
-            await asyncio.sleep(min(2 ** row.attempts, 30) / 10)
-            await self._store.mark_failed(row.id, str(error), permanent=False)
+            backoff = min(2 ** row.attempts, 30) / 10
+            await asyncio.shield(self._store.mark_failed(row.id, str(error), permanent=False,
+                                                         retry_after=backoff))
         else:
-            await self._store.mark_sent(row.id, ids)
+            await asyncio.shield(self._store.mark_sent(row.id, ids))

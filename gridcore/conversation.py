@@ -17,6 +17,9 @@ class Conversation:
     turn: int = 0
     # The dialog's draft, serialised by the dialog itself (a typed draft at its edge).
     data: dict[str, Any] = field(default_factory=dict)
+    # Outbox ids of the messages whose buttons are live now; they lose their buttons when the dialog
+    # asks something new or ends, so only the newest question can be answered by a tap.
+    prompts: list[int] = field(default_factory=list)
     updated_at: datetime | None = None
 
     def reset(self) -> None:

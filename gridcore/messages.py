@@ -16,10 +16,12 @@ class Button:
 class OutgoingMessage:
     """One message to deliver. Storage keeps it as an outbox row until a sender delivers it.
 
-    `text` is already rendered (Telegram HTML subset). `photos` are file ids; with photos the
-    text becomes the caption of the first one (or a separate message when too long).
-    `edit_message_id` turns the message into an edit of one the bot sent earlier.
-    `clear_keyboard_of` removes the buttons of an earlier message instead of sending anything.
+    `text` is already rendered (Telegram HTML subset). `photos` are file ids, sent before the text.
+    An earlier message can be changed instead of sending a new one, named either by its Telegram
+    message id (known from a button press) or by the outbox row that sent it (known in the same
+    transaction that queued it; the sender looks the Telegram id up when it gets there):
+    `edit_message_id` / `edit_outbox_id` replace its text and buttons;
+    `clear_keyboard_of` / `clear_keyboard_of_outbox` only take its buttons away.
     """
 
     chat_id: int
@@ -27,5 +29,7 @@ class OutgoingMessage:
     buttons: tuple[tuple[Button, ...], ...] = ()
     photos: tuple[str, ...] = ()
     edit_message_id: int | None = None
+    edit_outbox_id: int | None = None
     clear_keyboard_of: int | None = None
+    clear_keyboard_of_outbox: int | None = None
     ticket_number: str | None = None

@@ -58,7 +58,8 @@ class ResidentRepository(Protocol):
 
 
 class Outbox(Protocol):
-    async def add(self, message: OutgoingMessage) -> None: ...
+    async def add(self, message: OutgoingMessage) -> int:
+        """Queue a message; returns its outbox id (to edit or clear that message later)."""
 
 
 class UpdateLog(Protocol):

@@ -81,6 +81,8 @@ async def route(ctx: Context) -> None:
         await commands.timeline(ctx)
     elif incoming.kind is InputKind.EDITED:
         await ctx.say("edited_ignored", in_dialog=ctx.conversation.dialog is not None)
+        if ctx.conversation.dialog == report.DIALOG:
+            await report.resume(ctx)
     elif incoming.kind is InputKind.CONTACT:
         await commands.contact(ctx)
     elif ctx.conversation.dialog == report.DIALOG:

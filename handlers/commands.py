@@ -73,7 +73,9 @@ async def timeline(ctx: Context) -> None:
         await ctx.say("ticket_not_found", number=number[:30])
         return
     events = await ctx.uow.tickets.ledger(ticket.number)
+    building = ctx.community.building(ticket.location.building_code or "")
     await ctx.say("timeline", ticket=ticket, events=events, categories=category_names(ctx), local=ctx.local,
+                  building=building,
                   status=ctx.label("status_" + ticket.status.value),
                   action=lambda e: ctx.label("action_" + e.action.value))
 

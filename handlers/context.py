@@ -16,6 +16,7 @@ from handlers.inputs import Incoming
 from handlers.texts import Texts
 
 Keyboard = Sequence[Sequence[Button]]
+DIALOG_BUTTON = "r:"  # callback data of a dialog question's buttons: r:<turn>:<value>
 
 
 @dataclass
@@ -43,25 +44,38 @@ class Context:
         return at.astimezone(self.tz)
 
     async def say(self, template: str, *, buttons: Keyboard = (), photos: Sequence[str] = (),
-                  ticket_number: str | None = None, **context: Any) -> None:
-        """Queue a message to this chat (an outbox row in the same transaction)."""
-        text = self.texts.render(template, **context)
+                  ticket_number: str | None = None, **context: Any) -> int:
+        """Queue a message to this chat (an outbox row in the same transaction); returns its outbox id.
+
+        A message that asks a dialog question (its buttons carry the turn) becomes the only live
+        question: the buttons of earlier ones are taken away right after it.
+        """
         message = OutgoingMessage(
             chat_id=self.chat_id,
-            text=text,
+            text=self.texts.render(template, **context),
             buttons=tuple(tuple(row) for row in buttons),
             photos=tuple(photos),
             ticket_number=ticket_number,
         )
-        self.sent.append(message)
-        await self.uow.outbox.add(message)
+        outbox_id = await self._queue(message)
+        if any(button.data.startswith(DIALOG_BUTTON) for row in message.buttons for button in row):
+            await self.retire_prompts()
+            self.conversation.prompts.append(outbox_id)
+        return outbox_id
 
-    async def clear_pressed_keyboard(self) -> None:
-        """Take the buttons off the message whose button was just pressed, so it can't be pressed twice."""
-        if self.incoming.message_id is not None:
-            message = OutgoingMessage(chat_id=self.chat_id, clear_keyboard_of=self.incoming.message_id)
-            self.sent.append(message)
-            await self.uow.outbox.add(message)
+    async def retire_prompts(self) -> None:
+        """Take the buttons off every live dialog question (the dialog moved on or ended)."""
+        for outbox_id in self.conversation.prompts:
+            await self._queue(OutgoingMessage(chat_id=self.chat_id, clear_keyboard_of_outbox=outbox_id))
+        self.conversation.prompts = []
+
+    async def end_dialog(self) -> None:
+        await self.retire_prompts()
+        self.conversation.reset()
+
+    async def _queue(self, message: OutgoingMessage) -> int:
+        self.sent.append(message)
+        return await self.uow.outbox.add(message)
 
     def answer(self, text: str, *, alert: bool = False) -> None:
         self.callback_answer = text

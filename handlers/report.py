@@ -8,7 +8,7 @@ from gridcore.errors import DomainError
 from gridcore.intake import suggest_category
 from gridcore.ticket import Location, Reporter, Ticket, format_ticket_number
 from handlers import report_steps as s
-from handlers.context import Context
+from handlers.context import DIALOG_BUTTON, Context
 from handlers.draft import ReportDraft
 from handlers.inputs import InputKind
 
@@ -155,11 +155,11 @@ async def take_anonymous_text(ctx: Context, draft: ReportDraft, text: str) -> bo
 
 
 async def take_button(ctx: Context, draft: ReportDraft, step_name: str, step: s.Step) -> bool:
-    turn, _, value = ctx.incoming.button_data.removeprefix("r:").partition(":")
-    if not ctx.incoming.button_data.startswith("r:") or turn != str(ctx.conversation.turn):
+    pressed = ctx.incoming.button_data
+    turn, _, value = pressed.removeprefix(DIALOG_BUTTON).partition(":")
+    if not pressed.startswith(DIALOG_BUTTON) or turn != str(ctx.conversation.turn):
         return await s.refuse_button(ctx)
     ctx.answer("")
-    await ctx.clear_pressed_keyboard()
     if value == "cancel":
         await cancel(ctx)
         return False
@@ -197,7 +197,7 @@ async def take_duplicate_button(ctx: Context, draft: ReportDraft, value: str) ->
         await ctx.say("duplicate_gone")
         return True  # file a new one instead: nothing the resident wrote is lost
     await ctx.uow.tickets.save(ticket)
-    ctx.conversation.reset()
+    await ctx.end_dialog()
     await ctx.say("joined", ticket=ticket, followers=len(ticket.followers))
     return True
 
@@ -257,14 +257,14 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
         grid_code=building.grid_code if building else None,
     )
     await ctx.uow.tickets.add(ticket)
-    ctx.conversation.reset()
+    await ctx.end_dialog()
     await ctx.say("filed", ticket=ticket, category=category, due=ctx.local(ticket.feedback_due_at),
                   ticket_number=ticket.number)
     return ticket
 
 
 async def cancel(ctx: Context) -> None:
-    ctx.conversation.reset()
+    await ctx.end_dialog()
     await ctx.say("cancelled")
 
 

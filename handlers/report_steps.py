@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from gridcore.community import Building, Category
 from gridcore.intake import extract_place, match_building, suggest_category
 from gridcore.messages import Button
-from handlers.context import Context
+from handlers.context import DIALOG_BUTTON, Context
 from handlers.draft import MAX_PHOTOS, ReportDraft
 
 MAX_DESCRIPTION = 1000
@@ -30,9 +30,13 @@ MAX_DETAIL = 100
 PUBLIC_AREA = ""  # building_code for "小区公共区域": a place, but not inside a building
 
 
+def data(ctx: Context, value: str) -> str:
+    """Callback data of a dialog button; it carries the turn, so a button of an older question is stale."""
+    return f"{DIALOG_BUTTON}{ctx.conversation.turn}:{value}"
+
+
 def button(ctx: Context, label: str, value: str, **label_args: str) -> Button:
-    """A dialog button; its data carries the turn, so a button from an older question is stale."""
-    return Button(ctx.label(label, **label_args), f"r:{ctx.conversation.turn}:{value}")
+    return Button(ctx.label(label, **label_args), data(ctx, value))
 
 
 def rows(buttons: list[Button], width: int) -> list[list[Button]]:
@@ -67,7 +71,8 @@ async def set_category(ctx: Context, draft: ReportDraft, category: Category) -> 
     draft.duplicate_checked = False
     if category.emergency:
         # Safety first: say whom to call before anything else, then keep filing (marked urgent).
-        await ctx.say("emergency", numbers=category.emergency_numbers, category=category.name)
+        await ctx.say("emergency", numbers=category.emergency_numbers, category=category.name,
+                      description=draft.description)
         draft.photos_done = True
         if draft.anonymous is None:
             draft.anonymous = False
@@ -85,7 +90,7 @@ async def ask_confirm_category(ctx: Context, draft: ReportDraft) -> None:
 
 
 async def ask_category(ctx: Context, draft: ReportDraft) -> None:
-    choices = [Button(c.name, f"r:{ctx.conversation.turn}:cat:{c.code}") for c in ctx.community.categories]
+    choices = [Button(c.name, data(ctx, f"cat:{c.code}")) for c in ctx.community.categories]
     await ctx.say("ask_category", buttons=[*rows(choices, 2), [button(ctx, "cancel", "cancel")]])
 
 
@@ -94,7 +99,7 @@ async def ask_description(ctx: Context, draft: ReportDraft) -> None:
 
 
 async def ask_building(ctx: Context, draft: ReportDraft) -> None:
-    choices = [Button(b.name, f"r:{ctx.conversation.turn}:b:{b.code}") for b in ctx.community.buildings]
+    choices = [Button(b.name, data(ctx, f"b:{b.code}")) for b in ctx.community.buildings]
     await ctx.say("ask_building", buttons=[*rows(choices, 4), [button(ctx, "public_area", "public")],
                                            [button(ctx, "cancel", "cancel")]])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import OUTBOX_SENT, OutboxRow, ProcessedUpdateRow
@@ -28,3 +28,9 @@ async def prune(engine: AsyncEngine, *, updates_before: datetime, sent_before: d
             delete(OutboxRow).where(OutboxRow.status == OUTBOX_SENT, OutboxRow.sent_at < sent_before)
         )
     return Pruned(updates=updates.rowcount, outbox=sent.rowcount)
+
+
+async def last_update_id(engine: AsyncEngine) -> int | None:
+    """The highest update id recorded, e.g. to start a fresh local sandbox's numbering after it."""
+    async with engine.begin() as connection:
+        return await connection.scalar(select(func.max(ProcessedUpdateRow.update_id)))

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -242,6 +243,7 @@ class ConversationRow(Base):
     step: Mapped[str | None] = mapped_column(String(64))
     turn: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict[str, Any]]
+    prompts: Mapped[list[int]] = mapped_column(server_default=text("'[]'"))
     updated_at: Mapped[datetime]
 
 

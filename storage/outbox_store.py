@@ -104,6 +104,14 @@ class OutboxStore:
             claimed_until=retry_at,
         )
 
+    async def sent_message_ids(self, id: int) -> list[int]:
+        """The Telegram message ids a delivered row produced; empty when it was not delivered."""
+        async with self._engine.begin() as connection:
+            ids = await connection.scalar(
+                select(outbox.c.sent_message_ids).where(outbox.c.id == id, outbox.c.status == OUTBOX_SENT)
+            )
+        return list(ids or [])
+
     async def pending_count(self) -> int:
         async with self._engine.begin() as connection:
             count = await connection.scalar(

@@ -121,6 +121,11 @@ class ResidentChat:
         return [m.text for m in self.received if m.text]
 
     @property
+    def last_message(self) -> OutgoingMessage:
+        """The newest message with text (not counting edits that only take buttons away)."""
+        return next(m for m in reversed(self.received) if m.text)
+
+    @property
     def last_text(self) -> str:
         return self.texts[-1]
 

@@ -127,5 +127,12 @@ async def test_stale_button_and_cancel_over_http(live_bot, uow_factory):
     assert answers and "失效" in answers[-1]["text"]
     await resident.say("/cancel")
     await resident.expect("已取消")
+    # Every question's keyboard is taken away once the dialog moves on or ends.
+    for _ in range(200):
+        live = [m.text for m in await client.bot_messages(5002) if m.buttons]
+        if not live:
+            break
+        await asyncio.sleep(0.05)
+    assert live == []
     async with uow_factory() as uow:
         assert list(await uow.tickets.for_resident(5002)) == []

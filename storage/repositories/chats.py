@@ -31,6 +31,7 @@ class SqlConversationRepository:
             step=row.step,
             turn=row.turn,
             data=dict(row.data),
+            prompts=list(row.prompts),
             updated_at=row.updated_at,
         )
 
@@ -44,6 +45,7 @@ class SqlConversationRepository:
             "step": conversation.step,
             "turn": conversation.turn,
             "data": conversation.data,
+            "prompts": list(conversation.prompts),
             "updated_at": conversation.updated_at,
         }
         stmt = dialect_insert(self._dialect, conversations).values(chat_id=conversation.chat_id, **values)

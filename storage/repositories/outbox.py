@@ -28,7 +28,9 @@ def encode_message(message: OutgoingMessage) -> dict[str, Any]:
         ],
         "photos": list(message.photos),
         "edit_message_id": message.edit_message_id,
+        "edit_outbox_id": message.edit_outbox_id,
         "clear_keyboard_of": message.clear_keyboard_of,
+        "clear_keyboard_of_outbox": message.clear_keyboard_of_outbox,
         "ticket_number": message.ticket_number,
     }
 
@@ -46,7 +48,9 @@ def decode_message(payload: dict[str, Any]) -> OutgoingMessage:
         ),
         photos=tuple(payload.get("photos", ())),
         edit_message_id=payload.get("edit_message_id"),
+        edit_outbox_id=payload.get("edit_outbox_id"),
         clear_keyboard_of=payload.get("clear_keyboard_of"),
+        clear_keyboard_of_outbox=payload.get("clear_keyboard_of_outbox"),
         ticket_number=payload.get("ticket_number"),
     )
 
@@ -56,9 +60,9 @@ class SqlOutbox:
         self._session = session
         self._clock = clock
 
-    async def add(self, message: OutgoingMessage) -> None:
-        await self._session.execute(
-            insert(outbox).values(
+    async def add(self, message: OutgoingMessage) -> int:
+        result = await self._session.execute(
+            insert(outbox).returning(outbox.c.id).values(
                 chat_id=message.chat_id,
                 payload=encode_message(message),
                 ticket_number=message.ticket_number,
@@ -67,6 +71,7 @@ class SqlOutbox:
                 attempts=0,
             )
         )
+        return result.scalar_one()
 
 
 class SqlUpdateLog:

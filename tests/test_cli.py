@@ -1,0 +1,85 @@
+"""The command line as a person uses it: `gridbot run` with the sandbox, `gridbot roster ...`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sandbox.client import SandboxClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def gridbot(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_roster_check_names_file_line_and_problem(tmp_path):
+    bad = tmp_path / "roster.yaml"
+    bad.write_text('community: {code: XK, name: 兴康社区}\ngrids: [{code: "1", name: 一}]\n'
+                   'buildings:\n  - {code: "1", name: 1号楼, grid: "9"}\nstaff: []\n'
+                   'categories: [{code: env, name: 环境卫生}]\ncolour: red\n', encoding="utf-8")
+    result = gridbot("roster", "check", str(bad), env={})
+    assert result.returncode == 1
+    assert f'{bad}:4: building "1" names unknown grid "9"' in result.stderr
+    assert f"{bad}:7:" in result.stderr and "colour" in result.stderr
+
+
+def test_roster_load_twice_is_idempotent(tmp_path):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}", "LOG_LEVEL": "WARNING"}
+    first = gridbot("roster", "load", "examples/roster.yaml", env=env)
+    second = gridbot("roster", "load", "examples/roster.yaml", env=env)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert "兴康社区 (XK): 7 个网格" in second.stdout
+
+
+async def start_run(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    assert process.stdout is not None
+    async with asyncio.timeout(60):
+        while True:
+            line = (await process.stdout.readline()).decode()
+            if not line:
+                raise AssertionError("gridbot run ended before printing its URL")
+            if "http://" in line and "浏览器" in line:
+                return process, line.split("打开 ", 1)[1].split(" ")[0].rstrip("/")
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    process.terminate()  # SIGTERM, as a service manager stops it: a graceful stop
+    async with asyncio.timeout(20):
+        await process.communicate()
+    assert process.returncode == 0
+
+
+@pytest.mark.parametrize("restarts", [2])
+async def test_make_run_serves_the_sandbox_and_survives_a_restart(tmp_path, restarts):
+    """Without BOT_TOKEN, `gridbot run` loads the example roster, starts the sandbox and answers in it —
+    also after a restart on the same database (the new sandbox's update ids must not look seen)."""
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}", "SANDBOX_PORT": str(free_port()),
+           "BOT_TOKEN": "", "LOG_LEVEL": "WARNING"}
+    env.pop("BOT_TOKEN")
+    for round_ in range(restarts):
+        process, url = await start_run(env)
+        try:
+            async with SandboxClient(url) as client:
+                await client.send_text(5001, "/start")
+                [welcome] = await client.wait_for_bot_messages(5001, 1, timeout=20)
+                assert "兴康社区" in welcome.text, round_
+        finally:
+            await stop(process)
