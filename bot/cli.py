@@ -149,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # URLs would carry the bot token
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         if args.command == "run":
             with contextlib.suppress(KeyboardInterrupt):

@@ -13,6 +13,8 @@ class Role(StrEnum):
     GRID_WORKER = "grid_worker"
     GRID_LEADER = "grid_leader"
     COMMUNITY_STAFF = "community_staff"
+    # The contact of a partner unit (物业公司, 供电所...): gets a copy of 共办 tickets of its categories.
+    PARTNER = "partner"
 
 
 class HandlingMode(StrEnum):
@@ -70,6 +72,11 @@ class Person:
     building_code: str | None = None
     # How residents address them, e.g. "书记", "主任"; empty if nothing special.
     title: str = ""
+    # Marked away (leave, sick): routing skips them.
+    away: bool = False
+
+    def is_(self, role: Role, grid_code: str | None = None) -> bool:
+        return self.role is role and (grid_code is None or self.grid_code == grid_code)
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ class Community:
     buildings: tuple[Building, ...] = ()
     staff: tuple[Person, ...] = ()
     categories: tuple[Category, ...] = field(default_factory=tuple)
+    # A resolved ticket the resident has not rated within this many days closes as 未评价.
+    rating_days: int = 7
 
     def building(self, code: str) -> Building | None:
         return next((b for b in self.buildings if b.code == code), None)
@@ -91,3 +100,11 @@ class Community:
 
     def grid(self, code: str) -> Grid | None:
         return next((g for g in self.grids if g.code == code), None)
+
+    def roles_of(self, user_id: int) -> tuple[Person, ...]:
+        """Every roster entry bound to this Telegram account (one person may hold several roles)."""
+        return tuple(p for p in self.staff if p.telegram_user_id == user_id)
+
+    def people(self, role: Role, grid_code: str | None = None) -> tuple[Person, ...]:
+        """Roster entries of a role (in a grid), in roster order."""
+        return tuple(p for p in self.staff if p.is_(role, grid_code))

@@ -32,10 +32,10 @@ _GROUP = (lambda v: v < 0), "negative (a group chat)"
 _POSITIVE = (lambda v: v > 0), "positive"
 
 _TOP = ({"community", "grids", "buildings", "staff", "categories"}, set())
-_COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id"})
+_COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id", "rating_days"})
 _GRID = ({"code", "name"}, {"group_chat_id"})
 _BUILDING = ({"code", "name", "grid"}, {"aliases", "units"})
-_STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username", "phone", "title"})
+_STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username", "phone", "title", "away"})
 _CATEGORY = (
     {"code", "name"},
     {"keywords", "feedback_days", "feedback_hours", "mode", "co_handler", "emergency", "numbers"},
@@ -184,8 +184,9 @@ def _community(r: _Reader, node: Node) -> dict[str, Any]:
     if code and not re.fullmatch(r"[A-Za-z0-9]{1,10}", code):
         r.problem(f["code"], f'community code "{code}" must be 1-10 letters or digits (ticket numbers)')
     chat = r.integer(f.get("staff_chat_id"), "community staff_chat_id", *_GROUP)
+    rating_days = r.integer(f.get("rating_days"), "community rating_days", *_POSITIVE)
     return {"code": code or "", "name": r.text(f.get("name"), "community name") or "",
-            "timezone": tz, "staff_chat_id": chat}
+            "timezone": tz, "staff_chat_id": chat, "rating_days": rating_days or 7}
 
 
 def _grids(r: _Reader, node: Node | None) -> tuple[list[Grid], dict[str, Node]]:
@@ -288,9 +289,10 @@ def _person(r: _Reader, item: Node, i: int, grid_codes: set[str],
         if phone is not None and not _PHONE.fullmatch(phone):
             r.problem(f["phone"], f'{what}: "{phone}" is not a phone number')
     title = r.text(f.get("title"), f"{what} title") or ""
+    away = bool(r.boolean(f.get("away"), f"{what} away"))
     if name is None or role is None:
         return None
-    return Person(name, role, grid, user_id, username, phone, building, title)
+    return Person(name, role, grid, user_id, username, phone, building, title, away)
 
 
 def _staff(r: _Reader, node: Node | None, grid_codes: set[str], buildings: list[Building]) -> list[Person]:

@@ -43,6 +43,10 @@ class Action(StrEnum):
     # Events that leave the status as it is.
     FOLLOW = "follow"  # another resident joins ("也是我反映的", +1)
     NOTE = "note"
+    PROGRESS = "progress"  # a progress note the resident sees
+    RATE = "rate"  # the resident's rating (回访评价)
+    REVEAL_CONTACT = "reveal_contact"  # the assigned worker looked at the resident's full phone number
+    DELIVERY_FAILED = "delivery_failed"  # a message about this ticket could not be delivered, for good
 
 
 # action -> (statuses it may start from, status it leads to). Anything else is illegal.
@@ -67,7 +71,8 @@ TRANSITIONS: Mapping[Action, tuple[frozenset[TicketStatus], TicketStatus]] = Map
         ),
     }
 )
-STATUS_NEUTRAL = frozenset({Action.FOLLOW, Action.NOTE})
+STATUS_NEUTRAL = frozenset({Action.FOLLOW, Action.NOTE, Action.PROGRESS, Action.RATE, Action.REVEAL_CONTACT,
+                            Action.DELIVERY_FAILED})
 
 
 class Urgency(StrEnum):
@@ -103,6 +108,41 @@ class TicketEvent:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+class Solved(StrEnum):
+    SOLVED = "solved"  # 已解决
+    PARTLY = "partly"  # 部分解决
+    UNSOLVED = "unsolved"  # 未解决
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASIC = "basic"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+@dataclass(frozen=True)
+class Rating:
+    """回访评价: three questions, answered one after another; a reason when it went badly."""
+
+    contacted: bool | None = None  # 是否有人联系您？
+    solved: Solved | None = None  # 问题是否解决？
+    satisfaction: Satisfaction | None = None  # 您是否满意？
+    reason: str | None = None
+
+    @property
+    def answered(self) -> bool:
+        return None not in (self.contacted, self.solved, self.satisfaction)
+
+    @property
+    def unhappy(self) -> bool:
+        """未解决 or 不满意: the ticket goes back to the worker."""
+        return self.solved is Solved.UNSOLVED or self.satisfaction is Satisfaction.UNSATISFIED
+
+    @property
+    def complete(self) -> bool:
+        return self.answered and (not self.unhappy or self.reason is not None)
+
+
 def format_ticket_number(community_code: str, day: date, sequence: int) -> str:
     """XK-20261122-0007: community code, filing date (community time), daily sequence."""
     if sequence < 1:
@@ -123,9 +163,13 @@ class Ticket:
     urgency: Urgency = Urgency.NORMAL
     status: TicketStatus = TicketStatus.SUBMITTED
     grid_code: str | None = None
-    assignee: str | None = None
+    assignee: int | None = None  # Telegram user id of the staff member handling it
     photos: tuple[str, ...] = ()
     followers: tuple[int, ...] = ()
+    filed_by: int | None = None  # a building leader who filed it for a neighbour (代办)
+    accepted_at: datetime | None = None
+    resolved_at: datetime | None = None  # the last resolve; None again once reopened
+    rating: Rating | None = None
     id: int | None = None
     # Events recorded since the ticket was loaded; storage appends them and never rewrites older ones.
     new_events: list[TicketEvent] = field(default_factory=list)
@@ -181,6 +225,13 @@ class Ticket:
         self.status = target
         if action is Action.ASSIGN:
             self.assignee = details.get("assignee")
+        elif action is Action.ACCEPT:
+            self.accepted_at = at
+        elif action is Action.RESOLVE:
+            self.resolved_at = at
+        elif action is Action.REOPEN:
+            self.resolved_at = None
+            self.rating = None
         self.new_events.append(event)
         return event
 
@@ -196,8 +247,10 @@ class Ticket:
         self.new_events.append(event)
         return event
 
-    def record(self, actor: str, at: datetime, **details: Any) -> TicketEvent:
-        """A note in the ledger that leaves the status as it is."""
-        event = TicketEvent(at, actor, Action.NOTE, self.status, self.status, dict(details))
+    def record(self, actor: str, at: datetime, action: Action = Action.NOTE, **details: Any) -> TicketEvent:
+        """A ledger event that leaves the status as it is (a note, a progress report, a reveal...)."""
+        if action not in STATUS_NEUTRAL:
+            raise DomainError(f"{action} changes the status; use apply()")
+        event = TicketEvent(at, actor, action, self.status, self.status, dict(details))
         self.new_events.append(event)
         return event

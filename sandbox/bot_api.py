@@ -36,6 +36,8 @@ async def execute(sb: Sandbox, method: str, values: dict[str, Any] | Params) -> 
     """Run one Bot API method (hooks first); raises ApiError like Telegram would answer."""
     params = values if isinstance(values, Params) else Params(values)
     name = method.lower()
+    chat_id = params.raw("chat_id")
+    sb.traffic.admit(name, chat_id, _is_group(sb, chat_id))
     for hook in list(sb.api_hooks):
         await hook(name, params.values)
     impl = METHODS.get(name)
@@ -44,19 +46,41 @@ async def execute(sb: Sandbox, method: str, values: dict[str, Any] | Params) -> 
     return await impl(sb, params)
 
 
+def _is_group(sb: Sandbox, chat_id: Any) -> bool:
+    try:
+        chat = sb.chats.get(int(chat_id))
+    except (TypeError, ValueError):
+        return False
+    return chat.type != "private" if chat is not None else int(chat_id) < 0
+
+
 async def handle_method(request: web.Request) -> web.Response:
     sb = request.app[SANDBOX_KEY]
+    fault = None
     try:
         _check_token(sb, request.match_info["token"])
         params = await read_params(request)
+        fault = sb.traffic.draw_fault(request.match_info["method"].lower())
         result = await execute(sb, request.match_info["method"], params)
     except ApiError as err:
+        if fault == "drop" and err.status != 429:
+            return _drop(sb, request)
         return web.json_response(err.to_json(), status=err.status)
     except Exception as err:  # a sandbox bug: answer in Telegram's shape so the caller sees it
         log.exception("sandbox failed on %s", request.match_info["method"])
         body = {"ok": False, "error_code": 500, "description": f"Internal Server Error: sandbox: {err!r}"}
         return web.json_response(body, status=500)
+    if fault == "drop":
+        return _drop(sb, request)
     return web.json_response({"ok": True, "result": result})
+
+
+def _drop(sb: Sandbox, request: web.Request) -> web.Response:
+    """The method was applied; the answer is lost: close the connection without a response."""
+    sb.traffic.counters["dropped"] += 1
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=500)  # never reaches the client: the connection is gone
 
 
 async def handle_file(request: web.Request) -> web.StreamResponse:

@@ -281,3 +281,30 @@ class SandboxClient:
 
     async def reset(self) -> None:
         await self._call("POST", "reset")
+
+    # -- flood limits and fault injection (see sandbox.traffic) -------------------------------
+    async def set_limits(self, enabled: bool = True, **settings: Any) -> dict[str, Any]:
+        """Enforce Telegram's flood limits: per_chat_per_s, per_chat_burst, per_group_per_min,
+        global_per_s, count_edits, jitter_s. ``set_limits(False)`` switches them off."""
+        return dict(await self._call("POST", "limits", enabled=enabled, **settings))
+
+    async def set_faults(
+        self,
+        rate_429: float = 0.0,
+        rate_500: float = 0.0,
+        rate_drop: float = 0.0,
+        *,
+        seed: int | None = None,
+        methods: list[str] | None = None,
+        retry_after: int | None = None,
+    ) -> dict[str, Any]:
+        """Answer this share of requests 429 / 500 / drop them after applying; all 0 switches off."""
+        return dict(await self._call(
+            "POST", "faults", rate_429=rate_429, rate_500=rate_500, rate_drop=rate_drop, seed=seed,
+            methods=methods, retry_after=retry_after,
+        ))
+
+    async def traffic(self) -> dict[str, Any]:
+        """{"limits": ..., "faults": ..., "counters": {requests, injected_429, injected_500, dropped,
+        limited_429, limited_chat, limited_group, limited_global, counted}}."""
+        return dict(await self._call("GET", "traffic"))

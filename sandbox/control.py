@@ -24,6 +24,16 @@ status. Routes:
     GET  /control/poll?since=N&timeout=S      long-poll: returns {"version"} once state changed past N
     GET  /control/files/{file_id}             raw bytes of a stored file (photos for the web page)
     POST /control/reset                       forget chats, messages, updates, files, answers
+                                              (and empty flood buckets / traffic counters)
+    GET  /control/limits                      Telegram's flood limits as enforced (see sandbox.traffic)
+    POST /control/limits                      {enabled?, per_chat_per_s?, per_chat_burst?,
+                                               per_group_per_min?, global_per_s?, count_edits?, jitter_s?}
+    GET  /control/faults                      the fault injection settings
+    POST /control/faults                      (replaces) {rate_429?, rate_500?, rate_drop?, seed?, methods?,
+                                               retry_after?} — all rates 0 switches it off
+    GET  /control/traffic                     {limits, faults, counters: {requests, counted,
+                                               injected_429, injected_500, dropped, limited_429,
+                                               limited_chat, limited_group, limited_global}}
 """
 
 from __future__ import annotations
@@ -213,6 +223,8 @@ def add_control_routes(app: web.Application) -> None:
         "deep_link": lambda sb, b, r: a.open_deep_link(sb, b["user_id"], str(b.get("payload", ""))),
         "block": lambda sb, b, r: a.block(sb, b["user_id"], bool(b.get("blocked", True))),
         "reset": _reset,
+        "limits": lambda sb, b, r: sb.traffic.set_limits(b),
+        "faults": lambda sb, b, r: sb.traffic.set_faults(b),
     }
     gets: dict[str, Route] = {
         "info": _info,
@@ -222,6 +234,9 @@ def add_control_routes(app: web.Application) -> None:
         "callback_answers": lambda sb, b, r: list(sb.callback_answers),
         "updates": lambda sb, b, r: list(sb.update_log),
         "poll": _poll,
+        "limits": lambda sb, b, r: sb.traffic.view()["limits"],
+        "faults": lambda sb, b, r: sb.traffic.view()["faults"],
+        "traffic": lambda sb, b, r: sb.traffic.view(),
     }
     for name, fn in posts.items():
         app.router.add_post(f"/control/{name}", _wrap(fn))

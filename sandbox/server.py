@@ -12,8 +12,12 @@ Public API::
     run(host, port, personas_file=None)            # blocking, Ctrl-C to stop (python -m sandbox)
     load_personas(path) -> list[dict]              # JSON or YAML: a list, or {"personas": [...]}
 
-Extension point for rate limits / fault injection: ``sandbox.api_hooks`` is a list of
-``async def hook(method_lower, params_dict)`` called before every Bot API method; raising
+Telegram's flood limits and fault injection are built in (``sandbox.traffic``, both off by
+default): ``sandbox.traffic.set_limits({...})`` / ``set_faults({...})``, or the control routes
+``/control/limits`` and ``/control/faults``, or ``SandboxClient.set_limits`` / ``set_faults``.
+
+Further extension point: ``sandbox.api_hooks`` is a list of ``async def hook(method_lower,
+params_dict)`` called before every Bot API method; raising
 ``sandbox.models.ApiError(429, "Too Many Requests: retry after 3", {"retry_after": 3})`` there is
 answered exactly like Telegram would.
 """

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from sandbox.models import ApiError, Chat, StoredFile, StoredMessage, User, WebhookConfig, bad_request
+from sandbox.traffic import Traffic
 
 __all__ = ["DEFAULT_UPDATE_TYPES", "ApiHook", "Sandbox"]
 
@@ -63,6 +64,7 @@ class Sandbox:
         self.token = token  # when set, only this exact token is accepted
         self.bot_id = int(token.split(":")[0]) if token else 0
         self.api_hooks: list[ApiHook] = []
+        self.traffic = Traffic()  # flood limits and fault injection, both off by default
         self.personas: list[User] = [self._persona(p) for p in personas or ()]
         self._update_ids = itertools.count(first_update_id)
         self._file_seq = itertools.count(1)
@@ -103,12 +105,14 @@ class Sandbox:
         self.callback_answers: list[dict[str, Any]] = []
 
     def reset(self) -> None:
-        """Forget chats, messages, queued updates, files, answers and ad-hoc users.
+        """Forget chats, messages, queued updates, files, answers and ad-hoc users; empty the
+        flood-limit buckets and traffic counters.
 
         Personas, webhook, commands and the update_id counter survive (update ids keep growing so a
         bot that de-duplicates by update_id never mistakes a new update for an old one).
         """
         self._clear()
+        self.traffic.reset()
         self.bump()
 
     # -- change notification -------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -88,6 +89,7 @@ class CommunityRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     staff_chat_id: Mapped[int | None]
     timezone: Mapped[str] = mapped_column(String(64))
+    rating_days: Mapped[int] = mapped_column(Integer, server_default="7")
 
 
 class GridRow(Base):
@@ -138,6 +140,7 @@ class StaffRow(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     building_code: Mapped[str | None] = mapped_column(String(32))  # a building leader's building
     title: Mapped[str] = mapped_column(String(64), server_default="")
+    away: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class CategoryRow(Base):
@@ -169,6 +172,8 @@ class TicketRow(Base):
         Index(None, "community_code", "created_at"),
         Index(None, "status", "feedback_due_at"),
         Index(None, "assignee", "status"),
+        Index(None, "status", "resolved_at"),
+        Index(None, "filed_by_user_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -188,10 +193,27 @@ class TicketRow(Base):
     urgency: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     grid_code: Mapped[str | None] = mapped_column(String(32))
-    assignee: Mapped[str | None] = mapped_column(String(200))
+    assignee: Mapped[int | None]  # Telegram user id of the staff member handling it
     created_at: Mapped[datetime]
     feedback_due_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    filed_by_user_id: Mapped[int | None]
+    accepted_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    rating: Mapped[dict[str, Any] | None]
+
+
+class TicketCardRow(Base):
+    """A message about a ticket that is kept up to date (a worker's card, a copy): edited in place."""
+
+    __tablename__ = "ticket_cards"
+    __table_args__ = (Index(None, "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id"))
+    chat_id: Mapped[int]
+    outbox_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))  # "handler" (with buttons) or "copy"
 
 
 class TicketEventRow(Base):
@@ -288,3 +310,31 @@ class OutboxRow(Base):
 OUTBOX_PENDING = "pending"
 OUTBOX_SENT = "sent"
 OUTBOX_FAILED = "failed"
+
+
+# --- staff onboarding ---------------------------------------------------------------------------
+
+
+class StaffInviteRow(Base):
+    """A one-time code (deep link) that binds a Telegram account to a roster entry."""
+
+    __tablename__ = "staff_invites"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    community_code: Mapped[str] = mapped_column(String(32))
+    person_key: Mapped[str] = mapped_column(String(300))  # role|grid|name of the roster entry
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None]
+
+
+class StaffBindingRow(Base):
+    """A roster entry without a Telegram user id, bound to an account by an invite (survives reloads)."""
+
+    __tablename__ = "staff_bindings"
+
+    community_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    telegram_user_id: Mapped[int]
+    bound_at: Mapped[datetime]

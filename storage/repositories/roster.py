@@ -56,6 +56,7 @@ def _person_values(person: Person) -> dict[str, Any]:
         "phone": person.phone,
         "building_code": person.building_code,
         "title": person.title,
+        "away": person.away,
     }
 
 
@@ -75,6 +76,7 @@ class SqlRosterRepository:
             "name": community.name,
             "staff_chat_id": community.staff_chat_id,
             "timezone": community.timezone,
+            "rating_days": community.rating_days,
         }
         row = await session.get(CommunityRow, community.code)
         if row is None:
@@ -153,13 +155,14 @@ class SqlRosterRepository:
             name=row.name,
             staff_chat_id=row.staff_chat_id,
             timezone=row.timezone,
+            rating_days=row.rating_days,
             grids=tuple(Grid(g.code, g.name, g.group_chat_id) for g in grids),
             buildings=tuple(
                 Building(b.code, b.name, b.grid_code, tuple(b.aliases), tuple(b.units)) for b in buildings
             ),
             staff=tuple(
                 Person(p.name, Role(p.role), p.grid_code, p.telegram_user_id, p.username, p.phone,
-                       building_code=p.building_code, title=p.title)
+                       building_code=p.building_code, title=p.title, away=p.away)
                 for p in staff
             ),
             categories=tuple(

@@ -15,7 +15,10 @@ from gridcore.ticket import (
     OPEN_STATUSES,
     Action,
     Location,
+    Rating,
     Reporter,
+    Satisfaction,
+    Solved,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -51,7 +54,29 @@ def _mutable_values(ticket: Ticket) -> dict[str, Any]:
         "grid_code": ticket.grid_code,
         "assignee": ticket.assignee,
         "feedback_due_at": ticket.feedback_due_at,
+        "filed_by_user_id": ticket.filed_by,
+        "accepted_at": ticket.accepted_at,
+        "resolved_at": ticket.resolved_at,
+        "rating": _rating_json(ticket.rating),
     }
+
+
+def _rating_json(rating: Rating | None) -> dict[str, Any] | None:
+    if rating is None:
+        return None
+    return {"contacted": rating.contacted, "solved": rating.solved, "satisfaction": rating.satisfaction,
+            "reason": rating.reason}
+
+
+def _rating(data: dict[str, Any] | None) -> Rating | None:
+    if data is None:
+        return None
+    return Rating(
+        contacted=data.get("contacted"),
+        solved=Solved(data["solved"]) if data.get("solved") else None,
+        satisfaction=Satisfaction(data["satisfaction"]) if data.get("satisfaction") else None,
+        reason=data.get("reason"),
+    )
 
 
 def _ticket(row: Row[Any], follower_ids: Sequence[int]) -> Ticket:
@@ -77,6 +102,10 @@ def _ticket(row: Row[Any], follower_ids: Sequence[int]) -> Ticket:
         assignee=row.assignee,
         photos=tuple(row.photos),
         followers=tuple(follower_ids),
+        filed_by=row.filed_by_user_id,
+        accepted_at=row.accepted_at,
+        resolved_at=row.resolved_at,
+        rating=_rating(row.rating),
     )
 
 
