@@ -1,6 +1,24 @@
 """The outbox sender: delivers queued messages after their transaction committed.
 
-This issue needs delivery to work; Telegram's rate limits and careful retries come with issue 3.
+Order: the store hands out at most one row per chat at a time, the oldest first (see
+storage.outbox_store), so a chat's messages go out in order; different chats go out concurrently,
+on up to `workers` deliveries at once.
+
+Pace: every Bot API call waits for room in Telegram's flood limits (bot.ratelimit.Pacer).
+
+Failures, by what Telegram answered:
+* 429 — the row is retried after retry_after (mark_failed(retry_after=...)) and the chat (or, when
+  several chats hit it, everything) is paused that long;
+* 5xx, timeouts, connection errors, 401/404/409 (a misconfiguration that may be fixed) and
+  anything unexpected — retried with exponential back-off and jitter (bot.ratelimit.Backoff);
+* permanent — 403 (bot blocked, user deactivated, kicked), 400 (chat not found, bad HTML, ...),
+  413, a group migrated to a supergroup: the row is marked failed, then
+  `on_permanent_failure(row, error)` is called once.
+  Not failures: "message is not modified" on an edit (done), "message to edit not found" (or an
+  edit of a message without text) — the text is sent as a new message instead.
+
+A row that needs several calls (photos, then the text) remembers, in this process, which calls
+went through, so a retry does not send its photos again.
 """
 
 from __future__ import annotations
@@ -8,23 +26,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import random
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
-    TelegramNotFound,
+    TelegramMigrateToChat,
     TelegramRetryAfter,
-    TelegramUnauthorizedError,
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 
+from bot.ratelimit import Backoff, Pacer, RateLimits
 from gridcore.messages import Button, OutgoingMessage
 from storage.outbox_store import OutboxStore, PendingMessage
 
+__all__ = [
+    "TELEGRAM_LIMITS", "Backoff", "OutboxSender", "PermanentFailureHook", "RateLimits", "deliver",
+    "is_permanent", "keyboard",
+]
+
 log = logging.getLogger(__name__)
-PERMANENT = (TelegramForbiddenError, TelegramNotFound, TelegramUnauthorizedError, TelegramBadRequest)
+PermanentFailureHook = Callable[[PendingMessage, str], Awaitable[None]]
+Pace = Callable[[str], Awaitable[None]]  # awaited before each Bot API call: "send" or "edit"
+TELEGRAM_LIMITS = RateLimits()
+DEFAULT_BACKOFF = Backoff()
+_SEND_INSTEAD = ("message to edit not found", "there is no text in the message to edit")
 
 
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
@@ -37,8 +67,24 @@ def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
     ])
 
 
-async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore) -> list[int]:
-    """Send one outbox message; returns the Telegram message ids it produced."""
+def is_permanent(error: BaseException) -> bool:
+    """Will sending this again never work? 403, 400, 413, and a group that became a supergroup
+    (the error names the new chat id; the row's chat is gone)."""
+    return isinstance(error, TelegramForbiddenError | TelegramBadRequest | TelegramEntityTooLarge
+                      | TelegramMigrateToChat)
+
+
+async def _no_pace(kind: str) -> None:
+    return None
+
+
+async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pace: Pace | None = None,
+                  done: list[list[int]] | None = None) -> list[int]:
+    """Send one outbox message; returns the Telegram message ids it produced.
+
+    `pace` is awaited before every call. `done` holds the ids of the calls of this message that
+    already went through (kept by the caller across retries): those calls are skipped."""
+    pace = pace or _no_pace
     chat = message.chat_id
     clear_of = message.clear_keyboard_of
     if message.clear_keyboard_of_outbox is not None:
@@ -47,6 +93,7 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore) -> lis
         if clear_of is None:
             return []  # that message never reached the chat: no buttons to take away
     if clear_of is not None:
+        await pace("edit")
         try:
             await bot.edit_message_reply_markup(chat_id=chat, message_id=clear_of, reply_markup=None)
         except TelegramBadRequest as error:  # already without buttons, or gone: nothing left to do
@@ -57,26 +104,45 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore) -> lis
     if message.edit_outbox_id is not None:
         edit_of = last(await store.sent_message_ids(message.edit_outbox_id))
     if edit_of is not None:
+        await pace("edit")
         try:
             await bot.edit_message_text(text=message.text, chat_id=chat, message_id=edit_of,
                                         reply_markup=markup)
+            return [edit_of]
         except TelegramBadRequest as error:
-            if "not modified" not in str(error):
+            if "not modified" in error.message:
+                return [edit_of]
+            if not any(reason in error.message for reason in _SEND_INSTEAD):
                 raise
-        return [edit_of]
-    ids: list[int] = []
-    if len(message.photos) == 1:
-        ids.append((await bot.send_photo(chat, message.photos[0])).message_id)
-    elif message.photos:
-        for start in range(0, len(message.photos), 10):
-            batch = message.photos[start : start + 10]
-            if len(batch) == 1:
-                ids.append((await bot.send_photo(chat, batch[0])).message_id)
-            else:
-                sent = await bot.send_media_group(chat, [InputMediaPhoto(media=p) for p in batch])
-                ids.extend(m.message_id for m in sent)
+            log.info("message %s in %s cannot be edited (%s); sending it anew", edit_of, chat, error.message)
+    steps = done if done is not None else []
+    ids = [i for step in steps for i in step]
+    step = 0
+
+    async def call(send: Callable[[], Awaitable[list[int]]]) -> None:
+        nonlocal step
+        if step >= len(steps):
+            await pace("send")
+            sent = await send()
+            steps.append(sent)
+            ids.extend(sent)
+        step += 1
+
+    async def one_photo(photo: str) -> list[int]:
+        return [(await bot.send_photo(chat, photo)).message_id]
+
+    async def album(batch: Sequence[str]) -> list[int]:
+        sent = await bot.send_media_group(chat, [InputMediaPhoto(media=p) for p in batch])
+        return [m.message_id for m in sent]
+
+    async def text() -> list[int]:
+        return [(await bot.send_message(chat, message.text, reply_markup=markup)).message_id]
+
+    for start in range(0, len(message.photos), 10):
+        batch = message.photos[start : start + 10]
+        await call(lambda batch=batch: one_photo(batch[0]) if len(batch) == 1 else album(batch))
     if message.text:
-        ids.append((await bot.send_message(chat, message.text, reply_markup=markup)).message_id)
+        await call(text)
     return ids
 
 
@@ -86,52 +152,122 @@ def last(ids: Sequence[int]) -> int | None:
 
 
 class OutboxSender:
-    """Claims pending outbox rows and delivers them, oldest first per chat."""
+    """Claims pending outbox rows and delivers them: in order per chat, chats concurrently."""
 
-    def __init__(self, bot: Bot, store: OutboxStore, *, batch: int = 50, idle_seconds: float = 1.0) -> None:
+    def __init__(self, bot: Bot, store: OutboxStore, *, batch: int = 50, idle_seconds: float = 1.0,
+                 workers: int = 16, limits: RateLimits | None = TELEGRAM_LIMITS,
+                 backoff: Backoff = DEFAULT_BACKOFF,
+                 on_permanent_failure: PermanentFailureHook | None = None,
+                 rng: random.Random | None = None) -> None:
+        """`limits=None` sends as fast as it can (tests only); `workers` deliveries run at once."""
         self._bot = bot
         self._store = store
         self._batch = batch
         self._idle = idle_seconds
+        self._workers = max(1, workers)
+        self._pacer = Pacer(limits)
+        self._backoff = backoff
+        self._on_permanent_failure = on_permanent_failure
+        self._rng = rng or random.Random()
         self._wake = asyncio.Event()
+        self._partial: dict[int, list[list[int]]] = {}  # row id -> ids of the calls that went through
+        self._settling: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """Called after a transaction that queued messages commits."""
         self._wake.set()
 
     async def run(self) -> None:
-        while True:
-            try:
-                sent = await self.send_pending()
-            except Exception:  # the database may be away for a moment; keep the sender alive
-                log.exception("outbox sender failed; retrying")
-                sent = 0
-            if sent == 0:
+        """Deliver until cancelled, keeping up to `workers` deliveries in flight."""
+        active: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            active.discard(task)
+            self._wake.set()  # a slot is free, and the chat's next row may be claimable now
+
+        try:
+            while True:
+                self._wake.clear()
+                free = self._workers - len(active)
+                if free > 0:
+                    try:
+                        claimed = await self._store.claim(min(free, self._batch))
+                    except Exception:  # the database may be away for a moment; keep the sender alive
+                        log.exception("outbox sender failed to claim; retrying")
+                        claimed = []
+                    for row in claimed:
+                        task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
+                        active.add(task)
+                        task.add_done_callback(finished)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._idle)
-                self._wake.clear()
+        finally:
+            for task in active:
+                task.cancel()
+            await asyncio.gather(*active, return_exceptions=True)
+            await self.settle()
 
     async def send_pending(self) -> int:
-        """One pass: deliver what is pending now. Returns how many rows were settled."""
+        """One pass: deliver what is claimable now (up to `batch` rows, `workers` at once).
+        Returns how many rows were settled (sent, failed, or put back for a retry)."""
         pending = await self._store.claim(self._batch)
-        await asyncio.gather(*(self._send(row) for row in pending))
+        slots = asyncio.Semaphore(self._workers)
+
+        async def one(row: PendingMessage) -> None:
+            async with slots:
+                await self._send(row)
+
+        await asyncio.gather(*(one(row) for row in pending))
         return len(pending)
 
+    async def settle(self) -> None:
+        """Wait for the bookkeeping of deliveries that were stopped mid-way."""
+        while self._settling:
+            await asyncio.gather(*self._settling, return_exceptions=True)
+
     async def _send(self, row: PendingMessage) -> None:
-        # The bookkeeping after a send is shielded: a stop (SIGTERM) mid-way must not leave a
-        # delivered message unmarked, or it would go out again once its lease ran out.
+        steps = self._partial.setdefault(row.id, [])
         try:
-            ids = await deliver(self._bot, row.message, self._store)
+            ids = await deliver(self._bot, row.message, self._store, done=steps,
+                                pace=lambda kind: self._pacer.acquire(row.chat_id, kind))
         except TelegramRetryAfter as error:
-            await asyncio.shield(self._store.mark_failed(row.id, str(error), permanent=False,
-                                                         retry_after=error.retry_after))
-        except PERMANENT as error:
-            log.warning("outbox %s to chat %s failed for good: %s", row.id, row.chat_id, error)
-            await asyncio.shield(self._store.mark_failed(row.id, str(error), permanent=True))
+            log.info("outbox %s to chat %s: 429, retry after %ss", row.id, row.chat_id, error.retry_after)
+            self._pacer.penalize(row.chat_id, error.retry_after)
+            await self._book(self._store.mark_failed(row.id, _describe(error), permanent=False,
+                                                     retry_after=error.retry_after))
         except Exception as error:
-            log.warning("outbox %s to chat %s failed, will retry: %s", row.id, row.chat_id, error)
-            backoff = min(2 ** row.attempts, 30) / 10
-            await asyncio.shield(self._store.mark_failed(row.id, str(error), permanent=False,
-                                                         retry_after=backoff))
+            if is_permanent(error):
+                await self._give_up(row, _describe(error))
+                return
+            delay = self._backoff.delay(row.attempts, self._rng)
+            log.warning("outbox %s to chat %s failed (attempt %s), retrying in %.1fs: %s",
+                        row.id, row.chat_id, row.attempts + 1, delay, _describe(error))
+            await self._book(self._store.mark_failed(row.id, _describe(error), permanent=False,
+                                                     retry_after=delay))
         else:
-            await asyncio.shield(self._store.mark_sent(row.id, ids))
+            self._partial.pop(row.id, None)
+            await self._book(self._store.mark_sent(row.id, ids))
+
+    async def _give_up(self, row: PendingMessage, error: str) -> None:
+        log.warning("outbox %s to chat %s failed for good: %s", row.id, row.chat_id, error)
+        self._partial.pop(row.id, None)
+        await self._book(self._store.mark_failed(row.id, error, permanent=True))
+        if self._on_permanent_failure is not None:
+            try:
+                await self._on_permanent_failure(row, error)
+            except Exception:  # the row is settled; a failing hook must not put it back
+                log.exception("on_permanent_failure for outbox %s failed", row.id)
+
+    async def _book(self, bookkeeping: Awaitable[None]) -> None:
+        # Shielded: a stop (SIGTERM) mid-way must not leave a delivered message unmarked, or it
+        # would go out again once its lease ran out. run() waits for these before it returns.
+        task = asyncio.ensure_future(bookkeeping)
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+        await asyncio.shield(task)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, TelegramAPIError):
+        return error.message
+    return f"{type(error).__name__}: {error}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, Self
 
@@ -10,6 +11,26 @@ from gridcore.community import Community
 from gridcore.conversation import Conversation, Resident
 from gridcore.messages import OutgoingMessage
 from gridcore.ticket import Ticket, TicketEvent
+
+
+@dataclass(frozen=True)
+class TicketCard:
+    """A message about a ticket kept up to date by editing it: the handler's card, or a copy."""
+
+    chat_id: int
+    outbox_id: int
+    kind: str  # "handler" (with the worker's buttons) or "copy"
+
+
+@dataclass(frozen=True)
+class Invite:
+    """A one-time deep link that binds a Telegram account to a roster entry (see gridcore.staff)."""
+
+    code: str
+    community_code: str
+    person_key: str
+    created_at: datetime
+    expires_at: datetime
 
 
 class RosterRepository(Protocol):
@@ -44,6 +65,25 @@ class TicketRepository(Protocol):
     async def ledger(self, number: str) -> Sequence[TicketEvent]:
         """All events of the ticket, oldest first."""
 
+    async def get_by_id(self, ticket_id: int) -> Ticket | None: ...
+
+    async def open_counts(self, community_code: str) -> dict[int, int]:
+        """Open tickets per assignee (Telegram user id)."""
+
+    async def assigned_to(self, user_id: int, limit: int = 50) -> Sequence[Ticket]:
+        """A staff member's open tickets, nearest feedback deadline first."""
+
+    async def open_in(self, community_code: str, grid_code: str | None = None,
+                      limit: int = 100) -> Sequence[Ticket]:
+        """Open tickets of the community or of one grid, nearest feedback deadline first."""
+
+    async def unrated_since(self, resolved_before: datetime, limit: int = 100) -> Sequence[Ticket]:
+        """Resolved tickets without a rating, resolved before the given moment."""
+
+    async def add_card(self, ticket_id: int, card: TicketCard) -> None: ...
+
+    async def cards(self, ticket_id: int) -> list[TicketCard]: ...
+
 
 class ConversationRepository(Protocol):
     async def get(self, chat_id: int) -> Conversation | None: ...
@@ -67,6 +107,16 @@ class UpdateLog(Protocol):
         """Record an incoming update id; False when it was seen before (the update is a repeat)."""
 
 
+class StaffRepository(Protocol):
+    async def add_invite(self, invite: Invite) -> None: ...
+
+    async def take_invite(self, code: str, user_id: int, at: datetime) -> Invite | None:
+        """Use a one-time code: the invite, or None when it is unknown, used or expired."""
+
+    async def bind(self, community_code: str, person_key: str, user_id: int, at: datetime) -> None:
+        """Bind a roster entry to a Telegram account; RosterRepository.get() then shows the id."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the context without commit() rolls everything back."""
 
@@ -76,6 +126,7 @@ class UnitOfWork(Protocol):
     residents: ResidentRepository
     outbox: Outbox
     updates: UpdateLog
+    staff: StaffRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -21,6 +21,7 @@ from storage.repositories import (
     SqlOutbox,
     SqlResidentRepository,
     SqlRosterRepository,
+    SqlStaffRepository,
     SqlTicketRepository,
     SqlUpdateLog,
 )
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
     residents: SqlResidentRepository
     outbox: SqlOutbox
     updates: SqlUpdateLog
+    staff: SqlStaffRepository
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], dialect_name: str, clock: Clock = utc_now
@@ -62,6 +64,7 @@ class SqlUnitOfWork:
         self.residents = SqlResidentRepository(session, self._dialect)
         self.outbox = SqlOutbox(session, clock)
         self.updates = SqlUpdateLog(session, self._dialect, clock)
+        self.staff = SqlStaffRepository(session, self._dialect)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

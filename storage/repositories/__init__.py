@@ -3,6 +3,7 @@
 from storage.repositories.chats import SqlConversationRepository, SqlResidentRepository
 from storage.repositories.outbox import SqlOutbox, SqlUpdateLog, decode_message, encode_message
 from storage.repositories.roster import SqlRosterRepository
+from storage.repositories.staff import SqlStaffRepository
 from storage.repositories.tickets import SqlTicketRepository
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "SqlOutbox",
     "SqlResidentRepository",
     "SqlRosterRepository",
+    "SqlStaffRepository",
     "SqlTicketRepository",
     "SqlUpdateLog",
     "decode_message",

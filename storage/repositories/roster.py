@@ -9,6 +9,7 @@ Staff rows are matched by their position in the roster and surplus rows are dele
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.community import Building, Category, Community, Grid, HandlingMode, Person, Role
+from gridcore.staff import person_key
 from storage.models import BuildingRow, CategoryRow, CommunityRow, GridRow, StaffRow
+from storage.repositories.staff import SqlStaffRepository
 
 KeyedModel = type[GridRow] | type[BuildingRow] | type[CategoryRow]
 
@@ -58,6 +61,12 @@ def _person_values(person: Person) -> dict[str, Any]:
         "title": person.title,
         "away": person.away,
     }
+
+
+def with_binding(person: Person, bound: dict[str, int]) -> Person:
+    """A roster entry without a Telegram id takes the one an invite bound to it (roster ids win)."""
+    user_id = bound.get(person_key(person)) if person.telegram_user_id is None else None
+    return replace(person, telegram_user_id=user_id) if user_id is not None else person
 
 
 def _assign(row: Any, values: dict[str, Any]) -> None:
@@ -150,6 +159,7 @@ class SqlRosterRepository:
         staff = await session.scalars(
             select(StaffRow).where(StaffRow.community_code == code).order_by(StaffRow.position)
         )
+        bound = await SqlStaffRepository(session, "").bound(code)
         return Community(
             code=row.code,
             name=row.name,
@@ -160,9 +170,9 @@ class SqlRosterRepository:
             buildings=tuple(
                 Building(b.code, b.name, b.grid_code, tuple(b.aliases), tuple(b.units)) for b in buildings
             ),
-            staff=tuple(
+            staff=tuple(with_binding(
                 Person(p.name, Role(p.role), p.grid_code, p.telegram_user_id, p.username, p.phone,
-                       building_code=p.building_code, title=p.title, away=p.away)
+                       building_code=p.building_code, title=p.title, away=p.away), bound)
                 for p in staff
             ),
             categories=tuple(

@@ -11,6 +11,7 @@ from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gridcore.ports import TicketCard
 from gridcore.ticket import (
     OPEN_STATUSES,
     Action,
@@ -24,13 +25,14 @@ from gridcore.ticket import (
     TicketStatus,
     Urgency,
 )
-from storage.models import TicketEventRow, TicketFollowerRow, TicketRow, TicketSequenceRow
+from storage.models import TicketCardRow, TicketEventRow, TicketFollowerRow, TicketRow, TicketSequenceRow
 from storage.repositories._sql import Clock, dialect_insert, utc_now
 
 tickets: Table = TicketRow.__table__  # type: ignore[assignment]
 events: Table = TicketEventRow.__table__  # type: ignore[assignment]
 followers: Table = TicketFollowerRow.__table__  # type: ignore[assignment]
 sequences: Table = TicketSequenceRow.__table__  # type: ignore[assignment]
+cards: Table = TicketCardRow.__table__  # type: ignore[assignment]
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
 
@@ -271,3 +273,55 @@ class SqlTicketRepository:
             .order_by(events.c.seq)
         )
         return [_event(row) for row in result]
+
+    async def open_counts(self, community_code: str) -> dict[int, int]:
+        """Open tickets per assignee (Telegram user id): routing gives new work to the least busy."""
+        result = await self._session.execute(
+            select(tickets.c.assignee, func.count())
+            .where(tickets.c.community_code == community_code, tickets.c.status.in_(_OPEN),
+                   tickets.c.assignee.is_not(None))
+            .group_by(tickets.c.assignee)
+        )
+        return {int(assignee): int(count) for assignee, count in result}
+
+    async def assigned_to(self, user_id: int, limit: int = 50) -> Sequence[Ticket]:
+        """A staff member's open tickets, nearest feedback deadline first."""
+        result = await self._session.execute(
+            select(tickets)
+            .where(tickets.c.assignee == user_id, tickets.c.status.in_(_OPEN))
+            .order_by(tickets.c.feedback_due_at, tickets.c.id)
+            .limit(limit)
+        )
+        return await self._load(result.all())
+
+    async def open_in(self, community_code: str, grid_code: str | None = None,
+                      limit: int = 100) -> Sequence[Ticket]:
+        """Open tickets of the community (or of one grid), nearest feedback deadline first."""
+        conditions = [tickets.c.community_code == community_code, tickets.c.status.in_(_OPEN)]
+        if grid_code is not None:
+            conditions.append(tickets.c.grid_code == grid_code)
+        result = await self._session.execute(
+            select(tickets).where(*conditions).order_by(tickets.c.feedback_due_at, tickets.c.id).limit(limit)
+        )
+        return await self._load(result.all())
+
+    async def unrated_since(self, resolved_before: datetime, limit: int = 100) -> Sequence[Ticket]:
+        """Resolved tickets still waiting for their rating, resolved before the given moment."""
+        result = await self._session.execute(
+            select(tickets)
+            .where(tickets.c.status == TicketStatus.RESOLVED.value, tickets.c.resolved_at < resolved_before)
+            .order_by(tickets.c.resolved_at, tickets.c.id)
+            .limit(limit)
+        )
+        return await self._load(result.all())
+
+    async def add_card(self, ticket_id: int, card: TicketCard) -> None:
+        await self._session.execute(insert(cards).values(ticket_id=ticket_id, chat_id=card.chat_id,
+                                                         outbox_id=card.outbox_id, kind=card.kind))
+
+    async def cards(self, ticket_id: int) -> list[TicketCard]:
+        result = await self._session.execute(
+            select(cards.c.chat_id, cards.c.outbox_id, cards.c.kind)
+            .where(cards.c.ticket_id == ticket_id).order_by(cards.c.id)
+        )
+        return [TicketCard(chat_id, outbox_id, kind) for chat_id, outbox_id, kind in result]

@@ -1,0 +1,123 @@
+"""Pacing outgoing Bot API calls within Telegram's flood limits, and back-off for retries.
+
+Telegram: about 1 message/s per chat (short bursts tolerated), 20/min per group, about 30/s overall;
+beyond that it answers 429 with retry_after. `Pacer` keeps one leaky bucket (aiolimiter) per chat,
+one more per group chat (negative chat id) and one overall; every call that sends a message takes
+room in all of its buckets, chat first and the shared overall bucket last (so a call waiting for its
+chat holds no overall capacity). Edits take room only with `count_edits` (Telegram documents its
+limits for sending; the sandbox counts edits only when told to, the same way).
+
+A 429 slows things down further: the chat is paused for retry_after, and when 429s come from
+`GLOBAL_429_CHATS` different chats within a second, everything is paused for retry_after (the bot
+as a whole is over the limit, e.g. another process shares the token).
+
+The buckets live in one process. Several sender processes share one token, so run them with their
+share of `global_per_s` (or accept the occasional 429, which is honoured and retried).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from aiolimiter import AsyncLimiter
+
+__all__ = ["Backoff", "Pacer", "RateLimits"]
+
+GLOBAL_429_CHATS = 2
+_PRUNE_AT = 4096
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    per_chat_per_s: float = 1.0
+    per_chat_burst: int = 3
+    per_group_per_min: float = 20.0
+    global_per_s: float = 30.0
+    count_edits: bool = False
+
+    def __post_init__(self) -> None:
+        rates = (self.per_chat_per_s, self.per_group_per_min, self.global_per_s)
+        if min(rates) <= 0 or self.per_chat_burst < 1:
+            raise ValueError(f"rate limits must be positive: {self}")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential back-off with jitter for 5xx, timeouts and connection errors:
+    attempt n (0-based) waits between half and all of min(cap, base * 2**n) seconds."""
+
+    base: float = 0.5
+    cap: float = 60.0
+
+    def delay(self, attempts: int, rng: random.Random | None = None) -> float:
+        ceiling = min(self.cap, self.base * 2 ** min(attempts, 32))
+        return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+class Pacer:
+    """Waits until one more call to a chat fits Telegram's limits (no-op without limits)."""
+
+    def __init__(self, limits: RateLimits | None) -> None:
+        self.limits = limits
+        self._chats: dict[int, AsyncLimiter] = {}
+        self._groups: dict[int, AsyncLimiter] = {}
+        self._global = AsyncLimiter(limits.global_per_s, 1) if limits else None
+        self._chat_pause: dict[int, float] = {}
+        self._global_pause = 0.0
+        self._recent_429: deque[tuple[float, int]] = deque()
+
+    def counts(self, kind: str) -> bool:
+        """Does a call of this kind ("send" or "edit") take room in the buckets?"""
+        return self.limits is not None and (kind == "send" or self.limits.count_edits)
+
+    async def acquire(self, chat_id: int, kind: str = "send") -> None:
+        await self._sleep_out_pauses(chat_id)
+        if not self.counts(kind) or self.limits is None or self._global is None:
+            return
+        limits = self.limits
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            self._prune()
+            # depth per_chat_burst, draining per_chat_per_s: AsyncLimiter(burst, burst / rate)
+            chat = self._chats[chat_id] = AsyncLimiter(
+                limits.per_chat_burst, limits.per_chat_burst / limits.per_chat_per_s
+            )
+        await chat.acquire()
+        if chat_id < 0:
+            group = self._groups.get(chat_id)
+            if group is None:
+                group = self._groups[chat_id] = AsyncLimiter(limits.per_group_per_min, 60)
+            await group.acquire()
+        await self._global.acquire()
+
+    def penalize(self, chat_id: int, retry_after: float) -> None:
+        """Telegram said 429: hold this chat (and everything, if several chats hit it) back."""
+        now = time.monotonic()
+        until = now + max(0.0, retry_after)
+        self._chat_pause[chat_id] = max(self._chat_pause.get(chat_id, 0.0), until)
+        self._recent_429.append((now, chat_id))
+        while self._recent_429 and self._recent_429[0][0] < now - 1.0:
+            self._recent_429.popleft()
+        if len({chat for _, chat in self._recent_429}) >= GLOBAL_429_CHATS:
+            self._global_pause = max(self._global_pause, until)
+
+    async def _sleep_out_pauses(self, chat_id: int) -> None:
+        while True:
+            until = max(self._global_pause, self._chat_pause.get(chat_id, 0.0))
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                self._chat_pause.pop(chat_id, None)
+                return
+            await asyncio.sleep(remaining)
+
+    def _prune(self) -> None:
+        """Forget the buckets of chats that have been quiet long enough to be empty."""
+        if len(self._chats) < _PRUNE_AT:
+            return
+        for table in (self._chats, self._groups):
+            for key in [k for k, limiter in table.items() if limiter.has_capacity(limiter.max_rate)]:
+                del table[key]
