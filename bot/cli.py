@@ -22,7 +22,7 @@ log = logging.getLogger("gridbot")
 SANDBOX_TOKEN = "7000000001:local_sandbox_token"
 ROLE_LABELS = {
     Role.GRID_WORKER: "网格员", Role.GRID_LEADER: "网格长", Role.BUILDING_LEADER: "楼栋长",
-    Role.COMMUNITY_STAFF: "社区工作人员", Role.RESIDENT: "居民",
+    Role.COMMUNITY_STAFF: "社区工作人员", Role.RESIDENT: "居民", Role.PARTNER: "共建单位",
 }
 SAMPLE_RESIDENTS = [
     {"id": 5001, "name": "张阿姨", "role_label": "居民（示例）"},
@@ -43,10 +43,10 @@ def personas_for(community: Community | None) -> list[dict]:
     for person in community.staff if community else ():
         if person.telegram_user_id is None:
             continue
-        grid = f" · {community.grid(person.grid_code).name}" if person.grid_code and community.grid(
-            person.grid_code) else ""
+        grid = community.grid(person.grid_code) if person.grid_code else None
+        label = ROLE_LABELS.get(person.role, person.role.value) + (f" · {grid.name}" if grid else "")
         personas.append({"id": person.telegram_user_id, "name": person.name,
-                         "username": person.username, "role_label": f"{ROLE_LABELS[person.role]}{grid}"})
+                         "username": person.username, "role_label": label})
     return personas
 
 

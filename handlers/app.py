@@ -9,7 +9,7 @@ from gridcore.community import Community
 from gridcore.conversation import Conversation
 from gridcore.messages import OutgoingMessage
 from gridcore.ports import UnitOfWork
-from handlers import commands, report
+from handlers import commands, rating, report, worker
 from handlers.clock import Clock, system_clock
 from handlers.context import Context
 from handlers.inputs import Incoming, InputKind
@@ -71,14 +71,24 @@ class Conversations:
 
 async def route(ctx: Context) -> None:
     incoming = ctx.incoming
+    button = incoming.button_data if incoming.kind is InputKind.BUTTON else ""
+    if button.startswith("w:"):  # a worker's card, in a private chat or the staff group
+        await worker.on_button(ctx)
+        return
     if not incoming.is_private:
         await group_input(ctx)
         return
     await commands.remember_resident(ctx)
     if incoming.kind is InputKind.COMMAND:
         await commands.COMMANDS.get(incoming.command, unknown_command)(ctx)
-    elif incoming.kind is InputKind.BUTTON and incoming.button_data.startswith("t:"):
+    elif button.startswith("t:"):
         await commands.timeline(ctx)
+    elif button.startswith("rt:"):
+        await rating.on_button(ctx)
+    elif ctx.conversation.dialog == worker.TASK and incoming.kind is not InputKind.EDITED:
+        await worker.on_input(ctx)
+    elif ctx.conversation.dialog == rating.DIALOG and incoming.kind is not InputKind.EDITED:
+        await rating.on_input(ctx)
     elif incoming.kind is InputKind.EDITED:
         await ctx.say("edited_ignored", in_dialog=ctx.conversation.dialog is not None)
         if ctx.conversation.dialog == report.DIALOG:

@@ -44,15 +44,22 @@ async def report_(ctx: Context) -> None:
     if ctx.conversation.dialog == report.DIALOG:
         await ctx.say("dialog_continues")
         await report.resume(ctx)
-        return
-    await report.start(ctx)
+    elif ctx.conversation.dialog is not None:
+        await ctx.say("finish_task_first")
+    else:
+        await report.start(ctx)
 
 
 async def cancel(ctx: Context) -> None:
     if ctx.conversation.dialog is None:
         await ctx.say("nothing_to_cancel")
-        return
-    await report.cancel(ctx)
+    elif ctx.conversation.dialog == report.DIALOG:
+        await report.cancel(ctx)
+    else:  # a worker's note or a rating reason: cancel it; a report it interrupted comes back
+        await ctx.end_dialog()
+        await ctx.say("task_cancelled")
+        if ctx.conversation.dialog == report.DIALOG:
+            await report.resume(ctx)
 
 
 async def my_tickets(ctx: Context) -> None:

@@ -17,6 +17,7 @@ from handlers.texts import Texts
 
 Keyboard = Sequence[Sequence[Button]]
 DIALOG_BUTTON = "r:"  # callback data of a dialog question's buttons: r:<turn>:<value>
+STASH = "_stashed"  # conversation.data key of a dialog interrupted by a short task
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Context:
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.tz)
 
-    async def say(self, template: str, *, buttons: Keyboard = (), photos: Sequence[str] = (),
+    async def say(self, template: str, /, *, buttons: Keyboard = (), photos: Sequence[str] = (),
                   ticket_number: str | None = None, **context: Any) -> int:
         """Queue a message to this chat (an outbox row in the same transaction); returns its outbox id.
 
@@ -63,6 +64,16 @@ class Context:
             self.conversation.prompts.append(outbox_id)
         return outbox_id
 
+    async def tell(self, chat_id: int, template: str, /, *, buttons: Keyboard = (),
+                   photos: Sequence[str] = (), edit_outbox_id: int | None = None,
+                   edit_message_id: int | None = None, ticket_number: str | None = None,
+                   **context: Any) -> int:
+        """Queue a message to another chat (a worker, a staff group, a resident); returns its outbox id."""
+        return await self._queue(OutgoingMessage(
+            chat_id=chat_id, text=self.texts.render(template, **context),
+            buttons=tuple(tuple(row) for row in buttons), photos=tuple(photos),
+            edit_outbox_id=edit_outbox_id, edit_message_id=edit_message_id, ticket_number=ticket_number))
+
     async def retire_prompts(self) -> None:
         """Take the buttons off every live dialog question (the dialog moved on or ended)."""
         for outbox_id in self.conversation.prompts:
@@ -70,8 +81,29 @@ class Context:
         self.conversation.prompts = []
 
     async def end_dialog(self) -> None:
+        """End the dialog under way; a dialog it interrupted (see begin_task) comes back."""
         await self.retire_prompts()
+        stashed = self.conversation.data.get(STASH)
         self.conversation.reset()
+        if stashed:
+            self.conversation.dialog = stashed["dialog"]
+            self.conversation.step = stashed["step"]
+            self.conversation.data = stashed["data"]
+
+    def begin_task(self, dialog: str, step: str, data: dict[str, Any]) -> None:
+        """Start a short dialog (a worker's note, a rating reason). A report the person was filling in
+        is kept aside and comes back when the task ends, so nothing they typed is lost."""
+        conversation = self.conversation
+        stash = conversation.data.get(STASH)
+        if conversation.dialog is not None and conversation.dialog != dialog and stash is None:
+            stash = {"dialog": conversation.dialog, "step": conversation.step, "data": conversation.data}
+        conversation.dialog, conversation.step = dialog, step
+        conversation.turn += 1
+        conversation.data = {**data, STASH: stash} if stash else dict(data)
+
+    @property
+    def sender_id(self) -> int:
+        return self.incoming.sender.user_id
 
     async def _queue(self, message: OutgoingMessage) -> int:
         self.sent.append(message)
@@ -81,5 +113,5 @@ class Context:
         self.callback_answer = text
         self.callback_alert = alert
 
-    def label(self, name: str, **context: Any) -> str:
+    def label(self, name: str, /, **context: Any) -> str:
         return self.texts.label(name, **context)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from gridcore.errors import DomainError
 from gridcore.intake import suggest_category
 from gridcore.ticket import Location, Reporter, Ticket, format_ticket_number
+from handlers import dispatch
 from handlers import report_steps as s
 from handlers.context import DIALOG_BUTTON, Context
 from handlers.draft import ReportDraft
@@ -260,6 +261,7 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
     await ctx.end_dialog()
     await ctx.say("filed", ticket=ticket, category=category, due=ctx.local(ticket.feedback_due_at),
                   ticket_number=ticket.number)
+    await dispatch.dispatch_new(ctx, ticket)
     return ticket
 
 

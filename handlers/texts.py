@@ -24,15 +24,15 @@ class Texts:
             keep_trailing_newline=False,
         )
 
-    def render(self, name: str, **context: Any) -> str:
+    def render(self, template: str, /, **context: Any) -> str:
         """A whole message, Telegram HTML. User text in `context` is escaped by autoescape."""
-        return self._env.get_template(f"{name}.html").render(**context).strip()
+        return self._env.get_template(f"{template}.html").render(**context).strip()
 
     @cached_property
     def _labels(self) -> Any:
         return self._env.get_template(LABELS).module
 
-    def label(self, name: str, **context: Any) -> str:
+    def label(self, name: str, /, **context: Any) -> str:
         """A plain-text label (button text, status name): a macro of templates/<lang>/labels.html."""
         macro = getattr(self._labels, name)
         return html.unescape(str(macro(**context))).strip()

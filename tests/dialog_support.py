@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -56,31 +57,53 @@ def assert_telegram_accepts(message: OutgoingMessage) -> None:
             assert button.url or 1 <= len(button.data.encode()) <= 64, button
 
 
-class ResidentChat:
-    """One resident in a private chat: sends inputs, remembers what the bot answered."""
+class World:
+    """Every chat's messages, as the bot sent them (in order)."""
 
-    def __init__(self, conversations: Conversations, user_id: int = 5001, name: str = "张阿姨") -> None:
+    def __init__(self) -> None:
+        self.inbox: defaultdict[int, list[OutgoingMessage]] = defaultdict(list)
+
+    def group_texts(self) -> list[str]:
+        return [m.text for chat_id, messages in self.inbox.items() if chat_id < 0 for m in messages if m.text]
+
+
+class ResidentChat:
+    """One person in a chat (their private chat by default, or a group): sends inputs and reads what
+    the bot sent to that chat. Chats sharing a World see each other's messages arrive (cards, notices)."""
+
+    def __init__(self, conversations: Conversations, user_id: int = 5001, name: str = "张阿姨", *,
+                 world: World | None = None, chat_id: int | None = None) -> None:
         self.conversations = conversations
         self.sender = Sender(user_id, name)
         self.user_id = user_id
-        self.received: list[OutgoingMessage] = []
+        self.chat_id = user_id if chat_id is None else chat_id
+        self.world = world or World()
         self.last: Handled | None = None
         self._message_ids = itertools.count(1)
+
+    @property
+    def received(self) -> list[OutgoingMessage]:
+        return self.world.inbox[self.chat_id]
+
+    @received.setter
+    def received(self, messages: list[OutgoingMessage]) -> None:
+        self.world.inbox[self.chat_id] = messages
 
     async def _handle(self, incoming: Incoming) -> Handled:
         self.last = await self.conversations.handle(incoming)
         for message in self.last.messages:
             assert_telegram_accepts(message)
-        self.received.extend(self.last.messages)
+            self.world.inbox[message.chat_id].append(message)
         return self.last
 
     def _incoming(self, kind: InputKind, **fields) -> Incoming:
-        return Incoming(next(_update_ids), self.user_id, self.sender, kind,
+        return Incoming(next(_update_ids), self.chat_id, self.sender, kind, is_private=self.chat_id > 0,
                         message_id=next(self._message_ids), **fields)
 
     async def send(self, text: str) -> Handled:
-        return await self._handle(Incoming.parse_text(next(_update_ids), self.user_id, self.sender, text,
-                                                      message_id=next(self._message_ids)))
+        return await self._handle(Incoming.parse_text(
+            next(_update_ids), self.chat_id, self.sender, text, is_private=self.chat_id > 0,
+            message_id=next(self._message_ids)))
 
     async def photo(self, file_id: str = "photo-1", caption: str = "") -> Handled:
         return await self._handle(self._incoming(InputKind.PHOTO, photo_file_id=file_id, text=caption))

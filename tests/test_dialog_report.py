@@ -40,7 +40,7 @@ async def test_free_text_with_place_asks_only_what_is_missing(bot, uow_factory):
     [ticket] = await tickets_of(uow_factory, 5001)
     assert (ticket.location.building_code, ticket.location.unit) == ("3", "2")
     assert ticket.description == "3号楼2单元楼道灯坏了一个星期了"
-    assert ticket.status is TicketStatus.SUBMITTED and ticket.grid_code == "1"
+    assert ticket.status is TicketStatus.ASSIGNED and ticket.grid_code == "1"  # routed to grid 1's worker
     assert not ticket.reporter.anonymous and ticket.reporter.display_name == "张阿姨"
 
 
@@ -169,7 +169,7 @@ async def test_duplicate_offer_join_and_new_anyway(bot, uow_factory):
     assert followed.number == number and followed.followers == (5002,)
     async with uow_factory() as uow:
         ledger = await uow.tickets.ledger(number)
-    assert [e.action for e in ledger] == [Action.SUBMIT, Action.FOLLOW]
+    assert [e.action for e in ledger] == [Action.SUBMIT, Action.ASSIGN, Action.FOLLOW]
 
     third = ResidentChat(bot, 5003, "王姐")
     await third.send("5号楼门口垃圾没人清理")

@@ -1,0 +1,102 @@
+"""Ticket cards: the worker's card with its buttons, copies for leaders and partners, the staff card.
+
+A card is remembered (ticket_cards) with the outbox id that sent it; whenever the ticket changes, every
+card is edited in place to show the current state. Only the card in the handler's chat has buttons, and
+only the buttons the current state allows. Cards in group chats never show a resident's name or phone.
+"""
+
+from __future__ import annotations
+
+from gridcore.authorization import Act
+from gridcore.community import Person
+from gridcore.messages import Button
+from gridcore.ports import TicketCard
+from gridcore.ticket import Ticket, TicketStatus
+from handlers.context import Context
+
+HANDLER, COPY, STAFF = "handler", "copy", "staff"
+# Buttons per state; callback data w:<act>:<ticket id>.
+CARD_ACTS = {
+    TicketStatus.ASSIGNED: (Act.ACCEPT, Act.TRANSFER, Act.ESCALATE, Act.REVEAL_CONTACT),
+    TicketStatus.ACCEPTED: (Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.REVEAL_CONTACT),
+}
+STAFF_ACTS = {TicketStatus.SUBMITTED, TicketStatus.ESCALATED, TicketStatus.TRANSFERRED, TicketStatus.REOPENED}
+
+
+def mask_name(name: str) -> str:
+    """张** — what a resident sees of a worker, and a worker of an anonymous-minded name."""
+    return f"{name[:1]}{'*' * max(2, len(name) - 1)}" if name else "**"
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return ""
+    digits = phone.replace(" ", "").replace("-", "")
+    return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else "****"
+
+
+def worker_data(act: Act | str, ticket: Ticket, arg: str | int | None = None) -> str:
+    value = act.value if isinstance(act, Act) else act
+    return f"w:{value}:{ticket.id}" + (f":{arg}" if arg is not None else "")
+
+
+def card_buttons(ctx: Context, ticket: Ticket, kind: str) -> list[list[Button]]:
+    if kind == HANDLER and ticket.status in CARD_ACTS:
+        acts = [Button(ctx.label(f"act_{act.value}"), worker_data(act, ticket))
+                for act in CARD_ACTS[ticket.status]]
+        return [acts[i:i + 3] for i in range(0, len(acts), 3)]
+    if kind == STAFF and ticket.status in STAFF_ACTS:
+        return [[Button(ctx.label("act_assign"), worker_data(Act.ASSIGN, ticket))]]
+    return []
+
+
+def staff_name(ctx: Context, user_id: int | None) -> str:
+    person = next((p for p in ctx.community.staff if p.telegram_user_id == user_id), None)
+    return person.name if person else ""
+
+
+async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
+                      edit_outbox_id: int | None = None, note: str = "") -> int:
+    category = ctx.community.category(ticket.category_code)
+    building = ctx.community.building(ticket.location.building_code or "")
+    private = chat_id > 0  # Telegram: users have positive ids, groups negative
+    reporter = ticket.reporter
+    return await ctx.tell(
+        chat_id, "card", kind=kind, ticket=ticket, category=category, building=building,
+        status=ctx.label("status_" + ticket.status.value), due=ctx.local(ticket.feedback_due_at),
+        handler=staff_name(ctx, ticket.assignee), note=note,
+        reporter_name=reporter.display_name if private and not reporter.anonymous else "",
+        reporter_phone=mask_phone(reporter.phone) if private and not reporter.anonymous else "",
+        anonymous=reporter.anonymous, on_behalf=ticket.filed_by is not None,
+        buttons=card_buttons(ctx, ticket, kind),
+        photos=ticket.photos if edit_outbox_id is None else (),
+        edit_outbox_id=edit_outbox_id, ticket_number=ticket.number)
+
+
+async def send_card(ctx: Context, ticket: Ticket, chat_id: int, kind: str, note: str = "") -> None:
+    assert ticket.id is not None
+    outbox_id = await render_card(ctx, ticket, kind, chat_id=chat_id, note=note)
+    await ctx.uow.tickets.add_card(ticket.id, TicketCard(chat_id, outbox_id, kind))
+
+
+async def refresh_cards(ctx: Context, ticket: Ticket) -> None:
+    """Edit every card of the ticket to its current state; buttons stay only on the handler's own card."""
+    assert ticket.id is not None
+    for card in await ctx.uow.tickets.cards(ticket.id):
+        kind = card.kind
+        if kind == HANDLER and card.chat_id != ticket.assignee:
+            kind = COPY  # handed on: the old handler's card keeps the story, not the buttons
+        await render_card(ctx, ticket, kind, chat_id=card.chat_id, edit_outbox_id=card.outbox_id)
+
+
+def staff_chat(ctx: Context) -> list[int]:
+    """Where community staff are told: their group, else each of them privately."""
+    if ctx.community.staff_chat_id is not None:
+        return [ctx.community.staff_chat_id]
+    return [p.telegram_user_id for p in ctx.community.staff
+            if p.role.value == "community_staff" and p.telegram_user_id is not None]
+
+
+def chat_of(person: Person) -> int:
+    assert person.telegram_user_id is not None
+    return person.telegram_user_id  # a private chat's id is the user's id

@@ -1,0 +1,52 @@
+"""What happens around a ticket when it changes hands: routing a new one, assigning, telling people."""
+
+from __future__ import annotations
+
+from gridcore.community import Person
+from gridcore.routing import grid_leader, route
+from gridcore.ticket import Action, Ticket
+from handlers import cards
+from handlers.context import Context
+
+
+async def dispatch_new(ctx: Context, ticket: Ticket) -> None:
+    """Route a just-filed ticket: card to the handler, copies to partner / grid leader, else staff."""
+    routing = route(ctx.community, ticket, await ctx.uow.tickets.open_counts(ctx.community.code))
+    if routing.assignee is not None:
+        await assign(ctx, ticket, routing.assignee, actor="system", reason=routing.reason.value)
+    else:
+        ticket.record("system", ctx.now, Action.NOTE, to_staff=routing.reason.value)
+        await ctx.uow.tickets.save(ticket)
+        await to_staff(ctx, ticket, reason=routing.reason.value)
+    for person in routing.copies:
+        await cards.send_card(ctx, ticket, cards.chat_of(person), cards.COPY)
+
+
+async def assign(ctx: Context, ticket: Ticket, person: Person, *, actor: str, **details: str) -> None:
+    ticket.apply(Action.ASSIGN, actor=actor, at=ctx.now, assignee=person.telegram_user_id,
+                 name=person.name, **details)
+    await ctx.uow.tickets.save(ticket)
+    await cards.refresh_cards(ctx, ticket)
+    await cards.send_card(ctx, ticket, cards.chat_of(person), cards.HANDLER)
+
+
+async def to_staff(ctx: Context, ticket: Ticket, *, reason: str) -> None:
+    for chat_id in cards.staff_chat(ctx):
+        await cards.send_card(ctx, ticket, chat_id, cards.STAFF, note=reason)
+
+
+async def tell_residents(ctx: Context, ticket: Ticket, template: str, *, photos: tuple[str, ...] = (),
+                         **context: object) -> None:
+    """The reporter and everyone who joined (+1) hear about their ticket."""
+    for chat_id in dict.fromkeys((ticket.reporter.chat_id, *ticket.followers)):
+        await ctx.tell(chat_id, template, ticket=ticket, photos=photos, ticket_number=ticket.number,
+                       **context)
+
+
+async def tell_grid_leader(ctx: Context, ticket: Ticket, template: str, **context: object) -> None:
+    leader = grid_leader(ctx.community, ticket.grid_code)
+    chats = [cards.chat_of(leader)] if leader is not None else cards.staff_chat(ctx)
+    for chat_id in chats:
+        # `private`: what residents wrote is shown in a person's chat, never in a group.
+        await ctx.tell(chat_id, template, ticket=ticket, ticket_number=ticket.number, private=chat_id > 0,
+                       **context)
