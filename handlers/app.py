@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from gridcore.community import Community
@@ -12,7 +12,7 @@ from gridcore.ports import UnitOfWork
 from handlers import commands, rating, report, worker
 from handlers.clock import Clock, system_clock
 from handlers.context import Context
-from handlers.inputs import Incoming, InputKind
+from handlers.inputs import Incoming, InputKind, Sender
 from handlers.texts import Texts
 
 MIN_REPORT_TEXT = 4  # shorter idle texts ("你好", "在吗") get the help hint instead of a report
@@ -58,6 +58,20 @@ class Conversations:
             await uow.commit()
         return Handled(callback_answer=ctx.callback_answer, callback_alert=ctx.callback_alert,
                        messages=ctx.sent)
+
+    async def system(self, work: Callable[[Context], Awaitable[None]]) -> list[OutgoingMessage]:
+        """Run a job that no one's message started (a sweep, a delivery failure) in one unit of work,
+        with the same Context the conversations get; what it queues goes out through the outbox."""
+        async with self._uow_factory() as uow:
+            community = await self._community(uow)
+            if community is None:
+                return []
+            incoming = Incoming(0, 0, Sender(0, "system"), InputKind.TEXT, is_private=False)
+            ctx = Context(uow, incoming, community, Conversation(0, 0), self._texts, self._clock(),
+                          self.bot_username)
+            await work(ctx)
+            await uow.commit()
+        return ctx.sent
 
     async def _community(self, uow: UnitOfWork) -> Community | None:
         code = self._community_code

@@ -1,0 +1,50 @@
+"""Work no resident's message starts: closing tickets nobody rated, and undeliverable messages.
+
+Each function is one unit of work, run through Conversations.system().
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from gridcore.ticket import Action, TicketStatus
+from handlers import cards, dispatch
+from handlers.context import Context
+
+SYSTEM = "system"
+
+
+async def close_unrated(ctx: Context) -> int:
+    """A resolved ticket the resident has not rated within the roster's rating_days closes as 未评价."""
+    cutoff = ctx.now - timedelta(days=ctx.community.rating_days)
+    closed = 0
+    for ticket in await ctx.uow.tickets.unrated_since(cutoff):
+        if ticket.status is not TicketStatus.RESOLVED or ticket.community_code != ctx.community.code:
+            continue
+        ticket.apply(Action.CLOSE, actor=SYSTEM, at=ctx.now, reason="unrated")
+        await ctx.uow.tickets.save(ticket)
+        await cards.refresh_cards(ctx, ticket)
+        await ctx.tell(ticket.reporter.chat_id, "closed_unrated", ticket=ticket,
+                       days=ctx.community.rating_days, ticket_number=ticket.number)
+        closed += 1
+    return closed
+
+
+async def delivery_failed(ctx: Context, chat_id: int, ticket_number: str | None, error: str) -> None:
+    """A message could not be delivered for good (the bot was blocked, the chat is gone). Write it on the
+    ticket's ledger; if it was the handler's card, community staff get the ticket to assign anew, so a
+    worker who blocked the bot never silently misses an assignment."""
+    ticket = await ctx.uow.tickets.get(ticket_number) if ticket_number else None
+    if ticket is None:
+        return
+    ticket.record(SYSTEM, ctx.now, Action.DELIVERY_FAILED, chat_id=chat_id, error=error[:200])
+    await ctx.uow.tickets.save(ticket)
+    if chat_id in cards.staff_chat(ctx):
+        return  # the staff chat itself is unreachable: nobody left to tell in chat (the ledger has it)
+    handler_lost = chat_id == ticket.assignee and ticket.is_open
+    who = cards.staff_name(ctx, chat_id)
+    for staff_chat in cards.staff_chat(ctx):
+        await ctx.tell(staff_chat, "delivery_failed", ticket=ticket, who=who, handler_lost=handler_lost,
+                       ticket_number=ticket.number)
+    if handler_lost:
+        await dispatch.to_staff(ctx, ticket, reason="undeliverable")
