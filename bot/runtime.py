@@ -17,6 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import scheduler
 from bot.delivery import OutboxSender
 from bot.polling import ALLOWED_UPDATES, poll
 from bot.router import ChatLocks, make_router
@@ -77,9 +78,10 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock,
 async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
     """Poll and deliver until cancelled."""
     await app.bot.delete_webhook(drop_pending_updates=False)
-    async with asyncio.TaskGroup() as tasks:
-        tasks.create_task(app.sender.run())
-        tasks.create_task(poll(app.bot, app.dispatcher, timeout=timeout))
+    with scheduler.running(app.conversations, app.sender):
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(app.sender.run())
+            tasks.create_task(poll(app.bot, app.dispatcher, timeout=timeout))
 
 
 def webhook_path(url: str) -> str:
@@ -108,6 +110,7 @@ async def run_webhook(app: BotApp, settings: Settings) -> None:
     await web.TCPSite(runner, host, port).start()
     await app.bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
     try:
-        await app.sender.run()
+        with scheduler.running(app.conversations, app.sender):
+            await app.sender.run()
     finally:
         await runner.cleanup()

@@ -19,11 +19,11 @@ import aiohttp
 import pytest
 from aiogram import Dispatcher
 from dialog_support import FakeClock, load_example
+from e2e_support import Resident
 from pydantic import SecretStr
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from test_e2e_report import Resident
 
 from bot.runtime import BotApp, assemble, run_webhook
 from bot.settings import Mode, Settings
