@@ -19,7 +19,7 @@ async def sandbox(engine, uow_factory):
 
 
 async def test_file_accept_progress_resolve_with_photo_rate_close(sandbox, uow_factory):
-    client, server = sandbox
+    client, _ = sandbox
     resident, worker = Resident(client, RESIDENT), Resident(client, WORKER)
     await worker.say("/start")  # Telegram only lets a bot write to people who started it
     await worker.expect("您好")
