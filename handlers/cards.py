@@ -7,6 +7,8 @@ only the buttons the current state allows. Cards in group chats never show a res
 
 from __future__ import annotations
 
+import re
+
 from gridcore.authorization import Act
 from gridcore.community import Person
 from gridcore.messages import Button
@@ -33,6 +35,15 @@ def mask_phone(phone: str | None) -> str:
         return ""
     digits = phone.replace(" ", "").replace("-", "")
     return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else "****"
+
+
+PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+
+
+def for_group(text: str, reporter_name: str) -> str:
+    """What a resident wrote, made fit for a group chat: phone numbers masked, their own name removed."""
+    text = PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    return text.replace(reporter_name, mask_name(reporter_name)) if len(reporter_name) >= 2 else text
 
 
 def worker_data(act: Act | str, ticket: Ticket, arg: str | int | None = None) -> str:
@@ -68,6 +79,7 @@ async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
         reporter_name=reporter.display_name if private and not reporter.anonymous else "",
         reporter_phone=mask_phone(reporter.phone) if private and not reporter.anonymous else "",
         anonymous=reporter.anonymous, on_behalf=ticket.filed_by is not None,
+        description=ticket.description if private else for_group(ticket.description, reporter.display_name),
         buttons=card_buttons(ctx, ticket, kind),
         photos=ticket.photos if edit_outbox_id is None else (),
         edit_outbox_id=edit_outbox_id, ticket_number=ticket.number)

@@ -181,3 +181,10 @@ async def test_a_worker_mid_report_keeps_their_draft(world, uow_factory):
     await worker.send("电工明天来")
     assert "进展已记录" in worker.texts[-2]
     assert "漏雨" in worker.last_text or "对吗" in worker.last_text  # their report's question is back
+
+
+def test_group_cards_mask_phones_and_the_reporters_name_in_what_residents_wrote():
+    from handlers.cards import for_group
+
+    text = "我是张阿姨，电话 138 1234 5678，也可以打13900001111"
+    assert for_group(text, "张阿姨") == "我是张**，电话 138****5678，也可以打139****1111"
