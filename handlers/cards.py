@@ -51,7 +51,9 @@ def worker_data(act: Act | str, ticket: Ticket, arg: str | int | None = None) ->
     return f"w:{value}:{ticket.id}" + (f":{arg}" if arg is not None else "")
 
 
-def card_buttons(ctx: Context, ticket: Ticket, kind: str) -> list[list[Button]]:
+def card_buttons(ctx: Context, ticket: Ticket, kind: str, live: bool) -> list[list[Button]]:
+    if not live:
+        return []
     if kind == HANDLER and ticket.status in CARD_ACTS:
         acts = [Button(ctx.label(f"act_{act.value}"), worker_data(act, ticket))
                 for act in CARD_ACTS[ticket.status]]
@@ -67,7 +69,7 @@ def staff_name(ctx: Context, user_id: int | None) -> str:
 
 
 async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
-                      edit_outbox_id: int | None = None, note: str = "") -> int:
+                      edit_outbox_id: int | None = None, note: str = "", live: bool = True) -> int:
     category = ctx.community.category(ticket.category_code)
     building = ctx.community.building(ticket.location.building_code or "")
     private = chat_id > 0  # Telegram: users have positive ids, groups negative
@@ -80,25 +82,29 @@ async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
         reporter_phone=mask_phone(reporter.phone) if private and not reporter.anonymous else "",
         anonymous=reporter.anonymous, on_behalf=ticket.filed_by is not None,
         description=ticket.description if private else for_group(ticket.description, reporter.display_name),
-        buttons=card_buttons(ctx, ticket, kind),
+        live=live, buttons=card_buttons(ctx, ticket, kind, live),
         photos=ticket.photos if edit_outbox_id is None else (),
         edit_outbox_id=edit_outbox_id, ticket_number=ticket.number)
 
 
-async def send_card(ctx: Context, ticket: Ticket, chat_id: int, kind: str, note: str = "") -> None:
+async def send_card(ctx: Context, ticket: Ticket, chat_id: int, kind: str, note: str = "") -> int:
     assert ticket.id is not None
     outbox_id = await render_card(ctx, ticket, kind, chat_id=chat_id, note=note)
     await ctx.uow.tickets.add_card(ticket.id, TicketCard(chat_id, outbox_id, kind))
+    return outbox_id
 
 
-async def refresh_cards(ctx: Context, ticket: Ticket) -> None:
+async def refresh_cards(ctx: Context, ticket: Ticket, *, fresh: int | None = None) -> None:
     """Edit every card of the ticket to its current state; buttons stay only on the handler's own card."""
     assert ticket.id is not None
-    for card in await ctx.uow.tickets.cards(ticket.id):
-        kind = card.kind
-        if kind == HANDLER and card.chat_id != ticket.assignee:
-            kind = COPY  # handed on: the old handler's card keeps the story, not the buttons
-        await render_card(ctx, ticket, kind, chat_id=card.chat_id, edit_outbox_id=card.outbox_id)
+    all_cards = await ctx.uow.tickets.cards(ticket.id)
+    # Buttons live on one card only: the newest handler card in the handler's own chat.
+    live = next((c for c in reversed(all_cards) if c.kind == HANDLER and c.chat_id == ticket.assignee), None)
+    for card in all_cards:
+        if card.outbox_id == fresh:
+            continue  # just sent as it is now
+        await render_card(ctx, ticket, card.kind, chat_id=card.chat_id, edit_outbox_id=card.outbox_id,
+                          live=card.kind != HANDLER or card is live)
 
 
 def staff_chat(ctx: Context) -> list[int]:

@@ -26,8 +26,8 @@ async def assign(ctx: Context, ticket: Ticket, person: Person, *, actor: str, **
     ticket.apply(Action.ASSIGN, actor=actor, at=ctx.now, assignee=person.telegram_user_id,
                  name=person.name, **details)
     await ctx.uow.tickets.save(ticket)
-    await cards.refresh_cards(ctx, ticket)
-    await cards.send_card(ctx, ticket, cards.chat_of(person), cards.HANDLER)
+    fresh = await cards.send_card(ctx, ticket, cards.chat_of(person), cards.HANDLER)
+    await cards.refresh_cards(ctx, ticket, fresh=fresh)  # earlier cards lose their buttons
 
 
 async def to_staff(ctx: Context, ticket: Ticket, *, reason: str) -> None:

@@ -86,7 +86,9 @@ async def test_unsatisfied_reopens_to_the_same_worker_and_tells_the_leader(world
     await resident.send("灯还是不亮")
     assert "重新交给网格员" in resident.last_text
     assert "不满意" in leader.last_text and "灯还是不亮" in leader.last_text
-    assert "新工单" in worker.last_text and "签收" in str(worker.last_message.buttons)
+    newest_card = next(m for m in reversed(worker.received) if m.buttons)
+    assert "新工单" in newest_card.text and "签收" in str(newest_card.buttons)
+    assert "已重新派单" in worker.last_text  # the old card, edited: no buttons any more
     reopened = await ticket(uow_factory)
     assert reopened.status is TicketStatus.ASSIGNED and reopened.assignee == WORKER_1
     await resident.press_data(resident.button("满意"))  # an old rating button: refused
