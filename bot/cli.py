@@ -6,20 +6,32 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 import sys
+import unicodedata
 from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
 from bot.settings import Mode, Settings
-from gridcore.community import Community, Role
+from gridcore.community import Community, Person, Role
+from gridcore.ports import Invite
 from gridcore.roster import RosterError, parse_roster
+from gridcore.staff import INVITE_PREFIX, invite_target, person_key
 
 log = logging.getLogger("gridbot")
 SANDBOX_TOKEN = "7000000001:local_sandbox_token"
+SANDBOX_BOT_USERNAME = "gridbot_sandbox_bot"
+INVITE_ROLES = {  # what `gridbot invite --role` accepts: short aliases and the roster's role names
+    "worker": Role.GRID_WORKER, "leader": Role.GRID_LEADER, "building_leader": Role.BUILDING_LEADER,
+    "staff": Role.COMMUNITY_STAFF, "partner": Role.PARTNER,
+    **{role.value: role for role in Role if role is not Role.RESIDENT},
+}
 ROLE_LABELS = {
     Role.GRID_WORKER: "网格员", Role.GRID_LEADER: "网格长", Role.BUILDING_LEADER: "楼栋长",
     Role.COMMUNITY_STAFF: "社区工作人员", Role.RESIDENT: "居民", Role.PARTNER: "共建单位",
@@ -84,6 +96,143 @@ async def ensure_roster(settings: Settings, engine) -> Community | None:
         return community
 
 
+class CliError(Exception):
+    """A problem the person at the command line can fix; printed without a traceback, exit status 1."""
+
+
+async def _community_code(settings: Settings, uow) -> str:
+    """The community a command is about: the COMMUNITY setting, or the only one in the database."""
+    codes = await uow.roster.list_codes()
+    if not codes:
+        raise CliError("the database has no roster yet: load one with `gridbot roster load <file>`")
+    if settings.community:
+        if settings.community not in codes:
+            raise CliError(f"no community {settings.community!r} in the database ({', '.join(codes)})")
+        return settings.community
+    if len(codes) > 1:
+        raise CliError(f"several communities in the database ({', '.join(codes)}): set COMMUNITY")
+    return codes[0]
+
+
+async def bot_username(settings: Settings) -> str:
+    """BOT_USERNAME if set; else Telegram's answer to getMe (with BOT_TOKEN); else the sandbox bot."""
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    if settings.bot_token is None or not settings.bot_token.get_secret_value():
+        return SANDBOX_BOT_USERNAME
+    from aiogram import Bot
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
+    bot = Bot(settings.bot_token.get_secret_value(), session=session)
+    try:
+        me = await bot.get_me()
+    except Exception as error:  # network, bad token: say what to do instead of a traceback
+        raise CliError(f"could not ask Telegram for the bot's username ({type(error).__name__}); "
+                       "set BOT_USERNAME") from error
+    finally:
+        await bot.session.close()
+    if not me.username:
+        raise CliError("Telegram returned no username for this bot; set BOT_USERNAME")
+    return me.username
+
+
+async def create_invite(settings: Settings, role: Role, grid_code: str | None, name: str | None,
+                        days: int) -> tuple[Community, Person, Invite]:
+    """Store a one-time invite for one roster entry; CliError when the entry is not clear."""
+    from storage.db import create_engine, migrate
+    from storage.uow import uow_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with uow_factory(engine)() as uow:
+            community = await uow.roster.get(await _community_code(settings, uow))
+            assert community is not None
+            try:
+                person = invite_target(community, role, grid_code, name)
+            except ValueError as error:
+                raise CliError(str(error)) from error
+            key = person_key(person)
+            bound = await uow.staff.bound(community.code)
+            if person.telegram_user_id is not None and bound.get(key) != person.telegram_user_id:
+                raise CliError(f"{person.name} has telegram_user_id {person.telegram_user_id} in the roster "
+                               "and needs no invite")
+            now = datetime.now(UTC)
+            invite = Invite(secrets.token_urlsafe(16), community.code, key, now, now + timedelta(days=days))
+            await uow.staff.add_invite(invite)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    return community, person, invite
+
+
+def invite_link(username: str, invite: Invite) -> str:
+    payload = INVITE_PREFIX + invite.code
+    assert 1 <= len(payload) <= 64 and payload.replace("_", "").replace("-", "").isalnum()
+    return f"https://t.me/{username}?start={payload}"
+
+
+def describe(community: Community, person: Person) -> str:
+    grid = community.grid(person.grid_code or "")
+    return f"{grid.name + ' ' if grid else ''}{ROLE_LABELS.get(person.role, person.role.value)} {person.name}"
+
+
+async def invite_command(settings: Settings, args: argparse.Namespace) -> str:
+    if args.days < 1:
+        raise CliError("--days must be at least 1")
+    role = INVITE_ROLES[args.role]
+    username = await bot_username(settings)
+    community, person, invite = await create_invite(settings, role, args.grid, args.name, args.days)
+    expires = invite.expires_at.astimezone(ZoneInfo(community.timezone)).strftime("%Y-%m-%d %H:%M")
+    note = (f"\n（当前已绑定 Telegram {person.telegram_user_id}；打开新链接会改绑到新账号）"
+            if person.telegram_user_id is not None else "")
+    return (f"邀请 {community.name} {describe(community, person)}：请本人在 Telegram 中打开下面的链接"
+            f"（只能使用一次，{expires} 前有效）{note}\n{invite_link(username, invite)}")
+
+
+async def staff_table(settings: Settings) -> str:
+    """The roster's staff and who is bound to a Telegram account (from the roster or by an invite)."""
+    from handlers.cards import mask_phone
+    from storage.db import create_engine, migrate
+    from storage.uow import uow_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with uow_factory(engine)() as uow:
+            community = await uow.roster.get(await _community_code(settings, uow))
+            assert community is not None
+            bound = await uow.staff.bound(community.code)
+    finally:
+        await engine.dispose()
+    rows = [["姓名", "角色", "网格", "Telegram", "电话", "状态"]]
+    for person in community.staff:
+        grid = community.grid(person.grid_code or "")
+        if person.telegram_user_id is None:
+            telegram = "未绑定" + (f" (@{person.username})" if person.username else "")
+        elif bound.get(person_key(person)) == person.telegram_user_id:
+            telegram = f"{person.telegram_user_id}（邀请绑定）"
+        else:
+            telegram = f"{person.telegram_user_id}（名单）"
+        rows.append([person.name, ROLE_LABELS.get(person.role, person.role.value) + (
+            f"·{person.title}" if person.title else ""), grid.name if grid else "-", telegram,
+            mask_phone(person.phone) or "-", "休假" if person.away else ""])
+    count = sum(1 for p in community.staff if p.telegram_user_id is not None)
+    head = f"{community.name} ({community.code}): {len(community.staff)} 名工作人员，{count} 人已绑定Telegram"
+    return "\n".join([head, *(_table_line(row, rows) for row in rows)])
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table_line(row: list[str], rows: list[list[str]]) -> str:
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(row))]
+    return "  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)).rstrip()
+
+
 async def run(settings: Settings) -> None:
     from bot.runtime import assemble, run_polling, run_webhook
     from sandbox.server import Sandbox, SandboxServer
@@ -141,6 +290,16 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("file")
     check = roster_commands.add_parser("check", help="validate a roster file without loading it")
     check.add_argument("file")
+    invite = commands.add_parser("invite", help="print a one-time deep link that binds a Telegram account "
+                                 "to a roster entry")
+    invite.add_argument("--role", required=True, choices=list(INVITE_ROLES),
+                        help="worker (grid_worker), leader (grid_leader), building_leader, staff "
+                             "(community_staff) or partner")
+    invite.add_argument("--grid", default=None, help="grid code (for workers, leaders, building leaders)")
+    invite.add_argument("--name", default=None, help="the person's name, when the role and grid name several")
+    invite.add_argument("--days", type=int, default=7, help="the link expires after this many days (7)")
+    staff = commands.add_parser("staff", help="staff commands")
+    staff.add_argument("staff_command", choices=["list"], help="list: the roster's staff and who is bound")
     db = commands.add_parser("db", help="database commands")
     db.add_argument("db_command", choices=["upgrade"])
     args = parser.parse_args(argv)
@@ -168,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "roster":
             community = asyncio.run(load_roster(settings, args.file))
             print(f"已载入 {args.file}: {summary(community)}")
+        elif args.command == "invite":
+            print(asyncio.run(invite_command(settings, args)))
+        elif args.command == "staff":
+            print(asyncio.run(staff_table(settings)))
         elif args.command == "db":
             from storage.db import migrate
 
@@ -175,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
             print("database is at the newest revision")
     except RosterError as error:
         print(error, file=sys.stderr)
+        return 1
+    except CliError as error:
+        print(f"gridbot {args.command}: {error}", file=sys.stderr)
         return 1
     except FileNotFoundError as error:
         print(f"gridbot: {error}", file=sys.stderr)

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     bot_token: SecretStr | None = None
+    bot_username: str = ""  # for invite links; default: asked from Telegram (getMe), or the sandbox's
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = "sqlite+aiosqlite:///./gridbot.db"
     timezone: str = "Asia/Shanghai"

@@ -9,7 +9,7 @@ from gridcore.community import Community
 from gridcore.conversation import Conversation
 from gridcore.messages import OutgoingMessage
 from gridcore.ports import UnitOfWork
-from handlers import commands, rating, report, worker
+from handlers import commands, rating, report, staff_commands, worker
 from handlers.clock import Clock, system_clock
 from handlers.context import Context
 from handlers.inputs import Incoming, InputKind, Sender
@@ -97,6 +97,8 @@ async def route(ctx: Context) -> None:
         await commands.COMMANDS.get(incoming.command, unknown_command)(ctx)
     elif button.startswith("t:"):
         await commands.timeline(ctx)
+    elif button.startswith("v:"):  # a ticket shown to staff (/tasks)
+        await staff_commands.view_button(ctx)
     elif button.startswith("rt:"):
         await rating.on_button(ctx)
     elif ctx.conversation.dialog == worker.TASK and incoming.kind is not InputKind.EDITED:
@@ -137,6 +139,8 @@ async def group_input(ctx: Context) -> None:
         await report.s.refuse_button(ctx)
     elif ctx.incoming.kind is InputKind.COMMAND and ctx.incoming.command in ("start", "help", "report", "my"):
         await ctx.say("group_hint", bot_username=ctx.bot_username)
+    elif ctx.incoming.kind is InputKind.COMMAND and ctx.incoming.command in staff_commands.IN_GROUPS:
+        await staff_commands.IN_GROUPS[ctx.incoming.command](ctx)
 
 
 async def unknown_command(ctx: Context) -> None:

@@ -7,7 +7,7 @@ import re
 from gridcore.conversation import Resident
 from gridcore.messages import Button
 from gridcore.ticket import Ticket
-from handlers import report
+from handlers import onboarding, report, staff_commands
 from handlers.context import Context
 from handlers.draft import ReportDraft
 
@@ -16,7 +16,11 @@ MY_LIMIT = 10
 
 
 async def start(ctx: Context) -> None:
-    """Welcome; a stairwell QR code's deep link (b_<building>) remembers the building for next reports."""
+    """Welcome; a stairwell QR code's deep link (b_<building>) remembers the building for next reports.
+    A staff invite's deep link (inv_<code>) binds the account to its roster entry instead."""
+    if onboarding.is_invite(ctx.incoming.args):
+        await onboarding.open_invite(ctx)
+        return
     match = DEEP_LINK_BUILDING.match(ctx.incoming.args)
     building = ctx.community.building(match.group(1)) if match else None
     if building is not None:
@@ -131,4 +135,10 @@ COMMANDS = {
     "report": report_,
     "my": my_tickets,
     "cancel": cancel,
+    # Staff and volunteers (handlers.staff_commands): each checks the roster and refuses politely.
+    "tasks": staff_commands.tasks,
+    "ticket": staff_commands.ticket,
+    "grid": staff_commands.grid,
+    "open": staff_commands.open_,
+    "proxy": staff_commands.proxy_,
 }

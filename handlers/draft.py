@@ -23,6 +23,11 @@ class ReportDraft:
     duplicate_checked: bool = False
     duplicate_number: str | None = None
     editing: bool = False  # a change requested from the summary card: go back to it afterwards
+    # 代办: a building leader files for a neighbour (handlers.proxy). neighbour: None = not asked yet,
+    # "" = the neighbour stays anonymous, else their name.
+    on_behalf: bool = False
+    neighbour: str | None = None
+    neighbour_phone: str | None = None
 
     @classmethod
     def load(cls, data: dict[str, Any]) -> ReportDraft:

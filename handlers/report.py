@@ -7,7 +7,7 @@ from datetime import timedelta
 from gridcore.errors import DomainError
 from gridcore.intake import suggest_category
 from gridcore.ticket import Location, Reporter, Ticket, format_ticket_number
-from handlers import dispatch
+from handlers import dispatch, proxy
 from handlers import report_steps as s
 from handlers.context import DIALOG_BUTTON, Context
 from handlers.draft import ReportDraft
@@ -17,6 +17,7 @@ DIALOG = "report"
 DUPLICATE_WINDOW = timedelta(days=14)
 
 STEPS: dict[str, s.Step] = {
+    "neighbour": s.Step(proxy.ask_neighbour, proxy.take_neighbour_button, proxy.take_neighbour_text),
     "confirm_category": s.Step(s.ask_confirm_category, s.take_confirm_category, s.take_category_text),
     "category": s.Step(s.ask_category, s.take_category_button, s.take_category_text),
     "description": s.Step(s.ask_description, None, s.take_description, hint="use_text"),
@@ -33,6 +34,8 @@ STEPS: dict[str, s.Step] = {
 
 async def next_step(ctx: Context, draft: ReportDraft) -> str:
     """The first thing the draft still lacks."""
+    if draft.on_behalf and draft.neighbour is None:
+        return "neighbour"  # 代办: whom the leader reports for, first
     if draft.category_code is None or ctx.community.category(draft.category_code) is None:
         draft.category_code = None
         return "confirm_category" if draft.suggested_category_code else "category"
@@ -49,7 +52,7 @@ async def next_step(ctx: Context, draft: ReportDraft) -> str:
         return "photos"
     if draft.anonymous is None:
         return "anonymous"
-    if not draft.duplicate_checked:
+    if not draft.duplicate_checked and not draft.on_behalf:
         draft.duplicate_checked = True
         draft.duplicate_number = None
         if draft.building_code:
@@ -216,7 +219,7 @@ async def take_edit_button(ctx: Context, draft: ReportDraft, value: str) -> bool
     elif field == "photos":
         draft.photos, draft.photos_done = [], False
     elif field == "anonymity":
-        draft.anonymous = None
+        draft.anonymous, draft.neighbour = None, None
     elif field != "back":
         return await s.refuse_button(ctx)
     return True
@@ -250,13 +253,16 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
         feedback_deadline=category.feedback_deadline,
         description=draft.description,
         location=Location(building.code if building else None, draft.unit, draft.detail or ""),
-        reporter=Reporter(sender.user_id, ctx.chat_id, sender.display_name,
-                          resident.phone if resident else None, bool(draft.anonymous)),
+        reporter=proxy.reporter(ctx, draft) if draft.on_behalf else Reporter(
+            sender.user_id, ctx.chat_id, sender.display_name, resident.phone if resident else None,
+            bool(draft.anonymous)),
         at=ctx.now,
         urgent=category.emergency,
         photos=tuple(draft.photos),
         grid_code=building.grid_code if building else None,
     )
+    if draft.on_behalf:
+        proxy.mark_filed_by(ticket, sender.user_id)
     await ctx.uow.tickets.add(ticket)
     await ctx.end_dialog()
     await ctx.say("filed", ticket=ticket, category=category, due=ctx.local(ticket.feedback_due_at),

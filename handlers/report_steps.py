@@ -1,6 +1,9 @@
 """The report dialog as a table of steps. Each step asks, and takes a text, a button or a photo.
 
-    (free text / photo / /report)
+    (free text / photo / /report)        /proxy (a building leader, 代办: handlers.proxy)
+            │                                 ▼
+            │                            neighbour ("王大爷 138…" or 匿名); the building is the
+            │◀────────────────────────────────┘  leader's; no anonymous and no duplicate step
             │  category suggested from keywords, building/unit taken from the text
             ▼
     confirm_category ─┐   category ◀── (no suggestion, or "选其他类别")
@@ -138,7 +141,8 @@ async def ask_duplicate(ctx: Context, draft: ReportDraft) -> None:
 async def ask_confirm(ctx: Context, draft: ReportDraft) -> None:
     category = category_of(ctx, draft)
     building = building_of(ctx, draft)
-    await ctx.say("summary", draft=draft, category=category, building=building,
+    await ctx.say("summary_proxy" if draft.on_behalf else "summary", draft=draft, category=category,
+                  building=building,
                   public_area=draft.building_code == PUBLIC_AREA,
                   buttons=[[button(ctx, "confirm", "confirm")],
                            [button(ctx, "edit", "edit"), button(ctx, "cancel", "cancel")]])
@@ -146,7 +150,8 @@ async def ask_confirm(ctx: Context, draft: ReportDraft) -> None:
 
 async def ask_edit_choice(ctx: Context, draft: ReportDraft) -> None:
     fields = ["category", "description", "location", "photos", "anonymity"]
-    choices = [button(ctx, f"edit_{name}", f"e:{name}") for name in fields]
+    choices = [button(ctx, "edit_neighbour" if name == "anonymity" and draft.on_behalf else f"edit_{name}",
+                      f"e:{name}") for name in fields]
     await ctx.say("ask_edit", buttons=[*rows(choices, 2), [button(ctx, "back", "e:back")]])
 
 
