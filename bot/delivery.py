@@ -40,7 +40,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 
-from bot.ratelimit import Backoff, Pacer, RateLimits
+from bot.ratelimit import Backoff, Pacer, Paused, RateLimits
 from gridcore.messages import Button, OutgoingMessage
 from storage.outbox_store import OutboxStore, PendingMessage
 
@@ -54,6 +54,7 @@ PermanentFailureHook = Callable[[PendingMessage, str], Awaitable[None]]
 Pace = Callable[[str], Awaitable[None]]  # awaited before each Bot API call: "send" or "edit"
 TELEGRAM_LIMITS = RateLimits()
 DEFAULT_BACKOFF = Backoff()
+_PARTIAL_KEPT = 1024
 _SEND_INSTEAD = ("message to edit not found", "there is no text in the message to edit")
 
 
@@ -157,9 +158,11 @@ class OutboxSender:
     def __init__(self, bot: Bot, store: OutboxStore, *, batch: int = 50, idle_seconds: float = 1.0,
                  workers: int = 16, limits: RateLimits | None = TELEGRAM_LIMITS,
                  backoff: Backoff = DEFAULT_BACKOFF,
-                 on_permanent_failure: PermanentFailureHook | None = None,
+                 on_permanent_failure: PermanentFailureHook | None = None, max_pause: float = 10.0,
                  rng: random.Random | None = None) -> None:
-        """`limits=None` sends as fast as it can (tests only); `workers` deliveries run at once."""
+        """`limits=None` sends as fast as it can (tests only); `workers` deliveries run at once.
+        A claimed row waits at most `max_pause` seconds for a 429 pause to end; a longer one puts
+        it back (its lease must not run out while it waits, or another sender would send it too)."""
         self._bot = bot
         self._store = store
         self._batch = batch
@@ -168,6 +171,7 @@ class OutboxSender:
         self._pacer = Pacer(limits)
         self._backoff = backoff
         self._on_permanent_failure = on_permanent_failure
+        self._max_pause = max_pause
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._partial: dict[int, list[list[int]]] = {}  # row id -> ids of the calls that went through
@@ -220,16 +224,23 @@ class OutboxSender:
         await asyncio.gather(*(one(row) for row in pending))
         return len(pending)
 
-    async def settle(self) -> None:
-        """Wait for the bookkeeping of deliveries that were stopped mid-way."""
-        while self._settling:
-            await asyncio.gather(*self._settling, return_exceptions=True)
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait (a while: the database may be away) for the bookkeeping of stopped deliveries."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self._settling:
+                    await asyncio.gather(*self._settling, return_exceptions=True)
 
     async def _send(self, row: PendingMessage) -> None:
+        while len(self._partial) >= _PARTIAL_KEPT:  # rows another sender finished linger here
+            del self._partial[next(iter(self._partial))]
         steps = self._partial.setdefault(row.id, [])
         try:
-            ids = await deliver(self._bot, row.message, self._store, done=steps,
-                                pace=lambda kind: self._pacer.acquire(row.chat_id, kind))
+            ids = await deliver(self._bot, row.message, self._store, done=steps, pace=lambda kind:
+                                self._pacer.acquire(row.chat_id, kind, max_pause=self._max_pause))
+        except Paused as paused:
+            await self._book(self._store.mark_failed(row.id, str(paused), permanent=False,
+                                                     retry_after=paused.remaining))
         except TelegramRetryAfter as error:
             log.info("outbox %s to chat %s: 429, retry after %ss", row.id, row.chat_id, error.retry_after)
             self._pacer.penalize(row.chat_id, error.retry_after)

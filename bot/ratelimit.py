@@ -18,6 +18,7 @@ share of `global_per_s` (or accept the occasional 429, which is honoured and ret
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections import deque
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
 
-__all__ = ["Backoff", "Pacer", "RateLimits"]
+__all__ = ["Backoff", "Pacer", "Paused", "RateLimits"]
 
 GLOBAL_429_CHATS = 2
 _PRUNE_AT = 4096
@@ -43,6 +44,14 @@ class RateLimits:
         rates = (self.per_chat_per_s, self.per_group_per_min, self.global_per_s)
         if min(rates) <= 0 or self.per_chat_burst < 1:
             raise ValueError(f"rate limits must be positive: {self}")
+
+
+class Paused(Exception):
+    """The chat (or the bot) is held back after a 429 for longer than the caller wants to wait."""
+
+    def __init__(self, remaining: float) -> None:
+        super().__init__(f"held back after a 429 for another {remaining:.1f}s")
+        self.remaining = remaining
 
 
 @dataclass(frozen=True)
@@ -74,8 +83,9 @@ class Pacer:
         """Does a call of this kind ("send" or "edit") take room in the buckets?"""
         return self.limits is not None and (kind == "send" or self.limits.count_edits)
 
-    async def acquire(self, chat_id: int, kind: str = "send") -> None:
-        await self._sleep_out_pauses(chat_id)
+    async def acquire(self, chat_id: int, kind: str = "send", *, max_pause: float = math.inf) -> None:
+        """Wait for room; raises Paused instead of sleeping out a 429 pause longer than `max_pause`."""
+        await self._sleep_out_pauses(chat_id, max_pause)
         if not self.counts(kind) or self.limits is None or self._global is None:
             return
         limits = self.limits
@@ -105,13 +115,15 @@ class Pacer:
         if len({chat for _, chat in self._recent_429}) >= GLOBAL_429_CHATS:
             self._global_pause = max(self._global_pause, until)
 
-    async def _sleep_out_pauses(self, chat_id: int) -> None:
+    async def _sleep_out_pauses(self, chat_id: int, max_pause: float) -> None:
         while True:
             until = max(self._global_pause, self._chat_pause.get(chat_id, 0.0))
             remaining = until - time.monotonic()
             if remaining <= 0:
                 self._chat_pause.pop(chat_id, None)
                 return
+            if remaining > max_pause:
+                raise Paused(remaining)
             await asyncio.sleep(remaining)
 
     def _prune(self) -> None:

@@ -8,6 +8,7 @@ import logging
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
@@ -18,15 +19,16 @@ from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import scheduler
-from bot.delivery import OutboxSender
+from bot.delivery import TELEGRAM_LIMITS, OutboxSender, RateLimits
 from bot.polling import ALLOWED_UPDATES, poll
 from bot.router import ChatLocks, make_router
 from bot.settings import Settings
+from handlers import upkeep
 from handlers.app import Conversations
 from handlers.clock import Clock, system_clock
 from handlers.texts import Texts
 from storage.db import create_engine, migrate
-from storage.outbox_store import OutboxStore
+from storage.outbox_store import OutboxStore, PendingMessage
 from storage.uow import uow_factory
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,12 @@ log = logging.getLogger(__name__)
 def command_menu(texts: Texts) -> list[BotCommand]:
     return [BotCommand(command=name, description=texts.label(f"command_{name}"))
             for name in ("report", "my", "cancel", "help")]
+
+
+async def report_failure(conversations: Conversations, row: PendingMessage, error: str) -> None:
+    """A message given up for good: on the ticket's ledger, and staff told (handlers.upkeep)."""
+    await conversations.system(partial(upkeep.delivery_failed, chat_id=row.chat_id,
+                                       ticket_number=row.message.ticket_number, error=error))
 
 
 @dataclass
@@ -47,8 +55,8 @@ class BotApp:
 
 
 @contextlib.asynccontextmanager
-async def assemble(settings: Settings, *, clock: Clock = system_clock,
-                   engine: AsyncEngine | None = None) -> AsyncIterator[BotApp]:
+async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: AsyncEngine | None = None,
+                   limits: RateLimits | None = TELEGRAM_LIMITS) -> AsyncIterator[BotApp]:
     """Build everything; close the bot session and the engine (if we made it) on exit."""
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
@@ -63,7 +71,8 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock,
         texts = Texts()
         conversations = Conversations(uow_factory(engine), texts, clock=clock,
                                       community_code=settings.community, bot_username=me.username or "")
-        sender = OutboxSender(bot, OutboxStore(engine))
+        sender = OutboxSender(bot, OutboxStore(engine), limits=limits,
+                              on_permanent_failure=partial(report_failure, conversations))
         dispatcher = Dispatcher(conversations=conversations, sender=sender, chat_locks=ChatLocks())
         dispatcher.include_router(make_router())
         await bot.set_my_commands(command_menu(texts))

@@ -115,8 +115,9 @@ class _Bucket:
     at: float = 0.0
 
     def drain(self, now: float) -> float:
-        self.level = max(0.0, self.level - (now - self.at) * self.rate)
-        self.at = now
+        if now > self.at:
+            self.level = max(0.0, self.level - (now - self.at) * self.rate)
+            self.at = now
         return self.level
 
     def wait(self, now: float, slack: float) -> float:
@@ -206,11 +207,11 @@ class Traffic:
         except (TypeError, ValueError):
             return  # the method itself answers "chat not found"
         now = time.monotonic()
-        buckets = [("chat", self._bucket("chat", chat, limits.per_chat_burst, limits.per_chat_per_s))]
+        buckets = [("chat", self._bucket("chat", chat, limits.per_chat_burst, limits.per_chat_per_s, now))]
         if is_group:
             per_min = limits.per_group_per_min
-            buckets.append(("group", self._bucket("group", chat, per_min, per_min / 60)))
-        buckets.append(("global", self._bucket("global", 0, limits.global_per_s, limits.global_per_s)))
+            buckets.append(("group", self._bucket("group", chat, per_min, per_min / 60, now)))
+        buckets.append(("global", self._bucket("global", 0, limits.global_per_s, limits.global_per_s, now)))
         waits = [(bucket.wait(now, limits.jitter_s), kind) for kind, bucket in buckets]
         wait, kind = max(waits)
         if wait > 0:
@@ -221,10 +222,10 @@ class Traffic:
         for _, bucket in buckets:
             bucket.level += 1
 
-    def _bucket(self, kind: str, key: int, depth: float, rate: float) -> _Bucket:
+    def _bucket(self, kind: str, key: int, depth: float, rate: float, now: float) -> _Bucket:
         bucket = self._buckets.get((kind, key))
         if bucket is None:
-            bucket = self._buckets[(kind, key)] = _Bucket(depth, rate, at=time.monotonic())
+            bucket = self._buckets[(kind, key)] = _Bucket(depth, rate, at=now)
         return bucket
 
     def view(self) -> dict[str, Any]:

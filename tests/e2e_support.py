@@ -25,7 +25,9 @@ async def live(engine: AsyncEngine, clock: FakeClock | None = None
     async with SandboxServer() as server, SandboxClient(server.base_url) as client:
         settings = Settings(bot_token=SecretStr(TOKEN), telegram_api_url=server.base_url,
                             database_url="unused://", _env_file=None)
-        async with assemble(settings, engine=engine, clock=clock or FakeClock()) as app:
+        # Telegram's pacing (1 message/s per chat) is proven by tests/test_delivery_*; here it would
+        # only make every step wait.
+        async with assemble(settings, engine=engine, clock=clock or FakeClock(), limits=None) as app:
             task = asyncio.create_task(run_polling(app, timeout=1))
             try:
                 yield client, server

@@ -129,7 +129,7 @@ async def live_webhook(engine, uow_factory) -> AsyncIterator[Live]:
     async with SandboxServer() as server, SandboxClient(server.base_url) as client, \
             aiohttp.ClientSession() as http:
         settings = webhook_settings(server, port)
-        async with assemble(settings, engine=engine, clock=FakeClock()) as app:
+        async with assemble(settings, engine=engine, clock=FakeClock(), limits=None) as app:
             task = asyncio.create_task(run_webhook(app, settings))
             try:
                 async def webhook_set() -> bool:
@@ -208,7 +208,7 @@ async def test_run_webhook_refuses_to_start_without_url_or_secret(engine, missin
     port = free_port()
     async with SandboxServer() as server, SandboxClient(server.base_url) as client:
         settings = webhook_settings(server, port, **missing)
-        async with assemble(settings, engine=engine, clock=FakeClock()) as app:
+        async with assemble(settings, engine=engine, clock=FakeClock(), limits=None) as app:
             with pytest.raises(ValueError, match="WEBHOOK_URL and WEBHOOK_SECRET"):
                 await asyncio.wait_for(run_webhook(app, settings), TIMEOUT)
         assert (await client.info())["webhook"] is None  # Telegram was told nothing
