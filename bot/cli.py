@@ -10,7 +10,7 @@ import secrets
 import signal
 import sys
 import unicodedata
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,26 @@ def personas_for(community: Community | None) -> list[dict]:
         personas.append({"id": person.telegram_user_id, "name": person.name,
                          "username": person.username, "role_label": label})
     return personas
+
+
+def ids(people: Iterable[Person]) -> list[int]:
+    return [p.telegram_user_id for p in people if p.telegram_user_id is not None]
+
+
+def groups_for(community: Community | None) -> list[dict]:
+    """The roster's group chats, made to exist in the sandbox: the staff group and each grid's group."""
+    if community is None:
+        return []
+    groups = []
+    if community.staff_chat_id is not None:
+        groups.append({"id": community.staff_chat_id, "title": f"{community.name} 工作群",
+                       "member_ids": ids(community.people(Role.COMMUNITY_STAFF))})
+    for grid in community.grids:
+        if grid.group_chat_id is not None:
+            members = [p for p in community.staff if p.grid_code == grid.code]
+            groups.append({"id": grid.group_chat_id, "title": f"{community.name} {grid.name}",
+                           "member_ids": ids(members)})
+    return groups
 
 
 async def load_roster(settings: Settings, path: str) -> Community:
@@ -253,7 +273,10 @@ async def run(settings: Settings) -> None:
         # No token: Telegram's stand-in runs beside the bot, and a browser page is the chat. A new
         # sandbox counts updates from 1 again; start after the ids this database has already seen.
         first_update_id = (await last_update_id(engine) or 0) + 1
-        sandbox = Sandbox(personas_for(community), first_update_id=first_update_id)
+        # The roster's people have "started" the bot and its group chats exist, as in a community
+        # that has been using it; any other id is a new resident.
+        sandbox = Sandbox(personas_for(community), first_update_id=first_update_id,
+                          groups=groups_for(community), personas_started=True)
         async with SandboxServer(settings.sandbox_host, settings.sandbox_port, sandbox=sandbox) as server:
             local = settings.model_copy(update={"bot_token": SecretStr(SANDBOX_TOKEN),
                                                 "telegram_api_url": server.base_url, "mode": Mode.POLLING})

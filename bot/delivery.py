@@ -104,6 +104,10 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
     edit_of = message.edit_message_id
     if message.edit_outbox_id is not None:
         edit_of = last(await store.sent_message_ids(message.edit_outbox_id))
+        if edit_of is None:
+            # That message never reached the chat (given up, or pruned): there is nothing to keep up
+            # to date, and sending the new state now would only add a stray copy.
+            return []
     if edit_of is not None:
         await pace("edit")
         try:

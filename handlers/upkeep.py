@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gridcore.ticket import Action, TicketStatus
+from gridcore.ticket import TRANSITIONS, Action, TicketStatus
 from handlers import cards, dispatch
 from handlers.context import Context
 
@@ -46,5 +46,9 @@ async def delivery_failed(ctx: Context, chat_id: int, ticket_number: str | None,
     for staff_chat in cards.staff_chat(ctx):
         await ctx.tell(staff_chat, "delivery_failed", ticket=ticket, who=who, handler_lost=handler_lost,
                        ticket_number=ticket.number)
-    if handler_lost:
+    if handler_lost and ticket.status in TRANSITIONS[Action.TRANSFER][0]:
+        # Taken back from the unreachable handler, so staff can assign it to someone else.
+        ticket.apply(Action.TRANSFER, actor=SYSTEM, at=ctx.now, reason="undeliverable", to=None)
+        await ctx.uow.tickets.save(ticket)
+        await cards.refresh_cards(ctx, ticket)
         await dispatch.to_staff(ctx, ticket, reason="undeliverable")

@@ -238,11 +238,15 @@ def edit_text(sb: Sandbox, user_id: Any, message_id: Any, text: str, chat_id: An
     return {"chat_id": chat.id, "message_id": stored.message_id, "update_id": update_id}
 
 
-def create_group(sb: Sandbox, title: str, member_ids: list[Any]) -> dict[str, Any]:
+def create_group(sb: Sandbox, title: str, member_ids: list[Any], chat_id: Any = None) -> dict[str, Any]:
     if not title:
         raise ControlError("a group needs a title")
     members = [ensure_user(sb, m).id for m in member_ids]
-    return {"chat_id": sb.create_group(title, members).id}
+    try:
+        wanted = int(chat_id) if chat_id is not None else None
+        return {"chat_id": sb.create_group(title, members, chat_id=wanted).id}
+    except ValueError as error:
+        raise ControlError(str(error)) from error
 
 
 def block(sb: Sandbox, user_id: Any, blocked: bool = True) -> dict[str, Any]:

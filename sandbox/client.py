@@ -230,8 +230,9 @@ class SandboxClient:
             role_label=role_label,
         )
 
-    async def create_group(self, title: str, member_ids: list[int]) -> int:
-        return int((await self._call("POST", "groups", title=title, member_ids=member_ids))["chat_id"])
+    async def create_group(self, title: str, member_ids: list[int], chat_id: int | None = None) -> int:
+        return int((await self._call("POST", "groups", title=title, member_ids=member_ids,
+                                     chat_id=chat_id))["chat_id"])
 
     # -- reading -------------------------------------------------------------------------------
     async def messages(self, chat_id: int) -> list[ChatMessage]:

@@ -7,7 +7,7 @@ status. Routes:
     GET  /control/personas                    {"personas": [...], "users": [...]}
     POST /control/users                       {id, first_name|name, last_name?, username?, role_label?}
     GET  /control/chats[?user_id=]            chats (a user's private chat and their groups)
-    POST /control/groups                      {title, member_ids} -> {chat_id}
+    POST /control/groups                      {title, member_ids, chat_id?} -> {chat_id}
     GET  /control/chats/{chat_id}/messages    every message of the chat (user and bot), oldest first
     POST /control/send_text                   {user_id, text, chat_id?, reply_to_message_id?}
     POST /control/press                       {user_id, message_id, data? | text?, chat_id?, force?}
@@ -191,7 +191,8 @@ def add_control_routes(app: web.Application) -> None:
     a = actions
     posts: dict[str, Route] = {
         "users": _add_user,
-        "groups": lambda sb, b, r: a.create_group(sb, b["title"], list(b.get("member_ids") or [])),
+        "groups": lambda sb, b, r: a.create_group(sb, b["title"], list(b.get("member_ids") or []),
+                                                  b.get("chat_id")),
         "send_text": lambda sb, b, r: a.send_text(
             sb, b["user_id"], b.get("text", ""), _chat_id(b), b.get("reply_to_message_id")
         ),

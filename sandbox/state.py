@@ -58,6 +58,8 @@ class Sandbox:
         bot_name: str = "网格通 (sandbox)",
         token: str | None = None,
         first_update_id: int = 1,
+        groups: Iterable[dict[str, Any]] = (),
+        personas_started: bool = False,
     ) -> None:
         self.bot_username = bot_username
         self.bot_name = bot_name
@@ -78,6 +80,10 @@ class Sandbox:
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._poll_generation = 0
         self._waiting_pollers = 0
+        # Groups that exist from the start ({id, title, member_ids}), e.g. a community's staff group,
+        # and whether the personas have already started the bot (their private chats exist).
+        self.configured_groups = [dict(g) for g in groups]
+        self.personas_started = personas_started
         self._clear()
 
     @staticmethod
@@ -103,6 +109,11 @@ class Sandbox:
         self.files: dict[str, StoredFile] = {}
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.callback_answers: list[dict[str, Any]] = []
+        for group in self.configured_groups:
+            self.create_group(str(group["title"]), group.get("member_ids") or (), chat_id=int(group["id"]))
+        if self.personas_started:
+            for persona in self.personas:
+                self.private_chat(self.users[persona.id])
 
     def reset(self) -> None:
         """Forget chats, messages, queued updates, files, answers and ad-hoc users; empty the
@@ -157,10 +168,13 @@ class Sandbox:
             self.chats[user.id] = chat
         return chat
 
-    def create_group(self, title: str, member_ids: Iterable[int]) -> Chat:
-        chat_id = -1_000_000_000_000 - next(self._group_seq) * 7919
-        while chat_id in self.chats:
-            chat_id -= 1
+    def create_group(self, title: str, member_ids: Iterable[int], chat_id: int | None = None) -> Chat:
+        if chat_id is not None and (chat_id >= 0 or chat_id in self.chats):
+            raise ValueError(f"group id {chat_id} must be negative and unused")
+        if chat_id is None:
+            chat_id = -1_000_000_000_000 - next(self._group_seq) * 7919
+            while chat_id in self.chats:
+                chat_id -= 1
         chat = Chat(id=chat_id, type="supergroup", title=title, member_ids=[int(m) for m in member_ids])
         self.chats[chat_id] = chat
         self.bump()

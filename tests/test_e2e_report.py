@@ -24,24 +24,24 @@ async def test_a_resident_reports_a_problem_end_to_end(live_bot, uow_factory):
     await resident.expect("已记下您在 3号楼")
     await resident.say("一楼堆放杂物，楼道都堵了")
     await resident.expect("环境卫生")
-    await resident.tap("是的")
+    await resident.tap_when("是的")
     await resident.expect("哪个单元")  # the building came from the stairwell QR code
     await client.send_sticker(5001)
     await resident.expect("表情贴纸")
     await resident.say("楼" * 4096)  # the longest a Telegram message can be
     await resident.expect("这个单元")
-    await resident.tap("2单元")
+    await resident.tap_when("2单元")
     await resident.expect("几楼")
     await resident.say("一楼楼道")
     await resident.expect("有照片")
     await client.send_photo(5001)
     await resident.expect("第 1 张")
-    await resident.tap("照片发完了")
+    await resident.tap_when("照片发完了")
     await resident.expect("实名还是匿名")
-    await resident.tap("实名反映")
+    await resident.tap_when("实名反映")
     summary = await resident.expect("请核对")
     assert "3号楼2单元 一楼楼道" in summary and "1 张" in summary
-    await resident.tap("确认提交")
+    await resident.tap_when("确认提交")
     filed = await resident.expect("已提交")
     assert "XK-20261122-0001" in filed
 
@@ -53,7 +53,7 @@ async def test_a_resident_reports_a_problem_end_to_end(live_bot, uow_factory):
 
     await resident.say("/my")
     await resident.expect("XK-20261122-0001")
-    await resident.tap("XK-20261122-0001")
+    await resident.tap_when("XK-20261122-0001")
     await resident.expect("提交反映")
     [menu] = (await client.info())["commands"]  # the bot registered its command menu
     assert {c["command"] for c in menu["commands"]} == {"report", "my", "cancel", "help"}
@@ -65,7 +65,7 @@ async def test_stale_button_and_cancel_over_http(live_bot, uow_factory):
     await resident.say("5栋门口垃圾桶满了没人清")
     await resident.expect("环境卫生")
     first = (await client.bot_messages(5002))[-1]
-    await resident.tap("是的")
+    await resident.tap_when("是的")
     await resident.expect("哪个单元")
     # The first question's keyboard was taken away; a press forged on it is refused with an alert.
     await client.press(5002, first.raw["message_id"], first.button_data("选其他类别") if first.buttons

@@ -274,3 +274,47 @@ async def test_naive_datetimes_are_refused(uow) -> None:
     ticket = new_ticket(1, at=datetime(2026, 11, 22, 9, 30))
     with pytest.raises(Exception, match="naive datetime"):
         await uow.tickets.add(ticket)
+
+
+async def test_changes_to_one_ticket_are_made_one_after_the_other(uow_factory):
+    """Two transactions that load the same ticket to change it: the second waits for the first and
+    sees its change, so neither overwrites the other (a worker's accept vs. a delivery failure note)."""
+    import asyncio
+
+    async with uow_factory() as uow:
+        await uow.roster.upsert(roster("XK"))
+        ticket = new_ticket(1)
+        await uow.tickets.add(ticket)
+        await uow.commit()
+
+    first_loaded = asyncio.Event()
+    release = asyncio.Event()
+
+    async def accept() -> None:
+        async with uow_factory() as uow:
+            loaded = await uow.tickets.get(ticket.number)
+            first_loaded.set()
+            await release.wait()
+            loaded.apply(Action.ASSIGN, actor="system", at=T0, assignee=1)
+            await uow.tickets.save(loaded)
+            await uow.commit()
+
+    async def note() -> None:
+        await first_loaded.wait()
+        async with uow_factory() as uow:
+            loaded = await uow.tickets.get(ticket.number)  # waits for accept() to commit
+            loaded.record("system", T0, Action.NOTE, text="delivery failed")
+            await uow.tickets.save(loaded)
+            await uow.commit()
+
+    async def let_go() -> None:
+        await first_loaded.wait()
+        await asyncio.sleep(0.2)
+        release.set()
+
+    await asyncio.gather(accept(), note(), let_go())
+    async with uow_factory() as uow:
+        final = await uow.tickets.get(ticket.number)
+        actions = [e.action for e in await uow.tickets.ledger(ticket.number)]
+    assert final.status is TicketStatus.ASSIGNED and final.assignee == 1
+    assert actions == [Action.SUBMIT, Action.ASSIGN, Action.NOTE]

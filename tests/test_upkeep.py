@@ -61,3 +61,17 @@ async def test_a_worker_who_blocked_the_bot_does_not_silently_miss_the_ticket(lo
     assert any("王芳" in t and "重新指派" in t for t in staff_texts)
     assert any("待指派" in t and "发不到经办人" in t for t in staff_texts)
     assert not any("张阿姨" in t for t in staff_texts)
+
+
+async def test_the_unreachable_handlers_ticket_can_be_assigned_again(loop, uow_factory):
+    bot, _clock, world, _resident, _worker = loop
+    ticket, _ = await current(uow_factory)
+    await bot.system(partial(upkeep.delivery_failed, chat_id=WORKER_1, ticket_number=ticket.number,
+                             error="Forbidden: bot was blocked by the user"))
+    moved, ledger = await current(uow_factory)
+    assert moved.status is TicketStatus.TRANSFERRED and ledger[-1] is Action.TRANSFER
+    group = ResidentChat(bot, 1001, "李建国", world=world, chat_id=STAFF_GROUP)
+    await group.press_data(f"w:assign:{moved.id}")
+    await group.press("马国庆")  # the grid leader takes it on
+    assigned, _ = await current(uow_factory)
+    assert (assigned.status, assigned.assignee) == (TicketStatus.ASSIGNED, 1021)

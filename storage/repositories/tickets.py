@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Select, Table, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -227,14 +227,20 @@ class SqlTicketRepository:
             by_ticket[ticket_id].append(user_id)
         return [_ticket(row, by_ticket[row.id]) for row in rows]
 
+    def _for_change(self, stmt: Select[Any]) -> Select[Any]:
+        """A ticket is loaded to be changed: lock its row until the transaction ends, so two changes
+        (a worker's press, a delivery failure) are made one after the other and neither is lost.
+        SQLite needs no row lock: its write transactions already run one at a time (BEGIN IMMEDIATE)."""
+        return stmt.with_for_update(of=tickets) if self._dialect == "postgresql" else stmt
+
     async def get(self, number: str) -> Ticket | None:
-        result = await self._session.execute(select(tickets).where(tickets.c.number == number))
-        loaded = await self._load(result.all())
+        stmt = self._for_change(select(tickets).where(tickets.c.number == number))
+        loaded = await self._load((await self._session.execute(stmt)).all())
         return loaded[0] if loaded else None
 
     async def get_by_id(self, ticket_id: int) -> Ticket | None:
-        result = await self._session.execute(select(tickets).where(tickets.c.id == ticket_id))
-        loaded = await self._load(result.all())
+        stmt = self._for_change(select(tickets).where(tickets.c.id == ticket_id))
+        loaded = await self._load((await self._session.execute(stmt)).all())
         return loaded[0] if loaded else None
 
     async def for_resident(self, user_id: int, limit: int = 20) -> Sequence[Ticket]:
