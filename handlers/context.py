@@ -109,6 +109,21 @@ class Context:
         self.sent.append(message)
         return await self.uow.outbox.add(message)
 
+    def dialog_data(self, value: str) -> str:
+        """Callback data for a button of the question asked now; it goes stale with the next question."""
+        return f"{DIALOG_BUTTON}{self.conversation.turn}:{value}"
+
+    def dialog_press(self) -> str | None:
+        """The value of a pressed dialog button (r:<turn>:<value>) of the question asked now; None for
+        a button of an older question or a forged one, which is answered as stale and does nothing."""
+        pressed = self.incoming.button_data
+        turn, _, value = pressed.removeprefix(DIALOG_BUTTON).partition(":")
+        if not pressed.startswith(DIALOG_BUTTON) or turn != str(self.conversation.turn):
+            self.answer(self.label("stale_button"), alert=True)
+            return None
+        self.answer("")
+        return value
+
     def answer(self, text: str, *, alert: bool = False) -> None:
         self.callback_answer = text
         self.callback_alert = alert

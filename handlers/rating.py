@@ -15,7 +15,7 @@ from gridcore.messages import Button
 from gridcore.routing import reachable
 from gridcore.ticket import Action, Rating, Satisfaction, Solved, Ticket, TicketStatus
 from handlers import cards, dispatch
-from handlers.context import DIALOG_BUTTON, Context
+from handlers.context import Context
 from handlers.inputs import InputKind
 
 DIALOG = "rating"
@@ -73,8 +73,7 @@ async def on_button(ctx: Context) -> None:
 
 
 async def ask_reason(ctx: Context) -> None:
-    await ctx.say("rate_reason", buttons=[[Button(ctx.label("no_reason"),
-                                                  f"{DIALOG_BUTTON}{ctx.conversation.turn}:none")]])
+    await ctx.say("rate_reason", buttons=[[Button(ctx.label("no_reason"), ctx.dialog_data("none"))]])
 
 
 async def on_input(ctx: Context) -> None:
@@ -83,11 +82,9 @@ async def on_input(ctx: Context) -> None:
     incoming = ctx.incoming
     reason = None
     if incoming.kind is InputKind.BUTTON:
-        turn, _, value = incoming.button_data.removeprefix(DIALOG_BUTTON).partition(":")
-        if not incoming.button_data.startswith(DIALOG_BUTTON) or turn != str(ctx.conversation.turn):
-            ctx.answer(ctx.label("stale_button"), alert=True)
+        value = ctx.dialog_press()
+        if value is None:
             return
-        ctx.answer("")
         reason = "" if value == "none" else None
     elif incoming.kind is InputKind.TEXT and 0 < len(incoming.text.strip()) <= MAX_REASON:
         reason = incoming.text.strip()

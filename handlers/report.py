@@ -9,7 +9,7 @@ from gridcore.intake import suggest_category
 from gridcore.ticket import Location, Reporter, Ticket, format_ticket_number
 from handlers import dispatch, proxy
 from handlers import report_steps as s
-from handlers.context import DIALOG_BUTTON, Context
+from handlers.context import Context
 from handlers.draft import ReportDraft
 from handlers.inputs import InputKind
 
@@ -159,11 +159,9 @@ async def take_anonymous_text(ctx: Context, draft: ReportDraft, text: str) -> bo
 
 
 async def take_button(ctx: Context, draft: ReportDraft, step_name: str, step: s.Step) -> bool:
-    pressed = ctx.incoming.button_data
-    turn, _, value = pressed.removeprefix(DIALOG_BUTTON).partition(":")
-    if not pressed.startswith(DIALOG_BUTTON) or turn != str(ctx.conversation.turn):
-        return await s.refuse_button(ctx)
-    ctx.answer("")
+    value = ctx.dialog_press()
+    if value is None:
+        return False
     if value == "cancel":
         await cancel(ctx)
         return False

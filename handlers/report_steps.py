@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from gridcore.community import Building, Category
 from gridcore.intake import extract_place, match_building, suggest_category
 from gridcore.messages import Button
-from handlers.context import DIALOG_BUTTON, Context
+from handlers.context import Context
 from handlers.draft import MAX_PHOTOS, ReportDraft
 
 MAX_DESCRIPTION = 1000
@@ -35,7 +35,7 @@ PUBLIC_AREA = ""  # building_code for "小区公共区域": a place, but not ins
 
 def data(ctx: Context, value: str) -> str:
     """Callback data of a dialog button; it carries the turn, so a button of an older question is stale."""
-    return f"{DIALOG_BUTTON}{ctx.conversation.turn}:{value}"
+    return ctx.dialog_data(value)
 
 
 def button(ctx: Context, label: str, value: str, **label_args: str) -> Button:

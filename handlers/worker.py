@@ -20,7 +20,7 @@ from gridcore.messages import Button
 from gridcore.routing import reachable, worker_on_duty
 from gridcore.ticket import TRANSITIONS, Action, Ticket
 from handlers import cards, dispatch, rating, report
-from handlers.context import DIALOG_BUTTON, Context
+from handlers.context import Context
 from handlers.inputs import InputKind
 
 TASK = "task"
@@ -145,12 +145,11 @@ async def ask(ctx: Context, ticket: Ticket, step: str, **data: str) -> None:
 
 
 async def ask_step(ctx: Context, ticket: Ticket) -> None:
-    turn = f"{DIALOG_BUTTON}{ctx.conversation.turn}"
     step = ctx.conversation.step or ""
-    buttons = [[Button(ctx.label("cancel"), f"{turn}:cancel")]]
+    buttons = [[Button(ctx.label("cancel"), ctx.dialog_data("cancel"))]]
     if step == "resolve_photos":
         label = "photos_done" if ctx.conversation.data.get("photos") else "skip_photos"
-        buttons = [[Button(ctx.label(label), f"{turn}:done")], *buttons]
+        buttons = [[Button(ctx.label(label), ctx.dialog_data("done"))], *buttons]
     await ctx.say(f"ask_{step}", ticket=ticket, count=len(ctx.conversation.data.get("photos", [])),
                   buttons=buttons)
 
@@ -165,11 +164,7 @@ async def on_input(ctx: Context) -> None:
         await finish(ctx, "ticket_gone_text")
         return
     if incoming.kind is InputKind.BUTTON:
-        turn, _, value = incoming.button_data.removeprefix(DIALOG_BUTTON).partition(":")
-        if not incoming.button_data.startswith(DIALOG_BUTTON) or turn != str(ctx.conversation.turn):
-            ctx.answer(ctx.label("stale_button"), alert=True)
-            return
-        ctx.answer("")
+        value = ctx.dialog_press()
         if value == "cancel":
             await finish(ctx, "task_cancelled")
         elif value == "done" and step == "resolve_photos":
