@@ -122,3 +122,32 @@ async def test_a_worker_who_blocked_the_bot_and_presses_that_are_not_theirs(town
     assert len(alerts) >= 4
     ticket, _ = await ledger(uow_factory)
     assert ticket.status is TicketStatus.ASSIGNED  # none of those presses changed anything
+
+
+async def test_joint_copy_transfer_to_another_grid_and_a_place_in_no_grid(town, uow_factory):
+    client = town
+    resident, worker, other = Resident(client, RESIDENT), Resident(client, WORKER), Resident(client, 1012)
+    partner, group = Resident(client, 1041), Resident(client, STAFF, chat_id=STAFF_GROUP)
+    await file(resident, "3号楼2单元楼道灯坏了一个星期了", "跳过")
+    await partner.expect("工单抄送")  # 公共设施 is 共办 with 物业公司: its contact gets a copy
+    await worker.expect("新工单")
+    await worker.tap_when("转派")
+    await worker.tap_when("第二网格")
+    await worker.expect("转派")
+    await worker.say("这栋楼划到第二网格了")
+    await worker.expect("已转派给 刘洋")
+    await other.expect("新工单")
+    ticket, _ = await ledger(uow_factory)
+    assert (ticket.assignee, ticket.grid_code) == (1012, "2")
+
+    neighbour = Resident(client, NEIGHBOUR)
+    await neighbour.say("/report")
+    await neighbour.tap_when("环境卫生")
+    await neighbour.expect("描述")
+    await neighbour.say("中心广场垃圾没人清")
+    await neighbour.tap_when("小区公共区域")
+    await neighbour.expect("小区哪里")
+    await neighbour.say("中心广场")
+    for label in ("没有照片", "实名反映", "确认提交"):
+        await neighbour.tap_when(label)
+    await group.expect("不属于任何网格")
