@@ -15,6 +15,7 @@ from handlers.app import Conversations
 
 log = logging.getLogger(__name__)
 SWEEP_MINUTES = 10
+REMINDER_MINUTES = 1
 
 
 async def close_unrated(conversations: Conversations, sender: OutboxSender) -> None:
@@ -27,12 +28,26 @@ async def close_unrated(conversations: Conversations, sender: OutboxSender) -> N
         sender.wake()
 
 
+async def send_reminders(conversations: Conversations, sender: OutboxSender) -> None:
+    try:
+        sent = await conversations.system(upkeep.send_reminders)
+    except Exception:  # the database may be away; the next tick tries again
+        log.exception("sending reminders failed")
+        return
+    if sent:
+        sender.wake()
+
+
 @contextlib.contextmanager
 def running(conversations: Conversations, sender: OutboxSender) -> Iterator[AsyncIOScheduler]:
     """Start the periodic jobs in the running event loop; stop them on exit."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(close_unrated, "interval", minutes=SWEEP_MINUTES, args=[conversations, sender],
                       id="close_unrated", coalesce=True, max_instances=1)
+    # Every process may sweep: each due ticket is locked while one sweeper handles it (SKIP LOCKED),
+    # and its stage is marked in that same transaction, so nothing is sent twice.
+    scheduler.add_job(send_reminders, "interval", minutes=REMINDER_MINUTES, args=[conversations, sender],
+                      id="send_reminders", coalesce=True, max_instances=1)
     scheduler.start()
     try:
         yield scheduler

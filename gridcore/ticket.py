@@ -47,6 +47,8 @@ class Action(StrEnum):
     RATE = "rate"  # the resident's rating (回访评价)
     REVEAL_CONTACT = "reveal_contact"  # the assigned worker looked at the resident's full phone number
     DELIVERY_FAILED = "delivery_failed"  # a message about this ticket could not be delivered, for good
+    REMIND = "remind"  # a deadline reminder went to the handler
+    SUPERVISE = "supervise"  # 督办: an overdue ticket was raised to the grid leader or community staff
 
 
 # action -> (statuses it may start from, status it leads to). Anything else is illegal.
@@ -72,7 +74,7 @@ TRANSITIONS: Mapping[Action, tuple[frozenset[TicketStatus], TicketStatus]] = Map
     }
 )
 STATUS_NEUTRAL = frozenset({Action.FOLLOW, Action.NOTE, Action.PROGRESS, Action.RATE, Action.REVEAL_CONTACT,
-                            Action.DELIVERY_FAILED})
+                            Action.DELIVERY_FAILED, Action.REMIND, Action.SUPERVISE})
 
 
 class Urgency(StrEnum):
@@ -170,6 +172,8 @@ class Ticket:
     accepted_at: datetime | None = None
     resolved_at: datetime | None = None  # the last resolve; None again once reopened
     rating: Rating | None = None
+    accept_due_at: datetime | None = None  # 签收 deadline, set when the ticket reaches a handler
+    reminders: tuple[str, ...] = ()  # reminder / 督办 stages already done (gridcore.deadlines.Stage)
     id: int | None = None
     # Events recorded since the ticket was loaded; storage appends them and never rewrites older ones.
     new_events: list[TicketEvent] = field(default_factory=list)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from gridcore.deadlines import restart_clock
 from gridcore.messages import Button
 from gridcore.routing import reachable
 from gridcore.ticket import Action, Rating, Satisfaction, Solved, Ticket, TicketStatus
@@ -116,6 +117,9 @@ async def complete(ctx: Context, ticket: Ticket) -> None:
     worker = next((p for p in ctx.community.staff if p.telegram_user_id == ticket.assignee and reachable(p)),
                   None)
     ticket.apply(Action.REOPEN, actor=actor, at=ctx.now, reason=rating.reason or "")
+    category = ctx.community.category(ticket.category_code)
+    if category is not None:  # a new promise to the resident, with its own reminders
+        restart_clock(ticket, ctx.now, category.feedback_deadline)
     await dispatch.tell_grid_leader(ctx, ticket, "leader_reopened", reason=rating.reason or "",
                                     worker=worker.name if worker else "")
     if worker is not None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gridcore.ticket import TRANSITIONS, Action, TicketStatus
+from gridcore.deadlines import ACCEPT_STAGES, Stage, due_stages
+from gridcore.routing import grid_leader
+from gridcore.ticket import TRANSITIONS, Action, Ticket, TicketStatus
 from handlers import cards, dispatch
 from handlers.context import Context
 
@@ -52,3 +54,49 @@ async def delivery_failed(ctx: Context, chat_id: int, ticket_number: str | None,
         await ctx.uow.tickets.save(ticket)
         await cards.refresh_cards(ctx, ticket)
         await dispatch.to_staff(ctx, ticket, reason="undeliverable")
+
+
+POLICY = dispatch.upkeep_policy()
+
+
+async def send_reminders(ctx: Context) -> int:
+    """Each due reminder / 督办 stage, sent once: the stage is marked on the ticket in the same
+    transaction as the messages it causes (a sweep that runs twice, or after downtime, sends nothing
+    twice; a stage missed while the bot was down goes out now, once)."""
+    sent = 0
+    for ticket in await ctx.uow.tickets.due_for_reminders(ctx.now):
+        if ticket.community_code != ctx.community.code:
+            continue
+        send, skip = due_stages(ticket, ctx.now, POLICY)
+        for stage in send:
+            await remind(ctx, ticket, stage)
+            sent += 1
+        ticket.reminders = (*ticket.reminders, *send, *skip)
+        await ctx.uow.tickets.save(ticket)
+    return sent
+
+
+async def remind(ctx: Context, ticket: Ticket, stage: Stage) -> None:
+    due = ctx.local(ticket.accept_due_at if stage in ACCEPT_STAGES and ticket.accept_due_at
+                    else ticket.feedback_due_at)
+    handler_chats = [ticket.assignee] if ticket.assignee is not None else cards.staff_chat(ctx)
+    if stage in (Stage.ACCEPT_REMINDER, Stage.FEEDBACK_24H, Stage.FEEDBACK_4H):
+        ticket.record(SYSTEM, ctx.now, Action.REMIND, stage=stage.value)
+        for chat_id in handler_chats:
+            await ctx.tell(chat_id, "reminder", ticket=ticket, stage=stage.value, due=due,
+                           ticket_number=ticket.number)
+        return
+    ticket.record(SYSTEM, ctx.now, Action.SUPERVISE, stage=stage.value)
+    handler = cards.staff_name(ctx, ticket.assignee)
+    if stage is Stage.OVERDUE_STAFF:
+        for chat_id in cards.staff_chat(ctx):
+            await ctx.tell(chat_id, "supervise", ticket=ticket, stage=stage.value, due=due, handler=handler,
+                           ticket_number=ticket.number)
+        follower = "community"
+    else:
+        await dispatch.tell_grid_leader(ctx, ticket, "supervise", stage=stage.value, due=due, handler=handler)
+        leader = grid_leader(ctx.community, ticket.grid_code)
+        follower = cards.mask_name(leader.name) if leader else "community"
+    if stage is not Stage.ACCEPT_OVERDUE:
+        await dispatch.tell_residents(ctx, ticket, "overdue_resident", follower=follower,
+                                      staff=stage is Stage.OVERDUE_STAFF)

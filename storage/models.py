@@ -174,6 +174,7 @@ class TicketRow(Base):
         Index(None, "assignee", "status"),
         Index(None, "status", "resolved_at"),
         Index(None, "filed_by_user_id"),
+        Index(None, "next_reminder_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -201,6 +202,9 @@ class TicketRow(Base):
     accepted_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     rating: Mapped[dict[str, Any] | None]
+    accept_due_at: Mapped[datetime | None]
+    reminders: Mapped[list[str]] = mapped_column(server_default=text("'[]'"))
+    next_reminder_at: Mapped[datetime | None]
 
 
 class TicketCardRow(Base):

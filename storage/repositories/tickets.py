@@ -11,6 +11,7 @@ from sqlalchemy import Select, Table, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gridcore.deadlines import ReminderPolicy, next_reminder_at
 from gridcore.ports import TicketCard
 from gridcore.ticket import (
     OPEN_STATUSES,
@@ -35,6 +36,7 @@ sequences: Table = TicketSequenceRow.__table__  # type: ignore[assignment]
 cards: Table = TicketCardRow.__table__  # type: ignore[assignment]
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
+DEFAULT_POLICY = ReminderPolicy()  # the community's reminder policy is not configurable yet
 
 
 def _mutable_values(ticket: Ticket) -> dict[str, Any]:
@@ -60,6 +62,10 @@ def _mutable_values(ticket: Ticket) -> dict[str, Any]:
         "accepted_at": ticket.accepted_at,
         "resolved_at": ticket.resolved_at,
         "rating": _rating_json(ticket.rating),
+        "accept_due_at": ticket.accept_due_at,
+        "reminders": list(ticket.reminders),
+        # Kept with every save so the reminder sweep finds due tickets by one indexed range.
+        "next_reminder_at": next_reminder_at(ticket, DEFAULT_POLICY),
     }
 
 
@@ -108,6 +114,8 @@ def _ticket(row: Row[Any], follower_ids: Sequence[int]) -> Ticket:
         accepted_at=row.accepted_at,
         resolved_at=row.resolved_at,
         rating=_rating(row.rating),
+        accept_due_at=row.accept_due_at,
+        reminders=tuple(row.reminders),
     )
 
 
@@ -331,3 +339,12 @@ class SqlTicketRepository:
             .where(cards.c.ticket_id == ticket_id).order_by(cards.c.id)
         )
         return [TicketCard(chat_id, outbox_id, kind) for chat_id, outbox_id, kind in result]
+
+    async def due_for_reminders(self, now: datetime, limit: int = 100) -> Sequence[Ticket]:
+        """Tickets whose next reminder or 督办 stage is due, oldest first, locked for this transaction
+        (on PostgreSQL, rows another sweeper holds are skipped)."""
+        stmt = (select(tickets).where(tickets.c.next_reminder_at <= now, tickets.c.status.in_(_OPEN))
+                .order_by(tickets.c.next_reminder_at, tickets.c.id).limit(limit))
+        if self._dialect == "postgresql":
+            stmt = stmt.with_for_update(of=tickets, skip_locked=True)
+        return await self._load((await self._session.execute(stmt)).all())

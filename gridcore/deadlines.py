@@ -1,0 +1,108 @@
+"""The clocks of a ticket and the reminders and 督办 they lead to. Pure: the caller passes `now`.
+
+Two clocks run per ticket:
+- acceptance (签收): due `accept_within` after the ticket reached its handler (urgent: shorter);
+- feedback (反馈, the 3-day promise): due `ticket.feedback_due_at`; met when the ticket is resolved.
+
+Stages, each sent at most once (the ticket remembers which are done, in the same transaction as the
+messages they cause):
+
+    accept_reminder   half the acceptance time gone, not accepted        → the handler
+    accept_overdue    acceptance deadline passed, not accepted           → the grid leader (督办)
+    feedback_24h      24 h before feedback is due, not resolved          → the handler
+    feedback_4h       4 h before                                         → the handler
+    overdue_leader    feedback deadline passed, not resolved             → grid leader + resident (督办)
+    overdue_staff     `staff_after` later still not resolved             → community staff (督办)
+
+When several stages of one clock are due at once (the bot was down), only the latest is sent and the
+earlier ones count as done: a "24 h before" reminder is no use once the ticket is overdue.
+A reopened ticket starts a new feedback clock (see restart_clock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from gridcore.ticket import Ticket, TicketStatus, Urgency
+
+
+class Stage(StrEnum):
+    ACCEPT_REMINDER = "accept_reminder"
+    ACCEPT_OVERDUE = "accept_overdue"
+    FEEDBACK_24H = "feedback_24h"
+    FEEDBACK_4H = "feedback_4h"
+    OVERDUE_LEADER = "overdue_leader"
+    OVERDUE_STAFF = "overdue_staff"
+
+
+ACCEPT_STAGES = (Stage.ACCEPT_REMINDER, Stage.ACCEPT_OVERDUE)
+FEEDBACK_STAGES = (Stage.FEEDBACK_24H, Stage.FEEDBACK_4H, Stage.OVERDUE_LEADER, Stage.OVERDUE_STAFF)
+SUPERVISION = frozenset({Stage.ACCEPT_OVERDUE, Stage.OVERDUE_LEADER, Stage.OVERDUE_STAFF})  # 督办
+WAITING_FOR_ACCEPT = frozenset({TicketStatus.ASSIGNED})
+WAITING_FOR_RESULT = frozenset({TicketStatus.SUBMITTED, TicketStatus.ASSIGNED, TicketStatus.ACCEPTED,
+                                TicketStatus.REOPENED, TicketStatus.ESCALATED, TicketStatus.TRANSFERRED})
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    accept_within: timedelta = timedelta(hours=4)
+    accept_within_urgent: timedelta = timedelta(hours=1)
+    feedback_reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=4))
+    staff_after: timedelta = timedelta(hours=24)  # after the grid leader was told
+
+    def accept_window(self, ticket: Ticket) -> timedelta:
+        return self.accept_within_urgent if ticket.urgency is Urgency.URGENT else self.accept_within
+
+
+def stage_times(ticket: Ticket, policy: ReminderPolicy) -> dict[Stage, datetime]:
+    """When each stage that still applies to the ticket in its current state falls due."""
+    times: dict[Stage, datetime] = {}
+    if ticket.status in WAITING_FOR_ACCEPT and ticket.accept_due_at is not None:
+        window = policy.accept_window(ticket)
+        times[Stage.ACCEPT_REMINDER] = ticket.accept_due_at - window / 2
+        times[Stage.ACCEPT_OVERDUE] = ticket.accept_due_at
+    if ticket.status in WAITING_FOR_RESULT:
+        due = ticket.feedback_due_at
+        before = sorted(policy.feedback_reminders, reverse=True)
+        for stage, offset in zip((Stage.FEEDBACK_24H, Stage.FEEDBACK_4H), before, strict=False):
+            times[stage] = due - offset
+        times[Stage.OVERDUE_LEADER] = due
+        times[Stage.OVERDUE_STAFF] = due + policy.staff_after
+    return {stage: at for stage, at in times.items() if stage not in ticket.reminders}
+
+
+def due_stages(ticket: Ticket, now: datetime, policy: ReminderPolicy) -> tuple[list[Stage], list[Stage]]:
+    """(stages to send now, stages to mark done without sending), per the rule for missed ones."""
+    times = stage_times(ticket, policy)
+    send: list[Stage] = []
+    skip: list[Stage] = []
+    for clock in (ACCEPT_STAGES, FEEDBACK_STAGES):
+        due = [stage for stage in clock if stage in times and times[stage] <= now]
+        if not due:
+            continue
+        latest = due[-1]
+        # The leader's 督办 is never skipped: staff are only told after the leader was.
+        keep = {latest} | ({Stage.OVERDUE_LEADER} if latest is Stage.OVERDUE_STAFF else set())
+        send.extend(stage for stage in due if stage in keep)
+        skip.extend(stage for stage in due if stage not in keep)
+    return send, skip
+
+
+def next_reminder_at(ticket: Ticket, policy: ReminderPolicy) -> datetime | None:
+    """The earliest moment a stage falls due (indexed, so a sweep finds due tickets cheaply)."""
+    times = stage_times(ticket, policy)
+    return min(times.values()) if times else None
+
+
+def start_accept_clock(ticket: Ticket, at: datetime, policy: ReminderPolicy) -> None:
+    """The ticket reached a handler: acceptance is due within the policy's window."""
+    ticket.accept_due_at = at + policy.accept_window(ticket)
+    ticket.reminders = tuple(s for s in ticket.reminders if s not in ACCEPT_STAGES)
+
+
+def restart_clock(ticket: Ticket, at: datetime, feedback_deadline: timedelta) -> None:
+    """Reopened (未解决/不满意): a new feedback promise from now, and its reminders start afresh."""
+    ticket.feedback_due_at = at + feedback_deadline
+    ticket.reminders = tuple(s for s in ticket.reminders if s not in FEEDBACK_STAGES)
