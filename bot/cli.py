@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -253,6 +254,50 @@ def _table_line(row: list[str], rows: list[list[str]]) -> str:
     return "  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)).rstrip()
 
 
+async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
+    """Print the week's summaries (plain text and the chart's path); with --send, queue them now."""
+    from gridcore.metrics import Week
+    from handlers import summary as weekly
+    from handlers.app import Conversations
+    from handlers.context import Context
+    from handlers.texts import Texts
+    from storage.db import create_engine, migrate
+    from storage.uow import uow_factory
+
+    chart_dir = Path(args.chart_dir or os.environ.get("SUMMARY_CHART_DIR") or weekly.DEFAULT_CHART_DIR)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with uow_factory(engine)() as uow:
+            code = await _community_code(settings, uow)
+        conversations = Conversations(uow_factory(engine), Texts(), community_code=code)
+        reports: list[weekly.Report] = []
+        queued = 0
+
+        async def work(ctx: Context) -> None:
+            nonlocal queued
+            try:
+                week = Week.parse(args.week, ctx.community.timezone) if args.week else Week.before(
+                    ctx.now, ctx.community.timezone)
+            except ValueError as error:
+                raise CliError(str(error)) from error
+            reports.extend(await weekly.prepare(ctx, week, chart_dir))
+            if args.send:
+                queued = await weekly.send(ctx, week, chart_dir)
+
+        await conversations.system(work)
+    finally:
+        await engine.dispose()
+    parts = []
+    for report in reports:
+        chats = ", ".join(str(c) for c in report.chat_ids) or "-"
+        parts.append(f"=== {(report.grid_code and 'grid ' + report.grid_code) or 'community'} → {chats}\n"
+                     f"{weekly.plain(report.text)}\nchart: {report.chart.resolve()}")
+    if args.send:
+        parts.append(f"queued {queued} messages (the running bot's outbox sender delivers them)")
+    return "\n\n".join(parts)
+
+
 async def run(settings: Settings) -> None:
     from bot.runtime import assemble, run_polling, run_webhook
     from sandbox.server import Sandbox, SandboxServer
@@ -323,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--days", type=int, default=7, help="the link expires after this many days (7)")
     staff = commands.add_parser("staff", help="staff commands")
     staff.add_argument("staff_command", choices=["list"], help="list: the roster's staff and who is bound")
+    weekly = commands.add_parser("summary", help="print the weekly summary; --send queues it")
+    weekly.add_argument("--week", default=None, help="ISO week, e.g. 2026-W47 (default: last complete week)")
+    weekly.add_argument("--send", action="store_true", help="queue it to the staff and grid groups now")
+    weekly.add_argument("--chart-dir", default=None, help="where the PNG goes (default ./data/charts)")
     db = commands.add_parser("db", help="database commands")
     db.add_argument("db_command", choices=["upgrade"])
     args = parser.parse_args(argv)
@@ -353,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"已载入 {args.file}: {summary(community)}")
         elif args.command == "invite":
             print(asyncio.run(invite_command(settings, args)))
+        elif args.command == "summary":
+            print(asyncio.run(summary_command(settings, args)))
         elif args.command == "staff":
             print(asyncio.run(staff_table(settings)))
         elif args.command == "db":

@@ -38,7 +38,7 @@ from aiogram.exceptions import (
     TelegramMigrateToChat,
     TelegramRetryAfter,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 
 from bot.ratelimit import Backoff, Pacer, Paused, RateLimits
 from gridcore.messages import Button, OutgoingMessage
@@ -55,6 +55,7 @@ Pace = Callable[[str], Awaitable[None]]  # awaited before each Bot API call: "se
 TELEGRAM_LIMITS = RateLimits()
 DEFAULT_BACKOFF = Backoff()
 _PARTIAL_KEPT = 1024
+FILE_PREFIX = "file:"  # a photo given as a local path, uploaded (see media)
 _SEND_INSTEAD = ("message to edit not found", "there is no text in the message to edit")
 
 
@@ -134,10 +135,10 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
         step += 1
 
     async def one_photo(photo: str) -> list[int]:
-        return [(await bot.send_photo(chat, photo)).message_id]
+        return [(await bot.send_photo(chat, media(photo))).message_id]
 
     async def album(batch: Sequence[str]) -> list[int]:
-        sent = await bot.send_media_group(chat, [InputMediaPhoto(media=p) for p in batch])
+        sent = await bot.send_media_group(chat, [InputMediaPhoto(media=media(p)) for p in batch])
         return [m.message_id for m in sent]
 
     async def text() -> list[int]:
@@ -149,6 +150,11 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
     if message.text:
         await call(text)
     return ids
+
+
+def media(photo: str) -> str | FSInputFile:
+    """A Telegram file id, or "file:<path>" for a file on this machine (a summary chart), uploaded."""
+    return FSInputFile(photo.removeprefix(FILE_PREFIX)) if photo.startswith(FILE_PREFIX) else photo
 
 
 def last(ids: Sequence[int]) -> int | None:

@@ -4,18 +4,24 @@ one unit of work each; nothing per ticket lives in memory, so a restart loses no
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.delivery import OutboxSender
-from handlers import upkeep
+from handlers import announcements, summary, upkeep
 from handlers.app import Conversations
 
 log = logging.getLogger(__name__)
 SWEEP_MINUTES = 10
 REMINDER_MINUTES = 1
+ANNOUNCE_MINUTES = 1
+SUMMARY_CRON = "0 9 * * mon"  # Monday 09:00 in the community time zone
 
 
 async def close_unrated(conversations: Conversations, sender: OutboxSender) -> None:
@@ -38,16 +44,46 @@ async def send_reminders(conversations: Conversations, sender: OutboxSender) -> 
         sender.wake()
 
 
+async def weekly_summary(conversations: Conversations, sender: OutboxSender, chart_dir: Path) -> None:
+    try:
+        sent = await conversations.system(functools.partial(summary.send, chart_dir=chart_dir))
+    except Exception:  # the database may be away; the summary waits for next week or `gridbot summary --send`
+        log.exception("sending the weekly summary failed")
+        return
+    if sent:
+        sender.wake()
+
+
+async def send_announcements(conversations: Conversations, sender: OutboxSender) -> None:
+    try:
+        sent = await conversations.system(announcements.send_due)
+    except Exception:  # the database may be away; the next tick tries again (within CATCH_UP)
+        log.exception("sending announcements failed")
+        return
+    if sent:
+        sender.wake()
+
+
 @contextlib.contextmanager
 def running(conversations: Conversations, sender: OutboxSender) -> Iterator[AsyncIOScheduler]:
     """Start the periodic jobs in the running event loop; stop them on exit."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    # The weekly summary: SUMMARY_CRON (crontab fields, community time zone TIMEZONE), default Monday 09:00.
+    cron = CronTrigger.from_crontab(os.environ.get("SUMMARY_CRON") or SUMMARY_CRON,
+                                    timezone=os.environ.get("TIMEZONE") or "Asia/Shanghai")
+    chart_dir = Path(os.environ.get("SUMMARY_CHART_DIR") or summary.DEFAULT_CHART_DIR)
+    scheduler.add_job(weekly_summary, cron, args=[conversations, sender, chart_dir], id="weekly_summary",
+                      coalesce=True, max_instances=1, misfire_grace_time=3600)
     scheduler.add_job(close_unrated, "interval", minutes=SWEEP_MINUTES, args=[conversations, sender],
                       id="close_unrated", coalesce=True, max_instances=1)
     # Every process may sweep: each due ticket is locked while one sweeper handles it (SKIP LOCKED),
     # and its stage is marked in that same transaction, so nothing is sent twice.
     scheduler.add_job(send_reminders, "interval", minutes=REMINDER_MINUTES, args=[conversations, sender],
                       id="send_reminders", coalesce=True, max_instances=1)
+    # Each occurrence is recorded in the update log with its outbox rows (one transaction), so every
+    # process may sweep and none is sent twice.
+    scheduler.add_job(send_announcements, "interval", minutes=ANNOUNCE_MINUTES, args=[conversations, sender],
+                      id="send_announcements", coalesce=True, max_instances=1)
     scheduler.start()
     try:
         yield scheduler

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from enum import StrEnum
 
 
@@ -79,6 +79,37 @@ class Person:
         return self.role is role and (grid_code is None or self.grid_code == grid_code)
 
 
+class AnnouncementKind(StrEnum):
+    """Scheduled posts the roster may turn on (see examples/roster.yaml)."""
+
+    COUNCIL_DAY = "居民议事日"  # monthly residents' council day, to groups
+    FOURS = "逢四说事"  # the 4th, 14th, 24th: "talk it over" days, to groups
+    DAILY_PATROL = "日排查"  # each grid worker privately: today's checklist and their open tickets
+    WEEKLY_REVIEW = "周研判"  # each grid leader privately: the grid's open and overdue tickets
+    PROGRESS_BOARD = "进度公示"  # monthly, resolved tickets by category and building, no personal data
+
+
+class AnnouncementTarget(StrEnum):
+    GRIDS = "grids"  # each grid's group chat (grids without one are skipped)
+    PUBLIC = "public"  # the community's public group (public_chat_id)
+    STAFF = "staff"  # the community staff group
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One scheduled post. At `at` (community local time) on each listed day of the month, or each
+    listed weekday (1 = Monday ... 7 = Sunday), or every day when neither is listed."""
+
+    kind: AnnouncementKind
+    at: time
+    days: tuple[int, ...] = ()
+    weekdays: tuple[int, ...] = ()
+    targets: tuple[AnnouncementTarget, ...] = ()  # group kinds only; private kinds go to people
+    enabled: bool = True
+    note: str = ""  # an extra line, e.g. where the council meets
+    checklist: tuple[str, ...] = ()  # 日排查 only: what to look at on today's round
+
+
 @dataclass(frozen=True)
 class Community:
     code: str
@@ -91,6 +122,10 @@ class Community:
     categories: tuple[Category, ...] = field(default_factory=tuple)
     # A resolved ticket the resident has not rated within this many days closes as 未评价.
     rating_days: int = 7
+    # The residents' public group (进度公示 and public announcements go there); None if there is none.
+    public_chat_id: int | None = None
+    # Scheduled posts; none unless the roster lists them.
+    announcements: tuple[Announcement, ...] = ()
 
     def building(self, code: str) -> Building | None:
         return next((b for b in self.buildings if b.code == code), None)

@@ -10,6 +10,7 @@ from typing import Protocol, Self
 from gridcore.community import Community
 from gridcore.conversation import Conversation, Resident
 from gridcore.messages import OutgoingMessage
+from gridcore.metrics import WeekTicket
 from gridcore.ticket import Ticket, TicketEvent
 
 
@@ -83,6 +84,10 @@ class TicketRepository(Protocol):
     async def add_card(self, ticket_id: int, card: TicketCard) -> None: ...
 
     async def cards(self, ticket_id: int) -> list[TicketCard]: ...
+
+    async def for_summary(self, community_code: str, start: datetime, end: datetime) -> list[WeekTicket]:
+        """Tickets filed or resolved in [start, end), open at its end, or rated in it, each with the
+        last rating completed in it (gridcore.metrics)."""
 
 
 class ConversationRepository(Protocol):

@@ -21,6 +21,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from gridcore.community import Building, Category, Community, Grid, HandlingMode, Person, Role
 from gridcore.errors import DomainError
 from gridcore.intake import normalise, standard_aliases
+from gridcore.roster_announcements import parse_announcements
 
 GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.BUILDING_LEADER})
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
@@ -31,8 +32,8 @@ _PHONE = re.compile(r"\+?[0-9][0-9 -]{4,19}")
 _GROUP = (lambda v: v < 0), "negative (a group chat)"
 _POSITIVE = (lambda v: v > 0), "positive"
 
-_TOP = ({"community", "grids", "buildings", "staff", "categories"}, set())
-_COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id", "rating_days"})
+_TOP = ({"community", "grids", "buildings", "staff", "categories"}, {"announcements"})
+_COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id", "public_chat_id", "rating_days"})
 _GRID = ({"code", "name"}, {"group_chat_id"})
 _BUILDING = ({"code", "name", "grid"}, {"aliases", "units"})
 _STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username", "phone", "title", "away"})
@@ -185,8 +186,9 @@ def _community(r: _Reader, node: Node) -> dict[str, Any]:
         r.problem(f["code"], f'community code "{code}" must be 1-10 letters or digits (ticket numbers)')
     chat = r.integer(f.get("staff_chat_id"), "community staff_chat_id", *_GROUP)
     rating_days = r.integer(f.get("rating_days"), "community rating_days", *_POSITIVE)
+    public = r.integer(f.get("public_chat_id"), "community public_chat_id", *_GROUP)
     return {"code": code or "", "name": r.text(f.get("name"), "community name") or "",
-            "timezone": tz, "staff_chat_id": chat, "rating_days": rating_days or 7}
+            "timezone": tz, "staff_chat_id": chat, "rating_days": rating_days or 7, "public_chat_id": public}
 
 
 def _grids(r: _Reader, node: Node | None) -> tuple[list[Grid], dict[str, Node]]:
@@ -394,7 +396,9 @@ def parse_roster(text: str, filename: str) -> Community:
     buildings = _buildings(r, top.get("buildings"), grid_codes)
     staff = _staff(r, top.get("staff"), grid_codes, buildings)
     categories = _categories(r, top.get("categories"))
+    announcements = parse_announcements(r, top.get("announcements"),
+                                        public_chat=community.get("public_chat_id") is not None)
     if r.problems:
         raise RosterError(r.problems)
     return Community(grids=tuple(grids), buildings=tuple(buildings), staff=tuple(staff),
-                     categories=tuple(categories), **community)
+                     categories=tuple(categories), announcements=tuple(announcements), **community)

@@ -90,6 +90,9 @@ class CommunityRow(Base):
     staff_chat_id: Mapped[int | None]
     timezone: Mapped[str] = mapped_column(String(64))
     rating_days: Mapped[int] = mapped_column(Integer, server_default="7")
+    public_chat_id: Mapped[int | None]  # the residents' public group (进度公示)
+    # Scheduled posts as the roster lists them (see storage.repositories.roster for the shape).
+    announcements: Mapped[list[Any]] = mapped_column(server_default=text("'[]'"))
 
 
 class GridRow(Base):

@@ -10,13 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gridcore.community import Building, Category, Community, Grid, HandlingMode, Person, Role
+from gridcore.community import (
+    Announcement,
+    AnnouncementKind,
+    AnnouncementTarget,
+    Building,
+    Category,
+    Community,
+    Grid,
+    HandlingMode,
+    Person,
+    Role,
+)
 from gridcore.staff import person_key
 from storage.models import BuildingRow, CategoryRow, CommunityRow, GridRow, StaffRow
 from storage.repositories.staff import SqlStaffRepository
@@ -63,6 +74,25 @@ def _person_values(person: Person) -> dict[str, Any]:
     }
 
 
+def _announcement_json(a: Announcement) -> dict[str, Any]:
+    return {"kind": a.kind.value, "at": a.at.strftime("%H:%M"), "days": list(a.days),
+            "weekdays": list(a.weekdays), "targets": [t.value for t in a.targets], "enabled": a.enabled,
+            "note": a.note, "checklist": list(a.checklist)}
+
+
+def _announcement(data: dict[str, Any]) -> Announcement:
+    return Announcement(
+        kind=AnnouncementKind(data["kind"]),
+        at=time.fromisoformat(data["at"]),
+        days=tuple(data.get("days", ())),
+        weekdays=tuple(data.get("weekdays", ())),
+        targets=tuple(AnnouncementTarget(t) for t in data.get("targets", ())),
+        enabled=bool(data.get("enabled", True)),
+        note=data.get("note", ""),
+        checklist=tuple(data.get("checklist", ())),
+    )
+
+
 def with_binding(person: Person, bound: dict[str, int]) -> Person:
     """A roster entry without a Telegram id takes the one an invite bound to it (roster ids win)."""
     user_id = bound.get(person_key(person)) if person.telegram_user_id is None else None
@@ -86,6 +116,8 @@ class SqlRosterRepository:
             "staff_chat_id": community.staff_chat_id,
             "timezone": community.timezone,
             "rating_days": community.rating_days,
+            "public_chat_id": community.public_chat_id,
+            "announcements": [_announcement_json(a) for a in community.announcements],
         }
         row = await session.get(CommunityRow, community.code)
         if row is None:
@@ -166,6 +198,8 @@ class SqlRosterRepository:
             staff_chat_id=row.staff_chat_id,
             timezone=row.timezone,
             rating_days=row.rating_days,
+            public_chat_id=row.public_chat_id,
+            announcements=tuple(_announcement(a) for a in row.announcements or ()),
             grids=tuple(Grid(g.code, g.name, g.group_chat_id) for g in grids),
             buildings=tuple(
                 Building(b.code, b.name, b.grid_code, tuple(b.aliases), tuple(b.units)) for b in buildings

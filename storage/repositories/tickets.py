@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.deadlines import ReminderPolicy, next_reminder_at
+from gridcore.metrics import WeekTicket
 from gridcore.ports import TicketCard
 from gridcore.ticket import (
     OPEN_STATUSES,
@@ -348,3 +349,34 @@ class SqlTicketRepository:
         if self._dialect == "postgresql":
             stmt = stmt.with_for_update(of=tickets, skip_locked=True)
         return await self._load((await self._session.execute(stmt)).all())
+
+    async def for_summary(self, community_code: str, start: datetime, end: datetime) -> list[WeekTicket]:
+        """What a summary of [start, end) needs: tickets filed or resolved in it, open at its end, or
+        rated in it (a RATE event in the ledger), each with the last rating completed in it. Older
+        history is not loaded: each condition is an indexed range (created_at, resolved_at, event at)."""
+        rated = (select(events.c.ticket_id)
+                 .where(events.c.action == Action.RATE.value, events.c.at >= start, events.c.at < end))
+        result = await self._session.execute(
+            select(tickets)
+            .where(tickets.c.community_code == community_code, or_(
+                and_(tickets.c.created_at >= start, tickets.c.created_at < end),
+                and_(tickets.c.resolved_at >= start, tickets.c.resolved_at < end),
+                and_(tickets.c.created_at < end, tickets.c.status != TicketStatus.WITHDRAWN.value,
+                     or_(tickets.c.resolved_at.is_(None), tickets.c.resolved_at >= end)),
+                tickets.c.id.in_(rated),
+            ))
+            .order_by(tickets.c.created_at, tickets.c.id)
+        )
+        loaded = await self._load(result.all())
+        ratings: dict[int, tuple[datetime, Rating | None]] = {}
+        if loaded:
+            found = await self._session.execute(
+                select(events.c.ticket_id, events.c.at, events.c.details)
+                .where(events.c.action == Action.RATE.value, events.c.at >= start, events.c.at < end,
+                       events.c.ticket_id.in_([t.id for t in loaded]))
+                .order_by(events.c.at, events.c.seq)
+            )
+            for ticket_id, at, details in found:  # the last rating in the range wins
+                ratings[ticket_id] = (at, _rating(dict(details)))
+        return [WeekTicket(t, ratings[t.id][1], ratings[t.id][0]) if t.id in ratings else WeekTicket(t)
+                for t in loaded]

@@ -1,0 +1,269 @@
+"""The weekly summary's numbers (周研判 / 三率). Pure: the caller loads the tickets (see
+TicketRepository.for_summary) and passes them in.
+
+A week is an ISO week in the community's time zone: Monday 00:00 up to (not including) the next
+Monday 00:00. Definitions (also in README, "Weekly summary"):
+
+- new: filed in the week (created_at in the week);
+- resolved: resolved in the week (the last resolve, resolved_at, in the week);
+- still open: filed before the end of the week, not withdrawn, and not resolved by then (a resolved
+  ticket waiting for its rating counts as done: feedback reached the resident);
+- overdue: still open and feedback_due_at before the end of the week;
+- rated: tickets whose rating was completed in the week (a RATE event in the ledger in the week; the
+  ledger is used, not ticket.rating, because an unhappy rating reopens the ticket and clears it);
+  a ticket rated twice in one week counts once, with its last rating;
+- 响应率 = contacted ÷ rated; 解决率 = 已解决 ÷ rated (部分解决 and 未解决 count as not solved);
+  满意率 = (满意 + 0.9 × 基本满意) ÷ rated; 按时反馈率 = resolved on or before feedback_due_at ÷ resolved;
+  a rate over nothing is shown as "—".
+- hotspots: buildings and categories with at least 2 tickets filed in the week.
+
+Known approximation: only the tickets' present fields are kept besides the ledger's ratings, so for a
+past week a ticket resolved then and reopened later counts as still open, and a withdrawn ticket never
+counts as open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from gridcore.ticket import Rating, Satisfaction, Solved, Ticket, TicketStatus
+
+BASIC_WEIGHT = 0.9  # 基本满意 counts 0.9 of 满意
+HOTSPOT_MIN = 2
+NO_GRID = ""  # tickets without a grid are grouped under this code
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Week:
+    year: int
+    number: int
+    timezone: str = "Asia/Shanghai"
+
+    @classmethod
+    def parse(cls, text: str, timezone: str) -> Week:
+        """"2026-W47" (or 2026W47) → that ISO week; ValueError when it is not one."""
+        match = _WEEK.match(text.strip().upper())
+        if not match:
+            raise ValueError(f"not an ISO week like 2026-W47: {text!r}")
+        year, number = int(match[1]), int(match[2])
+        date.fromisocalendar(year, number, 1)  # raises ValueError for week 53 of a 52-week year etc.
+        return cls(year, number, timezone)
+
+    @classmethod
+    def containing(cls, moment: datetime, timezone: str) -> Week:
+        year, number, _ = moment.astimezone(ZoneInfo(timezone)).isocalendar()
+        return cls(year, number, timezone)
+
+    @classmethod
+    def before(cls, moment: datetime, timezone: str) -> Week:
+        """The last complete week before `moment` (the one a Monday-morning summary is about)."""
+        return cls.containing(moment, timezone).shift(-1)
+
+    def shift(self, weeks: int) -> Week:
+        monday = date.fromisocalendar(self.year, self.number, 1) + timedelta(weeks=weeks)
+        year, number, _ = monday.isocalendar()
+        return Week(year, number, self.timezone)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-W{self.number:02d}"
+
+    @property
+    def days(self) -> list[date]:
+        monday = date.fromisocalendar(self.year, self.number, 1)
+        return [monday + timedelta(days=i) for i in range(7)]
+
+    def midnight(self, day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(self.timezone))
+
+    @property
+    def start(self) -> datetime:
+        return self.midnight(self.days[0])
+
+    @property
+    def end(self) -> datetime:
+        return self.midnight(self.days[0] + timedelta(days=7))
+
+    def contains(self, moment: datetime | None) -> bool:
+        return moment is not None and self.start <= moment < self.end
+
+
+@dataclass(frozen=True)
+class WeekTicket:
+    """A ticket as the summary sees it: with the rating completed in the week, if any (from the ledger)."""
+
+    ticket: Ticket
+    rating: Rating | None = None
+    rated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Rate:
+    numerator: float
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+    @property
+    def percent(self) -> str:
+        """"92.5%", or "—" over nothing."""
+        value = self.value
+        return "—" if value is None else f"{value * 100:.1f}%"
+
+    def __str__(self) -> str:
+        return self.percent
+
+
+@dataclass(frozen=True)
+class Figures:
+    new: int = 0
+    resolved: int = 0
+    still_open: int = 0
+    overdue: int = 0
+    rated: int = 0
+    contacted: int = 0
+    solved: int = 0
+    satisfied: int = 0
+    basic: int = 0
+    resolved_on_time: int = 0
+
+    @property
+    def response_rate(self) -> Rate:  # 响应率
+        return Rate(self.contacted, self.rated)
+
+    @property
+    def resolution_rate(self) -> Rate:  # 解决率
+        return Rate(self.solved, self.rated)
+
+    @property
+    def satisfaction_rate(self) -> Rate:  # 满意率
+        return Rate(round(self.satisfied + BASIC_WEIGHT * self.basic, 4), self.rated)
+
+    @property
+    def on_time_rate(self) -> Rate:  # 按时反馈率
+        return Rate(self.resolved_on_time, self.resolved)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.new or self.resolved or self.still_open or self.rated)
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    kind: str  # "building" or "category"
+    code: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    number: str
+    grid_code: str
+    category_code: str
+    building_code: str | None
+    feedback_due_at: datetime
+    days_over: int  # whole days past the deadline at the end of the week
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    new: int
+    resolved: int
+    still_open: int  # at the end of that day
+
+
+@dataclass(frozen=True)
+class WeekSummary:
+    community_code: str
+    week: Week
+    grid_code: str | None  # None: the whole community
+    total: Figures
+    by_grid: dict[str, Figures] = field(default_factory=dict)
+    by_category: dict[str, Figures] = field(default_factory=dict)
+    hotspots: list[Hotspot] = field(default_factory=list)
+    overdue: list[OverdueItem] = field(default_factory=list)
+    per_day: list[DayCount] = field(default_factory=list)
+
+
+def open_at(ticket: Ticket, moment: datetime) -> bool:
+    """Filed before `moment`, not withdrawn, not resolved by then."""
+    return (ticket.created_at < moment and ticket.status is not TicketStatus.WITHDRAWN
+            and (ticket.resolved_at is None or ticket.resolved_at >= moment))
+
+
+def figures(items: Iterable[WeekTicket], week: Week) -> Figures:
+    new = resolved = still_open = overdue = rated = contacted = solved = satisfied = basic = on_time = 0
+    end = week.end
+    for item in items:
+        ticket = item.ticket
+        new += week.contains(ticket.created_at)
+        if week.contains(ticket.resolved_at):
+            resolved += 1
+            assert ticket.resolved_at is not None
+            on_time += ticket.resolved_at <= ticket.feedback_due_at
+        if open_at(ticket, end):
+            still_open += 1
+            overdue += ticket.feedback_due_at < end
+        rating = item.rating
+        if rating is not None and week.contains(item.rated_at):
+            rated += 1
+            contacted += rating.contacted is True
+            solved += rating.solved is Solved.SOLVED
+            satisfied += rating.satisfaction is Satisfaction.SATISFIED
+            basic += rating.satisfaction is Satisfaction.BASIC
+    return Figures(new, resolved, still_open, overdue, rated, contacted, solved, satisfied, basic, on_time)
+
+
+def _grouped(items: list[WeekTicket], week: Week, key: Callable[[Ticket], str]) -> dict[str, Figures]:
+    groups: dict[str, list[WeekTicket]] = {}
+    for item in items:
+        groups.setdefault(key(item.ticket), []).append(item)
+    result = {code: figures(members, week) for code, members in sorted(groups.items())}
+    return {code: f for code, f in result.items() if not f.empty}
+
+
+def summarize(community_code: str, week: Week, items: Iterable[WeekTicket],
+              grid_code: str | None = None) -> WeekSummary:
+    """The week's numbers for the community, or for one grid (only that grid's tickets)."""
+    chosen = [i for i in items if i.ticket.community_code == community_code
+              and (grid_code is None or (i.ticket.grid_code or NO_GRID) == grid_code)]
+    end = week.end
+    filed = [i.ticket for i in chosen if week.contains(i.ticket.created_at)]
+    hotspots = [Hotspot("building", code, n) for code, n in
+                Counter(t.location.building_code for t in filed if t.location.building_code).items()
+                if n >= HOTSPOT_MIN]
+    hotspots += [Hotspot("category", code, n) for code, n in Counter(t.category_code for t in filed).items()
+                 if n >= HOTSPOT_MIN]
+    hotspots.sort(key=lambda h: (-h.count, h.kind, h.code))
+    overdue = sorted(
+        (OverdueItem(t.number, t.grid_code or NO_GRID, t.category_code, t.location.building_code,
+                     t.feedback_due_at, (end - t.feedback_due_at).days)
+         for t in (i.ticket for i in chosen) if open_at(t, end) and t.feedback_due_at < end),
+        key=lambda o: o.number,
+    )
+    per_day = []
+    for day in week.days:
+        start_of_day = week.midnight(day)
+        day_end = week.midnight(day + timedelta(days=1))
+        per_day.append(DayCount(
+            day,
+            sum(start_of_day <= i.ticket.created_at < day_end for i in chosen),
+            sum(i.ticket.resolved_at is not None and start_of_day <= i.ticket.resolved_at < day_end
+                for i in chosen),
+            sum(open_at(i.ticket, day_end) for i in chosen),
+        ))
+    return WeekSummary(
+        community_code=community_code, week=week, grid_code=grid_code, total=figures(chosen, week),
+        by_grid=_grouped(chosen, week, lambda t: t.grid_code or NO_GRID),
+        by_category=_grouped(chosen, week, lambda t: t.category_code),
+        hotspots=hotspots, overdue=overdue, per_day=per_day,
+    )

@@ -1,0 +1,220 @@
+"""The weekly summary: numbers equal a hand-computed week (both databases), rates over nothing are "—",
+the chart is a PNG, group messages carry no resident's name or phone, and the CLI prints a week."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from dialog_support import (
+    FakeClock,
+    assert_telegram_accepts,
+    example_community,
+    load_example,
+    make_conversations,
+)
+from test_cli import gridbot
+
+from gridcore.metrics import Week, WeekTicket, summarize
+from gridcore.ticket import Action, Location, Rating, Reporter, Satisfaction, Solved, Ticket, TicketStatus
+from handlers import summary
+from handlers.texts import Texts
+
+SH = ZoneInfo("Asia/Shanghai")
+W47 = Week(2026, 47, "Asia/Shanghai")  # Mon 2026-11-16 00:00 to Mon 2026-11-23 00:00, Shanghai time
+NAMES = ("张阿姨", "李叔", "王姐")
+PHONES = ("13800138000", "13912345678", "13700001111")
+PHONE_PATTERN = re.compile(r"1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}")
+STAFF_GROUP = -1001000000001
+
+
+def at(day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=SH)
+
+
+def make(n: int, *, grid: str, category: str, building: str, created: datetime, due_days: float = 3,
+         status: TicketStatus = TicketStatus.ACCEPTED, resolved: datetime | None = None,
+         rating: tuple[datetime, Rating] | None = None, due: datetime | None = None) -> Ticket:
+    ticket = Ticket(
+        number=f"XK-{created:%Y%m%d}-{n:04d}", community_code="XK", category_code=category,
+        description="楼道堆物", location=Location(building, "1", "3楼"),
+        reporter=Reporter(5000 + n, 5000 + n, NAMES[n % 3], PHONES[n % 3]),
+        created_at=created, feedback_due_at=due or created + timedelta(days=due_days), status=status,
+        grid_code=grid, resolved_at=resolved,
+    )
+    if rating is not None:
+        rated_at, answer = rating
+        ticket.record(f"resident:{5000 + n}", rated_at, Action.RATE, contacted=answer.contacted,
+                      solved=answer.solved, satisfaction=answer.satisfaction, reason=answer.reason)
+        if not answer.unhappy:
+            ticket.rating = answer
+    return ticket
+
+
+def fixture_tickets() -> list[Ticket]:
+    """The known week. Hand-computed below: see test_numbers_equal_the_hand_computed_week."""
+    S = TicketStatus
+    return [
+        # grid 1
+        make(1, grid="1", category="env", building="3", created=at(16, 10), resolved=at(18, 10),
+             status=S.CLOSED,
+             rating=(at(18, 12), Rating(True, Solved.SOLVED, Satisfaction.SATISFIED))),  # on time
+        make(2, grid="1", category="env", building="3", created=at(17, 9), resolved=at(21, 9),
+             status=S.CLOSED,
+             rating=(at(21, 10), Rating(True, Solved.PARTLY, Satisfaction.BASIC))),  # late
+        make(5, grid="1", category="env", building="2", created=at(12, 8), status=S.SUBMITTED),  # overdue
+        make(9, grid="1", category="env", building="1", created=at(14, 8), resolved=at(22, 23, 30),
+             status=S.RESOLVED),  # resolved late on the last evening, not rated yet
+        # grid 2
+        make(3, grid="2", category="fire", building="5", created=at(18, 8)),  # open, overdue (due 21st)
+        # filed last week, resolved, rated 不满意 on the 19th -> reopened with a new clock due the 22nd
+        make(4, grid="2", category="env", building="6", created=at(10, 8), status=S.REOPENED,
+             due=at(22, 8),
+             rating=(at(19, 8), Rating(False, Solved.UNSOLVED, Satisfaction.UNSATISFIED, "没人来"))),
+        make(10, grid="2", category="env", building="5", created=at(19, 9), resolved=at(20, 9),
+             status=S.CLOSED,
+             rating=(at(23, 1), Rating(True, Solved.SOLVED, Satisfaction.SATISFIED))),  # rated next week
+        # grid 3
+        make(8, grid="3", category="env", building="10", created=at(20, 10), status=S.WITHDRAWN),
+        make(6, grid="3", category="env", building="9", created=at(23, 1)),  # next week: not loaded
+        make(7, grid="3", category="fire", building="9", created=at(1, 8), resolved=at(3, 8), status=S.CLOSED,
+             rating=(at(4, 8), Rating(True, Solved.SOLVED, Satisfaction.SATISFIED))),  # long ago: not loaded
+    ]
+
+
+async def store(uow_factory, tickets: list[Ticket]) -> None:
+    async with uow_factory() as uow:
+        for ticket in tickets:
+            await uow.tickets.add(ticket)
+        await uow.commit()
+
+
+async def week_tickets(uow_factory, week: Week) -> list[WeekTicket]:
+    async with uow_factory() as uow:
+        return await uow.tickets.for_summary("XK", week.start, week.end)
+
+
+def test_week_bounds_in_the_community_time_zone():
+    week = Week.parse("2026-W47", "Asia/Shanghai")
+    assert week == W47 and week.label == "2026-W47"
+    assert week.start == at(16) and week.end == at(23)
+    assert week.start.astimezone(ZoneInfo("UTC")).hour == 16  # Sunday 16:00 UTC
+    assert Week.before(at(23, 9), "Asia/Shanghai") == W47
+    with pytest.raises(ValueError):
+        Week.parse("2026-47", "Asia/Shanghai")
+
+
+async def test_numbers_equal_the_hand_computed_week(uow_factory):
+    await load_example(uow_factory)
+    await store(uow_factory, fixture_tickets())
+    items = await week_tickets(uow_factory, W47)
+    loaded = {item.ticket.number[-4:] for item in items}
+    assert loaded == {"0001", "0002", "0003", "0004", "0005", "0008", "0009", "0010"}  # not 6 (next week), 7
+
+    s = summarize("XK", W47, items)
+    t = s.total
+    assert (t.new, t.resolved, t.still_open, t.overdue) == (5, 4, 3, 3)
+    assert (t.rated, t.contacted, t.solved, t.satisfied, t.basic, t.resolved_on_time) == (3, 2, 1, 1, 1, 2)
+    assert t.response_rate.value == pytest.approx(2 / 3) and t.response_rate.percent == "66.7%"
+    assert t.resolution_rate.value == pytest.approx(1 / 3) and t.resolution_rate.percent == "33.3%"
+    assert t.satisfaction_rate.value == pytest.approx((1 + 0.9 * 1) / 3)
+    assert t.satisfaction_rate.percent == "63.3%"
+    assert t.on_time_rate.value == pytest.approx(2 / 4) and t.on_time_rate.percent == "50.0%"
+
+    g1, g2, g3 = s.by_grid["1"], s.by_grid["2"], s.by_grid["3"]
+    assert (g1.new, g1.resolved, g1.still_open, g1.overdue, g1.rated, g1.contacted, g1.solved, g1.satisfied,
+            g1.basic, g1.resolved_on_time) == (2, 3, 1, 1, 2, 2, 1, 1, 1, 1)
+    assert (g2.new, g2.resolved, g2.still_open, g2.overdue, g2.rated, g2.contacted, g2.solved,
+            g2.resolved_on_time) == (2, 1, 2, 2, 1, 0, 0, 1)
+    assert g2.satisfaction_rate.percent == "0.0%"
+    assert (g3.new, g3.resolved, g3.still_open, g3.rated) == (1, 0, 0, 0)
+    assert g3.response_rate.percent == "—" and g3.on_time_rate.percent == "—"
+    assert set(s.by_grid) == {"1", "2", "3"}
+    assert (s.by_category["env"].new, s.by_category["fire"].new, s.by_category["fire"].overdue) == (4, 1, 1)
+    assert [(h.kind, h.code, h.count) for h in s.hotspots] == [
+        ("category", "env", 4), ("building", "3", 2), ("building", "5", 2)]
+    assert [o.number for o in s.overdue] == ["XK-20261110-0004", "XK-20261112-0005", "XK-20261118-0003"]
+    assert [d.new for d in s.per_day] == [1, 1, 1, 1, 1, 0, 0]
+    assert [d.resolved for d in s.per_day] == [0, 0, 1, 0, 1, 1, 1]
+
+    only_2 = summarize("XK", W47, items, grid_code="2")
+    assert only_2.total == g2 and set(only_2.by_grid) == {"2"}
+    assert [o.number[-4:] for o in only_2.overdue] == ["0004", "0003"]
+
+
+async def test_an_empty_week_shows_dashes(uow_factory):
+    await load_example(uow_factory)
+    await store(uow_factory, fixture_tickets())
+    week = Week(2026, 30, "Asia/Shanghai")
+    s = summarize("XK", week, await week_tickets(uow_factory, week))
+    assert s.total.empty and s.total.rated == 0 and s.total.resolved == 0
+    t = s.total
+    for rate in (t.response_rate, t.resolution_rate, t.satisfaction_rate, t.on_time_rate):
+        assert rate.value is None and rate.percent == "—"
+    text = summary.render_text(Texts(), example_community(), s)
+    assert "—" in text and "本周没有工单" in text
+
+
+def test_the_chart_is_a_png(tmp_path):
+    items = [WeekTicket(t) for t in fixture_tickets()]
+    path = summary.render_chart(summarize("XK", W47, items), tmp_path / "charts" / "w47.png")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_long_lists_are_cut_to_one_message():
+    base = at(10, 8)
+    many = [WeekTicket(make(i, grid=str(i % 7 + 1), category="env", building=str(i % 20 + 1),
+                            created=base + timedelta(minutes=i))) for i in range(1, 400)]
+    s = summarize("XK", W47, many)
+    assert len(s.overdue) == 399
+    text = summary.render_text(Texts(), example_community(), s)
+    assert len(summary.plain(text)) <= 4096
+    assert "等 399 张" in text
+
+
+def assert_no_pii(text: str) -> None:
+    for name in NAMES:
+        assert name not in text
+    assert not PHONE_PATTERN.search(summary.plain(text)), text
+
+
+async def test_sent_to_staff_and_each_grid_group_with_only_its_numbers_and_no_pii(uow_factory, tmp_path):
+    community = await load_example(uow_factory)
+    await store(uow_factory, fixture_tickets())
+    conversations = make_conversations(uow_factory, FakeClock(at(23, 9)))  # Monday 09:00: last week
+    sent = await conversations.system(lambda ctx: summary.send(ctx, chart_dir=tmp_path))
+    grids = [g for g in community.grids if g.group_chat_id is not None]
+    assert [m.chat_id for m in sent] == [STAFF_GROUP, *(g.group_chat_id for g in grids)]
+    for message in sent:
+        assert_telegram_accepts(message)
+        assert_no_pii(message.text)
+        assert "2026-W47" in message.text
+        (photo,) = message.photos
+        assert photo.startswith("file:") and Path(photo.removeprefix("file:")).read_bytes()[:4] == b"\x89PNG"
+    staff = sent[0].text
+    assert "新增 <b>5</b> · 办结 <b>4</b> · 仍在办 <b>3</b> · 超期 <b>3</b>" in staff
+    assert "响应率 <b>66.7%</b>（有人联系 2 ÷ 评价 3）" in staff
+    assert "满意率 <b>63.3%</b>（(满意 1 + 0.9×基本满意 1) ÷ 评价 3）" in staff
+    assert "按时反馈率 <b>50.0%</b>（按时办结 2 ÷ 办结 4）" in staff
+    assert "第一网格" in staff and "XK-20261118-0003" in staff
+    grid2 = next(m.text for m in sent if m.chat_id == community.grid("2").group_chat_id)
+    assert "新增 <b>2</b> · 办结 <b>1</b> · 仍在办 <b>2</b> · 超期 <b>2</b>" in grid2
+    assert "XK-20261112-0005" not in grid2 and "XK-20261118-0003" in grid2
+    grid7 = next(m.text for m in sent if m.chat_id == community.grid("7").group_chat_id)
+    assert "新增 <b>0</b>" in grid7 and "—" in grid7
+
+
+def test_cli_prints_a_week(tmp_path):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}", "LOG_LEVEL": "WARNING"}
+    assert gridbot("roster", "load", "examples/roster.yaml", env=env).returncode == 0
+    result = gridbot("summary", "--week", "2026-W47", "--chart-dir", str(tmp_path / "charts"), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "兴康社区 周报 2026-W47" in result.stdout and "<b>" not in result.stdout
+    charts = re.findall(r"chart: (\S+\.png)", result.stdout)
+    assert len(charts) == 8 and all(Path(c).read_bytes()[:4] == b"\x89PNG" for c in charts)
+    bad = gridbot("summary", "--week", "2026-47", env=env)
+    assert bad.returncode == 1 and "ISO week" in bad.stderr
