@@ -46,7 +46,7 @@ async def send_reminders(conversations: Conversations, sender: OutboxSender) -> 
 
 async def weekly_summary(conversations: Conversations, sender: OutboxSender, chart_dir: Path) -> None:
     try:
-        sent = await conversations.system(functools.partial(summary.send, chart_dir=chart_dir))
+        sent = await conversations.system(functools.partial(summary.send_weekly, chart_dir=chart_dir))
     except Exception:  # the database may be away; the summary waits for next week or `gridbot summary --send`
         log.exception("sending the weekly summary failed")
         return

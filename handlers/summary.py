@@ -16,6 +16,7 @@ from typing import Any
 from gridcore.community import Community
 from gridcore.metrics import NO_GRID, Week, WeekSummary, summarize
 from handlers import cards
+from handlers.announcements import occurrence_id
 from handlers.context import Context
 from handlers.texts import Texts
 
@@ -120,3 +121,12 @@ async def send(ctx: Context, week: Week | None = None, chart_dir: Path = DEFAULT
             await ctx.tell(chat_id, "summary_text", photos=(photo,), text=report.text)
             queued += 1
     return queued
+
+
+async def send_weekly(ctx: Context, chart_dir: Path = DEFAULT_CHART_DIR) -> int:
+    """The scheduled send: last week's summary, once, however many processes run the job (the week is
+    recorded in the update log in the same transaction as its outbox rows)."""
+    week = Week.before(ctx.now, ctx.community.timezone)
+    if not await ctx.uow.updates.record(occurrence_id(ctx.community.code, f"weekly_summary:{week.label}")):
+        return 0
+    return await send(ctx, week, chart_dir)

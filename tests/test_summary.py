@@ -218,3 +218,22 @@ def test_cli_prints_a_week(tmp_path):
     assert len(charts) == 8 and all(Path(c).read_bytes()[:4] == b"\x89PNG" for c in charts)
     bad = gridbot("summary", "--week", "2026-47", env=env)
     assert bad.returncode == 1 and "ISO week" in bad.stderr
+
+
+async def test_the_scheduled_summary_goes_out_once_per_week(uow_factory, tmp_path):
+    """Two runs of the Monday job (two processes, or a restart) queue last week's summary once."""
+    from datetime import UTC, datetime
+
+    from dialog_support import FakeClock, load_example, make_conversations
+
+    from handlers import summary
+
+    await load_example(uow_factory)
+    bot = make_conversations(uow_factory, FakeClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC)))
+
+    async def job(ctx):
+        await summary.send_weekly(ctx, tmp_path)
+
+    first = await bot.system(job)
+    second = await bot.system(job)
+    assert first and second == []
