@@ -26,7 +26,8 @@ async def test_a_local_png_is_uploaded_with_its_text(tmp_path, outbox_store):
         await client.send_text(5001, "/start")
         bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(server.base_url)))
         try:
-            ids = await deliver(bot, OutgoingMessage(5001, "本周小结", photos=(f"file:{chart}",)), outbox_store)
+            message = OutgoingMessage(5001, "本周小结", photos=(f"file:{chart}",))
+            ids = await deliver(bot, message, outbox_store)
         finally:
             await bot.session.close()
         messages = await client.bot_messages(5001)
