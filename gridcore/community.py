@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from enum import StrEnum
 
+from gridcore.deadlines import ReminderPolicy
+
 
 class Role(StrEnum):
     RESIDENT = "resident"
@@ -126,6 +128,8 @@ class Community:
     public_chat_id: int | None = None
     # Scheduled posts; none unless the roster lists them.
     announcements: tuple[Announcement, ...] = ()
+    # When reminders and 督办 fall due (gridcore.deadlines); the roster's community keys set it.
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
 
     def building(self, code: str) -> Building | None:
         return next((b for b in self.buildings if b.code == code), None)

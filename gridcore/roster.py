@@ -22,6 +22,7 @@ from gridcore.community import Building, Category, Community, Grid, HandlingMode
 from gridcore.errors import DomainError
 from gridcore.intake import normalise, standard_aliases
 from gridcore.roster_announcements import parse_announcements
+from gridcore.roster_reminders import parse_reminders
 
 GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.BUILDING_LEADER})
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
@@ -33,7 +34,8 @@ _GROUP = (lambda v: v < 0), "negative (a group chat)"
 _POSITIVE = (lambda v: v > 0), "positive"
 
 _TOP = ({"community", "grids", "buildings", "staff", "categories"}, {"announcements"})
-_COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id", "public_chat_id", "rating_days"})
+_COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id", "public_chat_id", "rating_days", "accept_hours",
+                                  "urgent_accept_hours", "reminder_hours", "staff_after_hours"})
 _GRID = ({"code", "name"}, {"group_chat_id"})
 _BUILDING = ({"code", "name", "grid"}, {"aliases", "units"})
 _STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username", "phone", "title", "away"})
@@ -188,7 +190,9 @@ def _community(r: _Reader, node: Node) -> dict[str, Any]:
     rating_days = r.integer(f.get("rating_days"), "community rating_days", *_POSITIVE)
     public = r.integer(f.get("public_chat_id"), "community public_chat_id", *_GROUP)
     return {"code": code or "", "name": r.text(f.get("name"), "community name") or "",
-            "timezone": tz, "staff_chat_id": chat, "rating_days": rating_days or 7, "public_chat_id": public}
+            "timezone": tz, "staff_chat_id": chat, "rating_days": rating_days or 7, "public_chat_id": public,
+            "reminders": parse_reminders(r, f)}
+
 
 
 def _grids(r: _Reader, node: Node | None) -> tuple[list[Grid], dict[str, Node]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gridcore.community import Person
-from gridcore.deadlines import ReminderPolicy, start_accept_clock
+from gridcore.deadlines import start_accept_clock
 from gridcore.routing import grid_leader, route
 from gridcore.ticket import Action, Ticket
 from handlers import cards
@@ -26,14 +26,10 @@ async def dispatch_new(ctx: Context, ticket: Ticket) -> None:
 async def assign(ctx: Context, ticket: Ticket, person: Person, *, actor: str, **details: str) -> None:
     ticket.apply(Action.ASSIGN, actor=actor, at=ctx.now, assignee=person.telegram_user_id,
                  name=person.name, **details)
-    start_accept_clock(ticket, ctx.now, upkeep_policy())
+    start_accept_clock(ticket, ctx.now, ctx.community.reminders)
     await ctx.uow.tickets.save(ticket)
     fresh = await cards.send_card(ctx, ticket, cards.chat_of(person), cards.HANDLER)
     await cards.refresh_cards(ctx, ticket, fresh=fresh)  # earlier cards lose their buttons
-
-
-def upkeep_policy() -> ReminderPolicy:
-    return ReminderPolicy()  # per community once the roster can say so
 
 
 async def to_staff(ctx: Context, ticket: Ticket, *, reason: str) -> None:

@@ -56,9 +56,6 @@ async def delivery_failed(ctx: Context, chat_id: int, ticket_number: str | None,
         await dispatch.to_staff(ctx, ticket, reason="undeliverable")
 
 
-POLICY = dispatch.upkeep_policy()
-
-
 async def send_reminders(ctx: Context) -> int:
     """Each due reminder / 督办 stage, sent once: the stage is marked on the ticket in the same
     transaction as the messages it causes (a sweep that runs twice, or after downtime, sends nothing
@@ -67,7 +64,7 @@ async def send_reminders(ctx: Context) -> int:
     for ticket in await ctx.uow.tickets.due_for_reminders(ctx.now):
         if ticket.community_code != ctx.community.code:
             continue
-        send, skip = due_stages(ticket, ctx.now, POLICY)
+        send, skip = due_stages(ticket, ctx.now, ctx.community.reminders)
         for stage in send:
             await remind(ctx, ticket, stage)
             sent += 1

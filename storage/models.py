@@ -93,6 +93,8 @@ class CommunityRow(Base):
     public_chat_id: Mapped[int | None]  # the residents' public group (进度公示)
     # Scheduled posts as the roster lists them (see storage.repositories.roster for the shape).
     announcements: Mapped[list[Any]] = mapped_column(server_default=text("'[]'"))
+    # The reminder policy in hours ({accept, urgent_accept, before: [...], staff_after}); None: defaults.
+    reminders: Mapped[dict[str, Any] | None]
 
 
 class GridRow(Base):

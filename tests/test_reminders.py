@@ -148,3 +148,38 @@ async def test_a_ticket_one_sweeper_holds_is_skipped_by_the_other(filed, uow_fac
         held = await first.tickets.due_for_reminders(clock.now)
         async with uow_factory() as second:
             assert len(held) == 1 and await second.tickets.due_for_reminders(clock.now) == []
+
+
+def test_the_roster_sets_the_clocks_and_names_a_bad_line():
+    from gridcore.roster import RosterError, parse_roster
+
+    base = ('community: {code: XK, name: 兴康社区, accept_hours: 2, urgent_accept_hours: 1, '
+            'reminder_hours: [12], staff_after_hours: 6}\n'
+            'grids: [{code: "1", name: 一}]\nbuildings: [{code: "3", name: 3号楼, grid: "1"}]\n'
+            'staff: []\ncategories: [{code: env, name: 环境卫生}]\n')
+    policy = parse_roster(base, "r.yaml").reminders
+    assert (policy.accept_within, policy.feedback_reminders, policy.staff_after) == (
+        timedelta(hours=2), (timedelta(hours=12),), timedelta(hours=6))
+    with pytest.raises(RosterError, match=r"r.yaml:1: .*reminder_hours"):
+        parse_roster(base.replace("[12]", "[12, soon]"), "r.yaml")
+
+
+async def test_a_community_policy_survives_storage_and_drives_the_sweep(uow_factory):
+    import dataclasses
+
+    from dialog_support import example_community
+
+    community = example_community()
+    community = dataclasses.replace(community, reminders=ReminderPolicy(accept_within=timedelta(hours=2)))
+    async with uow_factory() as uow:
+        await uow.roster.upsert(community)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert (await uow.roster.get("XK")).reminders.accept_within == timedelta(hours=2)
+    clock = FakeClock(T0)
+    bot = make_conversations(uow_factory, clock)
+    resident = ResidentChat(bot, RESIDENT, "张阿姨")
+    await resident.send("3号楼2单元楼道灯坏了一个星期了")
+    await resident.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
+    clock.advance(hours=1)  # half of the community's 2 h acceptance time
+    assert "还没有签收" in to(await sweep(bot), WORKER)[0]

@@ -28,6 +28,7 @@ from gridcore.community import (
     Person,
     Role,
 )
+from gridcore.deadlines import ReminderPolicy
 from gridcore.staff import person_key
 from storage.models import BuildingRow, CategoryRow, CommunityRow, GridRow, StaffRow
 from storage.repositories.staff import SqlStaffRepository
@@ -93,6 +94,26 @@ def _announcement(data: dict[str, Any]) -> Announcement:
     )
 
 
+def _hours(delta: timedelta) -> float:
+    return delta.total_seconds() / 3600
+
+
+def policy_json(policy: ReminderPolicy) -> dict[str, Any]:
+    return {"accept": _hours(policy.accept_within), "urgent_accept": _hours(policy.accept_within_urgent),
+            "before": [_hours(b) for b in policy.feedback_reminders],
+            "staff_after": _hours(policy.staff_after)}
+
+
+def policy_from_json(data: dict[str, Any] | None) -> ReminderPolicy:
+    if not data:
+        return ReminderPolicy()
+    return ReminderPolicy(
+        accept_within=timedelta(hours=data["accept"]),
+        accept_within_urgent=timedelta(hours=data["urgent_accept"]),
+        feedback_reminders=tuple(timedelta(hours=h) for h in data["before"]),
+        staff_after=timedelta(hours=data["staff_after"]))
+
+
 def with_binding(person: Person, bound: dict[str, int]) -> Person:
     """A roster entry without a Telegram id takes the one an invite bound to it (roster ids win)."""
     user_id = bound.get(person_key(person)) if person.telegram_user_id is None else None
@@ -118,6 +139,7 @@ class SqlRosterRepository:
             "rating_days": community.rating_days,
             "public_chat_id": community.public_chat_id,
             "announcements": [_announcement_json(a) for a in community.announcements],
+            "reminders": policy_json(community.reminders),
         }
         row = await session.get(CommunityRow, community.code)
         if row is None:
@@ -200,6 +222,7 @@ class SqlRosterRepository:
             rating_days=row.rating_days,
             public_chat_id=row.public_chat_id,
             announcements=tuple(_announcement(a) for a in row.announcements or ()),
+            reminders=policy_from_json(row.reminders),
             grids=tuple(Grid(g.code, g.name, g.group_chat_id) for g in grids),
             buildings=tuple(
                 Building(b.code, b.name, b.grid_code, tuple(b.aliases), tuple(b.units)) for b in buildings

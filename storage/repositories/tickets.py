@@ -27,8 +27,16 @@ from gridcore.ticket import (
     TicketStatus,
     Urgency,
 )
-from storage.models import TicketCardRow, TicketEventRow, TicketFollowerRow, TicketRow, TicketSequenceRow
+from storage.models import (
+    CommunityRow,
+    TicketCardRow,
+    TicketEventRow,
+    TicketFollowerRow,
+    TicketRow,
+    TicketSequenceRow,
+)
 from storage.repositories._sql import Clock, dialect_insert, utc_now
+from storage.repositories.roster import policy_from_json
 
 tickets: Table = TicketRow.__table__  # type: ignore[assignment]
 events: Table = TicketEventRow.__table__  # type: ignore[assignment]
@@ -37,10 +45,9 @@ sequences: Table = TicketSequenceRow.__table__  # type: ignore[assignment]
 cards: Table = TicketCardRow.__table__  # type: ignore[assignment]
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
-DEFAULT_POLICY = ReminderPolicy()  # the community's reminder policy is not configurable yet
 
 
-def _mutable_values(ticket: Ticket) -> dict[str, Any]:
+def _mutable_values(ticket: Ticket, policy: ReminderPolicy) -> dict[str, Any]:
     """Every column save() may change: all but id, number, community and created_at."""
     return {
         "category_code": ticket.category_code,
@@ -66,7 +73,7 @@ def _mutable_values(ticket: Ticket) -> dict[str, Any]:
         "accept_due_at": ticket.accept_due_at,
         "reminders": list(ticket.reminders),
         # Kept with every save so the reminder sweep finds due tickets by one indexed range.
-        "next_reminder_at": next_reminder_at(ticket, DEFAULT_POLICY),
+        "next_reminder_at": next_reminder_at(ticket, policy),
     }
 
 
@@ -136,6 +143,7 @@ class SqlTicketRepository:
         self._session = session
         self._dialect = dialect_name
         self._clock = clock
+        self._policies: dict[str, ReminderPolicy] = {}
 
     async def next_sequence(self, community_code: str, day: date) -> int:
         # One statement: concurrent callers on PostgreSQL queue on the row lock and each gets its own
@@ -154,7 +162,7 @@ class SqlTicketRepository:
         if ticket.id is not None:
             raise ValueError(f"ticket {ticket.number} is already stored (id {ticket.id}); use save()")
         values = {
-            **_mutable_values(ticket),
+            **_mutable_values(ticket, await self._policy(ticket.community_code)),
             "number": ticket.number,
             "community_code": ticket.community_code,
             "created_at": ticket.created_at,
@@ -177,7 +185,8 @@ class SqlTicketRepository:
         result = await self._session.execute(
             update(tickets)
             .where(tickets.c.id == ticket_id)
-            .values(**_mutable_values(ticket), updated_at=self._clock())
+            .values(**_mutable_values(ticket, await self._policy(ticket.community_code)),
+                    updated_at=self._clock())
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LookupError(f"ticket {ticket.number} (id {ticket_id}) is not stored")
@@ -235,6 +244,14 @@ class SqlTicketRepository:
         for ticket_id, user_id in result:
             by_ticket[ticket_id].append(user_id)
         return [_ticket(row, by_ticket[row.id]) for row in rows]
+
+    async def _policy(self, community_code: str) -> ReminderPolicy:
+        """The community's reminder policy (read once per unit of work)."""
+        if community_code not in self._policies:
+            data = await self._session.scalar(
+                select(CommunityRow.reminders).where(CommunityRow.code == community_code))
+            self._policies[community_code] = policy_from_json(data)
+        return self._policies[community_code]
 
     def _for_change(self, stmt: Select[Any]) -> Select[Any]:
         """A ticket is loaded to be changed: lock its row until the transaction ends, so two changes
