@@ -78,6 +78,9 @@ def render_chart(summary: WeekSummary, path: Path) -> Path:
     days.set_xticks(x, labels, fontsize=8)
     days.set_title(f"Tickets per day, {summary.week.label}")
     days.legend(fontsize=8)
+    peak = max([1] + [max(d.new, d.resolved, d.still_open) for d in summary.per_day])
+    days.set_ylim(0, peak * 1.15)  # counts: from zero, whole numbers, also for an empty week
+    days.yaxis.get_major_locator().set_params(integer=True)
     grids = list(summary.by_grid.items()) or [("all", summary.total)]
     kinds = [("response", "response_rate"), ("resolution", "resolution_rate"),
              ("satisfaction", "satisfaction_rate"), ("on time", "on_time_rate")]
