@@ -7,7 +7,7 @@ import contextlib
 import functools
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.delivery import OutboxSender
 from handlers import announcements, summary, upkeep
 from handlers.app import Conversations
+from handlers.context import Context
 
 log = logging.getLogger(__name__)
 SWEEP_MINUTES = 10
@@ -24,41 +25,13 @@ ANNOUNCE_MINUTES = 1
 SUMMARY_CRON = "0 9 * * mon"  # Monday 09:00 in the community time zone
 
 
-async def close_unrated(conversations: Conversations, sender: OutboxSender) -> None:
+async def run_job(conversations: Conversations, sender: OutboxSender,
+                  work: Callable[[Context], Awaitable[object]], what: str) -> None:
+    """One tick of a periodic job, in one unit of work; wakes the sender when it queued messages."""
     try:
-        sent = await conversations.system(upkeep.close_unrated)
-    except Exception:  # the database may be away; the next tick tries again
-        log.exception("closing unrated tickets failed")
-        return
-    if sent:
-        sender.wake()
-
-
-async def send_reminders(conversations: Conversations, sender: OutboxSender) -> None:
-    try:
-        sent = await conversations.system(upkeep.send_reminders)
-    except Exception:  # the database may be away; the next tick tries again
-        log.exception("sending reminders failed")
-        return
-    if sent:
-        sender.wake()
-
-
-async def weekly_summary(conversations: Conversations, sender: OutboxSender, chart_dir: Path) -> None:
-    try:
-        sent = await conversations.system(functools.partial(summary.send_weekly, chart_dir=chart_dir))
-    except Exception:  # the database may be away; the summary waits for next week or `gridbot summary --send`
-        log.exception("sending the weekly summary failed")
-        return
-    if sent:
-        sender.wake()
-
-
-async def send_announcements(conversations: Conversations, sender: OutboxSender) -> None:
-    try:
-        sent = await conversations.system(announcements.send_due)
-    except Exception:  # the database may be away; the next tick tries again (within CATCH_UP)
-        log.exception("sending announcements failed")
+        sent = await conversations.system(work)
+    except Exception:  # the database may be away; the next tick (or next week's run) tries again
+        log.exception("%s failed", what)
         return
     if sent:
         sender.wake()
@@ -72,17 +45,22 @@ def running(conversations: Conversations, sender: OutboxSender) -> Iterator[Asyn
     cron = CronTrigger.from_crontab(os.environ.get("SUMMARY_CRON") or SUMMARY_CRON,
                                     timezone=os.environ.get("TIMEZONE") or "Asia/Shanghai")
     chart_dir = Path(os.environ.get("SUMMARY_CHART_DIR") or summary.DEFAULT_CHART_DIR)
-    scheduler.add_job(weekly_summary, cron, args=[conversations, sender, chart_dir], id="weekly_summary",
+    weekly = functools.partial(summary.send_weekly, chart_dir=chart_dir)
+    scheduler.add_job(run_job, cron, args=[conversations, sender, weekly, "the weekly summary"],
+                      id="weekly_summary",
                       coalesce=True, max_instances=1, misfire_grace_time=3600)
-    scheduler.add_job(close_unrated, "interval", minutes=SWEEP_MINUTES, args=[conversations, sender],
+    scheduler.add_job(run_job, "interval", minutes=SWEEP_MINUTES,
+                      args=[conversations, sender, upkeep.close_unrated, "closing unrated tickets"],
                       id="close_unrated", coalesce=True, max_instances=1)
     # Every process may sweep: each due ticket is locked while one sweeper handles it (SKIP LOCKED),
     # and its stage is marked in that same transaction, so nothing is sent twice.
-    scheduler.add_job(send_reminders, "interval", minutes=REMINDER_MINUTES, args=[conversations, sender],
+    scheduler.add_job(run_job, "interval", minutes=REMINDER_MINUTES,
+                      args=[conversations, sender, upkeep.send_reminders, "sending reminders"],
                       id="send_reminders", coalesce=True, max_instances=1)
     # Each occurrence is recorded in the update log with its outbox rows (one transaction), so every
     # process may sweep and none is sent twice.
-    scheduler.add_job(send_announcements, "interval", minutes=ANNOUNCE_MINUTES, args=[conversations, sender],
+    scheduler.add_job(run_job, "interval", minutes=ANNOUNCE_MINUTES,
+                      args=[conversations, sender, announcements.send_due, "sending announcements"],
                       id="send_announcements", coalesce=True, max_instances=1)
     scheduler.start()
     try:

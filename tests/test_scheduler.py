@@ -1,0 +1,46 @@
+"""The periodic jobs: registered at start, each tick one unit of work, a failing tick logged not fatal."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot import scheduler
+
+
+class FakeConversations:
+    def __init__(self, result=None, error: Exception | None = None) -> None:
+        self.result, self.error, self.runs = result, error, 0
+
+    async def system(self, work):
+        self.runs += 1
+        if self.error:
+            raise self.error
+        return self.result
+
+
+class FakeSender:
+    def __init__(self) -> None:
+        self.woken = 0
+
+    def wake(self) -> None:
+        self.woken += 1
+
+
+async def test_every_job_is_registered_and_a_tick_wakes_the_sender_only_when_it_queued():
+    conversations, sender = FakeConversations(result=["a message"]), FakeSender()
+    with scheduler.running(conversations, sender) as running:
+        ids = {job.id for job in running.get_jobs()}
+    assert ids == {"send_reminders", "send_announcements", "close_unrated", "weekly_summary"}
+    await scheduler.run_job(conversations, sender, lambda ctx: asyncio.sleep(0), "a job")
+    assert (conversations.runs, sender.woken) == (1, 1)
+    quiet = FakeConversations(result=[])
+    await scheduler.run_job(quiet, sender, lambda ctx: asyncio.sleep(0), "a job")
+    assert sender.woken == 1
+
+
+async def test_a_failing_tick_is_logged_and_the_next_one_still_runs(caplog):
+    failing, sender = FakeConversations(error=ConnectionError("database away")), FakeSender()
+    await scheduler.run_job(failing, sender, lambda ctx: asyncio.sleep(0), "sending reminders")
+    await scheduler.run_job(failing, sender, lambda ctx: asyncio.sleep(0), "sending reminders")
+    assert failing.runs == 2 and sender.woken == 0
+    assert "sending reminders failed" in caplog.text
