@@ -11,10 +11,10 @@ import secrets
 import signal
 import sys
 import unicodedata
-from collections.abc import Coroutine, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
@@ -23,6 +23,9 @@ from bot.settings import Mode, Settings
 from gridcore.community import Community, Person, Role
 from gridcore.ports import Invite
 from gridcore.roster import RosterError, parse_roster
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 from gridcore.staff import INVITE_PREFIX, invite_target, person_key
 
 log = logging.getLogger("gridbot")
@@ -83,19 +86,26 @@ def groups_for(community: Community | None) -> list[dict]:
     return groups
 
 
-async def load_roster(settings: Settings, path: str) -> Community:
+@contextlib.asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine on DATABASE_URL, migrated to the newest schema; disposed on exit."""
     from storage.db import create_engine, migrate
-    from storage.uow import uow_factory
 
-    community = read_roster(path)
     engine = create_engine(settings.database_url)
     try:
         await migrate(engine)
-        async with uow_factory(engine)() as uow:
-            await uow.roster.upsert(community)
-            await uow.commit()
+        yield engine
     finally:
         await engine.dispose()
+
+
+async def load_roster(settings: Settings, path: str) -> Community:
+    from storage.uow import uow_factory
+
+    community = read_roster(path)
+    async with database(settings) as engine, uow_factory(engine)() as uow:
+        await uow.roster.upsert(community)
+        await uow.commit()
     return community
 
 
@@ -162,30 +172,24 @@ async def bot_username(settings: Settings) -> str:
 async def create_invite(settings: Settings, role: Role, grid_code: str | None, name: str | None,
                         days: int) -> tuple[Community, Person, Invite]:
     """Store a one-time invite for one roster entry; CliError when the entry is not clear."""
-    from storage.db import create_engine, migrate
     from storage.uow import uow_factory
 
-    engine = create_engine(settings.database_url)
-    try:
-        await migrate(engine)
-        async with uow_factory(engine)() as uow:
-            community = await uow.roster.get(await _community_code(settings, uow))
-            assert community is not None
-            try:
-                person = invite_target(community, role, grid_code, name)
-            except ValueError as error:
-                raise CliError(str(error)) from error
-            key = person_key(person)
-            bound = await uow.staff.bound(community.code)
-            if person.telegram_user_id is not None and bound.get(key) != person.telegram_user_id:
-                raise CliError(f"{person.name} has telegram_user_id {person.telegram_user_id} in the roster "
-                               "and needs no invite")
-            now = datetime.now(UTC)
-            invite = Invite(secrets.token_urlsafe(16), community.code, key, now, now + timedelta(days=days))
-            await uow.staff.add_invite(invite)
-            await uow.commit()
-    finally:
-        await engine.dispose()
+    async with database(settings) as engine, uow_factory(engine)() as uow:
+        community = await uow.roster.get(await _community_code(settings, uow))
+        assert community is not None
+        try:
+            person = invite_target(community, role, grid_code, name)
+        except ValueError as error:
+            raise CliError(str(error)) from error
+        key = person_key(person)
+        bound = await uow.staff.bound(community.code)
+        if person.telegram_user_id is not None and bound.get(key) != person.telegram_user_id:
+            raise CliError(f"{person.name} has telegram_user_id {person.telegram_user_id} in the roster "
+                           "and needs no invite")
+        now = datetime.now(UTC)
+        invite = Invite(secrets.token_urlsafe(16), community.code, key, now, now + timedelta(days=days))
+        await uow.staff.add_invite(invite)
+        await uow.commit()
     return community, person, invite
 
 
@@ -216,18 +220,12 @@ async def invite_command(settings: Settings, args: argparse.Namespace) -> str:
 async def staff_table(settings: Settings) -> str:
     """The roster's staff and who is bound to a Telegram account (from the roster or by an invite)."""
     from handlers.cards import mask_phone
-    from storage.db import create_engine, migrate
     from storage.uow import uow_factory
 
-    engine = create_engine(settings.database_url)
-    try:
-        await migrate(engine)
-        async with uow_factory(engine)() as uow:
-            community = await uow.roster.get(await _community_code(settings, uow))
-            assert community is not None
-            bound = await uow.staff.bound(community.code)
-    finally:
-        await engine.dispose()
+    async with database(settings) as engine, uow_factory(engine)() as uow:
+        community = await uow.roster.get(await _community_code(settings, uow))
+        assert community is not None
+        bound = await uow.staff.bound(community.code)
     rows = [["姓名", "角色", "网格", "Telegram", "电话", "状态"]]
     for person in community.staff:
         grid = community.grid(person.grid_code or "")
@@ -261,13 +259,10 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
     from handlers.app import Conversations
     from handlers.context import Context
     from handlers.texts import Texts
-    from storage.db import create_engine, migrate
     from storage.uow import uow_factory
 
     chart_dir = Path(args.chart_dir or os.environ.get("SUMMARY_CHART_DIR") or weekly.DEFAULT_CHART_DIR)
-    engine = create_engine(settings.database_url)
-    try:
-        await migrate(engine)
+    async with database(settings) as engine:
         async with uow_factory(engine)() as uow:
             code = await _community_code(settings, uow)
         conversations = Conversations(uow_factory(engine), Texts(), community_code=code)
@@ -283,11 +278,9 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
                 raise CliError(str(error)) from error
             reports.extend(await weekly.prepare(ctx, week, chart_dir))
             if args.send:
-                queued = await weekly.send(ctx, week, chart_dir)
+                queued = await weekly.send(ctx, week, chart_dir, reports)
 
         await conversations.system(work)
-    finally:
-        await engine.dispose()
     parts = []
     for report in reports:
         chats = ", ".join(str(c) for c in report.chat_ids) or "-"
@@ -301,12 +294,9 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
 async def run(settings: Settings) -> None:
     from bot.runtime import assemble, run_polling, run_webhook
     from sandbox.server import Sandbox, SandboxServer
-    from storage.db import create_engine, migrate
     from storage.maintenance import last_update_id
 
-    engine = create_engine(settings.database_url)
-    try:
-        await migrate(engine)
+    async with database(settings) as engine:
         community = await ensure_roster(settings, engine)
         if settings.bot_token is not None:
             async with assemble(settings, engine=engine) as app:
@@ -329,8 +319,6 @@ async def run(settings: Settings) -> None:
                 print(f"\ngridbot 本地沙盒已启动：在浏览器打开 {server.base_url}/ ，选择一位居民开始对话。"
                       f"\n(gridbot sandbox running: open {server.base_url}/ — Ctrl-C to stop)\n", flush=True)
                 await run_polling(app, timeout=10)
-    finally:
-        await engine.dispose()
 
 
 async def until_stopped(work: Coroutine[Any, Any, None]) -> None:

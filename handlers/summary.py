@@ -114,11 +114,13 @@ async def prepare(ctx: Context, week: Week, chart_dir: Path = DEFAULT_CHART_DIR)
     return reports
 
 
-async def send(ctx: Context, week: Week | None = None, chart_dir: Path = DEFAULT_CHART_DIR) -> int:
-    """Queue the week's summaries (default: the last complete week); returns how many were queued."""
+async def send(ctx: Context, week: Week | None = None, chart_dir: Path = DEFAULT_CHART_DIR,
+               reports: list[Report] | None = None) -> int:
+    """Queue the week's summaries (default: the last complete week; `reports` if already prepared);
+    returns how many were queued."""
     week = week or Week.before(ctx.now, ctx.community.timezone)
     queued = 0
-    for report in await prepare(ctx, week, chart_dir):
+    for report in reports if reports is not None else await prepare(ctx, week, chart_dir):
         for chat_id in report.chat_ids:
             photo = f"file:{report.chart.resolve()}"
             await ctx.tell(chat_id, "summary_text", photos=(photo,), text=report.text)
