@@ -6,7 +6,7 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: install test lint run sandbox clean
+.PHONY: install test lint run sandbox bench bench-quick clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -24,6 +24,13 @@ run: install
 
 sandbox: install
 	$(UV) run gridbot sandbox
+
+# Benchmarks (bench/RESULTS.md): full sizes take a while; bench-quick runs each in under a minute.
+bench: install
+	$(UV) run python -m bench $(BENCH_ARGS)
+
+bench-quick: install
+	$(UV) run python -m bench --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache gridbot.db gridbot.db-wal gridbot.db-shm

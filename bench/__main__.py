@@ -1,0 +1,39 @@
+"""`uv run python -m bench [--quick]` (or `make bench` / `make bench-quick`): every benchmark, one after
+another, each in its own process so that one's memory and warm caches don't colour the next."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+BENCHMARKS = ("inbound", "outbound", "scale")
+
+
+def main() -> int:
+    args = argparse.ArgumentParser(description=__doc__)
+    args.add_argument("--quick", action="store_true", help="small sizes: each benchmark in under a minute")
+    args.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    args.add_argument("names", nargs="*", metavar="NAME",
+                      help=f"which to run (default: all of {', '.join(BENCHMARKS)})")
+    options = args.parse_args()
+    unknown = sorted(set(options.names) - set(BENCHMARKS))
+    if unknown:
+        args.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    failed = []
+    for name in options.names or BENCHMARKS:
+        command = [sys.executable, "-m", f"bench.{name}", "--db", options.db, *(["--quick"] if options.quick else [])]
+        print(f"\n=== {' '.join(command[1:])}", flush=True)
+        started = time.monotonic()
+        code = subprocess.call(command)
+        print(f"=== bench.{name}: exit {code} after {time.monotonic() - started:.0f} s", flush=True)
+        if code:
+            failed.append(name)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
