@@ -23,7 +23,8 @@ def main() -> int:
         args.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     failed = []
     for name in options.names or BENCHMARKS:
-        command = [sys.executable, "-m", f"bench.{name}", "--db", options.db, *(["--quick"] if options.quick else [])]
+        command = [sys.executable, "-m", f"bench.{name}", "--db", options.db]
+        command += ["--quick"] if options.quick else []
         print(f"\n=== {' '.join(command[1:])}", flush=True)
         started = time.monotonic()
         code = subprocess.call(command)
