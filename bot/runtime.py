@@ -87,7 +87,7 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
 async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
     """Poll and deliver until cancelled."""
     await app.bot.delete_webhook(drop_pending_updates=False)
-    with scheduler.running(app.conversations, app.sender):
+    with scheduler.running(app.conversations, app.sender, app.engine):
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(app.sender.run())
             tasks.create_task(poll(app.bot, app.dispatcher, timeout=timeout))
@@ -119,7 +119,7 @@ async def run_webhook(app: BotApp, settings: Settings) -> None:
     await web.TCPSite(runner, host, port).start()
     await app.bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
     try:
-        with scheduler.running(app.conversations, app.sender):
+        with scheduler.running(app.conversations, app.sender, app.engine):
             await app.sender.run()
     finally:
         await runner.cleanup()

@@ -8,21 +8,28 @@ import functools
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery import OutboxSender
 from handlers import announcements, summary, upkeep
 from handlers.app import Conversations
 from handlers.context import Context
+from storage.maintenance import prune
 
 log = logging.getLogger(__name__)
 SWEEP_MINUTES = 10
 REMINDER_MINUTES = 1
 ANNOUNCE_MINUTES = 1
 SUMMARY_CRON = "0 9 * * mon"  # Monday 09:00 in the community time zone
+PRUNE_HOURS = 24
+# Update ids older than this are forgotten. Telegram redelivers for a day at most; announcements are
+# caught up within 6 h and the weekly summary's record must outlive its week, so keep 8 days.
+UPDATE_LOG_DAYS = 8
 
 
 async def run_job(conversations: Conversations, sender: OutboxSender,
@@ -37,9 +44,24 @@ async def run_job(conversations: Conversations, sender: OutboxSender,
         sender.wake()
 
 
+async def prune_update_log(engine: AsyncEngine, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+                           ) -> None:
+    """The update log only grows otherwise (one row per update). Sent outbox rows stay: a ticket's
+    card is edited in place through its outbox row, however old the ticket."""
+    try:
+        pruned = await prune(engine, updates_before=now() - timedelta(days=UPDATE_LOG_DAYS))
+    except Exception:
+        log.exception("pruning the update log failed")
+        return
+    if pruned.updates:
+        log.info("forgot %d update ids older than %d days", pruned.updates, UPDATE_LOG_DAYS)
+
+
 @contextlib.contextmanager
-def running(conversations: Conversations, sender: OutboxSender) -> Iterator[AsyncIOScheduler]:
-    """Start the periodic jobs in the running event loop; stop them on exit."""
+def running(conversations: Conversations, sender: OutboxSender,
+            engine: AsyncEngine | None = None) -> Iterator[AsyncIOScheduler]:
+    """Start the periodic jobs in the running event loop (with `engine`, also the daily pruning of
+    the update log); stop them on exit."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     # The weekly summary: SUMMARY_CRON (crontab fields, community time zone TIMEZONE), default Monday 09:00.
     cron = CronTrigger.from_crontab(os.environ.get("SUMMARY_CRON") or SUMMARY_CRON,
@@ -62,6 +84,9 @@ def running(conversations: Conversations, sender: OutboxSender) -> Iterator[Asyn
     scheduler.add_job(run_job, "interval", minutes=ANNOUNCE_MINUTES,
                       args=[conversations, sender, announcements.send_due, "sending announcements"],
                       id="send_announcements", coalesce=True, max_instances=1)
+    if engine is not None:
+        scheduler.add_job(prune_update_log, "interval", hours=PRUNE_HOURS, args=[engine],
+                          id="prune_update_log", coalesce=True, max_instances=1)
     scheduler.start()
     try:
         yield scheduler

@@ -17,17 +17,21 @@ class Pruned:
     outbox: int
 
 
-async def prune(engine: AsyncEngine, *, updates_before: datetime, sent_before: datetime) -> Pruned:
+async def prune(engine: AsyncEngine, *, updates_before: datetime, sent_before: datetime | None = None
+                ) -> Pruned:
     """Forget update ids recorded before `updates_before` (Telegram redelivers for at most a day)
-    and delete outbox rows sent before `sent_before`. Pending and failed rows are kept."""
+    and, if `sent_before` is given, delete outbox rows sent before it. Pending and failed rows are kept."""
     async with engine.begin() as connection:
         updates = await connection.execute(
             delete(ProcessedUpdateRow).where(ProcessedUpdateRow.at < updates_before)
         )
-        sent = await connection.execute(
-            delete(OutboxRow).where(OutboxRow.status == OUTBOX_SENT, OutboxRow.sent_at < sent_before)
-        )
-    return Pruned(updates=updates.rowcount, outbox=sent.rowcount)
+        sent_count = 0
+        if sent_before is not None:
+            sent = await connection.execute(
+                delete(OutboxRow).where(OutboxRow.status == OUTBOX_SENT, OutboxRow.sent_at < sent_before)
+            )
+            sent_count = sent.rowcount
+    return Pruned(updates=updates.rowcount, outbox=sent_count)
 
 
 async def last_update_id(engine: AsyncEngine) -> int | None:

@@ -44,3 +44,24 @@ async def test_a_failing_tick_is_logged_and_the_next_one_still_runs(caplog):
     await scheduler.run_job(failing, sender, lambda ctx: asyncio.sleep(0), "sending reminders")
     assert failing.runs == 2 and sender.woken == 0
     assert "sending reminders failed" in caplog.text
+
+
+async def test_the_update_log_is_pruned_daily_keeping_eight_days(engine):
+    from datetime import UTC, datetime, timedelta
+
+    from dialog_support import FakeClock
+
+    from storage.uow import uow_factory
+
+    clock = FakeClock(datetime(2026, 11, 1, tzinfo=UTC))
+    for update_id, age_days in ((1, 9), (2, 7)):
+        clock.now = datetime(2026, 11, 22, tzinfo=UTC) - timedelta(days=age_days)
+        async with uow_factory(engine, clock=clock)() as uow:
+            assert await uow.updates.record(update_id)
+            await uow.commit()
+    with scheduler.running(FakeConversations(), FakeSender(), engine) as running:
+        assert "prune_update_log" in {job.id for job in running.get_jobs()}
+    await scheduler.prune_update_log(engine, now=lambda: datetime(2026, 11, 22, tzinfo=UTC))
+    async with uow_factory(engine)() as uow:
+        assert await uow.updates.record(1) is True  # nine days old: forgotten
+        assert await uow.updates.record(2) is False  # a week old: still known
