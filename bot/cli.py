@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import secrets
 import signal
 import sys
@@ -261,7 +260,7 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
     from handlers.texts import Texts
     from storage.uow import uow_factory
 
-    chart_dir = Path(args.chart_dir or os.environ.get("SUMMARY_CHART_DIR") or weekly.DEFAULT_CHART_DIR)
+    chart_dir = Path(args.chart_dir or settings.summary_chart_dir)
     async with database(settings) as engine:
         async with uow_factory(engine)() as uow:
             code = await _community_code(settings, uow)

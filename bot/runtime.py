@@ -52,6 +52,7 @@ class BotApp:
     conversations: Conversations
     sender: OutboxSender
     engine: AsyncEngine
+    settings: Settings
 
 
 @contextlib.asynccontextmanager
@@ -77,7 +78,7 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
         dispatcher.include_router(make_router())
         await bot.set_my_commands(command_menu(texts))
         log.info("bot @%s ready (%s mode)", me.username, settings.mode.value)
-        yield BotApp(bot, dispatcher, conversations, sender, engine)
+        yield BotApp(bot, dispatcher, conversations, sender, engine, settings)
     finally:
         await bot.session.close()
         if own_engine:
@@ -87,7 +88,7 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
 async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
     """Poll and deliver until cancelled."""
     await app.bot.delete_webhook(drop_pending_updates=False)
-    with scheduler.running(app.conversations, app.sender, app.engine):
+    with scheduler.running(app.conversations, app.sender, app.engine, app.settings):
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(app.sender.run())
             tasks.create_task(poll(app.bot, app.dispatcher, timeout=timeout))
@@ -119,7 +120,7 @@ async def run_webhook(app: BotApp, settings: Settings) -> None:
     await web.TCPSite(runner, host, port).start()
     await app.bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
     try:
-        with scheduler.running(app.conversations, app.sender, app.engine):
+        with scheduler.running(app.conversations, app.sender, app.engine, app.settings):
             await app.sender.run()
     finally:
         await runner.cleanup()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery import OutboxSender
+from bot.settings import Settings
 from handlers import announcements, summary, upkeep
 from handlers.app import Conversations
 from handlers.context import Context
@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 SWEEP_MINUTES = 10
 REMINDER_MINUTES = 1
 ANNOUNCE_MINUTES = 1
-SUMMARY_CRON = "0 9 * * mon"  # Monday 09:00 in the community time zone
 PRUNE_HOURS = 24
 # Update ids older than this are forgotten. Telegram redelivers for a day at most; announcements are
 # caught up within 6 h and the weekly summary's record must outlive its week, so keep 8 days.
@@ -58,15 +57,15 @@ async def prune_update_log(engine: AsyncEngine, now: Callable[[], datetime] = la
 
 
 @contextlib.contextmanager
-def running(conversations: Conversations, sender: OutboxSender,
-            engine: AsyncEngine | None = None) -> Iterator[AsyncIOScheduler]:
+def running(conversations: Conversations, sender: OutboxSender, engine: AsyncEngine | None = None,
+            settings: Settings | None = None) -> Iterator[AsyncIOScheduler]:
     """Start the periodic jobs in the running event loop (with `engine`, also the daily pruning of
     the update log); stop them on exit."""
+    settings = settings or Settings(_env_file=None)
     scheduler = AsyncIOScheduler(timezone="UTC")
-    # The weekly summary: SUMMARY_CRON (crontab fields, community time zone TIMEZONE), default Monday 09:00.
-    cron = CronTrigger.from_crontab(os.environ.get("SUMMARY_CRON") or SUMMARY_CRON,
-                                    timezone=os.environ.get("TIMEZONE") or "Asia/Shanghai")
-    chart_dir = Path(os.environ.get("SUMMARY_CHART_DIR") or summary.DEFAULT_CHART_DIR)
+    # The weekly summary: SUMMARY_CRON (crontab fields) in TIMEZONE; by default Monday 09:00.
+    cron = CronTrigger.from_crontab(settings.summary_cron, timezone=settings.timezone)
+    chart_dir = Path(settings.summary_chart_dir)
     weekly = functools.partial(summary.send_weekly, chart_dir=chart_dir)
     scheduler.add_job(run_job, cron, args=[conversations, sender, weekly, "the weekly summary"],
                       id="weekly_summary",

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8081
     log_level: str = "INFO"
+    summary_cron: str = "0 9 * * mon"  # the weekly summary: crontab fields, in `timezone`
+    summary_chart_dir: str = "data/charts"  # where the summary's PNG charts are written
 
     @property
     def webhook_host_port(self) -> tuple[str, int]:
