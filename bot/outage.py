@@ -33,7 +33,7 @@ def is_database_unavailable(error: BaseException) -> bool:
             return True
         if isinstance(current, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError):
             return True
-        if isinstance(current, sa_exc.TimeoutError | _LOST):  # pool timeout, driver or socket errors
+        if isinstance(current, (sa_exc.TimeoutError, *_LOST)):  # pool timeout, driver or socket errors
             return True
         if current.__cause__ is not None:
             pending.append(current.__cause__)
