@@ -37,7 +37,6 @@ from storage.db import create_engine
 from storage.uow import uow_factory
 
 pytestmark = pytest.mark.reliability
-QUESTIONS_PER_DIALOG = 6  # inputs a resident makes (duplicate question aside)
 
 
 async def test_kill_9_mid_burst_loses_nothing(database_url, backend, tmp_path):
@@ -53,7 +52,7 @@ async def test_kill_9_mid_burst_loses_nothing(database_url, backend, tmp_path):
             await bot.start()
             burst = Burst(sandbox, residents, seed=seed)
             burst.start(timeout=size(240, 1200))
-            kill_at = random.Random(seed).randint(residents * 2, residents * 4)
+            kill_at = random.Random(seed).randint(residents * 2, residents * 6)  # of ~7.5 per resident
             await burst.reached(kill_at)
             bot.kill()
             await bot.wait()
