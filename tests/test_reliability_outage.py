@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 
 import pytest
 from dialog_support import load_example
@@ -33,6 +34,7 @@ from sandbox.server import SandboxServer
 from storage.uow import uow_factory
 
 pytestmark = pytest.mark.reliability
+UPDATE_RETRY = re.compile(r"update \d+ waits for the database")
 
 
 async def test_database_outage_mid_burst(make_engine, tmp_path):
@@ -89,5 +91,5 @@ async def test_database_outage_mid_burst(make_engine, tmp_path):
     print(f"\n[reliability outage/postgresql] outage={outage_s:.0f}s residents={before_count}+{during_count} "
           f"inputs_during_outage={written_in_outage} updates={len(handed_out)} "
           f"db_connections_through_proxy={proxy.connections} "
-          f"update_retries_logged={log.count('waits for the database')} "
+          f"update_retries_logged={len(UPDATE_RETRY.findall(log))} "
           f"bookkeeping_retries_logged={log.count('bookkeeping waits for the database')} {audit.summary()}")
