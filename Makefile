@@ -6,7 +6,7 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: install test lint run sandbox bench bench-quick clean
+.PHONY: install test lint run sandbox bench bench-quick reliability clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -18,6 +18,11 @@ lint: install
 
 test: lint
 	$(UV) run pytest $(PYTEST_ARGS)
+
+# The reliability suite (issue 5) at bench size: kill -9 mid-burst, 20% Bot API faults, a 30 s database
+# outage, each with hundreds of residents (`make test` runs the same tests small).
+reliability: install
+	GRIDBOT_SUITE_SIZE=full $(UV) run pytest -m reliability -s $(PYTEST_ARGS)
 
 run: install
 	$(UV) run gridbot run

@@ -28,6 +28,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -40,6 +41,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 
+from bot.outage import is_database_unavailable
 from bot.ratelimit import Backoff, Pacer, Paused, RateLimits
 from gridcore.messages import Button, OutgoingMessage
 from storage.outbox_store import OutboxStore, PendingMessage
@@ -249,13 +251,13 @@ class OutboxSender:
             ids = await deliver(self._bot, row.message, self._store, done=steps, pace=lambda kind:
                                 self._pacer.acquire(row.chat_id, kind, max_pause=self._max_pause))
         except Paused as paused:
-            await self._book(self._store.mark_failed(row.id, str(paused), permanent=False,
-                                                     retry_after=paused.remaining))
+            await self._book(partial(self._store.mark_failed, row.id, str(paused), permanent=False,
+                                     retry_after=paused.remaining))
         except TelegramRetryAfter as error:
             log.info("outbox %s to chat %s: 429, retry after %ss", row.id, row.chat_id, error.retry_after)
             self._pacer.penalize(row.chat_id, error.retry_after)
-            await self._book(self._store.mark_failed(row.id, _describe(error), permanent=False,
-                                                     retry_after=error.retry_after))
+            await self._book(partial(self._store.mark_failed, row.id, _describe(error), permanent=False,
+                                     retry_after=error.retry_after))
         except Exception as error:
             if is_permanent(error):
                 await self._give_up(row, _describe(error))
@@ -263,29 +265,45 @@ class OutboxSender:
             delay = self._backoff.delay(row.attempts, self._rng)
             log.warning("outbox %s to chat %s failed (attempt %s), retrying in %.1fs: %s",
                         row.id, row.chat_id, row.attempts + 1, delay, _describe(error))
-            await self._book(self._store.mark_failed(row.id, _describe(error), permanent=False,
-                                                     retry_after=delay))
+            await self._book(partial(self._store.mark_failed, row.id, _describe(error), permanent=False,
+                                     retry_after=delay))
         else:
             self._partial.pop(row.id, None)
-            await self._book(self._store.mark_sent(row.id, ids))
+            await self._book(partial(self._store.mark_sent, row.id, ids))
 
     async def _give_up(self, row: PendingMessage, error: str) -> None:
         log.warning("outbox %s to chat %s failed for good: %s", row.id, row.chat_id, error)
         self._partial.pop(row.id, None)
-        await self._book(self._store.mark_failed(row.id, error, permanent=True))
+        await self._book(partial(self._store.mark_failed, row.id, error, permanent=True))
         if self._on_permanent_failure is not None:
             try:
                 await self._on_permanent_failure(row, error)
             except Exception:  # the row is settled; a failing hook must not put it back
                 log.exception("on_permanent_failure for outbox %s failed", row.id)
 
-    async def _book(self, bookkeeping: Awaitable[None]) -> None:
+    async def _book(self, bookkeeping: Callable[[], Awaitable[None]]) -> None:
         # Shielded: a stop (SIGTERM) mid-way must not leave a delivered message unmarked, or it
         # would go out again once its lease ran out. run() waits for these before it returns.
-        task = asyncio.ensure_future(bookkeeping)
+        task = asyncio.ensure_future(_until_recorded(bookkeeping))
         self._settling.add(task)
         task.add_done_callback(self._settling.discard)
         await asyncio.shield(task)
+
+
+async def _until_recorded(bookkeeping: Callable[[], Awaitable[None]], max_delay: float = 5.0) -> None:
+    """Record a delivery's outcome, retrying while the database is away: a sent message left unmarked
+    would hold up its chat until the lease ran out, then go out twice."""
+    delay = 0.2
+    while True:
+        try:
+            await bookkeeping()
+            return
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            log.warning("outbox bookkeeping waits for the database (%s)", type(error).__name__)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_delay)
 
 
 def _describe(error: BaseException) -> str:

@@ -6,15 +6,17 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -32,6 +34,28 @@ from storage.outbox_store import OutboxStore, PendingMessage
 from storage.uow import uow_factory
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+STARTUP_MAX_DELAY = 30.0
+_sleep = asyncio.sleep  # tests make the waits instant
+
+
+async def with_retry(call: Callable[[], Awaitable[T]], what: str, *,
+                     max_delay: float = STARTUP_MAX_DELAY) -> T:
+    """A start-up call to Telegram, tried until it works while the failure is passing (network, 5xx,
+    429): a bot started while Telegram hiccups must come up, not exit. A refusal (bad token, 400)
+    is raised at once."""
+    delay = 0.5
+    while True:
+        try:
+            return await call()
+        except TelegramRetryAfter as error:
+            wait = float(error.retry_after)
+            log.warning("%s: 429, retrying in %.0fs", what, wait)
+        except (TelegramNetworkError, TelegramServerError, OSError) as error:
+            wait = delay
+            delay = min(delay * 2, max_delay)
+            log.warning("%s failed (%s); retrying in %.1fs", what, type(error).__name__, wait)
+        await _sleep(wait)
 
 
 def command_menu(texts: Texts) -> list[BotCommand]:
@@ -68,7 +92,7 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
     bot = Bot(settings.bot_token.get_secret_value(), session=session,
               default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True))
     try:
-        me = await bot.get_me()
+        me = await with_retry(bot.get_me, "getMe")
         texts = Texts()
         conversations = Conversations(uow_factory(engine), texts, clock=clock,
                                       community_code=settings.community, bot_username=me.username or "")
@@ -76,7 +100,7 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
                               on_permanent_failure=partial(report_failure, conversations))
         dispatcher = Dispatcher(conversations=conversations, sender=sender, chat_locks=ChatLocks())
         dispatcher.include_router(make_router())
-        await bot.set_my_commands(command_menu(texts))
+        await with_retry(partial(bot.set_my_commands, command_menu(texts)), "setMyCommands")
         log.info("bot @%s ready (%s mode)", me.username, settings.mode.value)
         yield BotApp(bot, dispatcher, conversations, sender, engine, settings)
     finally:
@@ -87,7 +111,7 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
 
 async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
     """Poll and deliver until cancelled."""
-    await app.bot.delete_webhook(drop_pending_updates=False)
+    await with_retry(partial(app.bot.delete_webhook, drop_pending_updates=False), "deleteWebhook")
     with scheduler.running(app.conversations, app.sender, app.engine, app.settings):
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(app.sender.run())
@@ -118,7 +142,8 @@ async def run_webhook(app: BotApp, settings: Settings) -> None:
     await runner.setup()
     host, port = settings.webhook_host_port
     await web.TCPSite(runner, host, port).start()
-    await app.bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+    await with_retry(partial(app.bot.set_webhook, settings.webhook_url, secret_token=secret,
+                             allowed_updates=ALLOWED_UPDATES), "setWebhook")
     try:
         with scheduler.running(app.conversations, app.sender, app.engine, app.settings):
             await app.sender.run()

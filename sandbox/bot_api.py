@@ -78,6 +78,8 @@ async def handle_method(request: web.Request) -> web.Response:
 def _drop(sb: Sandbox, request: web.Request) -> web.Response:
     """The method was applied; the answer is lost: close the connection without a response."""
     sb.traffic.counters["dropped"] += 1
+    per_method = f"dropped_{request.match_info['method'].lower()}"  # e.g. dropped_sendmessage
+    sb.traffic.counters[per_method] = sb.traffic.counters.get(per_method, 0) + 1
     if request.transport is not None:
         request.transport.abort()
     return web.Response(status=500)  # never reaches the client: the connection is gone

@@ -23,8 +23,10 @@ Faults (``sb.traffic.faults``, control route ``/control/faults``): a share of th
 and the HTTP connection is then closed without an answer. Draws come from ``random.Random(seed)``,
 one per request in scope, in arrival order.
 
-Counters (``GET /control/traffic``): requests seen, injected 429/500/drops, and 429s due to the
-real limits (by bucket). ``/control/reset`` empties buckets and counters, keeping the settings.
+Counters (``GET /control/traffic``): requests seen, injected 429/500/drops (``dropped``, and per
+method ``dropped_<method>``, e.g. ``dropped_sendmessage``: sends applied whose answer was lost), and
+429s due to the real limits (by bucket). ``/control/reset`` empties buckets and counters, keeping the
+settings.
 """
 
 from __future__ import annotations

@@ -1,0 +1,118 @@
+"""Which errors are a database outage, how polling treats them, and start-up retries (issue 5)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+import asyncpg
+import pytest
+from aiogram.exceptions import TelegramServerError, TelegramUnauthorizedError
+from aiogram.methods import GetMe
+from sqlalchemy import exc as sa_exc
+
+from bot import polling, runtime
+from bot.outage import is_database_unavailable
+
+
+def wrapped(error: BaseException, kind=sa_exc.OperationalError) -> BaseException:
+    try:
+        try:
+            raise error
+        except BaseException as inner:
+            raise kind("SELECT 1", {}, inner) from inner
+    except BaseException as outer:
+        return outer
+
+
+@pytest.mark.parametrize("error", [
+    wrapped(ConnectionRefusedError(111, "refused")),
+    wrapped(asyncpg.ConnectionDoesNotExistError("gone"), sa_exc.InterfaceError),
+    wrapped(OSError("reset"), sa_exc.DBAPIError),
+    ConnectionResetError(),
+    TimeoutError(),
+    sa_exc.TimeoutError("QueuePool limit"),
+])
+def test_outage_errors(error):
+    assert is_database_unavailable(error)
+
+
+@pytest.mark.parametrize("error", [
+    ValueError("bad input"), KeyError("x"), wrapped(ValueError("x"), sa_exc.IntegrityError),
+    sa_exc.ProgrammingError("SELECT", {}, Exception("syntax")),
+])
+def test_bugs_are_not_outages(error):
+    assert not is_database_unavailable(error)
+
+
+class FakeBot:
+    """Hands out the same updates until the poll confirms them (offset), like Telegram."""
+
+    def __init__(self, update_ids: list[int]) -> None:
+        self.pending = list(update_ids)
+
+    async def get_updates(self, offset=None, **kwargs):
+        if offset is not None:
+            self.pending = [u for u in self.pending if u >= offset]
+        if not self.pending:
+            raise asyncio.CancelledError  # nothing left: end the test's poll loop
+        return [SimpleNamespace(update_id=u) for u in self.pending]
+
+
+class FakeDispatcher:
+    def __init__(self, failures: dict[int, list[BaseException]]) -> None:
+        self.failures, self.handled = failures, []
+
+    async def feed_update(self, bot, update, **kwargs):
+        queue = self.failures.get(update.update_id)
+        if queue:
+            raise queue.pop(0)
+        if update.update_id not in self.handled:
+            self.handled.append(update.update_id)
+
+
+async def run_poll(monkeypatch, dispatcher: FakeDispatcher, bot: FakeBot) -> None:
+    async def instant(delay):
+        return None
+
+    monkeypatch.setattr(polling, "_sleep", instant)
+    with pytest.raises(asyncio.CancelledError):
+        await polling.poll(bot, dispatcher)
+
+
+async def test_an_update_waits_out_a_long_outage(monkeypatch):
+    outage = [wrapped(ConnectionRefusedError(111, "refused")) for _ in range(polling.MAX_ATTEMPTS * 4)]
+    dispatcher = FakeDispatcher({2: outage})
+    await run_poll(monkeypatch, dispatcher, FakeBot([1, 2, 3]))
+    # Never skipped, however long the database was away (the others of its batch went on meanwhile).
+    assert sorted(dispatcher.handled) == [1, 2, 3] and outage == []
+
+
+async def test_an_update_that_keeps_failing_is_left_behind(monkeypatch):
+    dispatcher = FakeDispatcher({2: [ValueError("bug")] * (polling.MAX_ATTEMPTS + 1)})
+    await run_poll(monkeypatch, dispatcher, FakeBot([1, 2, 3]))
+    assert dispatcher.handled == [1, 3]
+
+
+async def test_start_up_calls_retry_passing_failures(monkeypatch):
+    async def instant(delay):
+        return None
+
+    monkeypatch.setattr(runtime, "_sleep", instant)
+    failures = [TelegramServerError(GetMe(), "Internal Server Error")] * 3
+    calls = []
+
+    async def get_me():
+        calls.append(1)
+        if failures:
+            raise failures.pop()
+        return "me"
+
+    assert await runtime.with_retry(get_me, "getMe") == "me"
+    assert len(calls) == 4
+
+    async def refused():
+        raise TelegramUnauthorizedError(GetMe(), "Unauthorized")
+
+    with pytest.raises(TelegramUnauthorizedError):
+        await runtime.with_retry(refused, "getMe")
