@@ -109,13 +109,30 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
             await engine.dispose()
 
 
+RESTART_DELAY = 5.0
+
+
+async def keep_running(work: Callable[[], Awaitable[None]], what: str) -> None:
+    """Run a loop that should never end; if a bug ends it, log it and start it again, so one bad
+    moment cannot stop the whole bot (polling restarts from the first unconfirmed update)."""
+    while True:
+        try:
+            await work()
+        except Exception:
+            log.exception("%s stopped unexpectedly; restarting in %.0f s", what, RESTART_DELAY)
+        else:
+            log.error("%s ended unexpectedly; restarting in %.0f s", what, RESTART_DELAY)
+        await asyncio.sleep(RESTART_DELAY)
+
+
 async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
     """Poll and deliver until cancelled."""
     await with_retry(partial(app.bot.delete_webhook, drop_pending_updates=False), "deleteWebhook")
     with scheduler.running(app.conversations, app.sender, app.engine, app.settings):
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(app.sender.run())
-            tasks.create_task(poll(app.bot, app.dispatcher, timeout=timeout))
+            tasks.create_task(keep_running(app.sender.run, "the outbox sender"))
+            polling = partial(poll, app.bot, app.dispatcher, timeout=timeout)
+            tasks.create_task(keep_running(polling, "polling"))
 
 
 def webhook_path(url: str) -> str:
@@ -146,6 +163,6 @@ async def run_webhook(app: BotApp, settings: Settings) -> None:
                              allowed_updates=ALLOWED_UPDATES), "setWebhook")
     try:
         with scheduler.running(app.conversations, app.sender, app.engine, app.settings):
-            await app.sender.run()
+            await keep_running(app.sender.run, "the outbox sender")
     finally:
         await runner.cleanup()

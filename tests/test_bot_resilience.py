@@ -116,3 +116,21 @@ async def test_start_up_calls_retry_passing_failures(monkeypatch):
 
     with pytest.raises(TelegramUnauthorizedError):
         await runtime.with_retry(refused, "getMe")
+
+
+async def test_a_loop_that_dies_of_a_bug_is_started_again(monkeypatch, caplog):
+    monkeypatch.setattr(runtime, "RESTART_DELAY", 0)
+    runs = []
+
+    async def loop():
+        runs.append(1)
+        if len(runs) == 1:
+            raise TypeError("a bug outside any one update")
+        if len(runs) == 2:
+            return  # a loop that should never end, ending
+        raise asyncio.CancelledError  # the bot is stopping
+
+    with pytest.raises(asyncio.CancelledError):
+        await runtime.keep_running(loop, "polling")
+    assert len(runs) == 3
+    assert "polling stopped unexpectedly" in caplog.text and "polling ended unexpectedly" in caplog.text
