@@ -31,7 +31,7 @@ import resource
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from aiogram import Bot
@@ -62,6 +62,7 @@ class Workload:
     groups: int
     per_group: int  # messages to each group
     seed: int = 5
+    order: str = "shuffled"  # or "by-chat": each chat's messages one after the other in the queue
 
     @property
     def group_messages(self) -> int:
@@ -73,10 +74,17 @@ class Workload:
 
     def build(self) -> list[int]:
         """The chat of each message, in queue order: private messages spread evenly over the
-        chats, group messages `per_group` each, the whole shuffled (seeded)."""
+        chats, group messages `per_group` each, the whole shuffled (seeded) — or, "by-chat", the
+        chats shuffled and each chat's messages queued back to back (a burst per chat)."""
         chats = [FIRST_USER + i % self.chats for i in range(self.private_messages)]
         chats += [FIRST_GROUP - g for g in range(self.groups) for _ in range(self.per_group)]
-        random.Random(self.seed).shuffle(chats)
+        rng = random.Random(self.seed)
+        if self.order == "by-chat":
+            count = Counter(chats)
+            distinct = sorted(count)
+            rng.shuffle(distinct)
+            return [chat for chat in distinct for _ in range(count[chat])]
+        rng.shuffle(chats)
         return chats
 
 
@@ -215,9 +223,9 @@ async def profiling(enabled: bool, name: str) -> AsyncIterator[None]:
         (OUT_DIR / f"{name}.profile.html").write_text(profiler.output_html())
 
 
-async def run(backend: str, workload: Workload, *, profile: bool = False) -> dict[str, Any]:
+async def run(backend: str, workload: Workload, *, profile: bool = False,
+              limits: RateLimits = TELEGRAM_LIMITS, workers: int | None = None) -> dict[str, Any]:
     order = workload.build()
-    limits = TELEGRAM_LIMITS
     bound = allowed_time(order, limits)
     sandbox = Sandbox(token=TOKEN)
     populate(sandbox, workload)
@@ -241,7 +249,8 @@ async def run(backend: str, workload: Workload, *, profile: bool = False) -> dic
             session = TimedSession(api=TelegramAPIServer.from_base(server.base_url))
             bot = Bot(TOKEN, session=session,
                       default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True))
-            sender = OutboxSender(bot, store, limits=limits)  # the runtime's defaults otherwise
+            # the runtime's defaults otherwise
+            sender = OutboxSender(bot, store, limits=limits, **({"workers": workers} if workers else {}))
             cpu_before = resource.getrusage(resource.RUSAGE_SELF)
             async with profiling(profile, f"outbound-{backend}"):
                 started = time.monotonic()
@@ -296,15 +305,34 @@ def main() -> None:
     args = parser("Outbound delivery under Telegram's flood limits (issue 5, benchmark 2)")
     args.add_argument("--profile", action="store_true", help="pyinstrument the sender run")
     args.add_argument("--messages", type=int, help="override the workload's size (keeps its shape)")
+    args.add_argument("--order", choices=["shuffled", "by-chat"], default="shuffled",
+                      help="queue order: shuffled, or each chat's messages back to back")
+    args.add_argument("--margin", type=float, help="the sender's margin_s (default: TELEGRAM_LIMITS')")
+    args.add_argument("--workers", type=int, help="the sender's workers (default: OutboxSender's)")
+    args.add_argument("--groups", type=int, help="override the number of groups")
+    args.add_argument("--per-group", type=int, help="override the messages per group")
     options = args.parse_args()
-    workload = QUICK if options.quick else FULL
+    workload = replace(QUICK if options.quick else FULL, order=options.order)
     if options.messages:
         scale = options.messages / workload.messages
-        workload = Workload(messages=options.messages, chats=max(1, round(workload.chats * scale)),
-                            groups=workload.groups, per_group=round(workload.per_group * scale))
+        workload = replace(workload, messages=options.messages, chats=max(1, round(workload.chats * scale)),
+                           per_group=round(workload.per_group * scale))
+    if options.groups is not None:
+        workload = replace(workload, groups=options.groups)
+    if options.per_group is not None:
+        workload = replace(workload, per_group=options.per_group)
     for backend in backends(options.db):
-        result = asyncio.run(run(backend, workload, profile=options.profile))
-        write_result(f"outbound-{backend}{'-quick' if options.quick else ''}", result)
+        limits = TELEGRAM_LIMITS
+        if options.margin is not None:
+            limits = replace(limits, margin_s=options.margin)
+        result = asyncio.run(run(backend, workload, profile=options.profile, limits=limits,
+                                 workers=options.workers))
+        custom = options.messages or options.groups is not None or options.per_group is not None
+        custom = custom or options.margin is not None or options.workers
+
+        suffix = ("-quick" if options.quick else "") + ("-by-chat" if options.order == "by-chat" else "")
+        suffix += "-custom" if custom else ""
+        write_result(f"outbound-{backend}{suffix}", result)
 
 
 if __name__ == "__main__":
