@@ -54,7 +54,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 PermanentFailureHook = Callable[[PendingMessage, str], Awaitable[None]]
 Pace = Callable[[str], Awaitable[None]]  # awaited before each Bot API call: "send" or "edit"
-TELEGRAM_LIMITS = RateLimits()
+TELEGRAM_LIMITS = RateLimits(margin_s=0.1)  # Telegram's numbers, with room for a late arrival
 DEFAULT_BACKOFF = Backoff()
 _PARTIAL_KEPT = 1024
 FILE_PREFIX = "file:"  # a photo given as a local path, uploaded (see media)

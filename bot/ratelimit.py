@@ -1,11 +1,20 @@
 """Pacing outgoing Bot API calls within Telegram's flood limits, and back-off for retries.
 
 Telegram: about 1 message/s per chat (short bursts tolerated), 20/min per group, about 30/s overall;
-beyond that it answers 429 with retry_after. `Pacer` keeps one leaky bucket (aiolimiter) per chat,
-one more per group chat (negative chat id) and one overall; every call that sends a message takes
-room in all of its buckets, chat first and the shared overall bucket last (so a call waiting for its
-chat holds no overall capacity). Edits take room only with `count_edits` (Telegram documents its
-limits for sending; the sandbox counts edits only when told to, the same way).
+beyond that it answers 429 with retry_after. `Pacer` keeps one leaky bucket per chat, one more per
+group chat (negative chat id) and one overall (aiolimiter, so that callers take turns in order).
+A call that sends a message first waits until its own chat (and group) has room, then waits its
+turn overall, and takes room in all of its buckets at that same instant: the moment it is sent.
+(Taking the chat's room before a long wait overall would let the next call of that chat go out
+too early by that wait: Telegram counts when a message arrives.) Edits take room only with
+`count_edits` (Telegram documents its limits for sending; the sandbox counts edits only when told
+to, the same way).
+
+`margin_s` (0.1 in bot.delivery.TELEGRAM_LIMITS, 0 by default): every bucket is kept that many
+seconds of its drain short of full (the overall one 27 deep instead of 30), so a call that reaches
+Telegram a little late (a busy event loop, a slow connection) does not find its bucket full
+because the one before it arrived on time. It costs that much once, at the start of a burst; the
+rate is unchanged.
 
 A 429 slows things down further: the chat is paused for retry_after, and when 429s come from
 `GLOBAL_429_CHATS` different chats within a second, everything is paused for retry_after (the bot
@@ -39,11 +48,16 @@ class RateLimits:
     per_group_per_min: float = 20.0
     global_per_s: float = 30.0
     count_edits: bool = False
+    margin_s: float = 0.0  # each bucket kept this many seconds of drain short of full (see above)
 
     def __post_init__(self) -> None:
         rates = (self.per_chat_per_s, self.per_group_per_min, self.global_per_s)
-        if min(rates) <= 0 or self.per_chat_burst < 1:
+        if min(rates) <= 0 or self.per_chat_burst < 1 or self.margin_s < 0:
             raise ValueError(f"rate limits must be positive: {self}")
+
+    def depth(self, depth: float, rate: float) -> float:
+        """A bucket's usable depth: `depth` less the margin, never less than one message."""
+        return max(1.0, depth - self.margin_s * rate)
 
 
 class Paused(Exception):
@@ -67,14 +81,45 @@ class Backoff:
         return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 
+@dataclass
+class _Bucket:
+    """A leaky bucket: `level` drains at `rate` per second; one more call fits while level + 1 <= depth."""
+
+    depth: float
+    rate: float
+    level: float = 0.0
+    at: float = 0.0
+
+    def _drain(self, now: float) -> None:
+        if now > self.at:
+            self.level = max(0.0, self.level - (now - self.at) * self.rate)
+            self.at = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more call fits (0: now)."""
+        self._drain(now)
+        return max(0.0, (self.level + 1 - self.depth) / self.rate)
+
+    def take(self, now: float) -> None:
+        self._drain(now)
+        self.level += 1
+
+    def empty(self, now: float) -> bool:
+        self._drain(now)
+        return self.level == 0
+
+
 class Pacer:
     """Waits until one more call to a chat fits Telegram's limits (no-op without limits)."""
 
     def __init__(self, limits: RateLimits | None) -> None:
         self.limits = limits
-        self._chats: dict[int, AsyncLimiter] = {}
-        self._groups: dict[int, AsyncLimiter] = {}
-        self._global = AsyncLimiter(limits.global_per_s, 1) if limits else None
+        self._chats: dict[int, _Bucket] = {}
+        self._groups: dict[int, _Bucket] = {}
+        self._global: AsyncLimiter | None = None
+        if limits is not None:
+            depth = limits.depth(limits.global_per_s, limits.global_per_s)
+            self._global = AsyncLimiter(depth, depth / limits.global_per_s)
         self._chat_pause: dict[int, float] = {}
         self._global_pause = 0.0
         self._recent_429: deque[tuple[float, int]] = deque()
@@ -88,21 +133,32 @@ class Pacer:
         await self._sleep_out_pauses(chat_id, max_pause)
         if not self.counts(kind) or self.limits is None or self._global is None:
             return
-        limits = self.limits
+        own = self._buckets(chat_id, self.limits)
+        while True:
+            # Wait for this chat's own room first, holding no turn overall while it waits ...
+            while (wait := max(b.wait(time.monotonic()) for b in own)) > 0:
+                await asyncio.sleep(wait)
+            # ... then for its turn overall; and take room everywhere at once, as it goes out now.
+            await self._global.acquire()
+            now = time.monotonic()
+            if all(b.wait(now) == 0 for b in own):  # (another call to this chat may have come first)
+                for bucket in own:
+                    bucket.take(now)
+                return
+
+    def _buckets(self, chat_id: int, limits: RateLimits) -> list[_Bucket]:
         chat = self._chats.get(chat_id)
         if chat is None:
             self._prune()
-            # depth per_chat_burst, draining per_chat_per_s: AsyncLimiter(burst, burst / rate)
-            chat = self._chats[chat_id] = AsyncLimiter(
-                limits.per_chat_burst, limits.per_chat_burst / limits.per_chat_per_s
-            )
-        await chat.acquire()
-        if chat_id < 0:
-            group = self._groups.get(chat_id)
-            if group is None:
-                group = self._groups[chat_id] = AsyncLimiter(limits.per_group_per_min, 60)
-            await group.acquire()
-        await self._global.acquire()
+            burst, rate = limits.per_chat_burst, limits.per_chat_per_s
+            chat = self._chats[chat_id] = _Bucket(limits.depth(burst, rate), rate)
+        if chat_id >= 0:
+            return [chat]
+        group = self._groups.get(chat_id)
+        if group is None:
+            per_min = limits.per_group_per_min
+            group = self._groups[chat_id] = _Bucket(limits.depth(per_min, per_min / 60), per_min / 60)
+        return [chat, group]
 
     def penalize(self, chat_id: int, retry_after: float) -> None:
         """Telegram said 429: hold this chat (and everything, if several chats hit it) back."""
@@ -130,6 +186,7 @@ class Pacer:
         """Forget the buckets of chats that have been quiet long enough to be empty."""
         if len(self._chats) < _PRUNE_AT:
             return
+        now = time.monotonic()
         for table in (self._chats, self._groups):
-            for key in [k for k, limiter in table.items() if limiter.has_capacity(limiter.max_rate)]:
+            for key in [k for k, bucket in table.items() if bucket.empty(now)]:
                 del table[key]

@@ -42,6 +42,31 @@ async def test_groups_and_the_whole_bot_have_their_own_buckets() -> None:
     assert now() - start >= 0.22
 
 
+async def test_a_chat_takes_its_room_when_the_call_goes_out_not_before_its_turn_overall() -> None:
+    # Telegram counts a message when it arrives. A call that waited for the overall bucket must not
+    # have taken its chat's room before that wait, or the chat's next call would follow too soon.
+    pacer = Pacer(RateLimits(per_chat_per_s=5, per_chat_burst=1, global_per_s=10))
+    for chat in range(100, 110):
+        await pacer.acquire(chat)  # the overall bucket is full: the next call waits 0.1 s
+    await pacer.acquire(1)
+    first = now()
+    await pacer.acquire(1)  # one message per 0.2 s in this chat, counted from when the first went
+    assert now() - first >= 0.2 * 0.9
+
+
+async def test_a_margin_keeps_every_bucket_short_of_full() -> None:
+    pacer = Pacer(RateLimits(per_chat_per_s=1000, per_chat_burst=100, global_per_s=10, margin_s=0.1))
+    start = now()
+    for chat in range(10):  # 10 deep less 0.1 s of drain: 9 at once, the tenth 0.1 s later
+        await pacer.acquire(chat)
+    assert now() - start >= 0.1 * 0.9
+    pacer = Pacer(RateLimits(per_chat_per_s=10, per_chat_burst=3, global_per_s=1000, margin_s=0.1))
+    start = now()
+    for _ in range(3):  # 3 deep less one message (0.1 s at 10/s): the third waits
+        await pacer.acquire(1)
+    assert now() - start >= 0.1 * 0.9
+
+
 async def test_edits_are_free_unless_counted_and_no_limits_means_no_wait() -> None:
     pacer = Pacer(RateLimits(per_chat_per_s=1, per_chat_burst=1))
     start = now()
@@ -95,3 +120,5 @@ def test_limits_must_be_positive() -> None:
         RateLimits(per_chat_per_s=0)
     with pytest.raises(ValueError):
         RateLimits(per_chat_burst=0)
+    with pytest.raises(ValueError):
+        RateLimits(margin_s=-1)
