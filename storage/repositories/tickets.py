@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, func, insert, or_, select, union, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,7 @@ sequences: Table = TicketSequenceRow.__table__  # type: ignore[assignment]
 cards: Table = TicketCardRow.__table__  # type: ignore[assignment]
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
+_CHUNK = 5000  # ids per IN (...) list
 
 
 def _mutable_values(ticket: Ticket, policy: ReminderPolicy) -> dict[str, Any]:
@@ -236,13 +237,15 @@ class SqlTicketRepository:
             return []
         ids = [row.id for row in rows]
         by_ticket: dict[int, list[int]] = defaultdict(list)
-        result = await self._session.execute(
-            select(followers.c.ticket_id, followers.c.user_id)
-            .where(followers.c.ticket_id.in_(ids))
-            .order_by(followers.c.ticket_id, followers.c.position)
-        )
-        for ticket_id, user_id in result:
-            by_ticket[ticket_id].append(user_id)
+        # In chunks: a summary loads thousands of tickets, and drivers cap bound parameters (~32k).
+        for first in range(0, len(ids), _CHUNK):
+            result = await self._session.execute(
+                select(followers.c.ticket_id, followers.c.user_id)
+                .where(followers.c.ticket_id.in_(ids[first:first + _CHUNK]))
+                .order_by(followers.c.ticket_id, followers.c.position)
+            )
+            for ticket_id, user_id in result:
+                by_ticket[ticket_id].append(user_id)
         return [_ticket(row, by_ticket[row.id]) for row in rows]
 
     async def _policy(self, community_code: str) -> ReminderPolicy:
@@ -370,30 +373,35 @@ class SqlTicketRepository:
     async def for_summary(self, community_code: str, start: datetime, end: datetime) -> list[WeekTicket]:
         """What a summary of [start, end) needs: tickets filed or resolved in it, open at its end, or
         rated in it (a RATE event in the ledger), each with the last rating completed in it. Older
-        history is not loaded: each condition is an indexed range (created_at, resolved_at, event at)."""
-        rated = (select(events.c.ticket_id)
-                 .where(events.c.action == Action.RATE.value, events.c.at >= start, events.c.at < end))
+        history is not loaded: the ids come from a UNION of indexed ranges (one per condition, so each
+        uses its own index instead of one scan of the community's tickets), then the rows by id."""
+        in_community = tickets.c.community_code == community_code
+        counted = and_(in_community, tickets.c.created_at < end,
+                       tickets.c.status != TicketStatus.WITHDRAWN.value)
+        rated_in_week = and_(events.c.action == Action.RATE.value, events.c.at >= start, events.c.at < end)
+        created, resolved = tickets.c.created_at, tickets.c.resolved_at
+        ids = union(
+            select(tickets.c.id).where(in_community, created >= start, created < end),
+            select(tickets.c.id).where(in_community, resolved >= start, resolved < end),
+            # open at the end of the week: not resolved by then (not yet, or only later)
+            select(tickets.c.id).where(counted, tickets.c.resolved_at.is_(None)),
+            select(tickets.c.id).where(counted, tickets.c.resolved_at >= end),
+            select(events.c.ticket_id).where(rated_in_week),
+        ).subquery()
         result = await self._session.execute(
-            select(tickets)
-            .where(tickets.c.community_code == community_code, or_(
-                and_(tickets.c.created_at >= start, tickets.c.created_at < end),
-                and_(tickets.c.resolved_at >= start, tickets.c.resolved_at < end),
-                and_(tickets.c.created_at < end, tickets.c.status != TicketStatus.WITHDRAWN.value,
-                     or_(tickets.c.resolved_at.is_(None), tickets.c.resolved_at >= end)),
-                tickets.c.id.in_(rated),
-            ))
+            select(tickets).where(tickets.c.id.in_(select(ids.c[0])), in_community)
             .order_by(tickets.c.created_at, tickets.c.id)
         )
         loaded = await self._load(result.all())
         ratings: dict[int, tuple[datetime, Rating | None]] = {}
         if loaded:
+            wanted = {t.id for t in loaded}
             found = await self._session.execute(
                 select(events.c.ticket_id, events.c.at, events.c.details)
-                .where(events.c.action == Action.RATE.value, events.c.at >= start, events.c.at < end,
-                       events.c.ticket_id.in_([t.id for t in loaded]))
-                .order_by(events.c.at, events.c.seq)
+                .where(rated_in_week).order_by(events.c.at, events.c.seq)
             )
             for ticket_id, at, details in found:  # the last rating in the range wins
-                ratings[ticket_id] = (at, _rating(dict(details)))
+                if ticket_id in wanted:
+                    ratings[ticket_id] = (at, _rating(dict(details)))
         return [WeekTicket(t, ratings[t.id][1], ratings[t.id][0]) if t.id in ratings else WeekTicket(t)
                 for t in loaded]
