@@ -29,7 +29,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from zoneinfo import ZoneInfo
 
@@ -87,6 +87,12 @@ class Week:
     @property
     def start(self) -> datetime:
         return self.midnight(self.days[0])
+
+    @property
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        """start and end in UTC, like stored timestamps: comparing datetimes of one tzinfo skips the
+        time zone lookups a comparison across zones makes (the summary compares each ticket many times)."""
+        return self.start.astimezone(UTC), self.end.astimezone(UTC)
 
     @property
     def end(self) -> datetime:
@@ -204,7 +210,7 @@ def open_at(ticket: Ticket, moment: datetime) -> bool:
 
 def figures(items: Iterable[WeekTicket], week: Week) -> Figures:
     new = resolved = still_open = overdue = rated = contacted = solved = satisfied = basic = on_time = 0
-    start, end = week.start, week.end  # once: each is computed from the calendar
+    start, end = week.utc_bounds  # once: each is computed from the calendar
     withdrawn = TicketStatus.WITHDRAWN
     for item in items:
         ticket = item.ticket
@@ -239,8 +245,8 @@ def _per_day(chosen: list[WeekTicket], week: Week) -> list[DayCount]:
     """New, resolved and still open at each day's end, in one pass: a ticket is open at the ends of the
     days from the one it was filed in up to (not including) the one it was resolved in."""
     days = week.days
-    ends = [week.midnight(day + timedelta(days=1)) for day in days]
-    start = week.start
+    ends = [week.midnight(day + timedelta(days=1)).astimezone(UTC) for day in days]
+    start = week.utc_bounds[0]
     new, resolved, opened = [0] * 7, [0] * 7, [0] * 8  # opened: +1 / -1 marks, summed up below
     for item in chosen:
         ticket = item.ticket
@@ -262,7 +268,7 @@ def summarize(community_code: str, week: Week, items: Iterable[WeekTicket],
     """The week's numbers for the community, or for one grid (only that grid's tickets)."""
     chosen = [i for i in items if i.ticket.community_code == community_code
               and (grid_code is None or (i.ticket.grid_code or NO_GRID) == grid_code)]
-    start, end = week.start, week.end
+    start, end = week.utc_bounds
     filed = [i.ticket for i in chosen if start <= i.ticket.created_at < end]
     hotspots = [Hotspot("building", code, n) for code, n in
                 Counter(t.location.building_code for t in filed if t.location.building_code).items()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, func, insert, or_, select, union, update
+from sqlalchemy import Select, Table, and_, func, insert, select, union, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -273,12 +273,17 @@ class SqlTicketRepository:
         return loaded[0] if loaded else None
 
     async def for_resident(self, user_id: int, limit: int = 20) -> Sequence[Ticket]:
-        followed = select(followers.c.ticket_id).where(followers.c.user_id == user_id)
+        """The newest tickets the resident reported or follows. Each side reads only its newest `limit`
+        from its own index (reporter_user_id, created_at / followers.user_id); an OR of the two made
+        PostgreSQL scan every ticket."""
+        newest = (tickets.c.created_at.desc(), tickets.c.id.desc())
+        reported = (select(tickets.c.id).where(tickets.c.reporter_user_id == user_id)
+                    .order_by(*newest).limit(limit).subquery())
+        followed = (select(tickets.c.id).join(followers, followers.c.ticket_id == tickets.c.id)
+                    .where(followers.c.user_id == user_id).order_by(*newest).limit(limit).subquery())
+        mine = union(select(reported.c.id), select(followed.c.id)).subquery()
         result = await self._session.execute(
-            select(tickets)
-            .where(or_(tickets.c.reporter_user_id == user_id, tickets.c.id.in_(followed)))
-            .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
-            .limit(limit)
+            select(tickets).join(mine, mine.c.id == tickets.c.id).order_by(*newest).limit(limit)
         )
         return await self._load(result.all())
 
@@ -374,25 +379,30 @@ class SqlTicketRepository:
         """What a summary of [start, end) needs: tickets filed or resolved in it, open at its end, or
         rated in it (a RATE event in the ledger), each with the last rating completed in it. Older
         history is not loaded: the ids come from a UNION of indexed ranges (one per condition, so each
-        uses its own index instead of one scan of the community's tickets), then the rows by id."""
+        uses its own index instead of one scan of the community's tickets)."""
         in_community = tickets.c.community_code == community_code
         counted = and_(in_community, tickets.c.created_at < end,
                        tickets.c.status != TicketStatus.WITHDRAWN.value)
         rated_in_week = and_(events.c.action == Action.RATE.value, events.c.at >= start, events.c.at < end)
         created, resolved = tickets.c.created_at, tickets.c.resolved_at
-        ids = union(
+        in_week = union(
             select(tickets.c.id).where(in_community, created >= start, created < end),
             select(tickets.c.id).where(in_community, resolved >= start, resolved < end),
             # open at the end of the week: not resolved by then (not yet, or only later)
             select(tickets.c.id).where(counted, tickets.c.resolved_at.is_(None)),
             select(tickets.c.id).where(counted, tickets.c.resolved_at >= end),
             select(events.c.ticket_id).where(rated_in_week),
-        ).subquery()
-        result = await self._session.execute(
-            select(tickets).where(tickets.c.id.in_(select(ids.c[0])), in_community)
-            .order_by(tickets.c.created_at, tickets.c.id)
         )
-        loaded = await self._load(result.all())
+        # The ids first, then the rows by primary key in chunks: a join of the UNION with tickets lets
+        # PostgreSQL guess a hash join over a scan of every ticket.
+        ids = sorted(set((await self._session.scalars(in_week)).all()))
+        rows: list[Row[Any]] = []
+        for first in range(0, len(ids), _CHUNK):
+            result = await self._session.execute(
+                select(tickets).where(tickets.c.id.in_(ids[first:first + _CHUNK]), in_community))
+            rows.extend(result.all())
+        rows.sort(key=lambda row: (row.created_at, row.id))
+        loaded = await self._load(rows)
         ratings: dict[int, tuple[datetime, Rating | None]] = {}
         if loaded:
             wanted = {t.id for t in loaded}
