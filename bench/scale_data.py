@@ -30,7 +30,7 @@ from gridcore.ticket import Action, Location, Rating, Reporter, Satisfaction, So
 from gridcore.ticket import format_ticket_number as number_of
 from storage.db import create_engine, json_dumps, migrate
 from storage.models import ResidentRow, TicketEventRow, TicketFollowerRow, TicketRow, TicketSequenceRow
-from storage.repositories.tickets import _mutable_values
+from storage.repositories.ticket_rows import mutable_values
 from storage.uow import uow_factory
 
 ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster.yaml"
@@ -208,7 +208,7 @@ class History:
 
     def add_rows(self, batch: Batch, ticket: Ticket) -> None:
         updated = ticket.new_events[-1].at
-        batch.tickets.append({**_mutable_values(ticket, self.policy), "id": ticket.id,
+        batch.tickets.append({**mutable_values(ticket, self.policy), "id": ticket.id,
                               "number": ticket.number, "community_code": ticket.community_code,
                               "created_at": ticket.created_at, "updated_at": updated})
         for seq, event in enumerate(ticket.new_events, start=1):

@@ -11,21 +11,16 @@ from sqlalchemy import Select, Table, and_, func, insert, select, union, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gridcore.deadlines import ReminderPolicy, next_reminder_at
+from gridcore.deadlines import ReminderPolicy
 from gridcore.metrics import WeekTicket
 from gridcore.ports import TicketCard
 from gridcore.ticket import (
     OPEN_STATUSES,
     Action,
-    Location,
     Rating,
-    Reporter,
-    Satisfaction,
-    Solved,
     Ticket,
     TicketEvent,
     TicketStatus,
-    Urgency,
 )
 from storage.models import (
     CommunityRow,
@@ -37,6 +32,7 @@ from storage.models import (
 )
 from storage.repositories._sql import Clock, dialect_insert, utc_now
 from storage.repositories.roster import policy_from_json
+from storage.repositories.ticket_rows import event_from_row, mutable_values, rating_from_json, ticket_from_row
 
 tickets: Table = TicketRow.__table__  # type: ignore[assignment]
 events: Table = TicketEventRow.__table__  # type: ignore[assignment]
@@ -46,104 +42,6 @@ cards: Table = TicketCardRow.__table__  # type: ignore[assignment]
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
 _CHUNK = 5000  # ids per IN (...) list
-# Stored value -> enum member by dict: calling the Enum class per column was a tenth of loading a summary.
-_SOLVED = {member.value: member for member in Solved}
-_SATISFACTION = {member.value: member for member in Satisfaction}
-_URGENCY = {member.value: member for member in Urgency}
-_STATUS = {member.value: member for member in TicketStatus}
-
-
-def _mutable_values(ticket: Ticket, policy: ReminderPolicy) -> dict[str, Any]:
-    """Every column save() may change: all but id, number, community and created_at."""
-    return {
-        "category_code": ticket.category_code,
-        "description": ticket.description,
-        "building_code": ticket.location.building_code,
-        "unit": ticket.location.unit,
-        "location_detail": ticket.location.detail,
-        "photos": list(ticket.photos),
-        "reporter_user_id": ticket.reporter.user_id,
-        "reporter_chat_id": ticket.reporter.chat_id,
-        "reporter_display_name": ticket.reporter.display_name,
-        "reporter_phone": ticket.reporter.phone,
-        "reporter_anonymous": ticket.reporter.anonymous,
-        "urgency": ticket.urgency.value,
-        "status": ticket.status.value,
-        "grid_code": ticket.grid_code,
-        "assignee": ticket.assignee,
-        "feedback_due_at": ticket.feedback_due_at,
-        "filed_by_user_id": ticket.filed_by,
-        "accepted_at": ticket.accepted_at,
-        "resolved_at": ticket.resolved_at,
-        "rating": _rating_json(ticket.rating),
-        "accept_due_at": ticket.accept_due_at,
-        "reminders": list(ticket.reminders),
-        # Kept with every save so the reminder sweep finds due tickets by one indexed range.
-        "next_reminder_at": next_reminder_at(ticket, policy),
-    }
-
-
-def _rating_json(rating: Rating | None) -> dict[str, Any] | None:
-    if rating is None:
-        return None
-    return {"contacted": rating.contacted, "solved": rating.solved, "satisfaction": rating.satisfaction,
-            "reason": rating.reason}
-
-
-def _rating(data: dict[str, Any] | None) -> Rating | None:
-    if data is None:
-        return None
-    return Rating(
-        contacted=data.get("contacted"),
-        solved=_SOLVED[data["solved"]] if data.get("solved") else None,
-        satisfaction=_SATISFACTION[data["satisfaction"]] if data.get("satisfaction") else None,
-        reason=data.get("reason"),
-    )
-
-
-def _ticket(row: Row[Any], follower_ids: Sequence[int]) -> Ticket:
-    return Ticket(
-        id=row.id,
-        number=row.number,
-        community_code=row.community_code,
-        category_code=row.category_code,
-        description=row.description,
-        location=Location(row.building_code, row.unit, row.location_detail),
-        reporter=Reporter(
-            user_id=row.reporter_user_id,
-            chat_id=row.reporter_chat_id,
-            display_name=row.reporter_display_name,
-            phone=row.reporter_phone,
-            anonymous=row.reporter_anonymous,
-        ),
-        created_at=row.created_at,
-        feedback_due_at=row.feedback_due_at,
-        urgency=_URGENCY[row.urgency],
-        status=_STATUS[row.status],
-        grid_code=row.grid_code,
-        assignee=row.assignee,
-        photos=tuple(row.photos),
-        followers=tuple(follower_ids),
-        filed_by=row.filed_by_user_id,
-        accepted_at=row.accepted_at,
-        resolved_at=row.resolved_at,
-        rating=_rating(row.rating),
-        accept_due_at=row.accept_due_at,
-        reminders=tuple(row.reminders),
-    )
-
-
-def _event(row: Row[Any]) -> TicketEvent:
-    return TicketEvent(
-        at=row.at,
-        actor=row.actor,
-        action=Action(row.action),
-        from_status=TicketStatus(row.from_status) if row.from_status is not None else None,
-        to_status=TicketStatus(row.to_status),
-        details=dict(row.details),
-    )
-
-
 class SqlTicketRepository:
     def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now) -> None:
         self._session = session
@@ -168,7 +66,7 @@ class SqlTicketRepository:
         if ticket.id is not None:
             raise ValueError(f"ticket {ticket.number} is already stored (id {ticket.id}); use save()")
         values = {
-            **_mutable_values(ticket, await self._policy(ticket.community_code)),
+            **mutable_values(ticket, await self._policy(ticket.community_code)),
             "number": ticket.number,
             "community_code": ticket.community_code,
             "created_at": ticket.created_at,
@@ -191,7 +89,7 @@ class SqlTicketRepository:
         result = await self._session.execute(
             update(tickets)
             .where(tickets.c.id == ticket_id)
-            .values(**_mutable_values(ticket, await self._policy(ticket.community_code)),
+            .values(**mutable_values(ticket, await self._policy(ticket.community_code)),
                     updated_at=self._clock())
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -251,7 +149,7 @@ class SqlTicketRepository:
             )
             for ticket_id, user_id in result:
                 by_ticket[ticket_id].append(user_id)
-        return [_ticket(row, by_ticket[row.id]) for row in rows]
+        return [ticket_from_row(row, by_ticket[row.id]) for row in rows]
 
     async def _policy(self, community_code: str) -> ReminderPolicy:
         """The community's reminder policy (read once per unit of work)."""
@@ -317,7 +215,7 @@ class SqlTicketRepository:
             .where(tickets.c.number == number)
             .order_by(events.c.seq)
         )
-        return [_event(row) for row in result]
+        return [event_from_row(row) for row in result]
 
     async def open_counts(self, community_code: str) -> dict[int, int]:
         """Open tickets per assignee (Telegram user id): routing gives new work to the least busy."""
@@ -417,6 +315,6 @@ class SqlTicketRepository:
             )
             for ticket_id, at, details in found:  # the last rating in the range wins
                 if ticket_id in wanted:
-                    ratings[ticket_id] = (at, _rating(dict(details)))
+                    ratings[ticket_id] = (at, rating_from_json(dict(details)))
         return [WeekTicket(t, ratings[t.id][1], ratings[t.id][0]) if t.id in ratings else WeekTicket(t)
                 for t in loaded]
