@@ -25,10 +25,12 @@ counts as open.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 from gridcore.ticket import Rating, Satisfaction, Solved, Ticket, TicketStatus
@@ -85,6 +87,12 @@ class Week:
     @property
     def start(self) -> datetime:
         return self.midnight(self.days[0])
+
+    @property
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        """start and end in UTC, like stored timestamps: comparing datetimes of one tzinfo skips the
+        time zone lookups a comparison across zones makes (the summary compares each ticket many times)."""
+        return self.start.astimezone(UTC), self.end.astimezone(UTC)
 
     @property
     def end(self) -> datetime:
@@ -202,19 +210,21 @@ def open_at(ticket: Ticket, moment: datetime) -> bool:
 
 def figures(items: Iterable[WeekTicket], week: Week) -> Figures:
     new = resolved = still_open = overdue = rated = contacted = solved = satisfied = basic = on_time = 0
-    end = week.end
+    start, end = week.utc_bounds  # once: each is computed from the calendar
+    withdrawn = TicketStatus.WITHDRAWN
     for item in items:
         ticket = item.ticket
-        new += week.contains(ticket.created_at)
-        if week.contains(ticket.resolved_at):
+        created_at, resolved_at = ticket.created_at, ticket.resolved_at
+        new += start <= created_at < end
+        if resolved_at is not None and start <= resolved_at < end:
             resolved += 1
-            assert ticket.resolved_at is not None
-            on_time += ticket.resolved_at <= ticket.feedback_due_at
-        if open_at(ticket, end):
+            on_time += resolved_at <= ticket.feedback_due_at
+        if created_at < end and ticket.status is not withdrawn and (resolved_at is None
+                                                                    or resolved_at >= end):
             still_open += 1
             overdue += ticket.feedback_due_at < end
         rating = item.rating
-        if rating is not None and week.contains(item.rated_at):
+        if rating is not None and item.rated_at is not None and start <= item.rated_at < end:
             rated += 1
             contacted += rating.contacted is True
             solved += rating.solved is Solved.SOLVED
@@ -231,13 +241,35 @@ def _grouped(items: list[WeekTicket], week: Week, key: Callable[[Ticket], str]) 
     return {code: f for code, f in result.items() if not f.empty}
 
 
+def _per_day(chosen: list[WeekTicket], week: Week) -> list[DayCount]:
+    """New, resolved and still open at each day's end, in one pass: a ticket is open at the ends of the
+    days from the one it was filed in up to (not including) the one it was resolved in."""
+    days = week.days
+    ends = [week.midnight(day + timedelta(days=1)).astimezone(UTC) for day in days]
+    start = week.utc_bounds[0]
+    new, resolved, opened = [0] * 7, [0] * 7, [0] * 8  # opened: +1 / -1 marks, summed up below
+    for item in chosen:
+        ticket = item.ticket
+        filed_on = bisect_right(ends, ticket.created_at)  # the first day whose end is after the filing
+        if ticket.created_at >= start and filed_on < 7:
+            new[filed_on] += 1
+        resolved_on = 7 if ticket.resolved_at is None else bisect_right(ends, ticket.resolved_at)
+        if ticket.resolved_at is not None and ticket.resolved_at >= start and resolved_on < 7:
+            resolved[resolved_on] += 1
+        if ticket.status is not TicketStatus.WITHDRAWN and filed_on < resolved_on:
+            opened[filed_on] += 1
+            opened[resolved_on] -= 1
+    return [DayCount(day, new[k], resolved[k], still_open) for k, (day, still_open)
+            in enumerate(zip(days, accumulate(opened[:7]), strict=True))]
+
+
 def summarize(community_code: str, week: Week, items: Iterable[WeekTicket],
               grid_code: str | None = None) -> WeekSummary:
     """The week's numbers for the community, or for one grid (only that grid's tickets)."""
     chosen = [i for i in items if i.ticket.community_code == community_code
               and (grid_code is None or (i.ticket.grid_code or NO_GRID) == grid_code)]
-    end = week.end
-    filed = [i.ticket for i in chosen if week.contains(i.ticket.created_at)]
+    start, end = week.utc_bounds
+    filed = [i.ticket for i in chosen if start <= i.ticket.created_at < end]
     hotspots = [Hotspot("building", code, n) for code, n in
                 Counter(t.location.building_code for t in filed if t.location.building_code).items()
                 if n >= HOTSPOT_MIN]
@@ -250,17 +282,7 @@ def summarize(community_code: str, week: Week, items: Iterable[WeekTicket],
          for t in (i.ticket for i in chosen) if open_at(t, end) and t.feedback_due_at < end),
         key=lambda o: o.number,
     )
-    per_day = []
-    for day in week.days:
-        start_of_day = week.midnight(day)
-        day_end = week.midnight(day + timedelta(days=1))
-        per_day.append(DayCount(
-            day,
-            sum(start_of_day <= i.ticket.created_at < day_end for i in chosen),
-            sum(i.ticket.resolved_at is not None and start_of_day <= i.ticket.resolved_at < day_end
-                for i in chosen),
-            sum(open_at(i.ticket, day_end) for i in chosen),
-        ))
+    per_day = _per_day(chosen, week)
     return WeekSummary(
         community_code=community_code, week=week, grid_code=grid_code, total=figures(chosen, week),
         by_grid=_grouped(chosen, week, lambda t: t.grid_code or NO_GRID),

@@ -175,6 +175,7 @@ class TicketRow(Base):
         Index(None, "reporter_user_id", "created_at"),
         Index(None, "community_code", "category_code", "building_code", "created_at"),
         Index(None, "community_code", "created_at"),
+        Index(None, "community_code", "resolved_at"),
         Index(None, "status", "feedback_due_at"),
         Index(None, "assignee", "status"),
         Index(None, "status", "resolved_at"),
@@ -229,7 +230,7 @@ class TicketEventRow(Base):
     """Append-only: the repository inserts these and never updates or deletes them."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (UniqueConstraint("ticket_id", "seq"), Index(None, "at"))
+    __table_args__ = (UniqueConstraint("ticket_id", "seq"), Index(None, "at"), Index(None, "action", "at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id"))

@@ -7,25 +7,20 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, func, insert, select, union, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gridcore.deadlines import ReminderPolicy, next_reminder_at
+from gridcore.deadlines import ReminderPolicy
 from gridcore.metrics import WeekTicket
 from gridcore.ports import TicketCard
 from gridcore.ticket import (
     OPEN_STATUSES,
     Action,
-    Location,
     Rating,
-    Reporter,
-    Satisfaction,
-    Solved,
     Ticket,
     TicketEvent,
     TicketStatus,
-    Urgency,
 )
 from storage.models import (
     CommunityRow,
@@ -37,6 +32,7 @@ from storage.models import (
 )
 from storage.repositories._sql import Clock, dialect_insert, utc_now
 from storage.repositories.roster import policy_from_json
+from storage.repositories.ticket_rows import event_from_row, mutable_values, rating_from_json, ticket_from_row
 
 tickets: Table = TicketRow.__table__  # type: ignore[assignment]
 events: Table = TicketEventRow.__table__  # type: ignore[assignment]
@@ -45,99 +41,7 @@ sequences: Table = TicketSequenceRow.__table__  # type: ignore[assignment]
 cards: Table = TicketCardRow.__table__  # type: ignore[assignment]
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
-
-
-def _mutable_values(ticket: Ticket, policy: ReminderPolicy) -> dict[str, Any]:
-    """Every column save() may change: all but id, number, community and created_at."""
-    return {
-        "category_code": ticket.category_code,
-        "description": ticket.description,
-        "building_code": ticket.location.building_code,
-        "unit": ticket.location.unit,
-        "location_detail": ticket.location.detail,
-        "photos": list(ticket.photos),
-        "reporter_user_id": ticket.reporter.user_id,
-        "reporter_chat_id": ticket.reporter.chat_id,
-        "reporter_display_name": ticket.reporter.display_name,
-        "reporter_phone": ticket.reporter.phone,
-        "reporter_anonymous": ticket.reporter.anonymous,
-        "urgency": ticket.urgency.value,
-        "status": ticket.status.value,
-        "grid_code": ticket.grid_code,
-        "assignee": ticket.assignee,
-        "feedback_due_at": ticket.feedback_due_at,
-        "filed_by_user_id": ticket.filed_by,
-        "accepted_at": ticket.accepted_at,
-        "resolved_at": ticket.resolved_at,
-        "rating": _rating_json(ticket.rating),
-        "accept_due_at": ticket.accept_due_at,
-        "reminders": list(ticket.reminders),
-        # Kept with every save so the reminder sweep finds due tickets by one indexed range.
-        "next_reminder_at": next_reminder_at(ticket, policy),
-    }
-
-
-def _rating_json(rating: Rating | None) -> dict[str, Any] | None:
-    if rating is None:
-        return None
-    return {"contacted": rating.contacted, "solved": rating.solved, "satisfaction": rating.satisfaction,
-            "reason": rating.reason}
-
-
-def _rating(data: dict[str, Any] | None) -> Rating | None:
-    if data is None:
-        return None
-    return Rating(
-        contacted=data.get("contacted"),
-        solved=Solved(data["solved"]) if data.get("solved") else None,
-        satisfaction=Satisfaction(data["satisfaction"]) if data.get("satisfaction") else None,
-        reason=data.get("reason"),
-    )
-
-
-def _ticket(row: Row[Any], follower_ids: Sequence[int]) -> Ticket:
-    return Ticket(
-        id=row.id,
-        number=row.number,
-        community_code=row.community_code,
-        category_code=row.category_code,
-        description=row.description,
-        location=Location(row.building_code, row.unit, row.location_detail),
-        reporter=Reporter(
-            user_id=row.reporter_user_id,
-            chat_id=row.reporter_chat_id,
-            display_name=row.reporter_display_name,
-            phone=row.reporter_phone,
-            anonymous=row.reporter_anonymous,
-        ),
-        created_at=row.created_at,
-        feedback_due_at=row.feedback_due_at,
-        urgency=Urgency(row.urgency),
-        status=TicketStatus(row.status),
-        grid_code=row.grid_code,
-        assignee=row.assignee,
-        photos=tuple(row.photos),
-        followers=tuple(follower_ids),
-        filed_by=row.filed_by_user_id,
-        accepted_at=row.accepted_at,
-        resolved_at=row.resolved_at,
-        rating=_rating(row.rating),
-        accept_due_at=row.accept_due_at,
-        reminders=tuple(row.reminders),
-    )
-
-
-def _event(row: Row[Any]) -> TicketEvent:
-    return TicketEvent(
-        at=row.at,
-        actor=row.actor,
-        action=Action(row.action),
-        from_status=TicketStatus(row.from_status) if row.from_status is not None else None,
-        to_status=TicketStatus(row.to_status),
-        details=dict(row.details),
-    )
-
-
+_CHUNK = 5000  # ids per IN (...) list
 class SqlTicketRepository:
     def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now) -> None:
         self._session = session
@@ -162,7 +66,7 @@ class SqlTicketRepository:
         if ticket.id is not None:
             raise ValueError(f"ticket {ticket.number} is already stored (id {ticket.id}); use save()")
         values = {
-            **_mutable_values(ticket, await self._policy(ticket.community_code)),
+            **mutable_values(ticket, await self._policy(ticket.community_code)),
             "number": ticket.number,
             "community_code": ticket.community_code,
             "created_at": ticket.created_at,
@@ -185,7 +89,7 @@ class SqlTicketRepository:
         result = await self._session.execute(
             update(tickets)
             .where(tickets.c.id == ticket_id)
-            .values(**_mutable_values(ticket, await self._policy(ticket.community_code)),
+            .values(**mutable_values(ticket, await self._policy(ticket.community_code)),
                     updated_at=self._clock())
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -236,14 +140,16 @@ class SqlTicketRepository:
             return []
         ids = [row.id for row in rows]
         by_ticket: dict[int, list[int]] = defaultdict(list)
-        result = await self._session.execute(
-            select(followers.c.ticket_id, followers.c.user_id)
-            .where(followers.c.ticket_id.in_(ids))
-            .order_by(followers.c.ticket_id, followers.c.position)
-        )
-        for ticket_id, user_id in result:
-            by_ticket[ticket_id].append(user_id)
-        return [_ticket(row, by_ticket[row.id]) for row in rows]
+        # In chunks: a summary loads thousands of tickets, and drivers cap bound parameters (~32k).
+        for first in range(0, len(ids), _CHUNK):
+            result = await self._session.execute(
+                select(followers.c.ticket_id, followers.c.user_id)
+                .where(followers.c.ticket_id.in_(ids[first:first + _CHUNK]))
+                .order_by(followers.c.ticket_id, followers.c.position)
+            )
+            for ticket_id, user_id in result:
+                by_ticket[ticket_id].append(user_id)
+        return [ticket_from_row(row, by_ticket[row.id]) for row in rows]
 
     async def _policy(self, community_code: str) -> ReminderPolicy:
         """The community's reminder policy (read once per unit of work)."""
@@ -270,12 +176,17 @@ class SqlTicketRepository:
         return loaded[0] if loaded else None
 
     async def for_resident(self, user_id: int, limit: int = 20) -> Sequence[Ticket]:
-        followed = select(followers.c.ticket_id).where(followers.c.user_id == user_id)
+        """The newest tickets the resident reported or follows. Each side reads only its newest `limit`
+        from its own index (reporter_user_id, created_at / followers.user_id); an OR of the two made
+        PostgreSQL scan every ticket."""
+        newest = (tickets.c.created_at.desc(), tickets.c.id.desc())
+        reported = (select(tickets.c.id).where(tickets.c.reporter_user_id == user_id)
+                    .order_by(*newest).limit(limit).subquery())
+        followed = (select(tickets.c.id).join(followers, followers.c.ticket_id == tickets.c.id)
+                    .where(followers.c.user_id == user_id).order_by(*newest).limit(limit).subquery())
+        mine = union(select(reported.c.id), select(followed.c.id)).subquery()
         result = await self._session.execute(
-            select(tickets)
-            .where(or_(tickets.c.reporter_user_id == user_id, tickets.c.id.in_(followed)))
-            .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
-            .limit(limit)
+            select(tickets).join(mine, mine.c.id == tickets.c.id).order_by(*newest).limit(limit)
         )
         return await self._load(result.all())
 
@@ -304,7 +215,7 @@ class SqlTicketRepository:
             .where(tickets.c.number == number)
             .order_by(events.c.seq)
         )
-        return [_event(row) for row in result]
+        return [event_from_row(row) for row in result]
 
     async def open_counts(self, community_code: str) -> dict[int, int]:
         """Open tickets per assignee (Telegram user id): routing gives new work to the least busy."""
@@ -370,30 +281,40 @@ class SqlTicketRepository:
     async def for_summary(self, community_code: str, start: datetime, end: datetime) -> list[WeekTicket]:
         """What a summary of [start, end) needs: tickets filed or resolved in it, open at its end, or
         rated in it (a RATE event in the ledger), each with the last rating completed in it. Older
-        history is not loaded: each condition is an indexed range (created_at, resolved_at, event at)."""
-        rated = (select(events.c.ticket_id)
-                 .where(events.c.action == Action.RATE.value, events.c.at >= start, events.c.at < end))
-        result = await self._session.execute(
-            select(tickets)
-            .where(tickets.c.community_code == community_code, or_(
-                and_(tickets.c.created_at >= start, tickets.c.created_at < end),
-                and_(tickets.c.resolved_at >= start, tickets.c.resolved_at < end),
-                and_(tickets.c.created_at < end, tickets.c.status != TicketStatus.WITHDRAWN.value,
-                     or_(tickets.c.resolved_at.is_(None), tickets.c.resolved_at >= end)),
-                tickets.c.id.in_(rated),
-            ))
-            .order_by(tickets.c.created_at, tickets.c.id)
+        history is not loaded: the ids come from a UNION of indexed ranges (one per condition, so each
+        uses its own index instead of one scan of the community's tickets)."""
+        in_community = tickets.c.community_code == community_code
+        counted = and_(in_community, tickets.c.created_at < end,
+                       tickets.c.status != TicketStatus.WITHDRAWN.value)
+        rated_in_week = and_(events.c.action == Action.RATE.value, events.c.at >= start, events.c.at < end)
+        created, resolved = tickets.c.created_at, tickets.c.resolved_at
+        in_week = union(
+            select(tickets.c.id).where(in_community, created >= start, created < end),
+            select(tickets.c.id).where(in_community, resolved >= start, resolved < end),
+            # open at the end of the week: not resolved by then (not yet, or only later)
+            select(tickets.c.id).where(counted, tickets.c.resolved_at.is_(None)),
+            select(tickets.c.id).where(counted, tickets.c.resolved_at >= end),
+            select(events.c.ticket_id).where(rated_in_week),
         )
-        loaded = await self._load(result.all())
+        # The ids first, then the rows by primary key in chunks: a join of the UNION with tickets lets
+        # PostgreSQL guess a hash join over a scan of every ticket.
+        # Each chunk becomes tickets before the next is read, so its rows never pile up in memory.
+        ids = sorted(set((await self._session.scalars(in_week)).all()))
+        loaded: list[Ticket] = []
+        for first in range(0, len(ids), _CHUNK):
+            result = await self._session.execute(
+                select(tickets).where(tickets.c.id.in_(ids[first:first + _CHUNK]), in_community))
+            loaded.extend(await self._load(result.all()))
+        loaded.sort(key=lambda t: (t.created_at, t.id))
         ratings: dict[int, tuple[datetime, Rating | None]] = {}
         if loaded:
+            wanted = {t.id for t in loaded}
             found = await self._session.execute(
                 select(events.c.ticket_id, events.c.at, events.c.details)
-                .where(events.c.action == Action.RATE.value, events.c.at >= start, events.c.at < end,
-                       events.c.ticket_id.in_([t.id for t in loaded]))
-                .order_by(events.c.at, events.c.seq)
+                .where(rated_in_week).order_by(events.c.at, events.c.seq)
             )
             for ticket_id, at, details in found:  # the last rating in the range wins
-                ratings[ticket_id] = (at, _rating(dict(details)))
+                if ticket_id in wanted:
+                    ratings[ticket_id] = (at, rating_from_json(dict(details)))
         return [WeekTicket(t, ratings[t.id][1], ratings[t.id][0]) if t.id in ratings else WeekTicket(t)
                 for t in loaded]
