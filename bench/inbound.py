@@ -322,17 +322,26 @@ async def measure(server: SandboxServer, bot: BotProcess, residents: int, open_s
     return result, scripts
 
 
+async def render_profile(session: Path) -> None:
+    """The profile as text (call tree) and as pstats (self time per function), beside the session."""
+    for renderer, suffix in (("text", ".txt"), ("pstats", ".pstats")):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "pyinstrument", "--load", str(session), "-r", renderer,
+            "-o", str(session.with_suffix(suffix)))
+        await process.wait()
+
+
 async def run_backend(backend: str, residents: int, open_seconds: float, profile: bool) -> dict[str, Any]:
     community = read_roster(ROSTER)
     sandbox = Sandbox(personas_for(community), groups=groups_for(community), personas_started=True)
     async with common.fresh_database(backend) as url, SandboxServer(sandbox=sandbox) as server:
         folder = Path(tempfile.mkdtemp(prefix="gridbot-inbound-"))
         print(f"[{backend}] bot logs in {folder}", flush=True)
-        profile_path = common.OUT_DIR / f"inbound-{backend}-profile.txt"
+        profile_path = common.OUT_DIR / f"inbound-{backend}-profile.pyisession"
         command = None
         if profile:
             common.OUT_DIR.mkdir(exist_ok=True)
-            command = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(profile_path),
+            command = [sys.executable, "-m", "pyinstrument", "-r", "pyisession", "-o", str(profile_path),
                        "-m", "bot.cli", "run"]
         ours = BotProcess(server.base_url, url, log_path=folder / "bot.log", command=command,
                           env={"OUTBOX_RATE_LIMITS": "off"})
@@ -343,6 +352,8 @@ async def run_backend(backend: str, residents: int, open_seconds: float, profile
             gridbot, scripts = await measure(server, ours, residents, open_seconds, echo_scripts=None)
         finally:
             await ours.stop(timeout=180 if profile else 15)  # pyinstrument writes its report at exit
+        if profile:
+            await render_profile(profile_path)
         sandbox.drop_pending()
         echo = BotProcess(server.base_url, url, log_path=folder / "echo.log", token=TOKEN,
                           command=[sys.executable, "-m", "bench.echo_bot"], ready_marker=ECHO_READY)
