@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import sys
 import tempfile
@@ -203,6 +204,27 @@ async def echo_dialog(driver: Driver, user_id: int, text: str, kinds: list[str],
     return kinds
 
 
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU time of a process (all its threads) so far; 0 where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def with_cpu(bot: BotProcess, work: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """The phase's result plus the CPU time per update of the bot and of this process (the sandbox and
+    the residents): unlike wall time, barely moved by other load on the machine."""
+    bot_before, own_before = cpu_seconds(bot.pid), cpu_seconds()
+    result = await work
+    updates = max(1, result.get("updates", 0))
+    result["bot_cpu_ms_per_update"] = round((cpu_seconds(bot.pid) - bot_before) * 1000 / updates, 2)
+    result["sandbox_and_driver_cpu_ms_per_update"] = round((cpu_seconds() - own_before) * 1000 / updates, 2)
+    return result
+
+
 def summarize(samples: list[Sample], **extra: Any) -> dict[str, Any]:
     if not samples:
         return {"updates": 0, **extra}
@@ -218,7 +240,8 @@ def summarize(samples: list[Sample], **extra: Any) -> dict[str, Any]:
 
 
 async def closed_loop(driver: Driver, residents: int, dialog: Callable[..., Awaitable[list[str]]],
-                      scripts: dict[int, list[str]] | None) -> tuple[dict[str, Any], dict[int, list[str]]]:
+                      scripts: dict[int, list[str]] | None, bot: BotProcess
+                      ) -> tuple[dict[str, Any], dict[int, list[str]]]:
     samples: list[Sample] = []
     done: dict[int, list[str]] = {}
 
@@ -229,9 +252,12 @@ async def closed_loop(driver: Driver, residents: int, dialog: Callable[..., Awai
         else:
             done[user_id] = await dialog(driver, user_id, opening(i), scripts[user_id], samples)
 
-    await asyncio.gather(*(one(i) for i in range(residents)))
-    return summarize(samples, residents=residents, dialogs_completed=len(done),
-                     updates_per_dialog=round(len(samples) / max(1, len(done)), 2)), done
+    async def run() -> dict[str, Any]:
+        await asyncio.gather(*(one(i) for i in range(residents)))
+        return summarize(samples, residents=residents, dialogs_completed=len(done),
+                         updates_per_dialog=round(len(samples) / max(1, len(done)), 2))
+
+    return await with_cpu(bot, run()), done
 
 
 async def open_loop(driver: Driver, seconds: float, dialog_for: Callable[[int, Callable[[], Awaitable[None]],
@@ -300,21 +326,21 @@ async def measure(server: SandboxServer, bot: BotProcess, residents: int, open_s
     driver = Driver(sandbox, inbox)
     try:
         if echo_scripts is None:
-            closed, scripts = await closed_loop(driver, residents, gridbot_dialog, None)
+            closed, scripts = await closed_loop(driver, residents, gridbot_dialog, None, bot)
 
             async def dialog_for(user_id: int, step: Callable[[], Awaitable[None]],
                                  samples: list[Sample]) -> Any:
                 return await gridbot_dialog(driver, user_id, opening(user_id), random.Random(user_id),
                                             samples, step)
         else:
-            closed, scripts = await closed_loop(driver, residents, echo_dialog, echo_scripts)
+            closed, scripts = await closed_loop(driver, residents, echo_dialog, echo_scripts, bot)
             pattern = next(iter(echo_scripts.values()))
 
             async def dialog_for(user_id: int, step: Callable[[], Awaitable[None]],
                                  samples: list[Sample]) -> Any:
                 return await echo_dialog(driver, user_id, opening(user_id), pattern, samples, step)
 
-        opened = await open_loop(driver, open_seconds, dialog_for)
+        opened = await with_cpu(bot, open_loop(driver, open_seconds, dialog_for))
     finally:
         inbox.close()
     result = {"closed_loop": closed, "open_loop": opened, "rss_mb": round(common.rss_mb(bot.pid), 1),
