@@ -415,13 +415,13 @@ def main() -> None:
     args.add_argument("--residents", type=int, default=None, help="residents in the closed loop "
                       "(default 1000; 100 with --quick)")
     args.add_argument("--open-seconds", type=float, default=None,
-                      help="length of the 100 updates/s open loop (default 30; 5 with --quick)")
+                      help="length of the 100 updates/s open loop (default 30; 3 with --quick)")
     args.add_argument("--profile", action="store_true",
                       help="run the bot under pyinstrument (bench/out/inbound-<db>-profile.txt); "
                            "its numbers then include the profiler's overhead")
     options = args.parse_args()
     residents = options.residents or (100 if options.quick else 1000)
-    open_seconds = options.open_seconds or (5.0 if options.quick else 30.0)
+    open_seconds = options.open_seconds or (3.0 if options.quick else 30.0)
     for backend in common.backends(options.db):
         result = asyncio.run(run_backend(backend, residents, open_seconds, options.profile))
         common.write_result(f"inbound-{backend}" + ("-profiled" if options.profile else ""), result)
