@@ -32,6 +32,9 @@ class ChatLocks:
         return lock
 
 
+_answering: set[asyncio.Task[None]] = set()  # answers under way (a reference keeps each task alive)
+
+
 async def handle_update(update: Update, bot: Bot, conversations: Conversations, sender: OutboxSender,
                         chat_locks: ChatLocks) -> None:
     incoming = to_incoming(update)
@@ -42,12 +45,19 @@ async def handle_update(update: Update, bot: Bot, conversations: Conversations, 
     sender.wake()
     query = update.callback_query
     if query is not None:
-        # The press has been committed; now stop the button's spinner (a lost answer loses nothing).
-        try:
-            await bot.answer_callback_query(query.id, text=handled.callback_answer or None,
-                                            show_alert=handled.callback_alert)
-        except Exception as error:
-            log.debug("answerCallbackQuery failed: %s", error)
+        # The press has been committed; now stop the button's spinner. A lost answer loses nothing,
+        # so the update is done without waiting for it (polling fetches the next ones meanwhile).
+        task = asyncio.create_task(answer(bot, query.id, handled.callback_answer or None,
+                                          handled.callback_alert))
+        _answering.add(task)
+        task.add_done_callback(_answering.discard)
+
+
+async def answer(bot: Bot, query_id: str, text: str | None, alert: bool) -> None:
+    try:
+        await bot.answer_callback_query(query_id, text=text, show_alert=alert)
+    except Exception as error:
+        log.debug("answerCallbackQuery failed: %s", error)
 
 
 def make_router() -> Router:

@@ -69,6 +69,11 @@ async def report_failure(conversations: Conversations, row: PendingMessage, erro
                                        ticket_number=row.message.ticket_number, error=error))
 
 
+def rate_limits(settings: Settings) -> RateLimits | None:
+    """Telegram's pacing, unless OUTBOX_RATE_LIMITS=off (benchmarks against the sandbox only)."""
+    return None if settings.outbox_rate_limits == "off" else TELEGRAM_LIMITS
+
+
 @dataclass
 class BotApp:
     bot: Bot

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     summary_cron: str = "0 9 * * mon"  # the weekly summary: crontab fields, in `timezone`
     summary_chart_dir: str = "data/charts"  # where the summary's PNG charts are written
+    # "off" sends outbox messages as fast as the bot can (no 1/s per chat, 30/s overall pacing): only
+    # for measuring the bot's own capacity against the sandbox (bench.inbound); Telegram would answer 429.
+    outbox_rate_limits: Literal["telegram", "off"] = "telegram"
 
     @property
     def webhook_host_port(self) -> tuple[str, int]:

@@ -9,10 +9,12 @@ Everything here is a pure function of text and the roster's categories and build
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from gridcore.community import Building, Category
 from gridcore.numerals import CHINESE_NUMERAL_CHARS, chinese_to_int, int_to_chinese, parse_number
@@ -55,14 +57,46 @@ class _Hit:
     index: int  # of the category
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _per_roster(compute: Callable[[tuple[T, ...]], R]) -> Callable[[Sequence[T]], R]:
+    """`compute` once per distinct roster part (the same categories or buildings come with every
+    message); unhashable input is computed every time."""
+    cached = functools.lru_cache(maxsize=16)(compute)
+
+    def lookup(items: Sequence[T]) -> R:
+        key = tuple(items)
+        try:
+            return cached(key)
+        except TypeError:
+            return compute(key)
+
+    return lookup
+
+
+@_per_roster
+def _keywords(categories: tuple[Category, ...]) -> tuple[tuple[str, ...], ...]:
+    """Each category's keywords, normalised, lower-case, without repeats."""
+    return tuple(tuple(sorted({normalise(k).lower() for k in c.keywords} - {""})) for c in categories)
+
+
+def _occurrences(keyword: str, text: str) -> list[int]:
+    """Where the keyword starts in the text, left to right, without overlaps (like re.finditer)."""
+    found = []
+    start = text.find(keyword)
+    while start >= 0:
+        found.append(start)
+        start = text.find(keyword, start + len(keyword))
+    return found
+
+
 def _hits(text: str, categories: Sequence[Category]) -> list[_Hit]:
     hits = []
-    for index, category in enumerate(categories):
-        for keyword in {normalise(k).lower() for k in category.keywords} - {""}:
-            hits.extend(
-                _Hit(m.start(), m.start() + len(keyword), index)
-                for m in re.finditer(re.escape(keyword), text)
-            )
+    for index, keywords in enumerate(_keywords(categories)):
+        for keyword in keywords:
+            hits.extend(_Hit(start, start + len(keyword), index) for start in _occurrences(keyword, text))
     return hits
 
 
@@ -159,10 +193,16 @@ def _building_spans(text: str, buildings: Sequence[Building]) -> list[tuple[int,
             if is_chinese and match.group(2) in ("栋", "幢") and text[span[1]:span[1] + 1] == "楼":
                 continue  # 三栋楼都停水了: three buildings
             spans.append(span)
-    for building in buildings:  # names without a number; numbered ones the patterns above find
-        for name in {normalise(n) for n in building.all_names() if building_key(n) is None} - {""}:
-            spans.extend((m.start(), m.start() + len(name)) for m in re.finditer(re.escape(name), text))
+    for name in _unnumbered_names(buildings):  # numbered ones the patterns above find
+        spans.extend((start, start + len(name)) for start in _occurrences(name, text))
     return spans
+
+
+@_per_roster
+def _unnumbered_names(buildings: tuple[Building, ...]) -> tuple[str, ...]:
+    """The buildings' names and aliases without a number ("老干部楼"), normalised, each once."""
+    names = {normalise(n) for b in buildings for n in b.all_names() if building_key(n) is None} - {""}
+    return tuple(sorted(names))
 
 
 def _unit_at(text: str, pos: int) -> re.Match[str] | None:

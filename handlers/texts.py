@@ -22,6 +22,7 @@ class Texts:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # compiled once: no stat() of the template file on every message
         )
 
     def render(self, template: str, /, **context: Any) -> str:

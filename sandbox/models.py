@@ -81,6 +81,7 @@ class StoredMessage:
     html: str | None = None  # text/caption exactly as the bot sent it, when parse_mode was HTML
     edited: bool = False
     deleted: bool = False
+    stored_at: float = 0.0  # time.monotonic() when the sandbox stored it (benchmarks: reply latency)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 from sandbox.models import ApiError, Chat, StoredFile, StoredMessage, User, WebhookConfig, bad_request
 from sandbox.traffic import Traffic
 
-__all__ = ["DEFAULT_UPDATE_TYPES", "ApiHook", "Sandbox"]
+__all__ = ["DEFAULT_UPDATE_TYPES", "ApiHook", "MessageListener", "Sandbox"]
 
 # What Telegram sends when allowed_updates is not given (or empty).
 DEFAULT_UPDATE_TYPES = frozenset(
@@ -43,6 +43,9 @@ DEFAULT_UPDATE_TYPES = frozenset(
     }
 )
 
+# Called with every message the sandbox stores (a person's or the bot's), right after storing it.
+MessageListener = Callable[[StoredMessage], None]
+
 # Called before every Bot API method with (method_name_lower, params); may raise ApiError
 # (e.g. a 429 with parameters={"retry_after": n}) or sleep. The place for rate limits and fault
 # injection.
@@ -66,6 +69,7 @@ class Sandbox:
         self.token = token  # when set, only this exact token is accepted
         self.bot_id = int(token.split(":")[0]) if token else 0
         self.api_hooks: list[ApiHook] = []
+        self.message_listeners: list[MessageListener] = []
         self.traffic = Traffic()  # flood limits and fault injection, both off by default
         self.personas: list[User] = [self._persona(p) for p in personas or ()]
         self._update_ids = itertools.count(first_update_id)
@@ -106,6 +110,7 @@ class Sandbox:
         self.chats: dict[int, Chat] = {}
         self.updates: list[dict[str, Any]] = []
         self.update_log: list[dict[str, Any]] = []
+        self.enqueued_at: dict[int, float] = {}  # update_id -> time.monotonic() when it was queued
         self.files: dict[str, StoredFile] = {}
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.callback_answers: list[dict[str, Any]] = []
@@ -216,11 +221,14 @@ class Sandbox:
             sender_id=sender["id"],
             data=data,
             html=html,
+            stored_at=time.monotonic(),
         )
         chat.messages[message_id] = stored
         if from_bot:
             chat.last_action = None
         self.bump()
+        for listener in self.message_listeners:
+            listener(stored)
         return stored
 
     def find_message(self, chat: Chat, message_id: Any) -> StoredMessage | None:
@@ -236,6 +244,7 @@ class Sandbox:
     def enqueue(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, kind: payload}
+        self.enqueued_at[update_id] = time.monotonic()
         self.updates.append(update)
         self.update_log.append(update)
         self.bump()

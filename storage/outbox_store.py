@@ -11,6 +11,7 @@ claim locks with FOR UPDATE SKIP LOCKED, so parallel senders never claim the sam
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,7 @@ from storage.repositories._sql import Clock, utc_now
 from storage.repositories.outbox import decode_message
 
 outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
+SENT_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class OutboxStore:
         self._engine = engine
         self._lease = lease
         self._clock = clock
+        # Rows this store marked sent, newest last: a sent row never changes again, and the next row of
+        # its chat (clearing its keyboard) asks for its message ids at once; no transaction for that.
+        self._sent: OrderedDict[int, tuple[int, ...]] = OrderedDict()
 
     async def claim(self, limit: int = 20) -> list[PendingMessage]:
         """Lease up to `limit` deliverable rows, oldest first, at most one per chat."""
@@ -86,6 +91,9 @@ class OutboxStore:
             sent_at=self._clock(),
             claimed_until=None,
         )
+        self._sent[id] = tuple(message_ids)
+        while len(self._sent) > SENT_KEPT:
+            self._sent.popitem(last=False)
 
     async def mark_failed(
         self, id: int, error: str, permanent: bool, *, retry_after: float | None = None
@@ -106,6 +114,9 @@ class OutboxStore:
 
     async def sent_message_ids(self, id: int) -> list[int]:
         """The Telegram message ids a delivered row produced; empty when it was not delivered."""
+        known = self._sent.get(id)
+        if known is not None:
+            return list(known)
         async with self._engine.begin() as connection:
             ids = await connection.scalar(
                 select(outbox.c.sent_message_ids).where(outbox.c.id == id, outbox.c.status == OUTBOX_SENT)

@@ -26,6 +26,7 @@ from storage.repositories import (
     SqlUpdateLog,
 )
 from storage.repositories._sql import Clock, utc_now
+from storage.roster_cache import RosterCache, RosterView, cache_for
 
 
 class SqlUnitOfWork:
@@ -38,11 +39,14 @@ class SqlUnitOfWork:
     staff: SqlStaffRepository
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], dialect_name: str, clock: Clock = utc_now
+        self, session_factory: async_sessionmaker[AsyncSession], dialect_name: str, clock: Clock = utc_now,
+        roster_cache: RosterCache | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._dialect = dialect_name
         self._clock = clock
+        self._roster_cache = roster_cache
+        self._roster_view: RosterView | None = None
         self._session: AsyncSession | None = None
 
     @property
@@ -58,13 +62,14 @@ class SqlUnitOfWork:
         session = self._session_factory()
         self._session = session
         clock = self._clock
-        self.roster = SqlRosterRepository(session)
+        view = self._roster_view = RosterView(self._roster_cache) if self._roster_cache is not None else None
+        self.roster = SqlRosterRepository(session, view)
         self.tickets = SqlTicketRepository(session, self._dialect, clock)
         self.conversations = SqlConversationRepository(session, self._dialect, clock)
         self.residents = SqlResidentRepository(session, self._dialect)
         self.outbox = SqlOutbox(session, clock)
         self.updates = SqlUpdateLog(session, self._dialect, clock)
-        self.staff = SqlStaffRepository(session, self._dialect)
+        self.staff = SqlStaffRepository(session, self._dialect, view)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -77,6 +82,8 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+        if self._roster_view is not None:
+            self._roster_view.committed()
 
     async def rollback(self) -> None:
         await self.session.rollback()
@@ -84,11 +91,13 @@ class SqlUnitOfWork:
 
 def uow_factory(engine: AsyncEngine, *, clock: Clock = utc_now) -> Callable[[], SqlUnitOfWork]:
     """A callable making a fresh unit of work per update. `clock` stamps technical columns
-    (outbox.created_at, processed_updates.at, tickets.updated_at, unset conversation.updated_at)."""
+    (outbox.created_at, processed_updates.at, tickets.updated_at, unset conversation.updated_at).
+    The roster is read through the engine's cache (storage.roster_cache)."""
     sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
     dialect_name = engine.dialect.name
+    roster_cache = cache_for(engine)
 
     def make() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions, dialect_name, clock)
+        return SqlUnitOfWork(sessions, dialect_name, clock, roster_cache)
 
     return make

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,8 +59,18 @@ class SqlResidentRepository:
     def __init__(self, session: AsyncSession, dialect_name: str) -> None:
         self._session = session
         self._dialect = dialect_name
+        # What this unit of work read or wrote (None: no such resident); a step often asks twice.
+        self._known: dict[int, Resident | None] = {}
 
     async def get(self, user_id: int) -> Resident | None:
+        if user_id in self._known:
+            known = self._known[user_id]
+            return replace(known) if known is not None else None
+        resident = await self._read(user_id)
+        self._known[user_id] = replace(resident) if resident is not None else None
+        return resident
+
+    async def _read(self, user_id: int) -> Resident | None:
         stmt = select(residents).where(residents.c.user_id == user_id)
         row = (await self._session.execute(stmt)).first()
         if row is None:
@@ -82,4 +94,6 @@ class SqlResidentRepository:
         }
         stmt = dialect_insert(self._dialect, residents).values(user_id=resident.user_id, **values)
         stmt = stmt.on_conflict_do_update(index_elements=[residents.c.user_id], set_=values)
+        self._known.pop(resident.user_id, None)
         await self._session.execute(stmt)
+        self._known[resident.user_id] = replace(resident)

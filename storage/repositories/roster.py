@@ -32,6 +32,7 @@ from gridcore.deadlines import ReminderPolicy
 from gridcore.staff import person_key
 from storage.models import BuildingRow, CategoryRow, CommunityRow, GridRow, StaffRow
 from storage.repositories.staff import SqlStaffRepository
+from storage.roster_cache import CODES, RosterView
 
 KeyedModel = type[GridRow] | type[BuildingRow] | type[CategoryRow]
 
@@ -127,11 +128,15 @@ def _assign(row: Any, values: dict[str, Any]) -> None:
 
 
 class SqlRosterRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cache: RosterView | None = None) -> None:
+        """`cache`: the engine's roster cache as this unit of work sees it (storage.roster_cache)."""
         self._session = session
+        self._cache = cache
 
     async def upsert(self, community: Community) -> None:
         session = self._session
+        if self._cache is not None:
+            self._cache.dirty = True
         values = {
             "name": community.name,
             "staff_chat_id": community.staff_chat_id,
@@ -193,6 +198,15 @@ class SqlRosterRepository:
             )
 
     async def get(self, code: str) -> Community | None:
+        cached = self._cache.community(code) if self._cache is not None else None
+        if cached is not None:
+            return cached
+        community = await self._read(code)
+        if community is not None and self._cache is not None:
+            self._cache.store(code, community)
+        return community
+
+    async def _read(self, code: str) -> Community | None:
         session = self._session
         row = await session.get(CommunityRow, code)
         if row is None:
@@ -248,5 +262,11 @@ class SqlRosterRepository:
         )
 
     async def list_codes(self) -> list[str]:
+        cached = self._cache.lookup(CODES) if self._cache is not None else None
+        if cached is not None:
+            return list(cached)
         result = await self._session.scalars(select(CommunityRow.code).order_by(CommunityRow.code))
-        return list(result)
+        codes = list(result)
+        if codes and self._cache is not None:
+            self._cache.store(CODES, tuple(codes))
+        return codes

@@ -10,15 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gridcore.ports import Invite
 from storage.models import StaffBindingRow, StaffInviteRow
 from storage.repositories._sql import dialect_insert
+from storage.roster_cache import RosterView
 
 invites: Table = StaffInviteRow.__table__  # type: ignore[assignment]
 bindings: Table = StaffBindingRow.__table__  # type: ignore[assignment]
 
 
 class SqlStaffRepository:
-    def __init__(self, session: AsyncSession, dialect_name: str) -> None:
+    def __init__(self, session: AsyncSession, dialect_name: str, cache: RosterView | None = None) -> None:
         self._session = session
         self._dialect = dialect_name
+        self._cache = cache  # a binding changes the community's staff: its commit drops the cache
 
     async def add_invite(self, invite: Invite) -> None:
         await self._session.execute(insert(invites).values(
@@ -40,6 +42,8 @@ class SqlStaffRepository:
         return Invite(row.code, row.community_code, row.person_key, row.created_at, row.expires_at)
 
     async def bind(self, community_code: str, person_key: str, user_id: int, at: datetime) -> None:
+        if self._cache is not None:
+            self._cache.dirty = True
         values = {"telegram_user_id": user_id, "bound_at": at}
         stmt = dialect_insert(self._dialect, bindings).values(
             community_code=community_code, person_key=person_key, **values)

@@ -199,3 +199,16 @@ async def test_webhook_reply_can_carry_a_method(bot: Bot, client: SandboxClient)
         await bot.delete_webhook()
     finally:
         await runner.cleanup()
+
+
+async def test_timestamps_and_listeners_for_reply_latency(bot: Bot, server: SandboxServer,
+                                                          client: SandboxClient) -> None:
+    stored = []
+    server.sandbox.message_listeners.append(stored.append)
+    sent = await client.send_text(RESIDENT, "楼道灯坏了")
+    queued_at = server.sandbox.enqueued_at[sent["update_id"]]
+    reply = await bot.send_message(RESIDENT, "收到")
+    assert [(m.from_bot, m.message_id) for m in stored] == [(False, sent["message_id"]),
+                                                            (True, reply.message_id)]
+    assert queued_at <= stored[1].stored_at
+    assert stored[0].stored_at <= queued_at  # the person's message is stored, then its update queued

@@ -1,0 +1,86 @@
+"""The community as last read, kept per engine, so an update does not read the whole roster again.
+
+Every update needs the Community (grids, buildings, categories, staff and their invite bindings):
+seven queries and a few hundred objects, a third of the statements of a dialog step. The roster
+changes rarely, and in this process only through a unit of work: RosterRepository.upsert and
+StaffRepository.bind mark their unit of work, and its commit drops everything cached for the
+engine. A unit of work that changed the roster reads it from the database until it ends (it must
+see its own writes). A change made by another process (`gridbot roster load` beside a running
+bot) is seen once the entry is `ttl` seconds old.
+
+An entry read while a change was being committed is not kept: each unit of work remembers the
+cache's generation when it began, and a read is stored only if no commit dropped the cache since.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from gridcore.community import Community
+
+__all__ = ["DEFAULT_TTL", "RosterCache", "RosterView", "cache_for"]
+
+DEFAULT_TTL = 5.0
+CODES = "\x00codes"  # the key of the list of community codes
+
+
+class RosterCache:
+    def __init__(self, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.generation = 0
+        self._clock = clock
+        self._entries: dict[str, tuple[float, Any]] = {}
+
+    def lookup(self, key: str) -> Any | None:
+        entry = self._entries.get(key)
+        if entry is None or self._clock() - entry[0] >= self.ttl:
+            return None
+        return entry[1]
+
+    def store(self, key: str, value: Any, generation: int) -> None:
+        if generation == self.generation and self.ttl > 0:
+            self._entries[key] = (self._clock(), value)
+
+    def invalidate(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+
+
+class RosterView:
+    """One unit of work's use of the cache: bypassed once the unit of work wrote roster data."""
+
+    def __init__(self, cache: RosterCache) -> None:
+        self.cache = cache
+        self.generation = cache.generation
+        self.dirty = False
+
+    def lookup(self, key: str) -> Any | None:
+        return None if self.dirty else self.cache.lookup(key)
+
+    def store(self, key: str, value: Any) -> None:
+        if not self.dirty:
+            self.cache.store(key, value, self.generation)
+
+    def community(self, code: str) -> Community | None:
+        return self.lookup(code)
+
+    def committed(self) -> None:
+        if self.dirty:
+            self.cache.invalidate()
+            self.dirty = False
+            self.generation = self.cache.generation
+
+
+_CACHES: weakref.WeakKeyDictionary[Any, RosterCache] = weakref.WeakKeyDictionary()
+
+
+def cache_for(engine: Any) -> RosterCache:
+    """The one cache of an engine (its sync_engine), shared by every unit of work on it in this process."""
+    key = getattr(engine, "sync_engine", engine)
+    cache = _CACHES.get(key)
+    if cache is None:
+        cache = _CACHES[key] = RosterCache()
+    return cache
