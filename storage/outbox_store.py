@@ -7,16 +7,21 @@ batch) skips them; a crashed sender's rows come back once the lease runs out (at
 delivery). Per chat, only the oldest pending row is ever claimable, and only when no older row
 of that chat is leased, so a chat's messages go out in order and one at a time. On PostgreSQL the
 claim locks with FOR UPDATE SKIP LOCKED, so parallel senders never claim the same row.
+
+mark_sent() commits in groups: the rows marked while one group's transaction runs are written
+together in the next one (a single statement, executemany), and each call returns only once its
+row's transaction committed. A chat's next row is claimable only after that commit, as before.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Table, and_, exists, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gridcore.messages import OutgoingMessage
@@ -45,6 +50,8 @@ class OutboxStore:
         # Rows this store marked sent, newest last: a sent row never changes again, and the next row of
         # its chat (clearing its keyboard) asks for its message ids at once; no transaction for that.
         self._sent: OrderedDict[int, tuple[int, ...]] = OrderedDict()
+        self._to_mark: list[tuple[int, tuple[int, ...], asyncio.Future[None]]] = []
+        self._marking: asyncio.Task[None] | None = None
 
     async def claim(self, limit: int = 20) -> list[PendingMessage]:
         """Lease up to `limit` deliverable rows, oldest first, at most one per chat."""
@@ -83,17 +90,58 @@ class OutboxStore:
         )
 
     async def mark_sent(self, id: int, message_ids: Sequence[int]) -> None:
-        """Delivered: Telegram gave these message ids (several for an album or a split text)."""
-        await self._update(
-            id,
-            status=OUTBOX_SENT,
-            sent_message_ids=list(message_ids),
-            sent_at=self._clock(),
-            claimed_until=None,
+        """Delivered: Telegram gave these message ids (several for an album or a split text).
+        Returns once the row is marked in a committed transaction (shared with other rows marked
+        meanwhile); raises LookupError for a row that does not exist."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_mark.append((id, tuple(message_ids), done))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_queued())
+        await done
+
+    async def _mark_queued(self) -> None:
+        """Group commit: write what was queued, then what was queued meanwhile, until nothing is."""
+        while self._to_mark:
+            group, self._to_mark = self._to_mark, []
+            try:
+                missing = await self._mark_group({id: ids for id, ids, _ in group})
+            except BaseException as error:
+                for _, _, done in group:
+                    if done.done():
+                        continue
+                    if isinstance(error, asyncio.CancelledError):
+                        done.cancel()
+                    else:
+                        done.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for id, ids, done in group:
+                if id in missing:
+                    if not done.done():
+                        done.set_exception(LookupError(f"outbox row {id} does not exist"))
+                    continue
+                self._sent[id] = ids
+                if not done.done():
+                    done.set_result(None)
+            while len(self._sent) > SENT_KEPT:
+                self._sent.popitem(last=False)
+
+    async def _mark_group(self, group: dict[int, tuple[int, ...]]) -> set[int]:
+        """Mark the rows sent in one transaction; returns the ids of rows that do not exist."""
+        stmt = (
+            update(outbox)
+            .where(outbox.c.id == bindparam("row_id"))
+            .values(status=OUTBOX_SENT, sent_at=self._clock(), claimed_until=None,
+                    sent_message_ids=bindparam("ids", type_=outbox.c.sent_message_ids.type))
         )
-        self._sent[id] = tuple(message_ids)
-        while len(self._sent) > SENT_KEPT:
-            self._sent.popitem(last=False)
+        params = [{"row_id": id, "ids": list(ids)} for id, ids in group.items()]
+        async with self._engine.begin() as connection:
+            result = await connection.execute(stmt, params)
+            if result.rowcount == len(group) and connection.dialect.supports_sane_multi_rowcount:
+                return set()
+            found = await connection.scalars(select(outbox.c.id).where(outbox.c.id.in_(list(group))))
+            return set(group) - set(found)
 
     async def mark_failed(
         self, id: int, error: str, permanent: bool, *, retry_after: float | None = None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from gridcore.messages import Button, OutgoingMessage
 from storage.outbox_store import OutboxStore
@@ -133,6 +134,27 @@ async def test_mark_unknown_row(store) -> None:
         await store.mark_sent(12345, [1])
     with pytest.raises(LookupError):
         await store.mark_failed(12345, "x", permanent=True)
+
+
+async def test_marks_made_together_share_a_transaction(engine, uow_factory, store) -> None:
+    await put(uow_factory, *(text_message(chat, f"m{chat}") for chat in range(1, 11)))
+    claimed = await store.claim(10)
+    assert len(claimed) == 10
+    begun = []
+    listen = partial(event.listen, engine.sync_engine, "begin", lambda connection: begun.append(1))
+    listen()
+    try:
+        results = await asyncio.gather(*(store.mark_sent(m.id, [100 + m.id]) for m in claimed),
+                                       store.mark_sent(12345, [1]), return_exceptions=True)
+    finally:
+        event.remove(engine.sync_engine, "begin", listen.args[2])
+    assert results[:10] == [None] * 10
+    assert isinstance(results[10], LookupError)  # an unknown row fails alone
+    assert len(begun) <= 2  # not one transaction per row
+    fresh = OutboxStore(engine)  # reads the database, not what `store` remembers
+    for m in claimed:
+        assert await fresh.sent_message_ids(m.id) == [100 + m.id]
+    assert await store.pending_count() == 0
 
 
 async def test_peek_does_not_claim(uow_factory, store) -> None:
