@@ -17,6 +17,8 @@ Failures, by what Telegram answered:
   Not failures: "message is not modified" on an edit (done), "message to edit not found" (or an
   edit of a message without text) — the text is sent as a new message instead.
 
+Rows queued by this process's own units of work can skip the claim: see bot.handoff.
+
 A row that needs several calls (photos, then the text) remembers, in this process, which calls
 went through, so a retry does not send its photos again.
 """
@@ -41,10 +43,11 @@ from aiogram.exceptions import (
 )
 from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 
+from bot.handoff import HandedOff
 from bot.outage import is_database_unavailable
 from bot.ratelimit import Backoff, Pacer, Paused, RateLimits
 from gridcore.messages import Button, OutgoingMessage
-from storage.outbox_store import OutboxStore, PendingMessage
+from storage.outbox_store import Handoff, OutboxStore, PendingMessage
 
 __all__ = [
     "TELEGRAM_LIMITS", "Backoff", "OutboxSender", "PermanentFailureHook", "RateLimits", "deliver",
@@ -57,6 +60,7 @@ Pace = Callable[[str], Awaitable[None]]  # awaited before each Bot API call: "se
 TELEGRAM_LIMITS = RateLimits(margin_s=0.1)  # Telegram's numbers, with room for a late arrival
 DEFAULT_BACKOFF = Backoff()
 _PARTIAL_KEPT = 1024
+HANDED_ROOM = 128  # rows handed straight to this sender at commit, at most, not yet settled
 FILE_PREFIX = "file:"  # a photo given as a local path, uploaded (see media)
 _SEND_INSTEAD = ("message to edit not found", "there is no text in the message to edit")
 
@@ -171,7 +175,7 @@ class OutboxSender:
                  workers: int = 16, limits: RateLimits | None = TELEGRAM_LIMITS,
                  backoff: Backoff = DEFAULT_BACKOFF,
                  on_permanent_failure: PermanentFailureHook | None = None, max_pause: float = 10.0,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, handoff: Handoff | None = None) -> None:
         """`limits=None` sends as fast as it can (tests only); `workers` deliveries run at once.
         A claimed row waits at most `max_pause` seconds for a 429 pause to end; a longer one puts
         it back (its lease must not run out while it waits, or another sender would send it too)."""
@@ -188,6 +192,12 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._partial: dict[int, list[list[int]]] = {}  # row id -> ids of the calls that went through
         self._settling: set[asyncio.Task[None]] = set()
+        # Handed rows run one chat each, beside the `workers` claimed ones; 30 messages/s would send
+        # all of them within ~4 s, far inside their lease.
+        self._handed = HandedOff(self._send, self._release, self._wake.set, room=HANDED_ROOM)
+        self.notified_by_commits = handoff is not None  # no wake() needed after a commit
+        if handoff is not None:
+            handoff.receiver = self._handed
 
     def wake(self) -> None:
         """Called after a transaction that queued messages commits."""
@@ -201,10 +211,11 @@ class OutboxSender:
             active.discard(task)
             self._wake.set()  # a slot is free, and the chat's next row may be claimable now
 
+        self._handed.running = True
         try:
             while True:
                 self._wake.clear()
-                free = self._workers - len(active)
+                free = self._workers - len(active) - len(self._handed.tasks)
                 if free > 0:
                     try:
                         claimed = await self._store.claim(min(free, self._batch))
@@ -218,9 +229,11 @@ class OutboxSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._idle)
         finally:
-            for task in active:
+            self._handed.running = False
+            stopping = active | self._handed.tasks
+            for task in stopping:
                 task.cancel()
-            await asyncio.gather(*active, return_exceptions=True)
+            await asyncio.gather(*stopping, return_exceptions=True)
             await self.settle()
 
     async def send_pending(self) -> int:
@@ -243,7 +256,8 @@ class OutboxSender:
                 while self._settling:
                     await asyncio.gather(*self._settling, return_exceptions=True)
 
-    async def _send(self, row: PendingMessage) -> None:
+    async def _send(self, row: PendingMessage) -> bool:
+        """Deliver one row and record the outcome; True when it was sent."""
         while len(self._partial) >= _PARTIAL_KEPT:  # rows another sender finished linger here
             del self._partial[next(iter(self._partial))]
         steps = self._partial.setdefault(row.id, [])
@@ -253,23 +267,29 @@ class OutboxSender:
         except Paused as paused:
             await self._book(partial(self._store.mark_failed, row.id, str(paused), permanent=False,
                                      retry_after=paused.remaining))
+            return False
         except TelegramRetryAfter as error:
             log.info("outbox %s to chat %s: 429, retry after %ss", row.id, row.chat_id, error.retry_after)
             self._pacer.penalize(row.chat_id, error.retry_after)
             await self._book(partial(self._store.mark_failed, row.id, _describe(error), permanent=False,
                                      retry_after=error.retry_after))
+            return False
         except Exception as error:
             if is_permanent(error):
                 await self._give_up(row, _describe(error))
-                return
+                return False
             delay = self._backoff.delay(row.attempts, self._rng)
             log.warning("outbox %s to chat %s failed (attempt %s), retrying in %.1fs: %s",
                         row.id, row.chat_id, row.attempts + 1, delay, _describe(error))
             await self._book(partial(self._store.mark_failed, row.id, _describe(error), permanent=False,
                                      retry_after=delay))
-        else:
-            self._partial.pop(row.id, None)
-            await self._book(partial(self._store.mark_sent, row.id, ids))
+            return False
+        self._partial.pop(row.id, None)
+        await self._book(partial(self._store.mark_sent, row.id, ids))
+        return True
+
+    async def _release(self, ids: list[int]) -> None:
+        await self._book(partial(self._store.release, ids))
 
     async def _give_up(self, row: PendingMessage, error: str) -> None:
         log.warning("outbox %s to chat %s failed for good: %s", row.id, row.chat_id, error)

@@ -42,7 +42,8 @@ async def handle_update(update: Update, bot: Bot, conversations: Conversations, 
         return
     async with chat_locks(incoming.chat_id):
         handled = await conversations.handle(incoming)
-    sender.wake()
+    if not sender.notified_by_commits:
+        sender.wake()
     query = update.callback_query
     if query is not None:
         # The press has been committed; now stop the button's spinner. A lost answer loses nothing,

@@ -18,27 +18,46 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gridcore.messages import OutgoingMessage
 from storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxRow
 from storage.repositories._sql import Clock, utc_now
-from storage.repositories.outbox import decode_message
+from storage.repositories.outbox import PendingMessage, decode_message
 
+__all__ = ["Handoff", "HandoffReceiver", "OutboxStore", "PendingMessage"]
 outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 SENT_KEPT = 4096
 
 
-@dataclass(frozen=True)
-class PendingMessage:
-    id: int
-    chat_id: int
-    message: OutgoingMessage
-    attempts: int  # failed attempts so far
+class HandoffReceiver(Protocol):
+    """This process's sender, as the units of work see it (bot.handoff.HandedOff)."""
+
+    def admits(self, chat_id: int) -> tuple[int, frozenset[int]] | None: ...
+
+    def take(self, rows: list[PendingMessage], epochs: dict[int, int], unleased_chats: set[int]) -> None: ...
+
+
+class Handoff:
+    """Connects the units of work of a process to its own sender (storage.repositories.outbox.SqlOutbox).
+
+    Rows inserted leased (`lease`, the same as the store's) are this sender's from the start: if the
+    process dies, the lease runs out and any sender claims them, as with a claimed row."""
+
+    def __init__(self, lease: timedelta = timedelta(seconds=60)) -> None:
+        self.lease = lease
+        self.receiver: HandoffReceiver | None = None
+
+    def admits(self, chat_id: int) -> tuple[int, frozenset[int]] | None:
+        return self.receiver.admits(chat_id) if self.receiver is not None else None
+
+    def committed(self, leased: list[PendingMessage], epochs: dict[int, int],
+                  unleased_chats: set[int]) -> None:
+        if self.receiver is not None:
+            self.receiver.take(leased, epochs, unleased_chats)
 
 
 class OutboxStore:
@@ -159,6 +178,16 @@ class OutboxStore:
             last_error=error,
             claimed_until=retry_at,
         )
+
+    async def release(self, ids: Sequence[int]) -> None:
+        """Give leased rows back unsent (claimable at once); rows no longer pending are left alone."""
+        if not ids:
+            return
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(outbox).where(outbox.c.id.in_(list(ids)), outbox.c.status == OUTBOX_PENDING)
+                .values(claimed_until=None)
+            )
 
     async def sent_message_ids(self, id: int) -> list[int]:
         """The Telegram message ids a delivered row produced; empty when it was not delivered."""

@@ -16,6 +16,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.outbox_store import Handoff
 from storage.repositories import (
     SqlConversationRepository,
     SqlOutbox,
@@ -40,12 +41,13 @@ class SqlUnitOfWork:
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], dialect_name: str, clock: Clock = utc_now,
-        roster_cache: RosterCache | None = None,
+        roster_cache: RosterCache | None = None, handoff: Handoff | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._dialect = dialect_name
         self._clock = clock
         self._roster_cache = roster_cache
+        self._handoff = handoff
         self._roster_view: RosterView | None = None
         self._session: AsyncSession | None = None
 
@@ -67,7 +69,7 @@ class SqlUnitOfWork:
         self.tickets = SqlTicketRepository(session, self._dialect, clock)
         self.conversations = SqlConversationRepository(session, self._dialect, clock)
         self.residents = SqlResidentRepository(session, self._dialect)
-        self.outbox = SqlOutbox(session, clock)
+        self.outbox = SqlOutbox(session, clock, self._handoff)
         self.updates = SqlUpdateLog(session, self._dialect, clock)
         self.staff = SqlStaffRepository(session, self._dialect, view)
         return self
@@ -84,20 +86,23 @@ class SqlUnitOfWork:
         await self.session.commit()
         if self._roster_view is not None:
             self._roster_view.committed()
+        self.outbox.committed()
 
     async def rollback(self) -> None:
         await self.session.rollback()
 
 
-def uow_factory(engine: AsyncEngine, *, clock: Clock = utc_now) -> Callable[[], SqlUnitOfWork]:
+def uow_factory(engine: AsyncEngine, *, clock: Clock = utc_now,
+                handoff: Handoff | None = None) -> Callable[[], SqlUnitOfWork]:
     """A callable making a fresh unit of work per update. `clock` stamps technical columns
     (outbox.created_at, processed_updates.at, tickets.updated_at, unset conversation.updated_at).
-    The roster is read through the engine's cache (storage.roster_cache)."""
+    The roster is read through the engine's cache (storage.roster_cache). With a `handoff`, queued
+    messages go straight to this process's sender (storage.outbox_store.Handoff)."""
     sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
     dialect_name = engine.dialect.name
     roster_cache = cache_for(engine)
 
     def make() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions, dialect_name, clock, roster_cache)
+        return SqlUnitOfWork(sessions, dialect_name, clock, roster_cache, handoff)
 
     return make

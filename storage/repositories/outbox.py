@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.messages import Button, OutgoingMessage
@@ -15,6 +16,17 @@ outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 processed_updates: Table = ProcessedUpdateRow.__table__  # type: ignore[assignment]
 
 PAYLOAD_VERSION = 1
+
+if TYPE_CHECKING:
+    from storage.outbox_store import Handoff
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    id: int
+    chat_id: int
+    message: OutgoingMessage
+    attempts: int  # failed attempts so far
 
 
 def encode_message(message: OutgoingMessage) -> dict[str, Any]:
@@ -56,22 +68,62 @@ def decode_message(payload: dict[str, Any]) -> OutgoingMessage:
 
 
 class SqlOutbox:
-    def __init__(self, session: AsyncSession, clock: Clock = utc_now) -> None:
+    """Queues messages in the unit of work's transaction.
+
+    With a `handoff` (storage.outbox_store.Handoff), the rows of a chat whose pending rows (if any)
+    are all held by this process's sender are inserted already leased to it and handed over once
+    the transaction commits, without a claim transaction (bot.handoff says how order is kept)."""
+
+    def __init__(self, session: AsyncSession, clock: Clock = utc_now, handoff: Handoff | None = None) -> None:
         self._session = session
         self._clock = clock
+        self._handoff = handoff
+        self._epochs: dict[int, int | None] = {}  # per chat, decided at its first row: None = not leased
+        self._leased: list[PendingMessage] = []
+        self._unleased: set[int] = set()
 
     async def add(self, message: OutgoingMessage) -> int:
+        now = self._clock()
+        chat = message.chat_id
+        leased = self._handoff is not None and await self._lease(chat)
         result = await self._session.execute(
             insert(outbox).returning(outbox.c.id).values(
-                chat_id=message.chat_id,
+                chat_id=chat,
                 payload=encode_message(message),
                 ticket_number=message.ticket_number,
-                created_at=self._clock(),
+                created_at=now,
                 status=OUTBOX_PENDING,
                 attempts=0,
+                claimed_until=now + self._handoff.lease if leased and self._handoff else None,
             )
         )
-        return result.scalar_one()
+        id = result.scalar_one()
+        if leased:
+            self._leased.append(PendingMessage(id, chat, message, 0))
+        else:
+            self._unleased.add(chat)
+        return id
+
+    async def _lease(self, chat: int) -> bool:
+        if chat not in self._epochs:
+            ticket = self._handoff.admits(chat) if self._handoff is not None else None
+            if ticket is not None:
+                held = ticket[1]
+                pending = await self._session.scalars(
+                    select(outbox.c.id).where(outbox.c.status == OUTBOX_PENDING, outbox.c.chat_id == chat)
+                    .limit(len(held) + 1)
+                )
+                if not set(pending) <= held:
+                    ticket = None
+            self._epochs[chat] = ticket[0] if ticket is not None else None
+        return self._epochs[chat] is not None
+
+    def committed(self) -> None:
+        """After the commit: the leased rows go to the sender; it hears of the others too."""
+        if self._handoff is not None and (self._leased or self._unleased):
+            epochs = {chat: epoch for chat, epoch in self._epochs.items() if epoch is not None}
+            self._handoff.committed(self._leased, epochs, self._unleased)
+        self._leased, self._unleased, self._epochs = [], set(), {}
 
 
 class SqlUpdateLog:
