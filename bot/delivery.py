@@ -215,7 +215,7 @@ class OutboxSender:
         try:
             while True:
                 self._wake.clear()
-                free = self._workers - len(active) - len(self._handed.tasks)
+                free = self._workers - len(active)  # handed rows have their own room (bot.handoff)
                 if free > 0:
                     try:
                         claimed = await self._store.claim(min(free, self._batch))
