@@ -296,10 +296,16 @@ class OutboxSender:
         self._partial.pop(row.id, None)
         await self._book(partial(self._store.mark_failed, row.id, error, permanent=True))
         if self._on_permanent_failure is not None:
-            try:
-                await self._on_permanent_failure(row, error)
-            except Exception:  # the row is settled; a failing hook must not put it back
-                log.exception("on_permanent_failure for outbox %s failed", row.id)
+            # Shielded like the bookkeeping: a stop right after the row was marked failed must not
+            # lose the report of it (run() waits for it).
+            await self._book(partial(self._report_failure, self._on_permanent_failure, row, error))
+
+    @staticmethod
+    async def _report_failure(hook: PermanentFailureHook, row: PendingMessage, error: str) -> None:
+        try:
+            await hook(row, error)
+        except Exception:  # the row is settled; a failing hook must not put it back
+            log.exception("on_permanent_failure for outbox %s failed", row.id)
 
     async def _book(self, bookkeeping: Callable[[], Awaitable[None]]) -> None:
         # Shielded: a stop (SIGTERM) mid-way must not leave a delivered message unmarked, or it
