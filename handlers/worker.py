@@ -176,7 +176,7 @@ async def on_input(ctx: Context) -> None:
         return
     text = incoming.text.strip()
     if incoming.kind is not InputKind.TEXT or not text or len(text) > MAX_NOTE:
-        await ctx.say("task_wrong_input", limit=MAX_NOTE, photos=step == "resolve_photos")
+        await ctx.say("task_wrong_input", limit=MAX_NOTE, photo_ok=step == "resolve_photos")
         await ask_step(ctx, ticket)
         return
     if step == "resolve_note":
