@@ -41,6 +41,7 @@ COMMANDS = ["report", "my", "cancel", "help", "start", "tasks", "ticket", "grid"
 PAYLOADS = ["", "b_3", "b_LG", "b_G8", "b_nope", "b_", "inv_abcdef123", "inv_", "inv_" + "x" * 70,
             "b_3 extra", "XK-20261122-0001", "XK-20261122-0002", "垃圾", "b_\u202e3"]
 WHAT = ["sticker", "voice", "video", "video_note", "audio", "document", "animation", "poll", "dice", "other"]
+FORWARD = ("w:accept:", "w:progress:", "w:resolve:", "w:assign:", "w:to:")  # along the lifecycle
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _update_ids = itertools.count(10_000_000)
 
@@ -54,8 +55,7 @@ def phone_text(digits: int, style: int) -> str:
 
 def asked_now(chat: ResidentChat) -> OutgoingMessage | None:
     """The newest message with text in the chat, if it has buttons (a question, a card)."""
-    newest = next((m for m in reversed(chat.received) if m.text and m.edit_outbox_id is None
-                   and m.edit_message_id is None), None)
+    newest = next((m for m in reversed(chat.received) if m.text), None)  # a card edited in place counts
     return newest if newest is not None and newest.buttons else None
 
 
@@ -181,19 +181,29 @@ class Fuzzer:
         resident starts a report: this is what moves tickets along their lifecycle."""
         asked = [p for p in self.people if asked_now(p.chat)]
         if asked and self.rng.random() < 0.85:
-            person = self.rng.choice(asked)
+            # Staff get to their cards as often as residents answer: tickets get worked on, not only filed.
+            staff = [p for p in asked if not p.resident]
+            person = self.rng.choice(staff if staff and self.rng.random() < 0.5 else asked)
             question = asked_now(person.chat)
             assert question is not None
-            data = self.rng.choice([b.data for row in question.buttons for b in row
-                                    if b.data and (not b.data.endswith(":cancel") or self.rng.random() < 0.1)]
-                                   or [b.data for row in question.buttons for b in row])
+            shown = [b.data for row in question.buttons for b in row if b.data]
+            forward = [d for d in shown if d.startswith(FORWARD)]
+            data = self.rng.choice(
+                forward if forward and self.rng.random() < 0.5 else
+                [d for d in shown if not d.endswith(":cancel") or self.rng.random() < 0.1] or shown)
             task = question.text.startswith(("请写", "请发", "请说", "请简单")) or "原因" in question.text
             if task and self.rng.random() < 0.6:  # a note, a reason, a result: words, not a button
                 text = self.rng.choice([*ANSWERS[-3:], "灯还是不亮", "这栋楼归第二网格"])
                 return self.step("text", person, lambda: person.chat.send(text), text)
+            if "代邻居反映" in question.text and self.rng.random() < 0.7:
+                text = self.with_pii(person)
+                self.watch.typed(text)
+                return self.step("text", person, lambda: person.chat.send(text), text)
             return self.step("button", person, lambda: person.chat.press_data(data), data)
-        person = self.rng.choice([p for p in self.people if p.chat.chat_id > 0])
+        person = self.rng.choice([p for p in self.people if p.chat.chat_id > 0 and p.resident])
         text = self.rng.choice(REPORTS)
+        if self.rng.random() < 0.1:  # a building leader files for a neighbour (代办)
+            person, text = next(p for p in self.people if p.chat.chat_id == 1031), "/proxy"
         return self.step("text", person, lambda: person.chat.send(text), text)
 
     def step(self, kind: str, person: Person, action, detail: str) -> Step:
@@ -235,25 +245,32 @@ class Fuzzer:
             f"w:to:{ticket}:", f"w:accept:{ticket}:extra:parts"])
 
     def text(self, person: Person) -> str:
-        idle = person.chat.conversations is not None and not (
-            person.chat.received and person.chat.received[-1].buttons)
+        idle = asked_now(person.chat) is None
         choice = self.rng.randint(0, 9)
-        if choice <= 2 or (idle and choice <= 5):
+        if (choice <= 2 and (person.resident or choice == 0)) or (idle and person.resident and choice <= 5):
             return self.rng.choice(REPORTS)
         if choice <= 4:
             return self.rng.choice(ANSWERS)
         if choice <= 6:
-            neighbour = self.rng.choice(self.names)
-            self.watch.resident(neighbour)  # a neighbour a building leader reports for is a resident too
-            phone = phone_text(self.rng.randint(0, 10**8 - 1), self.rng.randint(0, 7))
-            return self.rng.choice(WITH_PII).format(
-                name=person.chat.sender.display_name, phone=phone, neighbour=neighbour,
-                report=self.rng.choice(REPORTS))
+            return self.with_pii(person)
         if choice == 7:
             return self.rng.choice(ODD)
         if choice == 8:
             return self.rng.choice(["啊", "a", "🙂", "\u200b", "楼"]) * 4096
         return random_text(self.rng)
+
+    def with_pii(self, person: Person) -> str:
+        """A text with a name and a phone number in it: the sender's own name (the bot masks the
+        reporter's name in what groups see), or, answering the 代办 question, a neighbour's. Another
+        resident's name typed into a description is not something the bot can recognise."""
+        question = asked_now(person.chat)
+        neighbour = person.chat.sender.display_name
+        if question is not None and "代邻居反映" in question.text:
+            neighbour = self.rng.choice(self.names)
+            self.watch.resident(neighbour)  # the neighbour a building leader reports for is a resident
+        phone = phone_text(self.rng.randint(0, 10**8 - 1), self.rng.randint(0, 7))
+        return self.rng.choice(WITH_PII).format(name=person.chat.sender.display_name, phone=phone,
+                                                neighbour=neighbour, report=self.rng.choice(REPORTS))
 
     def command(self) -> str:
         name = self.rng.choice(COMMANDS)

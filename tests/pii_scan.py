@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
@@ -125,3 +126,39 @@ async def scan_database(engine: AsyncEngine) -> None:
         for text in (description, detail, (rating or {}).get("reason") or ""):
             watch.typed(text or "")
     watch.check((chat_id, payload.get("text", "")) for chat_id, payload in outbox)
+
+
+def watch_sandbox(sandbox: Any, staff: Iterable[Any]) -> Callable[[], None]:
+    """Record every text and caption the bot sends to a group chat of an in-process sandbox (edits too,
+    as they reach the Bot API); the returned check looks for the sandbox's residents (every user not on
+    the roster's staff) and the phone numbers they shared or typed."""
+    sent: list[tuple[int, str]] = []
+
+    async def hook(method: str, params: dict[str, Any]) -> None:
+        text = params.get("text") or params.get("caption")
+        try:
+            chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return
+        if chat_id < 0 and text:
+            sent.append((chat_id, str(text)))
+
+    sandbox.api_hooks.append(hook)
+    staff = list(staff)
+
+    def check() -> None:
+        staff_ids = {p.telegram_user_id for p in staff}
+        watch = PiiWatch(frozenset(normalise(p.name).strip() for p in staff))
+        for user in sandbox.users.values():
+            if user.id not in staff_ids:
+                watch.resident(" ".join(part for part in (user.first_name, user.last_name) if part))
+        for update in sandbox.update_log:
+            message = update.get("message") or update.get("edited_message") or {}
+            if message.get("from", {}).get("id") in staff_ids:
+                continue
+            if message.get("contact"):
+                watch.phone(str(message["contact"].get("phone_number", "")))
+            watch.typed(str(message.get("text") or message.get("caption") or ""))
+        watch.check(sent)
+
+    return check

@@ -76,3 +76,28 @@ async def test_the_location_detail_on_a_group_card_hides_the_residents_name_and_
     assert "302室 欧*** 139****5678" in card
     assert "已提交\n" in card  # nobody handles it yet (it showed 郭秀云, the roster's entry without an id)
     await scan_database(engine)
+
+
+async def test_the_sandbox_watch_finds_what_reached_a_group():
+    from types import SimpleNamespace
+
+    from dialog_support import example_community
+    from pii_scan import watch_sandbox
+
+    user = SimpleNamespace(id=5001, first_name="欧阳", last_name="春花")
+    staff_user = SimpleNamespace(id=1011, first_name="王芳", last_name=None)
+    sandbox = SimpleNamespace(api_hooks=[], users={5001: user, 1011: staff_user}, update_log=[
+        {"message": {"from": {"id": 5001}, "contact": {"phone_number": "+8613912345678"}}}])
+    check = watch_sandbox(sandbox, example_community().staff)
+    [hook] = sandbox.api_hooks
+    await hook("sendmessage", {"chat_id": STAFF_GROUP, "text": "处理中（王芳） 139****5678"})
+    await hook("sendmessage", {"chat_id": 5001, "text": "欧阳 春花 13912345678"})  # a private chat
+    check()
+    await hook("editmessagetext", {"chat_id": str(STAFF_GROUP), "text": "欧阳 春花"})
+    with pytest.raises(AssertionError, match="欧阳 春花"):
+        check()
+    sandbox.api_hooks.clear()
+    check = watch_sandbox(sandbox, example_community().staff)
+    await sandbox.api_hooks[0]("sendphoto", {"chat_id": STAFF_GROUP, "caption": "电话 139 1234 5678"})
+    with pytest.raises(AssertionError, match="13912345678"):
+        check()
