@@ -20,7 +20,7 @@ sweeps run). After every input:
 Size: small by default, the same seeds every run (800 inputs on SQLite, 400 on PostgreSQL);
 GRIDBOT_SUITE_SIZE=full: fresh seeds, 100,000 inputs on SQLite and 10,000 on PostgreSQL.
 GRIDBOT_FUZZ_EXAMPLES=N sets the small SQLite run's examples; GRIDBOT_FUZZ_TRACE=1 prints every step.
-A failure names its seed; @example(seed) on `example` replays it.
+A failure names its seed (Falsifying example: example(seed=...)); GRIDBOT_FUZZ_SEED=<seed> replays it.
 """
 
 from __future__ import annotations
@@ -121,7 +121,12 @@ def fuzz(backend: str, databases, *, examples: int, steps: int) -> dict[str, int
         totals["examples"] += 1
         asyncio.run(run_example(databases.clean_url(backend), seed, steps, totals))
 
-    example()
+    replay = os.environ.get("GRIDBOT_FUZZ_SEED")
+    if replay:
+        totals["examples"] = 1
+        asyncio.run(run_example(databases.clean_url(backend), int(replay), steps, totals))
+    else:
+        example()
     return totals
 
 
