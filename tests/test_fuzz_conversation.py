@@ -19,7 +19,8 @@ sweeps run). After every input:
 
 Size: small by default, the same seeds every run (800 inputs on SQLite, 400 on PostgreSQL);
 GRIDBOT_SUITE_SIZE=full: fresh seeds, 100,000 inputs on SQLite and 10,000 on PostgreSQL.
-GRIDBOT_FUZZ_EXAMPLES=N sets the small SQLite run's examples; GRIDBOT_FUZZ_TRACE=1 prints every step.
+GRIDBOT_FUZZ_EXAMPLES / GRIDBOT_FUZZ_PG_EXAMPLES=N set the small runs' examples;
+GRIDBOT_FUZZ_TRACE=1 prints every step.
 A failure names its seed (Falsifying example: example(seed=...)); GRIDBOT_FUZZ_SEED=<seed> replays it.
 """
 
@@ -42,8 +43,12 @@ from storage.uow import uow_factory as make_uow_factory
 
 FULL = os.environ.get("GRIDBOT_SUITE_SIZE") == "full"
 STEPS = 200
-EXAMPLES = {("sqlite", False): int(os.environ.get("GRIDBOT_FUZZ_EXAMPLES", 4)), ("postgresql", False): 2,
-            ("sqlite", True): 500, ("postgresql", True): 50}
+EXAMPLES = {  # examples per backend; each is STEPS inputs
+    ("sqlite", False): int(os.environ.get("GRIDBOT_FUZZ_EXAMPLES", 4)),
+    ("postgresql", False): int(os.environ.get("GRIDBOT_FUZZ_PG_EXAMPLES", 2)),
+    ("sqlite", True): 500,
+    ("postgresql", True): 50,
+}
 
 # A seed shrinks to nothing useful; Hypothesis prints the failing one (Falsifying example: seed=...).
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
