@@ -20,7 +20,7 @@ sweeps run). After every input:
 Size: small by default, the same seeds every run (800 inputs on SQLite, 400 on PostgreSQL);
 GRIDBOT_SUITE_SIZE=full: fresh seeds, 100,000 inputs on SQLite and 10,000 on PostgreSQL.
 GRIDBOT_FUZZ_EXAMPLES / GRIDBOT_FUZZ_PG_EXAMPLES=N set the small runs' examples;
-GRIDBOT_FUZZ_TRACE=1 prints every step.
+GRIDBOT_FUZZ_TRACE=1 prints every step; GRIDBOT_FUZZ_LOG=<file> appends the totals after each example.
 A failure names its seed (Falsifying example: example(seed=...)); GRIDBOT_FUZZ_SEED=<seed> replays it.
 """
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 import pytest
 from dialog_support import FakeClock, ResidentChat, World, example_community, load_example, make_conversations
@@ -117,6 +118,7 @@ def check_reply(person: Person, step, handled) -> None:
 
 def fuzz(backend: str, databases, *, examples: int, steps: int) -> dict[str, int]:
     totals = {"inputs": 0, "events": 0, "tickets": 0, "examples": 0}
+    started = time.monotonic()
 
     @settings(max_examples=examples, deadline=None, database=None, print_blob=True, phases=PHASES,
               derandomize=not FULL,  # the small run is the same every time; the full one explores
@@ -125,6 +127,9 @@ def fuzz(backend: str, databases, *, examples: int, steps: int) -> dict[str, int
     def example(seed: int) -> None:
         totals["examples"] += 1
         asyncio.run(run_example(databases.clean_url(backend), seed, steps, totals))
+        if log := os.environ.get("GRIDBOT_FUZZ_LOG"):  # progress of a long run, one line per example
+            with open(log, "a", encoding="utf-8") as out:
+                out.write(f"{time.monotonic() - started:.1f}s {backend} {totals}\n")
 
     replay = os.environ.get("GRIDBOT_FUZZ_SEED")
     if replay:
