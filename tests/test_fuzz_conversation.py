@@ -150,3 +150,17 @@ def test_fuzz_the_conversations(backend, _databases, record_property):
         assert totals["inputs"] >= 100_000
     # The runs get somewhere: tickets are filed and worked on, not only refused.
     assert totals["tickets"] > 0 and totals.get("event:accept", 0) > 0
+
+
+async def test_a_nul_character_is_dropped_not_a_failed_update(uow_factory):
+    """Found by the fuzzer on PostgreSQL: U+0000 in a text (or a name) cannot be stored in text or JSON
+    columns there, so the update failed every time it was tried."""
+    await load_example(uow_factory)
+    resident = ResidentChat(make_conversations(uow_factory, FakeClock()), 5001, "欧阳\x00春花")
+    await resident.send("楼道\x00灯坏了\x00一个星期了")
+    assert "公共设施" in resident.last_text
+    await resident.press_data("r:\x00")
+    assert resident.last.callback_alert
+    async with uow_factory() as uow:
+        assert (await uow.residents.get(5001)).display_name == "欧阳春花"
+        assert (await uow.conversations.get(5001)).data["description"] == "楼道灯坏了一个星期了"
