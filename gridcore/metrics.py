@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from gridcore.ticket import Rating, Satisfaction, Solved, Ticket, TicketStatus
@@ -102,13 +103,38 @@ class Week:
         return moment is not None and self.start <= moment < self.end
 
 
-@dataclass(frozen=True)
-class WeekTicket:
+class TicketFacts(NamedTuple):
+    """The fields of a ticket the summary reads (a week has ~13,000 tickets at a million: full Ticket
+    objects with their reporters, photos and followers cost most of a summary's time and memory)."""
+
+    id: int | None
+    number: str
+    community_code: str
+    category_code: str
+    building_code: str | None
+    grid_code: str | None
+    status: TicketStatus
+    created_at: datetime
+    feedback_due_at: datetime
+    resolved_at: datetime | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketFacts:
+        return cls(ticket.id, ticket.number, ticket.community_code, ticket.category_code,
+                   ticket.location.building_code, ticket.grid_code, ticket.status, ticket.created_at,
+                   ticket.feedback_due_at, ticket.resolved_at)
+
+
+class WeekTicket(NamedTuple):
     """A ticket as the summary sees it: with the rating completed in the week, if any (from the ledger)."""
 
-    ticket: Ticket
+    ticket: TicketFacts
     rating: Rating | None = None
     rated_at: datetime | None = None
+
+    @classmethod
+    def of(cls, ticket: Ticket, rating: Rating | None = None, rated_at: datetime | None = None) -> WeekTicket:
+        return cls(TicketFacts.of(ticket), rating, rated_at)
 
 
 @dataclass(frozen=True)
@@ -202,7 +228,7 @@ class WeekSummary:
     per_day: list[DayCount] = field(default_factory=list)
 
 
-def open_at(ticket: Ticket, moment: datetime) -> bool:
+def open_at(ticket: Ticket | TicketFacts, moment: datetime) -> bool:
     """Filed before `moment`, not withdrawn, not resolved by then."""
     return (ticket.created_at < moment and ticket.status is not TicketStatus.WITHDRAWN
             and (ticket.resolved_at is None or ticket.resolved_at >= moment))
@@ -233,7 +259,7 @@ def figures(items: Iterable[WeekTicket], week: Week) -> Figures:
     return Figures(new, resolved, still_open, overdue, rated, contacted, solved, satisfied, basic, on_time)
 
 
-def _grouped(items: list[WeekTicket], week: Week, key: Callable[[Ticket], str]) -> dict[str, Figures]:
+def _grouped(items: list[WeekTicket], week: Week, key: Callable[[TicketFacts], str]) -> dict[str, Figures]:
     groups: dict[str, list[WeekTicket]] = {}
     for item in items:
         groups.setdefault(key(item.ticket), []).append(item)
@@ -271,13 +297,13 @@ def summarize(community_code: str, week: Week, items: Iterable[WeekTicket],
     start, end = week.utc_bounds
     filed = [i.ticket for i in chosen if start <= i.ticket.created_at < end]
     hotspots = [Hotspot("building", code, n) for code, n in
-                Counter(t.location.building_code for t in filed if t.location.building_code).items()
+                Counter(t.building_code for t in filed if t.building_code).items()
                 if n >= HOTSPOT_MIN]
     hotspots += [Hotspot("category", code, n) for code, n in Counter(t.category_code for t in filed).items()
                  if n >= HOTSPOT_MIN]
     hotspots.sort(key=lambda h: (-h.count, h.kind, h.code))
     overdue = sorted(
-        (OverdueItem(t.number, t.grid_code or NO_GRID, t.category_code, t.location.building_code,
+        (OverdueItem(t.number, t.grid_code or NO_GRID, t.category_code, t.building_code,
                      t.feedback_due_at, (end - t.feedback_due_at).days)
          for t in (i.ticket for i in chosen) if open_at(t, end) and t.feedback_due_at < end),
         key=lambda o: o.number,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gridcore.community import Community
-from gridcore.metrics import NO_GRID, Week, WeekSummary, summarize
+from gridcore.metrics import NO_GRID, Week, WeekSummary, WeekTicket, summarize
 from handlers import cards
 from handlers.announcements import occurrence_id
 from handlers.context import Context
@@ -105,13 +105,20 @@ async def prepare(ctx: Context, week: Week, chart_dir: Path = DEFAULT_CHART_DIR)
     """The community's report (to the staff chat) and one per grid that has a group."""
     community = ctx.community
     items = await ctx.uow.tickets.for_summary(community.code, week.start, week.end)
-    reports = []
     targets: list[tuple[str | None, tuple[int, ...]]] = [(None, tuple(cards.staff_chat(ctx)))]
     targets += [(g.code, (g.group_chat_id,)) for g in community.grids if g.group_chat_id is not None]
-    for grid_code, chats in targets:
-        summary = summarize(community.code, week, items, grid_code)
-        chart = render_chart(summary, chart_dir / f"{community.code}-{week.label}-{grid_code or 'all'}.png")
-        reports.append(Report(chats, grid_code, render_text(ctx.texts, community, summary), chart, summary))
+    by_grid: dict[str, list[WeekTicket]] = {}  # each grid's summary reads only its own tickets
+    for item in items:
+        by_grid.setdefault(item.ticket.grid_code or NO_GRID, []).append(item)
+    summaries = [(summarize(community.code, week, items if code is None else by_grid.get(code, []), code),
+                  chats) for code, chats in targets]
+    del items, by_grid  # the week's tickets are not needed for the texts and charts
+    reports = []
+    for summary, chats in summaries:
+        label = summary.grid_code or "all"
+        chart = render_chart(summary, chart_dir / f"{community.code}-{week.label}-{label}.png")
+        reports.append(Report(chats, summary.grid_code, render_text(ctx.texts, community, summary), chart,
+                              summary))
     return reports
 
 

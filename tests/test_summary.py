@@ -159,7 +159,7 @@ async def test_an_empty_week_shows_dashes(uow_factory):
 
 
 def test_the_chart_is_a_png(tmp_path):
-    items = [WeekTicket(t) for t in fixture_tickets()]
+    items = [WeekTicket.of(t) for t in fixture_tickets()]
     path = summary.render_chart(summarize("XK", W47, items), tmp_path / "charts" / "w47.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
@@ -167,7 +167,7 @@ def test_the_chart_is_a_png(tmp_path):
 
 def test_long_lists_are_cut_to_one_message():
     base = at(10, 8)
-    many = [WeekTicket(make(i, grid=str(i % 7 + 1), category="env", building=str(i % 20 + 1),
+    many = [WeekTicket.of(make(i, grid=str(i % 7 + 1), category="env", building=str(i % 20 + 1),
                             created=base + timedelta(minutes=i))) for i in range(1, 400)]
     s = summarize("XK", W47, many)
     assert len(s.overdue) == 399

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.deadlines import ReminderPolicy
-from gridcore.metrics import WeekTicket
+from gridcore.metrics import TicketFacts, WeekTicket
 from gridcore.ports import TicketCard
 from gridcore.ticket import (
     OPEN_STATUSES,
@@ -32,7 +32,14 @@ from storage.models import (
 )
 from storage.repositories._sql import Clock, dialect_insert, utc_now
 from storage.repositories.roster import policy_from_json
-from storage.repositories.ticket_rows import event_from_row, mutable_values, rating_from_json, ticket_from_row
+from storage.repositories.ticket_rows import (
+    FACT_COLUMNS,
+    event_from_row,
+    facts_from_rows,
+    mutable_values,
+    rating_from_json,
+    ticket_from_row,
+)
 
 tickets: Table = TicketRow.__table__  # type: ignore[assignment]
 events: Table = TicketEventRow.__table__  # type: ignore[assignment]
@@ -298,13 +305,14 @@ class SqlTicketRepository:
         )
         # The ids first, then the rows by primary key in chunks: a join of the UNION with tickets lets
         # PostgreSQL guess a hash join over a scan of every ticket.
-        # Each chunk becomes tickets before the next is read, so its rows never pile up in memory.
+        # Only the columns the summary reads, as small tuples (TicketFacts), not Tickets with followers.
         ids = sorted(set((await self._session.scalars(in_week)).all()))
-        loaded: list[Ticket] = []
+        loaded: list[TicketFacts] = []
         for first in range(0, len(ids), _CHUNK):
             result = await self._session.execute(
-                select(tickets).where(tickets.c.id.in_(ids[first:first + _CHUNK]), in_community))
-            loaded.extend(await self._load(result.all()))
+                select(*FACT_COLUMNS).where(tickets.c.id.in_(ids[first:first + _CHUNK]), in_community))
+            loaded.extend(facts_from_rows(result))
+        del ids
         loaded.sort(key=lambda t: (t.created_at, t.id))
         ratings: dict[int, tuple[datetime, Rating | None]] = {}
         if loaded:
