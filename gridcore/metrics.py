@@ -27,8 +27,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from typing import NamedTuple
@@ -190,6 +190,9 @@ class Figures:
         return not (self.new or self.resolved or self.still_open or self.rated)
 
 
+_FIGURES = tuple(f.name for f in fields(Figures))
+
+
 @dataclass(frozen=True)
 class Hotspot:
     kind: str  # "building" or "category"
@@ -259,11 +262,21 @@ def figures(items: Iterable[WeekTicket], week: Week) -> Figures:
     return Figures(new, resolved, still_open, overdue, rated, contacted, solved, satisfied, basic, on_time)
 
 
-def _grouped(items: list[WeekTicket], week: Week, key: Callable[[TicketFacts], str]) -> dict[str, Figures]:
-    groups: dict[str, list[WeekTicket]] = {}
-    for item in items:
-        groups.setdefault(key(item.ticket), []).append(item)
-    result = {code: figures(members, week) for code, members in sorted(groups.items())}
+def _sum(parts: Iterable[Figures]) -> Figures:
+    """Figures are counts: a group's are the sums of its parts'."""
+    totals = [0] * len(_FIGURES)
+    for part in parts:
+        for k, name in enumerate(_FIGURES):
+            totals[k] += getattr(part, name)
+    return Figures(*totals)
+
+
+def _grouped(cells: dict[tuple[str, str], Figures], side: int) -> dict[str, Figures]:
+    """By grid (side 0) or by category (side 1), the empty ones left out, from (grid, category) cells."""
+    groups: dict[str, list[Figures]] = {}
+    for key, part in cells.items():
+        groups.setdefault(key[side], []).append(part)
+    result = {code: _sum(parts) for code, parts in sorted(groups.items())}
     return {code: f for code, f in result.items() if not f.empty}
 
 
@@ -292,8 +305,31 @@ def _per_day(chosen: list[WeekTicket], week: Week) -> list[DayCount]:
 def summarize(community_code: str, week: Week, items: Iterable[WeekTicket],
               grid_code: str | None = None) -> WeekSummary:
     """The week's numbers for the community, or for one grid (only that grid's tickets)."""
-    chosen = [i for i in items if i.ticket.community_code == community_code
-              and (grid_code is None or (i.ticket.grid_code or NO_GRID) == grid_code)]
+    return summarize_each(community_code, week, items, [grid_code])[0]
+
+
+def summarize_each(community_code: str, week: Week, items: Iterable[WeekTicket],
+                   grid_codes: Iterable[str | None]) -> list[WeekSummary]:
+    """summarize() for each of `grid_codes` (None: the whole community), counting each ticket once: the
+    figures of each (grid, category) cell are computed once and added up for each summary."""
+    chosen = [i for i in items if i.ticket.community_code == community_code]
+    by_grid: dict[str, list[WeekTicket]] = {}
+    for item in chosen:
+        by_grid.setdefault(item.ticket.grid_code or NO_GRID, []).append(item)
+    cells: dict[tuple[str, str], Figures] = {}
+    for grid, members in by_grid.items():
+        by_category: dict[str, list[WeekTicket]] = {}
+        for item in members:
+            by_category.setdefault(item.ticket.category_code, []).append(item)
+        for category, in_cell in by_category.items():
+            cells[(grid, category)] = figures(in_cell, week)
+    return [_summary(community_code, week, code, chosen if code is None else by_grid.get(code, []),
+                     cells if code is None else {k: f for k, f in cells.items() if k[0] == code})
+            for code in grid_codes]
+
+
+def _summary(community_code: str, week: Week, grid_code: str | None, chosen: list[WeekTicket],
+             cells: dict[tuple[str, str], Figures]) -> WeekSummary:
     start, end = week.utc_bounds
     filed = [i.ticket for i in chosen if start <= i.ticket.created_at < end]
     hotspots = [Hotspot("building", code, n) for code, n in
@@ -308,10 +344,8 @@ def summarize(community_code: str, week: Week, items: Iterable[WeekTicket],
          for t in (i.ticket for i in chosen) if open_at(t, end) and t.feedback_due_at < end),
         key=lambda o: o.number,
     )
-    per_day = _per_day(chosen, week)
     return WeekSummary(
-        community_code=community_code, week=week, grid_code=grid_code, total=figures(chosen, week),
-        by_grid=_grouped(chosen, week, lambda t: t.grid_code or NO_GRID),
-        by_category=_grouped(chosen, week, lambda t: t.category_code),
-        hotspots=hotspots, overdue=overdue, per_day=per_day,
+        community_code=community_code, week=week, grid_code=grid_code, total=_sum(cells.values()),
+        by_grid=_grouped(cells, 0), by_category=_grouped(cells, 1),
+        hotspots=hotspots, overdue=overdue, per_day=_per_day(chosen, week),
     )

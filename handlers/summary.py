@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gridcore.community import Community
-from gridcore.metrics import NO_GRID, Week, WeekSummary, WeekTicket, summarize
+from gridcore.metrics import Week, WeekSummary, summarize_each
 from handlers import cards
 from handlers.announcements import occurrence_id
 from handlers.chart import Chart
@@ -73,12 +73,9 @@ async def prepare(ctx: Context, week: Week, chart_dir: Path = DEFAULT_CHART_DIR)
     items = await ctx.uow.tickets.for_summary(community.code, week.start, week.end)
     targets: list[tuple[str | None, tuple[int, ...]]] = [(None, tuple(cards.staff_chat(ctx)))]
     targets += [(g.code, (g.group_chat_id,)) for g in community.grids if g.group_chat_id is not None]
-    by_grid: dict[str, list[WeekTicket]] = {}  # each grid's summary reads only its own tickets
-    for item in items:
-        by_grid.setdefault(item.ticket.grid_code or NO_GRID, []).append(item)
-    summaries = [(summarize(community.code, week, items if code is None else by_grid.get(code, []), code),
-                  chats) for code, chats in targets]
-    del items, by_grid  # the week's tickets are not needed for the texts and charts
+    summaries = zip(summarize_each(community.code, week, items, [code for code, _ in targets]),
+                    [chats for _, chats in targets], strict=True)
+    del items  # the week's tickets are not needed for the texts and charts
     reports = []
     figure = Chart()
     for summary, chats in summaries:

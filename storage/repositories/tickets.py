@@ -48,6 +48,7 @@ sequences: Table = TicketSequenceRow.__table__  # type: ignore[assignment]
 cards: Table = TicketCardRow.__table__  # type: ignore[assignment]
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
+_RATING_KEYS = ("contacted", "solved", "satisfaction", "reason")  # what rating_from_json reads
 _CHUNK = 5000  # ids per IN (...) list
 class SqlTicketRepository:
     def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now) -> None:
@@ -321,8 +322,12 @@ class SqlTicketRepository:
                 select(events.c.ticket_id, events.c.at, events.c.details)
                 .where(rated_in_week).order_by(events.c.at, events.c.seq)
             )
+            known: dict[tuple[Any, ...], Rating | None] = {}  # a few answers repeat thousands of times
             for ticket_id, at, details in found:  # the last rating in the range wins
                 if ticket_id in wanted:
-                    ratings[ticket_id] = (at, rating_from_json(dict(details)))
+                    key = tuple(details.get(name) for name in _RATING_KEYS)
+                    if key not in known:
+                        known[key] = rating_from_json(dict(details))
+                    ratings[ticket_id] = (at, known[key])
         return [WeekTicket(t, ratings[t.id][1], ratings[t.id][0]) if t.id in ratings else WeekTicket(t)
                 for t in loaded]
