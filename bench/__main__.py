@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("inbound", "outbound", "scale")
+BENCHMARKS = ("inbound", "outbound", "scale", "bot_memory")
+QUICK_TICKETS = "20000"  # bench.scale's quick size, which bot_memory then reuses
 
 
 def main() -> int:
@@ -24,7 +25,12 @@ def main() -> int:
     failed = []
     for name in options.names or BENCHMARKS:
         command = [sys.executable, "-m", f"bench.{name}", "--db", options.db]
-        command += ["--quick"] if options.quick else []
+        if name == "scale":
+            command += ["--reuse"]  # bot_memory measures the bot on the database scale generated
+        if name == "bot_memory" and options.quick:
+            command += ["--tickets", QUICK_TICKETS]
+        elif options.quick:
+            command += ["--quick"]
         print(f"\n=== {' '.join(command[1:])}", flush=True)
         started = time.monotonic()
         code = subprocess.call(command)

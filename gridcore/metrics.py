@@ -27,10 +27,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from gridcore.ticket import Rating, Satisfaction, Solved, Ticket, TicketStatus
@@ -102,13 +103,38 @@ class Week:
         return moment is not None and self.start <= moment < self.end
 
 
-@dataclass(frozen=True)
-class WeekTicket:
+class TicketFacts(NamedTuple):
+    """The fields of a ticket the summary reads (a week has ~13,000 tickets at a million: full Ticket
+    objects with their reporters, photos and followers cost most of a summary's time and memory)."""
+
+    id: int | None
+    number: str
+    community_code: str
+    category_code: str
+    building_code: str | None
+    grid_code: str | None
+    status: TicketStatus
+    created_at: datetime
+    feedback_due_at: datetime
+    resolved_at: datetime | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketFacts:
+        return cls(ticket.id, ticket.number, ticket.community_code, ticket.category_code,
+                   ticket.location.building_code, ticket.grid_code, ticket.status, ticket.created_at,
+                   ticket.feedback_due_at, ticket.resolved_at)
+
+
+class WeekTicket(NamedTuple):
     """A ticket as the summary sees it: with the rating completed in the week, if any (from the ledger)."""
 
-    ticket: Ticket
+    ticket: TicketFacts
     rating: Rating | None = None
     rated_at: datetime | None = None
+
+    @classmethod
+    def of(cls, ticket: Ticket, rating: Rating | None = None, rated_at: datetime | None = None) -> WeekTicket:
+        return cls(TicketFacts.of(ticket), rating, rated_at)
 
 
 @dataclass(frozen=True)
@@ -164,6 +190,9 @@ class Figures:
         return not (self.new or self.resolved or self.still_open or self.rated)
 
 
+_FIGURES = tuple(f.name for f in fields(Figures))
+
+
 @dataclass(frozen=True)
 class Hotspot:
     kind: str  # "building" or "category"
@@ -202,7 +231,7 @@ class WeekSummary:
     per_day: list[DayCount] = field(default_factory=list)
 
 
-def open_at(ticket: Ticket, moment: datetime) -> bool:
+def open_at(ticket: Ticket | TicketFacts, moment: datetime) -> bool:
     """Filed before `moment`, not withdrawn, not resolved by then."""
     return (ticket.created_at < moment and ticket.status is not TicketStatus.WITHDRAWN
             and (ticket.resolved_at is None or ticket.resolved_at >= moment))
@@ -233,11 +262,21 @@ def figures(items: Iterable[WeekTicket], week: Week) -> Figures:
     return Figures(new, resolved, still_open, overdue, rated, contacted, solved, satisfied, basic, on_time)
 
 
-def _grouped(items: list[WeekTicket], week: Week, key: Callable[[Ticket], str]) -> dict[str, Figures]:
-    groups: dict[str, list[WeekTicket]] = {}
-    for item in items:
-        groups.setdefault(key(item.ticket), []).append(item)
-    result = {code: figures(members, week) for code, members in sorted(groups.items())}
+def _sum(parts: Iterable[Figures]) -> Figures:
+    """Figures are counts: a group's are the sums of its parts'."""
+    totals = [0] * len(_FIGURES)
+    for part in parts:
+        for k, name in enumerate(_FIGURES):
+            totals[k] += getattr(part, name)
+    return Figures(*totals)
+
+
+def _grouped(cells: dict[tuple[str, str], Figures], side: int) -> dict[str, Figures]:
+    """By grid (side 0) or by category (side 1), the empty ones left out, from (grid, category) cells."""
+    groups: dict[str, list[Figures]] = {}
+    for key, part in cells.items():
+        groups.setdefault(key[side], []).append(part)
+    result = {code: _sum(parts) for code, parts in sorted(groups.items())}
     return {code: f for code, f in result.items() if not f.empty}
 
 
@@ -266,26 +305,47 @@ def _per_day(chosen: list[WeekTicket], week: Week) -> list[DayCount]:
 def summarize(community_code: str, week: Week, items: Iterable[WeekTicket],
               grid_code: str | None = None) -> WeekSummary:
     """The week's numbers for the community, or for one grid (only that grid's tickets)."""
-    chosen = [i for i in items if i.ticket.community_code == community_code
-              and (grid_code is None or (i.ticket.grid_code or NO_GRID) == grid_code)]
+    return summarize_each(community_code, week, items, [grid_code])[0]
+
+
+def summarize_each(community_code: str, week: Week, items: Iterable[WeekTicket],
+                   grid_codes: Iterable[str | None]) -> list[WeekSummary]:
+    """summarize() for each of `grid_codes` (None: the whole community), counting each ticket once: the
+    figures of each (grid, category) cell are computed once and added up for each summary."""
+    chosen = [i for i in items if i.ticket.community_code == community_code]
+    by_grid: dict[str, list[WeekTicket]] = {}
+    for item in chosen:
+        by_grid.setdefault(item.ticket.grid_code or NO_GRID, []).append(item)
+    cells: dict[tuple[str, str], Figures] = {}
+    for grid, members in by_grid.items():
+        by_category: dict[str, list[WeekTicket]] = {}
+        for item in members:
+            by_category.setdefault(item.ticket.category_code, []).append(item)
+        for category, in_cell in by_category.items():
+            cells[(grid, category)] = figures(in_cell, week)
+    return [_summary(community_code, week, code, chosen if code is None else by_grid.get(code, []),
+                     cells if code is None else {k: f for k, f in cells.items() if k[0] == code})
+            for code in grid_codes]
+
+
+def _summary(community_code: str, week: Week, grid_code: str | None, chosen: list[WeekTicket],
+             cells: dict[tuple[str, str], Figures]) -> WeekSummary:
     start, end = week.utc_bounds
     filed = [i.ticket for i in chosen if start <= i.ticket.created_at < end]
     hotspots = [Hotspot("building", code, n) for code, n in
-                Counter(t.location.building_code for t in filed if t.location.building_code).items()
+                Counter(t.building_code for t in filed if t.building_code).items()
                 if n >= HOTSPOT_MIN]
     hotspots += [Hotspot("category", code, n) for code, n in Counter(t.category_code for t in filed).items()
                  if n >= HOTSPOT_MIN]
     hotspots.sort(key=lambda h: (-h.count, h.kind, h.code))
     overdue = sorted(
-        (OverdueItem(t.number, t.grid_code or NO_GRID, t.category_code, t.location.building_code,
+        (OverdueItem(t.number, t.grid_code or NO_GRID, t.category_code, t.building_code,
                      t.feedback_due_at, (end - t.feedback_due_at).days)
          for t in (i.ticket for i in chosen) if open_at(t, end) and t.feedback_due_at < end),
         key=lambda o: o.number,
     )
-    per_day = _per_day(chosen, week)
     return WeekSummary(
-        community_code=community_code, week=week, grid_code=grid_code, total=figures(chosen, week),
-        by_grid=_grouped(chosen, week, lambda t: t.grid_code or NO_GRID),
-        by_category=_grouped(chosen, week, lambda t: t.category_code),
-        hotspots=hotspots, overdue=overdue, per_day=per_day,
+        community_code=community_code, week=week, grid_code=grid_code, total=_sum(cells.values()),
+        by_grid=_grouped(cells, 0), by_category=_grouped(cells, 1),
+        hotspots=hotspots, overdue=overdue, per_day=_per_day(chosen, week),
     )

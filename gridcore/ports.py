@@ -87,7 +87,7 @@ class TicketRepository(Protocol):
 
     async def for_summary(self, community_code: str, start: datetime, end: datetime) -> list[WeekTicket]:
         """Tickets filed or resolved in [start, end), open at its end, or rated in it, each with the
-        last rating completed in it (gridcore.metrics)."""
+        last rating completed in it (gridcore.metrics; only the fields the summary reads, TicketFacts)."""
 
 
 class ConversationRepository(Protocol):

@@ -181,7 +181,7 @@ async def progress_board(ctx: Context, kind: AnnouncementKind, announcement: Ann
     for ticket in resolved:
         category = ctx.community.category(ticket.category_code)
         by_category[category.name if category else "其他"] += 1
-        building = ctx.community.building(ticket.location.building_code or "")
+        building = ctx.community.building(ticket.building_code or "")
         by_building[building.name if building else "其他位置"] += 1
     for chat_id, _grid in target_chats(ctx, announcement.targets):
         await ctx.tell(chat_id, TEMPLATES[kind], community=ctx.community, month=start, total=len(resolved),

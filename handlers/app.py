@@ -39,6 +39,7 @@ class Conversations:
         self.bot_username = bot_username
 
     async def handle(self, incoming: Incoming) -> Handled:
+        incoming = incoming.without_nul()
         async with self._uow_factory() as uow:
             if not await uow.updates.record(incoming.update_id):
                 return Handled(duplicate=True)

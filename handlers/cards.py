@@ -37,12 +37,17 @@ def mask_phone(phone: str | None) -> str:
     return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else "****"
 
 
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+# A mobile number (with +86 / 86 in front, spaces, dashes or dots inside), a landline with its area code.
+PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s.-]?(\d{4})[\s.-]?(\d{4})(?!\d)")
+LANDLINE_IN_TEXT = re.compile(r"(?<!\d)(0\d{2,3})[\s-]?\d{3,4}[\s-]?(\d{4})(?!\d)")
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
 
 
 def for_group(text: str, reporter_name: str) -> str:
     """What a resident wrote, made fit for a group chat: phone numbers masked, their own name removed."""
+    text = text.translate(FULL_WIDTH_DIGITS)  # a number typed in full-width digits is a number too
     text = PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    text = LANDLINE_IN_TEXT.sub(lambda m: f"{m.group(1)}-****{m.group(2)}", text)
     return text.replace(reporter_name, mask_name(reporter_name)) if len(reporter_name) >= 2 else text
 
 
@@ -64,6 +69,8 @@ def card_buttons(ctx: Context, ticket: Ticket, kind: str, live: bool) -> list[li
 
 
 def staff_name(ctx: Context, user_id: int | None) -> str:
+    if user_id is None:  # nobody: not the first roster entry that has no Telegram id yet
+        return ""
     person = next((p for p in ctx.community.staff if p.telegram_user_id == user_id), None)
     return person.name if person else ""
 
@@ -81,7 +88,11 @@ async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
         reporter_name=reporter.display_name if private and not reporter.anonymous else "",
         reporter_phone=mask_phone(reporter.phone) if private and not reporter.anonymous else "",
         anonymous=reporter.anonymous, on_behalf=ticket.filed_by is not None,
+        # What the resident typed (the description, and the floor/room: "302室 张阿姨 138...") is shown
+        # in a group with phone numbers masked and their name removed.
         description=ticket.description if private else for_group(ticket.description, reporter.display_name),
+        detail=(ticket.location.detail if private
+                else for_group(ticket.location.detail, reporter.display_name)),
         live=live, buttons=card_buttons(ctx, ticket, kind, live),
         photos=ticket.photos if edit_outbox_id is None else (),
         edit_outbox_id=edit_outbox_id, ticket_number=ticket.number)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 
 
@@ -40,6 +40,18 @@ class Incoming:
     what: str = ""  # for UNSUPPORTED: "sticker", "voice", ...
     is_private: bool = True
     message_id: int | None = None
+
+    def without_nul(self) -> Incoming:
+        """The same input without U+0000 anywhere: PostgreSQL cannot store it in text or JSON (the update
+        would fail for good), and no one means to send it."""
+        changes = {f.name: value.replace("\x00", "") for f in fields(self)
+                   if isinstance(value := getattr(self, f.name), str) and "\x00" in value}
+        sender = self.sender
+        if "\x00" in sender.display_name or "\x00" in (sender.username or ""):
+            username = sender.username.replace("\x00", "") if sender.username else None
+            changes["sender"] = replace(sender, display_name=sender.display_name.replace("\x00", ""),
+                                        username=username)
+        return replace(self, **changes) if changes else self
 
     @classmethod
     def parse_text(cls, update_id: int, chat_id: int, sender: Sender, text: str, **kw) -> Incoming:

@@ -90,7 +90,7 @@ async def on_input(ctx: Context) -> None:
     elif incoming.kind is InputKind.TEXT and 0 < len(incoming.text.strip()) <= MAX_REASON:
         reason = incoming.text.strip()
     if reason is None:
-        await ctx.say("task_wrong_input", limit=MAX_REASON, photos=False)
+        await ctx.say("task_wrong_input", limit=MAX_REASON, photo_step=False)
         await ask_reason(ctx)
         return
     await ctx.end_dialog()

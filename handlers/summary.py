@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from gridcore.community import Community
-from gridcore.metrics import NO_GRID, Week, WeekSummary, summarize
+from gridcore.metrics import Week, WeekSummary, summarize_each
 from handlers import cards
 from handlers.announcements import occurrence_id
+from handlers.chart import Chart
 from handlers.context import Context
 from handlers.texts import Texts
 
@@ -60,58 +61,28 @@ def render_text(texts: Texts, community: Community, summary: WeekSummary) -> str
     return text[:TEXT_LIMIT]  # unreachable with sane data: the fixed part alone is far shorter
 
 
-def render_chart(summary: WeekSummary, path: Path) -> Path:
-    """A PNG: tickets per day (new, resolved, open at day's end) and the rates by grid. Labels are
-    ASCII (grid codes, English), so missing CJK fonts cannot turn them into boxes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(10, 4), dpi=100)
-    days, rates = figure.subplots(1, 2)
-    x = list(range(7))
-    labels = [f"{d:%a}\n{d:%m-%d}" for d in summary.week.days]
-    days.bar([i - 0.2 for i in x], [d.new for d in summary.per_day], width=0.4, label="new")
-    days.bar([i + 0.2 for i in x], [d.resolved for d in summary.per_day], width=0.4, label="resolved")
-    days.plot(x, [d.still_open for d in summary.per_day], color="black", marker="o", label="open")
-    days.set_xticks(x, labels, fontsize=8)
-    days.set_title(f"Tickets per day, {summary.week.label}")
-    days.legend(fontsize=8)
-    peak = max([1] + [max(d.new, d.resolved, d.still_open) for d in summary.per_day])
-    days.set_ylim(0, peak * 1.15)  # counts: from zero, whole numbers, also for an empty week
-    days.yaxis.get_major_locator().set_params(integer=True)
-    grids = list(summary.by_grid.items()) or [("all", summary.total)]
-    kinds = [("response", "response_rate"), ("resolution", "resolution_rate"),
-             ("satisfaction", "satisfaction_rate"), ("on time", "on_time_rate")]
-    width = 0.8 / len(kinds)
-    for k, (name, attr) in enumerate(kinds):
-        values = [(getattr(f, attr).value or 0) * 100 for _, f in grids]
-        rates.bar([i - 0.4 + width * (k + 0.5) for i in range(len(grids))], values, width=width, label=name)
-    rates.set_xticks(range(len(grids)), [f"grid {c}" if c not in ("all", NO_GRID) else c or "none"
-                                         for c, _ in grids], fontsize=8)
-    rates.set_ylim(0, 105)
-    rates.set_ylabel("%")
-    rates.set_title("Rates by grid (no rating: 0)")
-    rates.legend(fontsize=7)
-    # Fixed margins: tight_layout() measured every label first and cost a sixth of each chart.
-    figure.subplots_adjust(left=0.05, right=0.99, top=0.91, bottom=0.16, wspace=0.16)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png")
-    return path
+def render_chart(summary: WeekSummary, path: Path, chart: Chart | None = None) -> Path:
+    """The summary's chart as a PNG at `path` (drawn on `chart`'s figure when given: reuse one Chart for
+    the charts of one week)."""
+    return (chart or Chart()).render(summary, path)
 
 
 async def prepare(ctx: Context, week: Week, chart_dir: Path = DEFAULT_CHART_DIR) -> list[Report]:
     """The community's report (to the staff chat) and one per grid that has a group."""
     community = ctx.community
     items = await ctx.uow.tickets.for_summary(community.code, week.start, week.end)
-    reports = []
     targets: list[tuple[str | None, tuple[int, ...]]] = [(None, tuple(cards.staff_chat(ctx)))]
     targets += [(g.code, (g.group_chat_id,)) for g in community.grids if g.group_chat_id is not None]
-    for grid_code, chats in targets:
-        summary = summarize(community.code, week, items, grid_code)
-        chart = render_chart(summary, chart_dir / f"{community.code}-{week.label}-{grid_code or 'all'}.png")
-        reports.append(Report(chats, grid_code, render_text(ctx.texts, community, summary), chart, summary))
+    summaries = zip(summarize_each(community.code, week, items, [code for code, _ in targets]),
+                    [chats for _, chats in targets], strict=True)
+    del items  # the week's tickets are not needed for the texts and charts
+    reports = []
+    figure = Chart()
+    for summary, chats in summaries:
+        label = summary.grid_code or "all"
+        chart = render_chart(summary, chart_dir / f"{community.code}-{week.label}-{label}.png", figure)
+        reports.append(Report(chats, summary.grid_code, render_text(ctx.texts, community, summary), chart,
+                              summary))
     return reports
 
 

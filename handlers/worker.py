@@ -175,8 +175,9 @@ async def on_input(ctx: Context) -> None:
         await ask_step(ctx, ticket)
         return
     text = incoming.text.strip()
-    if incoming.kind is not InputKind.TEXT or not text or len(text) > MAX_NOTE:
-        await ctx.say("task_wrong_input", limit=MAX_NOTE, photos=step == "resolve_photos")
+    # At the result photos step a text is as wrong as a sticker: it was once silently dropped.
+    if step == "resolve_photos" or incoming.kind is not InputKind.TEXT or not text or len(text) > MAX_NOTE:
+        await ctx.say("task_wrong_input", limit=MAX_NOTE, photo_step=step == "resolve_photos")
         await ask_step(ctx, ticket)
         return
     if step == "resolve_note":

@@ -12,6 +12,8 @@ Fixtures (all function-scoped unless said otherwise):
   make_engine        async factory for a test that picks the backend itself:
                      `engine = await make_engine("postgresql")` — migrated, clean, disposed after.
                      (PostgreSQL: the same session database as `engine`; don't use both in one test.)
+Both scan, when the test is done, every group message the database queued for residents' names and
+phone numbers (tests/pii_scan.py): a leak fails the test that caused it.
 
 PostgreSQL comes from GRIDBOT_TEST_PG_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres).
 When it is unreachable the PostgreSQL variants are skipped, or fail when GRIDBOT_REQUIRE_PG=1.
@@ -24,6 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pii_scan import scan_database
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import testing
@@ -123,6 +126,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
     try:
         yield engine
+        await scan_database(engine)  # issue 5: no resident's name or phone in any group message
     finally:
         await engine.dispose()
 
@@ -148,6 +152,8 @@ async def make_engine(_databases: _Databases) -> AsyncIterator[Callable[[str], A
 
     try:
         yield make
+        for engine in engines:
+            await scan_database(engine)
     finally:
         for engine in engines:
             await engine.dispose()

@@ -79,6 +79,7 @@ class ResidentChat:
         self.chat_id = user_id if chat_id is None else chat_id
         self.world = world or World()
         self.last: Handled | None = None
+        self.last_incoming: Incoming | None = None
         self._message_ids = itertools.count(1)
 
     @property
@@ -90,6 +91,7 @@ class ResidentChat:
         self.world.inbox[self.chat_id] = messages
 
     async def _handle(self, incoming: Incoming) -> Handled:
+        self.last_incoming = incoming
         self.last = await self.conversations.handle(incoming)
         for message in self.last.messages:
             assert_telegram_accepts(message)

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from dialog_support import FakeClock, example_community
+from pii_scan import watch_sandbox
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,8 +30,10 @@ def roster_sandbox() -> Sandbox:
 @contextlib.asynccontextmanager
 async def live(engine: AsyncEngine, clock: FakeClock | None = None, sandbox: Sandbox | None = None
                ) -> AsyncIterator[tuple[SandboxClient, SandboxServer]]:
-    """The sandbox and the real bot polling it until the block ends."""
+    """The sandbox and the real bot polling it until the block ends. On a clean exit, no group message
+    the bot sent may show a resident's name or phone number (tests/pii_scan.py)."""
     async with SandboxServer(sandbox=sandbox) as server, SandboxClient(server.base_url) as client:
+        check_groups = watch_sandbox(server.sandbox, example_community().staff)
         settings = Settings(bot_token=SecretStr(TOKEN), telegram_api_url=server.base_url,
                             database_url="unused://", _env_file=None)
         # Telegram's pacing (1 message/s per chat) is proven by tests/test_delivery_*; here it would
@@ -39,6 +42,7 @@ async def live(engine: AsyncEngine, clock: FakeClock | None = None, sandbox: San
             task = asyncio.create_task(run_polling(app, timeout=1))
             try:
                 yield client, server
+                check_groups()
             finally:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

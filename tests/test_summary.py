@@ -159,15 +159,34 @@ async def test_an_empty_week_shows_dashes(uow_factory):
 
 
 def test_the_chart_is_a_png(tmp_path):
-    items = [WeekTicket(t) for t in fixture_tickets()]
+    items = [WeekTicket.of(t) for t in fixture_tickets()]
     path = summary.render_chart(summarize("XK", W47, items), tmp_path / "charts" / "w47.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
 
 
+def test_a_reused_chart_draws_each_summary_as_a_fresh_one_would(tmp_path):
+    """prepare() draws a week's charts on one figure: nothing of one chart (its bars, grids, scale,
+    week) may be left in the next."""
+    items = [WeekTicket.of(t) for t in fixture_tickets()]
+    community = summarize("XK", W47, items)
+    grid_2 = summarize("XK", W47, items, grid_code="2")
+    grid_3 = summarize("XK", W47, items, grid_code="3")
+    empty = summarize("XK", Week(2026, 30, "Asia/Shanghai"), [])
+    assert len(community.by_grid) == 3 and len(grid_2.by_grid) == 1 and not empty.by_grid
+    reused = summary.Chart()
+    for name, s in (("community", community), ("grid-2", grid_2), ("grid-3", grid_3), ("empty", empty),
+                    ("again", community)):
+        drawn = summary.render_chart(s, tmp_path / "reused" / f"{name}.png", reused).read_bytes()
+        fresh = summary.render_chart(s, tmp_path / "fresh" / f"{name}.png").read_bytes()
+        assert drawn == fresh, name
+    reused_dir = tmp_path / "reused"
+    assert (reused_dir / "grid-2.png").read_bytes() != (reused_dir / "grid-3.png").read_bytes()
+
+
 def test_long_lists_are_cut_to_one_message():
     base = at(10, 8)
-    many = [WeekTicket(make(i, grid=str(i % 7 + 1), category="env", building=str(i % 20 + 1),
+    many = [WeekTicket.of(make(i, grid=str(i % 7 + 1), category="env", building=str(i % 20 + 1),
                             created=base + timedelta(minutes=i))) for i in range(1, 400)]
     s = summarize("XK", W47, many)
     assert len(s.overdue) == 399

@@ -190,3 +190,27 @@ def test_group_cards_mask_phones_and_the_reporters_name_in_what_residents_wrote(
 
     text = "我是张阿姨，电话 138 1234 5678，也可以打13900001111"
     assert for_group(text, "张阿姨") == "我是张**，电话 138****5678，也可以打139****1111"
+
+
+async def test_a_wrong_input_in_a_task_is_answered_not_a_crash(world, uow_factory):
+    """Found by the fuzzer: `photos=` went to ctx.say (the message's photos), not to the template, so
+    a sticker instead of a progress note, or a photo instead of a rating reason, raised; and a text at
+    the result photos step got no answer at all."""
+    world, chat = world
+    resident, worker = chat(RESIDENT, "张阿姨"), chat(WORKER_1, "王芳")
+    await file_light_report(resident)
+    await worker.press("签收")
+    await worker.press("进展")
+    await worker.unsupported("sticker")
+    assert "请用文字回复（500 字以内）。" in worker.texts[-2] and "处理进展" in worker.last_text
+    await worker.send("/cancel")
+    await worker.press("办结")
+    await worker.send("换好了")
+    await worker.unsupported("voice")
+    assert "这一步请发处理后的照片" in worker.texts[-2]
+    await worker.send("5单元")  # a text at the photos step: it was dropped without a word
+    assert "这一步请发处理后的照片" in worker.texts[-2] and "没有照片" in str(worker.last_message.buttons)
+    await worker.press("没有照片")
+    await resident.presses("没人联系", "未解决", "不满意")
+    await resident.photo("why-1")
+    assert "请用文字回复" in resident.texts[-2] and "哪里还没解决好" in resident.last_text

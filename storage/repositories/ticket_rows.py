@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Row
 
 from gridcore.deadlines import ReminderPolicy, next_reminder_at
+from gridcore.metrics import TicketFacts
 from gridcore.ticket import (
     Action,
     Location,
@@ -30,6 +31,10 @@ _SOLVED = {member.value: member for member in Solved}
 _SATISFACTION = {member.value: member for member in Satisfaction}
 _URGENCY = {member.value: member for member in Urgency}
 _STATUS = {member.value: member for member in TicketStatus}
+# What the weekly summary reads of a ticket, in TicketFacts' order (status is mapped to its member).
+FACT_COLUMNS = tuple(_tickets.c[name] for name in (
+    "id", "number", "community_code", "category_code", "building_code", "grid_code", "status", "created_at",
+    "feedback_due_at", "resolved_at"))
 
 
 def mutable_values(ticket: Ticket, policy: ReminderPolicy) -> dict[str, Any]:
@@ -118,6 +123,13 @@ def ticket_from_row(row: Row[Any], follower_ids: Sequence[int]) -> Ticket:
         accept_due_at=accept_due_at,
         reminders=tuple(reminders),
     )
+
+
+def facts_from_rows(rows: Iterable[tuple[Any, ...]]) -> list[TicketFacts]:
+    """Rows of select(*FACT_COLUMNS) as TicketFacts."""
+    status = _STATUS
+    return [TicketFacts(i, n, c, cat, b, g, status[s], at, due, done)
+            for i, n, c, cat, b, g, s, at, due, done in rows]
 
 
 def event_from_row(row: Row[Any]) -> TicketEvent:
