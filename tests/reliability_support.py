@@ -197,6 +197,15 @@ async def tickets_by_reporter(engine: AsyncEngine) -> dict[int, list[str]]:
     return dict(found)
 
 
+async def assert_each_confirmed_ticket_filed_once(engine: AsyncEngine, confirmed: dict[int, str],
+                                                  residents: int) -> None:
+    """Every resident saw a confirmation, and the database holds exactly that ticket for each of them."""
+    assert len(confirmed) == residents
+    in_db = await tickets_by_reporter(engine)
+    assert {user: numbers for user, numbers in in_db.items() if user in confirmed} == {
+        user: [number] for user, number in confirmed.items()}
+
+
 async def conversation_steps(engine: AsyncEngine) -> dict[int, tuple[str | None, str | None]]:
     rows = await scalar_rows(engine, "SELECT chat_id, dialog, step FROM conversations")
     return {int(chat): (dialog, step) for chat, dialog, step in rows}

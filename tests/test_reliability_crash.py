@@ -22,6 +22,7 @@ from reliability_support import (
     FULL,
     STEP_ORDER,
     Burst,
+    assert_each_confirmed_ticket_filed_once,
     audit_delivery,
     conversation_steps,
     scalar_rows,
@@ -78,10 +79,7 @@ async def test_kill_9_mid_burst_loses_nothing(database_url, backend, tmp_path):
 
         # Confirmed tickets: exactly the ones in the database, one per resident.
         confirmed = burst.confirmed()
-        assert len(confirmed) == residents
-        in_db = await tickets_by_reporter(engine)
-        assert {user: numbers for user, numbers in in_db.items() if user in confirmed} == {
-            user: [number] for user, number in confirmed.items()}
+        await assert_each_confirmed_ticket_filed_once(engine, confirmed, residents)
 
         # Resumed at its step: the state at the kill is the next thing each resident was asked.
         committed_ahead = uncommitted = 0

@@ -14,7 +14,13 @@ import random
 import pytest
 from dialog_support import load_example
 from e2e_support import roster_sandbox
-from reliability_support import Burst, audit_delivery, size, tickets_by_reporter, wait_outbox_settled
+from reliability_support import (
+    Burst,
+    assert_each_confirmed_ticket_filed_once,
+    audit_delivery,
+    size,
+    wait_outbox_settled,
+)
 
 from bench.harness import BotProcess
 from sandbox.server import SandboxServer
@@ -46,11 +52,7 @@ async def test_a_fifth_of_requests_failing_loses_and_reorders_nothing(database_u
             assert bot.running and bot.starts == 1  # it came up once and never fell over
             await bot.stop()
 
-        confirmed = burst.confirmed()
-        assert len(confirmed) == residents
-        in_db = await tickets_by_reporter(engine)
-        assert {user: numbers for user, numbers in in_db.items() if user in confirmed} == {
-            user: [number] for user, number in confirmed.items()}
+        await assert_each_confirmed_ticket_filed_once(engine, burst.confirmed(), residents)
         assert audit.problems == [], "\n".join(audit.problems[:20])
         # Every extra message is a send the sandbox applied and then dropped, and every such send left
         # exactly one (the retry went out and was recorded).

@@ -21,10 +21,10 @@ from reliability_support import (
     FULL,
     Burst,
     TcpProxy,
+    assert_each_confirmed_ticket_filed_once,
     audit_delivery,
     scalar_rows,
     size,
-    tickets_by_reporter,
     wait_outbox_settled,
 )
 from sqlalchemy.engine import make_url
@@ -82,10 +82,7 @@ async def test_database_outage_mid_burst(make_engine, tmp_path):
     assert "waits for the database" in log  # the outage did hit updates being handled
     assert "failed for good" not in log
     confirmed = {**before.confirmed(), **during.confirmed()}
-    assert len(confirmed) == before_count + during_count
-    in_db = await tickets_by_reporter(engine)
-    assert {user: numbers for user, numbers in in_db.items() if user in confirmed} == {
-        user: [number] for user, number in confirmed.items()}
+    await assert_each_confirmed_ticket_filed_once(engine, confirmed, before_count + during_count)
     assert audit.problems == [], "\n".join(audit.problems[:20])
     assert audit.orphans == 0
     print(f"\n[reliability outage/postgresql] outage={outage_s:.0f}s residents={before_count}+{during_count} "
