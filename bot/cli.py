@@ -151,10 +151,11 @@ async def bot_username(settings: Settings) -> str:
     if settings.bot_token is None or not settings.bot_token.get_secret_value():
         return SANDBOX_BOT_USERNAME
     from aiogram import Bot
-    from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
+    from bot.telegram_session import GridSession
+
+    session = GridSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
     bot = Bot(settings.bot_token.get_secret_value(), session=session)
     try:
         me = await bot.get_me()

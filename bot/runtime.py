@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import BotCommand
@@ -25,6 +24,7 @@ from bot.delivery import TELEGRAM_LIMITS, OutboxSender, RateLimits
 from bot.polling import ALLOWED_UPDATES, poll
 from bot.router import ChatLocks, make_router
 from bot.settings import Settings
+from bot.telegram_session import GridSession
 from handlers import upkeep
 from handlers.app import Conversations
 from handlers.clock import Clock, system_clock
@@ -93,7 +93,7 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
     own_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     await migrate(engine)
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
+    session = GridSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
     bot = Bot(settings.bot_token.get_secret_value(), session=session,
               default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True))
     try:
