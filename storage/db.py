@@ -15,16 +15,25 @@ benchmark of 50 concurrent residents ran at ~30 updates/s). Waiting in the pool'
 hands the connection over the moment it is returned, in FIFO order. Other processes (the CLI
 beside a running bot) still meet the busy timeout.
 
+SQLite statements run inline on the event loop's thread (``InlineSqliteConnection``): aiosqlite's
+default hands every call (cursor, execute, fetch, close, commit) to its own thread and back, and those
+hops cost about twice the statements themselves (bench/INBOUND.md, third round). The price: while
+SQLite works, or waits in its busy handler for another process's write lock (a CLI command beside the
+bot), the loop waits too. With one connection the statements run one at a time either way.
+
 PostgreSQL (``postgresql+asyncpg://...``): a normal connection pool, READ COMMITTED.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date, datetime, timedelta
 from enum import Enum
+from functools import partial
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -51,6 +60,25 @@ def json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=_json_default)
 
 
+class InlineSqliteConnection(aiosqlite.Connection):
+    """aiosqlite's connection, but each call runs at once on the caller's thread (see the module doc).
+    Its worker thread only opens and closes the sqlite3 connection."""
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+
+def _inline_sqlite_creator(database: str) -> Any:
+    async def connect() -> InlineSqliteConnection:
+        connection = InlineSqliteConnection(partial(sqlite3.connect, database, check_same_thread=False),
+                                            iter_chunk_size=64)
+        connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite: never hold up exit
+        return await connection
+    return connect
+
+
 def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
     """An async engine for `url` (sqlite+aiosqlite:///... or postgresql+asyncpg://...)."""
     parsed = make_url(url)
@@ -63,6 +91,8 @@ def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("pool_size", 1)
             kwargs.setdefault("max_overflow", 0)
             kwargs.setdefault("pool_timeout", SQLITE_POOL_TIMEOUT_S)
+        database = ":memory:" if in_memory else parsed.database
+        kwargs.setdefault("async_creator", _inline_sqlite_creator(database))
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine, in_memory=in_memory)
         return engine

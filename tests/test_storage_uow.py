@@ -165,3 +165,27 @@ async def test_make_engine_helper(make_engine, backend) -> None:
     again = await make_engine(backend)  # clean again
     async with uow_factory(again)() as uow:
         assert await uow.updates.record(1)
+
+
+async def test_sqlite_statements_run_on_the_loops_thread(tmp_path) -> None:
+    """No hop to aiosqlite's thread and back per call (storage.db: InlineSqliteConnection)."""
+    import threading
+
+    from sqlalchemy import event, text
+
+    from storage.db import create_engine
+    from storage.testing import sqlite_url
+
+    engine = create_engine(sqlite_url(tmp_path / "inline.db"))
+    threads: list[int] = []
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _register(dbapi_connection, _record) -> None:
+        dbapi_connection.create_function("thread_id", 0, lambda: threads.append(threading.get_ident()) or 1)
+
+    try:
+        async with engine.begin() as connection:
+            assert (await connection.execute(text("SELECT thread_id()"))).scalar() == 1
+    finally:
+        await engine.dispose()
+    assert threads == [threading.get_ident()]
