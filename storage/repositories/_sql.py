@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table
@@ -23,3 +24,14 @@ def dialect_insert(dialect_name: str, table: Table) -> Any:
     if dialect_name == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"gridbot storage supports sqlite and postgresql, not {dialect_name}")
+
+
+# Statements of the per-update path are built once and executed with parameters: building a new
+# INSERT ... ON CONFLICT per call cost more CPU than SQLAlchemy's execution of it (bench/INBOUND.md).
+@cache
+def upsert(dialect_name: str, table: Table, key: str, columns: tuple[str, ...]) -> Any:
+    """INSERT (key, *columns) ... ON CONFLICT (key) DO UPDATE SET each of `columns` to the new value;
+    executed with one parameter per column. Other columns keep what they had."""
+    stmt = dialect_insert(dialect_name, table)
+    return stmt.on_conflict_do_update(index_elements=[table.c[key]],
+                                      set_={name: stmt.excluded[name] for name in columns})

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.conversation import Conversation, Resident
 from storage.models import ConversationRow, ResidentRow
-from storage.repositories._sql import Clock, dialect_insert, utc_now
+from storage.repositories._sql import Clock, upsert, utc_now
 
 conversations: Table = ConversationRow.__table__  # type: ignore[assignment]
 residents: Table = ResidentRow.__table__  # type: ignore[assignment]
+
+CONVERSATION_COLUMNS = ("user_id", "dialog", "step", "turn", "data", "prompts", "updated_at")
+RESIDENT_COLUMNS = ("chat_id", "display_name", "username", "phone", "home_building_code")
+_conversation_of_chat = select(conversations).where(conversations.c.chat_id == bindparam("chat_id"))
+_resident_of_user = select(residents).where(residents.c.user_id == bindparam("user_id"))
 
 
 class SqlConversationRepository:
@@ -22,8 +27,7 @@ class SqlConversationRepository:
         self._clock = clock
 
     async def get(self, chat_id: int) -> Conversation | None:
-        stmt = select(conversations).where(conversations.c.chat_id == chat_id)
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._session.execute(_conversation_of_chat, {"chat_id": chat_id})).first()
         if row is None:
             return None
         return Conversation(
@@ -42,6 +46,7 @@ class SqlConversationRepository:
         if conversation.updated_at is None:
             conversation.updated_at = self._clock()
         values = {
+            "chat_id": conversation.chat_id,
             "user_id": conversation.user_id,
             "dialog": conversation.dialog,
             "step": conversation.step,
@@ -50,9 +55,8 @@ class SqlConversationRepository:
             "prompts": list(conversation.prompts),
             "updated_at": conversation.updated_at,
         }
-        stmt = dialect_insert(self._dialect, conversations).values(chat_id=conversation.chat_id, **values)
-        stmt = stmt.on_conflict_do_update(index_elements=[conversations.c.chat_id], set_=values)
-        await self._session.execute(stmt)
+        stmt = upsert(self._dialect, conversations, "chat_id", CONVERSATION_COLUMNS)
+        await self._session.execute(stmt, values)
 
 
 class SqlResidentRepository:
@@ -71,8 +75,7 @@ class SqlResidentRepository:
         return resident
 
     async def _read(self, user_id: int) -> Resident | None:
-        stmt = select(residents).where(residents.c.user_id == user_id)
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._session.execute(_resident_of_user, {"user_id": user_id})).first()
         if row is None:
             return None
         return Resident(
@@ -86,14 +89,13 @@ class SqlResidentRepository:
 
     async def save(self, resident: Resident) -> None:
         values = {
+            "user_id": resident.user_id,
             "chat_id": resident.chat_id,
             "display_name": resident.display_name,
             "username": resident.username,
             "phone": resident.phone,
             "home_building_code": resident.home_building_code,
         }
-        stmt = dialect_insert(self._dialect, residents).values(user_id=resident.user_id, **values)
-        stmt = stmt.on_conflict_do_update(index_elements=[residents.c.user_id], set_=values)
         self._known.pop(resident.user_id, None)
-        await self._session.execute(stmt)
+        await self._session.execute(upsert(self._dialect, residents, "user_id", RESIDENT_COLUMNS), values)
         self._known[resident.user_id] = replace(resident)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Integer, Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.messages import Button, OutgoingMessage
@@ -16,6 +17,20 @@ outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 processed_updates: Table = ProcessedUpdateRow.__table__  # type: ignore[assignment]
 
 PAYLOAD_VERSION = 1
+
+# Built once, executed with parameters (storage.repositories._sql says why).
+_insert_row = insert(outbox).returning(outbox.c.id)
+_pending_of_chat = (select(outbox.c.id)
+                    .where(outbox.c.status == OUTBOX_PENDING, outbox.c.chat_id == bindparam("chat"))
+                    .limit(bindparam("n", type_=Integer)))
+
+
+@cache
+def _record_update(dialect_name: str) -> Any:
+    # ON CONFLICT DO NOTHING: a repeat inserts nothing and leaves the transaction usable.
+    return (dialect_insert(dialect_name, processed_updates)
+            .on_conflict_do_nothing(index_elements=[processed_updates.c.update_id])
+            .returning(processed_updates.c.update_id))
 
 if TYPE_CHECKING:
     from storage.outbox_store import Handoff
@@ -86,17 +101,15 @@ class SqlOutbox:
         now = self._clock()
         chat = message.chat_id
         leased = self._handoff is not None and await self._lease(chat)
-        result = await self._session.execute(
-            insert(outbox).returning(outbox.c.id).values(
-                chat_id=chat,
-                payload=encode_message(message),
-                ticket_number=message.ticket_number,
-                created_at=now,
-                status=OUTBOX_PENDING,
-                attempts=0,
-                claimed_until=now + self._handoff.lease if leased and self._handoff else None,
-            )
-        )
+        result = await self._session.execute(_insert_row, {
+            "chat_id": chat,
+            "payload": encode_message(message),
+            "ticket_number": message.ticket_number,
+            "created_at": now,
+            "status": OUTBOX_PENDING,
+            "attempts": 0,
+            "claimed_until": now + self._handoff.lease if leased and self._handoff else None,
+        })
         id = result.scalar_one()
         if leased:
             self._leased.append(PendingMessage(id, chat, message, 0))
@@ -109,10 +122,7 @@ class SqlOutbox:
             ticket = self._handoff.admits(chat) if self._handoff is not None else None
             if ticket is not None:
                 held = ticket[1]
-                pending = await self._session.scalars(
-                    select(outbox.c.id).where(outbox.c.status == OUTBOX_PENDING, outbox.c.chat_id == chat)
-                    .limit(len(held) + 1)
-                )
+                pending = await self._session.scalars(_pending_of_chat, {"chat": chat, "n": len(held) + 1})
                 if not set(pending) <= held:
                     ticket = None
             self._epochs[chat] = ticket[0] if ticket is not None else None
@@ -133,11 +143,6 @@ class SqlUpdateLog:
         self._clock = clock
 
     async def record(self, update_id: int) -> bool:
-        # ON CONFLICT DO NOTHING: a repeat inserts nothing and leaves the transaction usable.
-        stmt = (
-            dialect_insert(self._dialect, processed_updates)
-            .values(update_id=update_id, at=self._clock())
-            .on_conflict_do_nothing(index_elements=[processed_updates.c.update_id])
-            .returning(processed_updates.c.update_id)
-        )
-        return (await self._session.execute(stmt)).scalar_one_or_none() is not None
+        parameters = {"update_id": update_id, "at": self._clock()}
+        result = await self._session.execute(_record_update(self._dialect), parameters)
+        return result.scalar_one_or_none() is not None
