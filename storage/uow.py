@@ -26,7 +26,7 @@ from storage.repositories import (
     SqlTicketRepository,
     SqlUpdateLog,
 )
-from storage.repositories._sql import Clock, utc_now
+from storage.repositories._sql import Clock, SessionConnection, utc_now
 from storage.roster_cache import RosterCache, RosterView, cache_for
 
 
@@ -63,15 +63,16 @@ class SqlUnitOfWork:
             raise RuntimeError("a SqlUnitOfWork is not reentrant; make a new one")
         session = self._session_factory()
         self._session = session
+        db = SessionConnection(session)
         clock = self._clock
         view = self._roster_view = RosterView(self._roster_cache) if self._roster_cache is not None else None
         self.roster = SqlRosterRepository(session, view)
-        self.tickets = SqlTicketRepository(session, self._dialect, clock)
-        self.conversations = SqlConversationRepository(session, self._dialect, clock)
-        self.residents = SqlResidentRepository(session, self._dialect)
-        self.outbox = SqlOutbox(session, clock, self._handoff)
-        self.updates = SqlUpdateLog(session, self._dialect, clock)
-        self.staff = SqlStaffRepository(session, self._dialect, view)
+        self.tickets = SqlTicketRepository(db, self._dialect, clock)
+        self.conversations = SqlConversationRepository(db, self._dialect, clock)
+        self.residents = SqlResidentRepository(db, self._dialect)
+        self.outbox = SqlOutbox(db, clock, self._handoff)
+        self.updates = SqlUpdateLog(db, self._dialect, clock)
+        self.staff = SqlStaffRepository(db, self._dialect, view)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

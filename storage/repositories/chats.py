@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.conversation import Conversation, Resident
 from storage.models import ConversationRow, ResidentRow
-from storage.repositories._sql import Clock, upsert, utc_now
+from storage.repositories._sql import Clock, SessionConnection, upsert, utc_now
 
 conversations: Table = ConversationRow.__table__  # type: ignore[assignment]
 residents: Table = ResidentRow.__table__  # type: ignore[assignment]
@@ -21,13 +20,13 @@ _resident_of_user = select(residents).where(residents.c.user_id == bindparam("us
 
 
 class SqlConversationRepository:
-    def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now) -> None:
-        self._session = session
+    def __init__(self, db: SessionConnection, dialect_name: str, clock: Clock = utc_now) -> None:
+        self._db = db
         self._dialect = dialect_name
         self._clock = clock
 
     async def get(self, chat_id: int) -> Conversation | None:
-        row = (await self._session.execute(_conversation_of_chat, {"chat_id": chat_id})).first()
+        row = (await self._db.execute(_conversation_of_chat, {"chat_id": chat_id})).first()
         if row is None:
             return None
         return Conversation(
@@ -56,12 +55,12 @@ class SqlConversationRepository:
             "updated_at": conversation.updated_at,
         }
         stmt = upsert(self._dialect, conversations, "chat_id", CONVERSATION_COLUMNS)
-        await self._session.execute(stmt, values)
+        await self._db.execute(stmt, values)
 
 
 class SqlResidentRepository:
-    def __init__(self, session: AsyncSession, dialect_name: str) -> None:
-        self._session = session
+    def __init__(self, db: SessionConnection, dialect_name: str) -> None:
+        self._db = db
         self._dialect = dialect_name
         # What this unit of work read or wrote (None: no such resident); a step often asks twice.
         self._known: dict[int, Resident | None] = {}
@@ -75,7 +74,7 @@ class SqlResidentRepository:
         return resident
 
     async def _read(self, user_id: int) -> Resident | None:
-        row = (await self._session.execute(_resident_of_user, {"user_id": user_id})).first()
+        row = (await self._db.execute(_resident_of_user, {"user_id": user_id})).first()
         if row is None:
             return None
         return Resident(
@@ -97,5 +96,5 @@ class SqlResidentRepository:
             "home_building_code": resident.home_building_code,
         }
         self._known.pop(resident.user_id, None)
-        await self._session.execute(upsert(self._dialect, residents, "user_id", RESIDENT_COLUMNS), values)
+        await self._db.execute(upsert(self._dialect, residents, "user_id", RESIDENT_COLUMNS), values)
         self._known[resident.user_id] = replace(resident)

@@ -7,11 +7,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, Table, bindparam, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.messages import Button, OutgoingMessage
 from storage.models import OUTBOX_PENDING, OutboxRow, ProcessedUpdateRow
-from storage.repositories._sql import Clock, dialect_insert, utc_now
+from storage.repositories._sql import Clock, SessionConnection, dialect_insert, utc_now
 
 outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 processed_updates: Table = ProcessedUpdateRow.__table__  # type: ignore[assignment]
@@ -89,8 +88,8 @@ class SqlOutbox:
     are all held by this process's sender are inserted already leased to it and handed over once
     the transaction commits, without a claim transaction (bot.handoff says how order is kept)."""
 
-    def __init__(self, session: AsyncSession, clock: Clock = utc_now, handoff: Handoff | None = None) -> None:
-        self._session = session
+    def __init__(self, db: SessionConnection, clock: Clock = utc_now, handoff: Handoff | None = None) -> None:
+        self._db = db
         self._clock = clock
         self._handoff = handoff
         self._epochs: dict[int, int | None] = {}  # per chat, decided at its first row: None = not leased
@@ -101,7 +100,7 @@ class SqlOutbox:
         now = self._clock()
         chat = message.chat_id
         leased = self._handoff is not None and await self._lease(chat)
-        result = await self._session.execute(_insert_row, {
+        result = await self._db.execute(_insert_row, {
             "chat_id": chat,
             "payload": encode_message(message),
             "ticket_number": message.ticket_number,
@@ -122,7 +121,7 @@ class SqlOutbox:
             ticket = self._handoff.admits(chat) if self._handoff is not None else None
             if ticket is not None:
                 held = ticket[1]
-                pending = await self._session.scalars(_pending_of_chat, {"chat": chat, "n": len(held) + 1})
+                pending = await self._db.scalars(_pending_of_chat, {"chat": chat, "n": len(held) + 1})
                 if not set(pending) <= held:
                     ticket = None
             self._epochs[chat] = ticket[0] if ticket is not None else None
@@ -137,12 +136,12 @@ class SqlOutbox:
 
 
 class SqlUpdateLog:
-    def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now) -> None:
-        self._session = session
+    def __init__(self, db: SessionConnection, dialect_name: str, clock: Clock = utc_now) -> None:
+        self._db = db
         self._dialect = dialect_name
         self._clock = clock
 
     async def record(self, update_id: int) -> bool:
         parameters = {"update_id": update_id, "at": self._clock()}
-        result = await self._session.execute(_record_update(self._dialect), parameters)
+        result = await self._db.execute(_record_update(self._dialect), parameters)
         return result.scalar_one_or_none() is not None

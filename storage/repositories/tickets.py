@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Select, Table, and_, func, insert, select, union, update
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.deadlines import ReminderPolicy
 from gridcore.metrics import TicketFacts, WeekTicket
@@ -30,7 +29,7 @@ from storage.models import (
     TicketRow,
     TicketSequenceRow,
 )
-from storage.repositories._sql import Clock, dialect_insert, utc_now
+from storage.repositories._sql import Clock, SessionConnection, dialect_insert, utc_now
 from storage.repositories.roster import policy_from_json
 from storage.repositories.ticket_rows import (
     FACT_COLUMNS,
@@ -51,8 +50,8 @@ _OPEN = sorted(status.value for status in OPEN_STATUSES)
 _RATING_KEYS = ("contacted", "solved", "satisfaction", "reason")  # what rating_from_json reads
 _CHUNK = 5000  # ids per IN (...) list
 class SqlTicketRepository:
-    def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now) -> None:
-        self._session = session
+    def __init__(self, db: SessionConnection, dialect_name: str, clock: Clock = utc_now) -> None:
+        self._db = db
         self._dialect = dialect_name
         self._clock = clock
         self._policies: dict[str, ReminderPolicy] = {}
@@ -68,7 +67,7 @@ class SqlTicketRepository:
             index_elements=[sequences.c.community_code, sequences.c.day],
             set_={"last": sequences.c.last + 1},
         ).returning(sequences.c.last)
-        return int((await self._session.execute(stmt)).scalar_one())
+        return int((await self._db.execute(stmt)).scalar_one())
 
     async def add(self, ticket: Ticket) -> None:
         if ticket.id is not None:
@@ -80,7 +79,7 @@ class SqlTicketRepository:
             "created_at": ticket.created_at,
             "updated_at": self._clock(),
         }
-        result = await self._session.execute(insert(tickets).values(**values).returning(tickets.c.id))
+        result = await self._db.execute(insert(tickets).values(**values).returning(tickets.c.id))
         ticket.id = int(result.scalar_one())
         await self._add_followers(ticket.id, ticket.followers, already=())
         await self._append_events(ticket, first_seq=1)
@@ -88,13 +87,13 @@ class SqlTicketRepository:
     async def save(self, ticket: Ticket) -> None:
         ticket_id = ticket.id
         if ticket_id is None:
-            ticket_id = await self._session.scalar(
+            ticket_id = await self._db.scalar(
                 select(tickets.c.id).where(tickets.c.number == ticket.number)
             )
             if ticket_id is None:
                 raise LookupError(f"ticket {ticket.number} is not stored; use add()")
             ticket.id = ticket_id
-        result = await self._session.execute(
+        result = await self._db.execute(
             update(tickets)
             .where(tickets.c.id == ticket_id)
             .values(**mutable_values(ticket, await self._policy(ticket.community_code)),
@@ -102,12 +101,12 @@ class SqlTicketRepository:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LookupError(f"ticket {ticket.number} (id {ticket_id}) is not stored")
-        stored = await self._session.scalars(
+        stored = await self._db.scalars(
             select(followers.c.user_id).where(followers.c.ticket_id == ticket_id)
         )
         await self._add_followers(ticket_id, ticket.followers, already=tuple(stored))
         if ticket.new_events:
-            last = await self._session.scalar(
+            last = await self._db.scalar(
                 select(func.coalesce(func.max(events.c.seq), 0)).where(events.c.ticket_id == ticket_id)
             )
             await self._append_events(ticket, first_seq=int(last or 0) + 1)
@@ -120,7 +119,7 @@ class SqlTicketRepository:
                 known.add(user_id)
                 rows.append({"ticket_id": ticket_id, "user_id": user_id, "position": position})
         if rows:
-            await self._session.execute(insert(followers), rows)
+            await self._db.execute(insert(followers), rows)
 
     async def _append_events(self, ticket: Ticket, first_seq: int) -> None:
         if not ticket.new_events:
@@ -140,7 +139,7 @@ class SqlTicketRepository:
         ]
         # The unique (ticket_id, seq) constraint makes a concurrent save of the same ticket fail
         # instead of interleaving two histories.
-        await self._session.execute(insert(events), rows)
+        await self._db.execute(insert(events), rows)
         ticket.new_events.clear()
 
     async def _load(self, rows: Sequence[Row[Any]]) -> list[Ticket]:
@@ -150,7 +149,7 @@ class SqlTicketRepository:
         by_ticket: dict[int, list[int]] = defaultdict(list)
         # In chunks: a summary loads thousands of tickets, and drivers cap bound parameters (~32k).
         for first in range(0, len(ids), _CHUNK):
-            result = await self._session.execute(
+            result = await self._db.execute(
                 select(followers.c.ticket_id, followers.c.user_id)
                 .where(followers.c.ticket_id.in_(ids[first:first + _CHUNK]))
                 .order_by(followers.c.ticket_id, followers.c.position)
@@ -162,7 +161,7 @@ class SqlTicketRepository:
     async def _policy(self, community_code: str) -> ReminderPolicy:
         """The community's reminder policy (read once per unit of work)."""
         if community_code not in self._policies:
-            data = await self._session.scalar(
+            data = await self._db.scalar(
                 select(CommunityRow.reminders).where(CommunityRow.code == community_code))
             self._policies[community_code] = policy_from_json(data)
         return self._policies[community_code]
@@ -175,12 +174,12 @@ class SqlTicketRepository:
 
     async def get(self, number: str) -> Ticket | None:
         stmt = self._for_change(select(tickets).where(tickets.c.number == number))
-        loaded = await self._load((await self._session.execute(stmt)).all())
+        loaded = await self._load((await self._db.execute(stmt)).all())
         return loaded[0] if loaded else None
 
     async def get_by_id(self, ticket_id: int) -> Ticket | None:
         stmt = self._for_change(select(tickets).where(tickets.c.id == ticket_id))
-        loaded = await self._load((await self._session.execute(stmt)).all())
+        loaded = await self._load((await self._db.execute(stmt)).all())
         return loaded[0] if loaded else None
 
     async def for_resident(self, user_id: int, limit: int = 20) -> Sequence[Ticket]:
@@ -193,7 +192,7 @@ class SqlTicketRepository:
         followed = (select(tickets.c.id).join(followers, followers.c.ticket_id == tickets.c.id)
                     .where(followers.c.user_id == user_id).order_by(*newest).limit(limit).subquery())
         mine = union(select(reported.c.id), select(followed.c.id)).subquery()
-        result = await self._session.execute(
+        result = await self._db.execute(
             select(tickets).join(mine, mine.c.id == tickets.c.id).order_by(*newest).limit(limit)
         )
         return await self._load(result.all())
@@ -201,7 +200,7 @@ class SqlTicketRepository:
     async def find_open_duplicate(
         self, community_code: str, category_code: str, building_code: str, since: datetime
     ) -> Ticket | None:
-        result = await self._session.execute(
+        result = await self._db.execute(
             select(tickets)
             .where(
                 tickets.c.community_code == community_code,
@@ -217,7 +216,7 @@ class SqlTicketRepository:
         return loaded[0] if loaded else None
 
     async def ledger(self, number: str) -> Sequence[TicketEvent]:
-        result = await self._session.execute(
+        result = await self._db.execute(
             select(events)
             .join(tickets, tickets.c.id == events.c.ticket_id)
             .where(tickets.c.number == number)
@@ -227,7 +226,7 @@ class SqlTicketRepository:
 
     async def open_counts(self, community_code: str) -> dict[int, int]:
         """Open tickets per assignee (Telegram user id): routing gives new work to the least busy."""
-        result = await self._session.execute(
+        result = await self._db.execute(
             select(tickets.c.assignee, func.count())
             .where(tickets.c.community_code == community_code, tickets.c.status.in_(_OPEN),
                    tickets.c.assignee.is_not(None))
@@ -237,7 +236,7 @@ class SqlTicketRepository:
 
     async def assigned_to(self, user_id: int, limit: int = 50) -> Sequence[Ticket]:
         """A staff member's open tickets, nearest feedback deadline first."""
-        result = await self._session.execute(
+        result = await self._db.execute(
             select(tickets)
             .where(tickets.c.assignee == user_id, tickets.c.status.in_(_OPEN))
             .order_by(tickets.c.feedback_due_at, tickets.c.id)
@@ -251,14 +250,14 @@ class SqlTicketRepository:
         conditions = [tickets.c.community_code == community_code, tickets.c.status.in_(_OPEN)]
         if grid_code is not None:
             conditions.append(tickets.c.grid_code == grid_code)
-        result = await self._session.execute(
+        result = await self._db.execute(
             select(tickets).where(*conditions).order_by(tickets.c.feedback_due_at, tickets.c.id).limit(limit)
         )
         return await self._load(result.all())
 
     async def unrated_since(self, resolved_before: datetime, limit: int = 100) -> Sequence[Ticket]:
         """Resolved tickets still waiting for their rating, resolved before the given moment."""
-        result = await self._session.execute(
+        result = await self._db.execute(
             select(tickets)
             .where(tickets.c.status == TicketStatus.RESOLVED.value, tickets.c.resolved_at < resolved_before)
             .order_by(tickets.c.resolved_at, tickets.c.id)
@@ -267,11 +266,11 @@ class SqlTicketRepository:
         return await self._load(result.all())
 
     async def add_card(self, ticket_id: int, card: TicketCard) -> None:
-        await self._session.execute(insert(cards).values(ticket_id=ticket_id, chat_id=card.chat_id,
+        await self._db.execute(insert(cards).values(ticket_id=ticket_id, chat_id=card.chat_id,
                                                          outbox_id=card.outbox_id, kind=card.kind))
 
     async def cards(self, ticket_id: int) -> list[TicketCard]:
-        result = await self._session.execute(
+        result = await self._db.execute(
             select(cards.c.chat_id, cards.c.outbox_id, cards.c.kind)
             .where(cards.c.ticket_id == ticket_id).order_by(cards.c.id)
         )
@@ -284,7 +283,7 @@ class SqlTicketRepository:
                 .order_by(tickets.c.next_reminder_at, tickets.c.id).limit(limit))
         if self._dialect == "postgresql":
             stmt = stmt.with_for_update(of=tickets, skip_locked=True)
-        return await self._load((await self._session.execute(stmt)).all())
+        return await self._load((await self._db.execute(stmt)).all())
 
     async def for_summary(self, community_code: str, start: datetime, end: datetime) -> list[WeekTicket]:
         """What a summary of [start, end) needs: tickets filed or resolved in it, open at its end, or
@@ -298,7 +297,7 @@ class SqlTicketRepository:
         created, resolved = tickets.c.created_at, tickets.c.resolved_at
         # The week's ratings first (the last one of each ticket wins): their tickets are also the week's,
         # and reading the ledger once spares the UNION a second pass over the week's events.
-        found = await self._session.execute(
+        found = await self._db.execute(
             select(events.c.ticket_id, events.c.at, events.c.details)
             .where(rated_in_week).order_by(events.c.at, events.c.seq)
         )
@@ -320,10 +319,10 @@ class SqlTicketRepository:
         # PostgreSQL guess a hash join over a scan of every ticket.
         # Only the columns the summary reads, as small tuples (TicketFacts), not Tickets with followers;
         # the rated tickets of another community are left out by in_community.
-        ids = sorted(set((await self._session.scalars(in_week)).all()).union(ratings))
+        ids = sorted(set((await self._db.scalars(in_week)).all()).union(ratings))
         loaded: list[TicketFacts] = []
         for first in range(0, len(ids), _CHUNK):
-            result = await self._session.execute(
+            result = await self._db.execute(
                 select(*FACT_COLUMNS).where(tickets.c.id.in_(ids[first:first + _CHUNK]), in_community))
             loaded.extend(facts_from_rows(result))
         del ids
