@@ -46,6 +46,7 @@ from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarku
 from bot.handoff import HandedOff
 from bot.outage import is_database_unavailable
 from bot.ratelimit import Backoff, Pacer, Paused, RateLimits
+from bot.telegram_session import EditMessageReplyMarkupQuietly, EditMessageTextQuietly, SendMessageForId
 from gridcore.messages import Button, OutgoingMessage
 from storage.outbox_store import Handoff, OutboxStore, PendingMessage
 
@@ -103,7 +104,7 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
     if clear_of is not None:
         await pace("edit")
         try:
-            await bot.edit_message_reply_markup(chat_id=chat, message_id=clear_of, reply_markup=None)
+            await bot(EditMessageReplyMarkupQuietly(chat_id=chat, message_id=clear_of, reply_markup=None))
         except TelegramBadRequest as error:  # already without buttons, or gone: nothing left to do
             log.debug("clearing keyboard of %s in %s: %s", clear_of, chat, error)
         return []
@@ -118,8 +119,8 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
     if edit_of is not None:
         await pace("edit")
         try:
-            await bot.edit_message_text(text=message.text, chat_id=chat, message_id=edit_of,
-                                        reply_markup=markup)
+            await bot(EditMessageTextQuietly(text=message.text, chat_id=chat, message_id=edit_of,
+                                             reply_markup=markup))
             return [edit_of]
         except TelegramBadRequest as error:
             if "not modified" in error.message:
@@ -148,7 +149,8 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
         return [m.message_id for m in sent]
 
     async def text() -> list[int]:
-        return [(await bot.send_message(chat, message.text, reply_markup=markup)).message_id]
+        sent = await bot(SendMessageForId(chat_id=chat, text=message.text, reply_markup=markup))
+        return [sent.message_id]
 
     for start in range(0, len(message.photos), 10):
         batch = message.photos[start : start + 10]

@@ -16,8 +16,9 @@ from typing import Any, cast
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
-from aiogram.methods import Response, TelegramMethod
+from aiogram.methods import EditMessageReplyMarkup, EditMessageText, Response, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiogram.types import MessageId
 from aiohttp import ClientError
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -64,3 +65,23 @@ class GridSession(AiohttpSession):
             raise TelegramNetworkError(method=method, message=f"{type(error).__name__}: {error}") from error
         response = self.check_response(bot=bot, method=method, status_code=answer.status, content=raw_result)
         return cast(TelegramType, response.result)
+
+
+# The sender reads only the message id of what it sent and nothing of what it edited; aiogram would
+# parse each answer into a whole Message (chat, sender, entities, keyboard): ~0.1 ms of a ~0.5 ms call.
+class SendMessageForId(SendMessage):
+    """sendMessage, its answer read as a MessageId (the rest of the Message is kept unparsed)."""
+
+    __returning__ = MessageId
+
+
+class EditMessageTextQuietly(EditMessageText):
+    """editMessageText, its answer (the edited Message, or True) not parsed."""
+
+    __returning__ = MessageId | bool
+
+
+class EditMessageReplyMarkupQuietly(EditMessageReplyMarkup):
+    """editMessageReplyMarkup, its answer (the edited Message, or True) not parsed."""
+
+    __returning__ = MessageId | bool
