@@ -84,3 +84,20 @@ async def test_the_answer_class_is_kept_between_calls(sandbox):
     kept = weakref.ref(Response[Message])
     gc.collect()
     assert kept() is not None  # pydantic's cache finds it; no schema is generated per answer
+
+
+async def test_the_senders_methods_read_only_the_message_id(sandbox):
+    from bot.telegram_session import EditMessageReplyMarkupQuietly, EditMessageTextQuietly, SendMessageForId
+
+    bot, _session, client = sandbox
+    button = InlineKeyboardButton(text="确认", callback_data="c:yes")
+    sent = await bot(SendMessageForId(chat_id=5001, text="<b>请确认</b>",
+                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]])))
+    await bot(EditMessageTextQuietly(chat_id=5001, message_id=sent.message_id, text="已确认",
+                                     reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]])))
+    await bot(EditMessageReplyMarkupQuietly(chat_id=5001, message_id=sent.message_id, reply_markup=None))
+    [stored] = await client.bot_messages(5001)
+    assert stored.message_id == sent.message_id and not isinstance(sent, Message)
+    assert stored.text == "已确认" and stored.edited and not stored.buttons
+    with pytest.raises(TelegramBadRequest):  # refusals are aiogram's exceptions here too
+        await bot(EditMessageReplyMarkupQuietly(chat_id=5001, message_id=9999, reply_markup=None))
