@@ -292,7 +292,7 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
 
 
 async def run(settings: Settings) -> None:
-    from bot.runtime import assemble, rate_limits, run_polling, run_webhook
+    from bot.runtime import assemble, exempt_startup_objects_from_gc, rate_limits, run_polling, run_webhook
     from sandbox.server import Sandbox, SandboxServer
     from storage.maintenance import last_update_id
 
@@ -300,6 +300,7 @@ async def run(settings: Settings) -> None:
         community = await ensure_roster(settings, engine)
         if settings.bot_token is not None:
             async with assemble(settings, engine=engine, limits=rate_limits(settings)) as app:
+                exempt_startup_objects_from_gc()
                 if settings.mode is Mode.WEBHOOK:
                     await run_webhook(app, settings)
                 else:
@@ -316,6 +317,7 @@ async def run(settings: Settings) -> None:
             local = settings.model_copy(update={"bot_token": SecretStr(SANDBOX_TOKEN),
                                                 "telegram_api_url": server.base_url, "mode": Mode.POLLING})
             async with assemble(local, engine=engine, limits=rate_limits(local)) as app:
+                exempt_startup_objects_from_gc()
                 print(f"\ngridbot 本地沙盒已启动：在浏览器打开 {server.base_url}/ ，选择一位居民开始对话。"
                       f"\n(gridbot sandbox running: open {server.base_url}/ — Ctrl-C to stop)\n", flush=True)
                 await run_polling(app, timeout=10)
