@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,6 +21,7 @@ from bot.handoff import HandedOff
 from gridcore.messages import OutgoingMessage
 from storage.models import OUTBOX_FAILED, OUTBOX_SENT
 from storage.outbox_store import Handoff, OutboxStore, PendingMessage
+from storage.uow import SqlUnitOfWork
 from storage.uow import uow_factory as make_uow_factory
 
 
@@ -51,9 +52,12 @@ async def until_settled(store: OutboxStore, timeout: float = 20) -> None:
             await asyncio.sleep(0.05)
 
 
-def make_sender(world, engine, store: OutboxStore, handoff: Handoff) -> OutboxSender:  # noqa: F811
-    return OutboxSender(world.bot, store, idle_seconds=0.05, backoff=FAST_RETRY, limits=RateLimits(**SCALED),
-                        handoff=handoff)
+def handed_off(world, engine, store: OutboxStore) -> tuple[Callable[[], SqlUnitOfWork], OutboxSender]:  # noqa: F811
+    """Units of work and a sender joined by one Handoff, as bot.runtime wires them."""
+    handoff = Handoff()
+    sender = OutboxSender(world.bot, store, idle_seconds=0.05, backoff=FAST_RETRY,
+                          limits=RateLimits(**SCALED), handoff=handoff)
+    return make_uow_factory(engine, handoff=handoff), sender
 
 
 async def queue_updates(factory, chats: list[int], per_chat: int) -> dict[int, list[str]]:
@@ -73,9 +77,7 @@ async def queue_updates(factory, chats: list[int], per_chat: int) -> dict[int, l
 
 async def test_handed_rows_need_no_claim_and_go_out_in_order(world, engine):  # noqa: F811
     store = CountingStore(engine)
-    handoff = Handoff()
-    factory = make_uow_factory(engine, handoff=handoff)
-    sender = make_sender(world, engine, store, handoff)
+    factory, sender = handed_off(world, engine, store)
     chats = USERS[:3]
     async with running(sender):
         expected = await queue_updates(factory, chats, per_chat=4)
@@ -88,9 +90,7 @@ async def test_handed_rows_need_no_claim_and_go_out_in_order(world, engine):  # 
 
 async def test_failed_deliveries_fall_back_to_claims_and_keep_the_order(world, engine):  # noqa: F811
     store = CountingStore(engine)
-    handoff = Handoff()
-    factory = make_uow_factory(engine, handoff=handoff)
-    sender = make_sender(world, engine, store, handoff)
+    factory, sender = handed_off(world, engine, store)
     chats = USERS[:4]
     await world.client.set_faults(rate_429=0.1, rate_500=0.15, seed=11)
     async with running(sender):
@@ -113,9 +113,7 @@ async def test_a_chat_with_an_older_pending_row_keeps_the_claim_path(world, engi
         await connection.execute(text("UPDATE outbox SET claimed_until = :t WHERE id = :id"),
                                  {"t": later, "id": older})
     store = OutboxStore(engine)
-    handoff = Handoff()
-    factory = make_uow_factory(engine, handoff=handoff)
-    sender = make_sender(world, engine, store, handoff)
+    factory, sender = handed_off(world, engine, store)
     async with running(sender):
         await put(factory, [OutgoingMessage(chat, "newer"), OutgoingMessage(USERS[1], "other chat")])
         async with asyncio.timeout(10):
