@@ -292,6 +292,9 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
 
 
 async def run(settings: Settings) -> None:
+    from bot.telegram_types import defer_validators
+
+    defer_validators()  # before aiogram is imported: ~100 MB less (bot/telegram_types.py)
     from bot.runtime import assemble, exempt_startup_objects_from_gc, rate_limits, run_polling, run_webhook
     from sandbox.server import Sandbox, SandboxServer
     from storage.maintenance import last_update_id

@@ -21,6 +21,8 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import MessageId
 from aiohttp import ClientError
 
+from bot.telegram_types import with_telegram_names
+
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
@@ -69,18 +71,21 @@ class GridSession(AiohttpSession):
 
 # The sender reads only the message id of what it sent and nothing of what it edited; aiogram would
 # parse each answer into a whole Message (chat, sender, entities, keyboard): ~0.1 ms of a ~0.5 ms call.
+@with_telegram_names
 class SendMessageForId(SendMessage):
     """sendMessage, its answer read as a MessageId (the rest of the Message is kept unparsed)."""
 
     __returning__ = MessageId
 
 
+@with_telegram_names
 class EditMessageTextQuietly(EditMessageText):
     """editMessageText, its answer (the edited Message, or True) not parsed."""
 
     __returning__ = MessageId | bool
 
 
+@with_telegram_names
 class EditMessageReplyMarkupQuietly(EditMessageReplyMarkup):
     """editMessageReplyMarkup, its answer (the edited Message, or True) not parsed."""
 
