@@ -1,101 +1,135 @@
 """The weekly summary's chart: a PNG with tickets per day (new, resolved, open at day's end) and the rates
 by grid. Labels are ASCII (grid codes, English), so missing CJK fonts cannot turn them into boxes.
 
-One Chart draws all of a week's charts (the community's and one per grid) on the same figure: its axes,
-ticks, legends and fonts are built once and only the data changes between charts, which made each chart
-several times cheaper than a new figure. matplotlib is imported when the first chart is drawn, so the bot
-does not load it (~45 MB) before a summary draws its first chart.
+Drawn with Pillow's ImageDraw, not a plotting library: the charts are two panels of bars, one line and
+a few labels, and matplotlib cost the long-running bot ~55 MB of RSS from the first summary on (it is
+never unloaded) and ~50 ms per chart; Pillow costs ~15 MB and a few ms (bench/RESULTS.md §3). The font
+is the one Pillow ships (Aileron), so the output does not depend on the machine's fonts.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from gridcore.metrics import NO_GRID, WeekSummary
 
-DAY_COLORS = ("C0", "C1")  # new, resolved
-RATES = (("response", "response_rate", "C0"), ("resolution", "resolution_rate", "C1"),
-         ("satisfaction", "satisfaction_rate", "C2"), ("on time", "on_time_rate", "C3"))
-TITLE_Y = 1.02  # axes fraction (matplotlib's automatic placement: 1.0 plus a pad of 6 points)
+WIDTH, HEIGHT = 1000, 400
+BLUE, ORANGE, GREEN, RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"
+DAY_COLORS = (BLUE, ORANGE)  # new, resolved
+RATES = (("response", "response_rate", BLUE), ("resolution", "resolution_rate", ORANGE),
+         ("satisfaction", "satisfaction_rate", GREEN), ("on time", "on_time_rate", RED))
+# The two panels' plot areas (left, top, right, bottom) in pixels; titles and legends sit above them,
+# tick labels to the left and below.
+DAYS_AREA = (50, 62, 505, 336)
+RATES_AREA = (560, 62, 990, 336)
+INK, GRID_LINE, FRAME = "#000000", "#e6e6e6", "#444444"
 # PNG compression: level 1 encodes several times faster than PIL's default 6 for a slightly larger file.
 PNG_OPTIONS = {"compress_level": 1}
 
 
+def count_ticks(top: float) -> list[int]:
+    """Whole-number ticks from 0 up to `top`, 1/2/5 × 10^k apart, at most 6 of them."""
+    for exponent in itertools.count():
+        for mantissa in (1, 2, 5):
+            step = mantissa * 10**exponent
+            if top / step <= 5:
+                return list(range(0, math.floor(top / step) * step + 1, step))
+    raise AssertionError("unreachable")
+
+
 class Chart:
-    """Draws WeekSummary charts one after another on one reused figure (not thread-safe: one at a time).
-    The figure is built by the first render."""
+    """Draws WeekSummary charts one after another; the fonts are loaded by the first render and reused."""
 
     def __init__(self) -> None:
-        self.built = False
+        self.fonts: dict[int, Any] = {}
 
-    def _build(self) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.patches import Patch
+    def font(self, size: int) -> Any:
+        if size not in self.fonts:
+            from PIL import ImageFont
 
-        self.figure = Figure(figsize=(10, 4), dpi=100)
-        self.canvas = FigureCanvasAgg(self.figure)
-        self.days, self.rates = self.figure.subplots(1, 2)
-        days, rates = self.days, self.rates
-        x = list(range(7))
-        self.new = days.bar([i - 0.2 for i in x], [0] * 7, width=0.4, color=DAY_COLORS[0], label="new")
-        self.resolved = days.bar([i + 0.2 for i in x], [0] * 7, width=0.4, color=DAY_COLORS[1],
-                                 label="resolved")
-        (self.open,) = days.plot(x, [0] * 7, color="black", marker="o", label="open")
-        days.set_xlim(-0.6, 6.6)
-        # Legends in a fixed place above the data (the tops of the y ranges leave room for them):
-        # loc="best" measured every artist for each chart and still covered bars.
-        days.legend(loc="upper center", ncols=3, fontsize=8, frameon=False)
-        days.yaxis.get_major_locator().set_params(integer=True)
-        self.day_labels: list[str] = []
-        rates.set_ylim(0, 118)
-        rates.set_yticks(range(0, 101, 20))
-        # Titles at a given height (y=1.02): placed automatically, each draw measured every tick label
-        # below them. No y label: placing it measured them again.
-        rates.set_title("Rates by grid, % (no rating: 0)", y=TITLE_Y)
-        rates.legend(handles=[Patch(color=color, label=name) for name, _, color in RATES],
-                     loc="upper center", ncols=4, fontsize=7, frameon=False)
-        self.rate_bars: list[Any] = []
-        for axis in (days.xaxis, days.yaxis, rates.xaxis, rates.yaxis):
-            axis.set_label_coords(0.5, 0.5)  # no axis labels: fixed places spare measuring every tick label
-        # Fixed margins: tight_layout() measured every label first and cost a sixth of each chart.
-        self.figure.subplots_adjust(left=0.05, right=0.99, top=0.91, bottom=0.16, wspace=0.16)
-        self.built = True
+            self.fonts[size] = ImageFont.load_default(size)
+        return self.fonts[size]
 
     def render(self, summary: WeekSummary, path: Path) -> Path:
-        if not self.built:
-            self._build()
-        days, rates = self.days, self.rates
-        labels = [f"{d:%a}\n{d:%m-%d}" for d in summary.week.days]
-        if labels != self.day_labels:
-            days.set_xticks(range(7), labels, fontsize=8)
-            self.day_labels = labels
-        for bars, values in ((self.new, [d.new for d in summary.per_day]),
-                             (self.resolved, [d.resolved for d in summary.per_day])):
-            for bar, value in zip(bars, values, strict=True):
-                bar.set_height(value)
-        self.open.set_ydata([d.still_open for d in summary.per_day])
-        days.set_title(f"Tickets per day, {summary.week.label}", y=TITLE_Y)
-        peak = max([1] + [max(d.new, d.resolved, d.still_open) for d in summary.per_day])
-        days.set_ylim(0, peak * 1.25)  # counts: from zero, whole numbers, also for an empty week
+        from PIL import Image, ImageDraw
 
-        grids = list(summary.by_grid.items()) or [("all", summary.total)]
-        values = [[(getattr(f, attr).value or 0) * 100 for _, f in grids] for _, attr, _ in RATES]
-        names = [f"grid {c}" if c not in ("all", NO_GRID) else c or "none" for c, _ in grids]
-        if len(self.rate_bars) and len(self.rate_bars[0]) == len(grids):  # a grid's chart after a grid's
-            for bars, heights in zip(self.rate_bars, values, strict=True):
-                for bar, height in zip(bars, heights, strict=True):
-                    bar.set_height(height)
-        else:
-            for bars in self.rate_bars:
-                bars.remove()
-            width = 0.8 / len(RATES)
-            self.rate_bars = [rates.bar([i - 0.4 + width * (k + 0.5) for i in range(len(grids))], heights,
-                                        width=width, color=color)
-                              for k, (heights, (_, _, color)) in enumerate(zip(values, RATES, strict=True))]
-            rates.set_xlim(-0.5, len(grids) - 0.5)
-        rates.set_xticks(range(len(grids)), names, fontsize=8)
+        image = Image.new("RGB", (WIDTH, HEIGHT), "white")
+        draw = ImageDraw.Draw(image)
+        self._days(draw, summary)
+        self._rates(draw, summary)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.figure.savefig(path, format="png", pil_kwargs=PNG_OPTIONS)
+        image.save(path, format="PNG", **PNG_OPTIONS)
         return path
+
+    def _days(self, draw: Any, summary: WeekSummary) -> None:
+        new = [d.new for d in summary.per_day]
+        resolved = [d.resolved for d in summary.per_day]
+        still_open = [d.still_open for d in summary.per_day]
+        top = max([1, *new, *resolved, *still_open]) * 1.25  # from zero; headroom for the legend
+        ticks = count_ticks(top)
+        labels = [(f"{d:%a}", f"{d:%m-%d}") for d in summary.week.days]
+        y = self._panel(draw, DAYS_AREA, f"Tickets per day, {summary.week.label}", ticks, top, labels)
+        left, _, right, bottom = DAYS_AREA
+        slot = (right - left) / 7
+        width = slot * 0.4
+        for day in range(7):
+            middle = left + slot * (day + 0.5)
+            for k, (values, color) in enumerate(((new, DAY_COLORS[0]), (resolved, DAY_COLORS[1]))):
+                x0 = middle - width + k * width
+                if values[day]:
+                    draw.rectangle((x0, y(values[day]), x0 + width - 1, bottom), fill=color)
+        points = [(left + slot * (day + 0.5), y(still_open[day])) for day in range(7)]
+        draw.line(points, fill=INK, width=2)
+        for x, point_y in points:
+            draw.ellipse((x - 3.5, point_y - 3.5, x + 3.5, point_y + 3.5), fill=INK)
+        self._legend(draw, DAYS_AREA, [("new", DAY_COLORS[0]), ("resolved", DAY_COLORS[1]), ("open", INK)])
+
+    def _rates(self, draw: Any, summary: WeekSummary) -> None:
+        grids = list(summary.by_grid.items()) or [("all", summary.total)]
+        names = [(f"grid {c}" if c not in ("all", NO_GRID) else c or "none",) for c, _ in grids]
+        y = self._panel(draw, RATES_AREA, "Rates by grid, % (no rating: 0)", list(range(0, 101, 20)), 118,
+                        names)
+        left, _, right, bottom = RATES_AREA
+        slot = (right - left) / len(grids)
+        width = slot * 0.8 / len(RATES)
+        for g, (_, figures) in enumerate(grids):
+            for k, (_, attr, color) in enumerate(RATES):
+                percent = (getattr(figures, attr).value or 0) * 100
+                x0 = left + slot * g + slot * 0.1 + width * k
+                if percent:
+                    draw.rectangle((x0, y(percent), x0 + width - 1, bottom), fill=color)
+        self._legend(draw, RATES_AREA, [(name, color) for name, _, color in RATES])
+
+    def _panel(self, draw: Any, area: tuple[int, int, int, int], title: str, ticks: list[int], top: float,
+               labels: Sequence[tuple[str, ...]]) -> Any:
+        """Title, horizontal grid lines with their values, frame and x labels; returns value → pixel y."""
+        left, upper, right, bottom = area
+
+        def y(value: float) -> float:
+            return bottom - (bottom - upper) * value / top
+
+        draw.text(((left + right) / 2, upper - 16), title, fill=INK, font=self.font(14), anchor="ms")
+        for tick in ticks:
+            draw.line((left, y(tick), right, y(tick)), fill=GRID_LINE)
+            draw.text((left - 5, y(tick)), str(tick), fill=INK, font=self.font(10), anchor="rm")
+        draw.rectangle(area, outline=FRAME)
+        slot = (right - left) / len(labels)
+        for i, lines in enumerate(labels):
+            draw.multiline_text((left + slot * (i + 0.5), bottom + 6), "\n".join(lines), fill=INK,
+                                font=self.font(10), anchor="ma", align="center")
+        return y
+
+    def _legend(self, draw: Any, area: tuple[int, int, int, int], entries: list[tuple[str, str]]) -> None:
+        """One row of colour swatches and names, centred at the top of the plot area."""
+        font = self.font(10)
+        widths = [14 + draw.textlength(name, font=font) + 16 for name, _ in entries]
+        x = (area[0] + area[2] - sum(widths)) / 2
+        middle = area[1] + 10
+        for (name, color), width in zip(entries, widths, strict=True):
+            draw.rectangle((x, middle - 4, x + 9, middle + 4), fill=color)
+            draw.text((x + 14, middle), name, fill=INK, font=font, anchor="lm")
+            x += width

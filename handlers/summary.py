@@ -62,8 +62,8 @@ def render_text(texts: Texts, community: Community, summary: WeekSummary) -> str
 
 
 def render_chart(summary: WeekSummary, path: Path, chart: Chart | None = None) -> Path:
-    """The summary's chart as a PNG at `path` (drawn on `chart`'s figure when given: reuse one Chart for
-    the charts of one week)."""
+    """The summary's chart as a PNG at `path` (drawn by `chart` when given: reuse one Chart, and its
+    loaded fonts, for the charts of one week)."""
     return (chart or Chart()).render(summary, path)
 
 
@@ -77,10 +77,10 @@ async def prepare(ctx: Context, week: Week, chart_dir: Path = DEFAULT_CHART_DIR)
                     [chats for _, chats in targets], strict=True)
     del items  # the week's tickets are not needed for the texts and charts
     reports = []
-    figure = Chart()
+    drawer = Chart()
     for summary, chats in summaries:
         label = summary.grid_code or "all"
-        chart = render_chart(summary, chart_dir / f"{community.code}-{week.label}-{label}.png", figure)
+        chart = render_chart(summary, chart_dir / f"{community.code}-{week.label}-{label}.png", drawer)
         reports.append(Report(chats, summary.grid_code, render_text(ctx.texts, community, summary), chart,
                               summary))
     return reports

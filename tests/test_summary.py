@@ -21,6 +21,7 @@ from test_cli import gridbot
 from gridcore.metrics import Week, WeekTicket, summarize
 from gridcore.ticket import Action, Location, Rating, Reporter, Satisfaction, Solved, Ticket, TicketStatus
 from handlers import summary
+from handlers.chart import count_ticks
 from handlers.texts import Texts
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -165,8 +166,16 @@ def test_the_chart_is_a_png(tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
 
 
+def test_count_axes_are_whole_numbers_from_zero_with_few_ticks():
+    assert count_ticks(1.25) == [0, 1]  # an empty week
+    assert count_ticks(5) == [0, 1, 2, 3, 4, 5]
+    assert count_ticks(6.25) == [0, 2, 4, 6]
+    assert count_ticks(37.5) == [0, 10, 20, 30]
+    assert count_ticks(1250) == [0, 500, 1000]
+
+
 def test_a_reused_chart_draws_each_summary_as_a_fresh_one_would(tmp_path):
-    """prepare() draws a week's charts on one figure: nothing of one chart (its bars, grids, scale,
+    """prepare() draws a week's charts with one Chart: nothing of one chart (its bars, grids, scale,
     week) may be left in the next."""
     items = [WeekTicket.of(t) for t in fixture_tickets()]
     community = summarize("XK", W47, items)
