@@ -15,18 +15,30 @@ import asyncio
 import logging
 
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 
 from bot.outage import is_database_unavailable
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# Updates of one batch handled at once (Settings.update_concurrency). A few overlap their database round
+# trips; a whole backlog at once queued on the day's ticket-number row lock, filled the connection pool
+# and starved the sender (bench/INBOUND.md, fourth round).
+UPDATE_CONCURRENCY = 2
 MAX_ATTEMPTS = 5  # an update that fails this often is a bug, not an outage: log it and move on
 MAX_DELAY = 10.0  # seconds between tries of getUpdates or of failed updates, at most
 OUTAGE_DELAY = 5.0  # at most, while the database is away: back soon after it is
 _sleep = asyncio.sleep  # tests make the waits instant
 
 
-async def poll(bot: Bot, dispatcher: Dispatcher, *, timeout: int = 25, **workflow: object) -> None:
+async def poll(bot: Bot, dispatcher: Dispatcher, *, timeout: int = 25, concurrency: int = UPDATE_CONCURRENCY,
+               **workflow: object) -> None:
+    slots = asyncio.Semaphore(concurrency)
+
+    async def handle(update: Update) -> object:
+        async with slots:  # taken in the batch's order: per chat, updates still start in order
+            return await dispatcher.feed_update(bot, update, **workflow)
+
     offset: int | None = None
     delay = 0.5
     attempts: dict[int, int] = {}
@@ -42,9 +54,7 @@ async def poll(bot: Bot, dispatcher: Dispatcher, *, timeout: int = 25, **workflo
         if not updates:
             delay = 0.5
             continue
-        results = await asyncio.gather(
-            *(dispatcher.feed_update(bot, update, **workflow) for update in updates), return_exceptions=True
-        )
+        results = await asyncio.gather(*(handle(update) for update in updates), return_exceptions=True)
         failed = []
         outage = False
         for update, result in zip(updates, results, strict=True):

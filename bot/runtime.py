@@ -152,7 +152,8 @@ async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
     with scheduler.running(app.conversations, app.sender, app.engine, app.settings):
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(keep_running(app.sender.run, "the outbox sender"))
-            polling = partial(poll, app.bot, app.dispatcher, timeout=timeout)
+            polling = partial(poll, app.bot, app.dispatcher, timeout=timeout,
+                              concurrency=app.settings.update_concurrency)
             tasks.create_task(keep_running(polling, "polling"))
 
 

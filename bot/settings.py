@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # "off" sends outbox messages as fast as the bot can (no 1/s per chat, 30/s overall pacing): only
     # for measuring the bot's own capacity against the sandbox (bench.inbound); Telegram would answer 429.
     outbox_rate_limits: Literal["telegram", "off"] = "telegram"
+    # Polling: how many updates of one getUpdates batch are handled at once (bot/polling.py).
+    update_concurrency: int = Field(default=2, ge=1)
 
     @property
     def webhook_host_port(self) -> tuple[str, int]:

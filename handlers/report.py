@@ -241,9 +241,11 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
     assert category is not None
     building = s.building_of(ctx, draft)
     sender = ctx.incoming.sender
-    day = ctx.local(ctx.now).date()
-    sequence = await ctx.uow.tickets.next_sequence(ctx.community.code, day)
     resident = await ctx.uow.residents.get(sender.user_id)
+    day = ctx.local(ctx.now).date()
+    # On PostgreSQL this locks the day's sequence row until commit, so it comes as late as it can: other
+    # filings queue behind it.
+    sequence = await ctx.uow.tickets.next_sequence(ctx.community.code, day)
     ticket = Ticket.file(
         number=format_ticket_number(ctx.community.code, day, sequence),
         community_code=ctx.community.code,

@@ -94,6 +94,33 @@ async def test_an_update_that_keeps_failing_is_left_behind(monkeypatch):
     assert dispatcher.handled == [1, 3]
 
 
+class SlowDispatcher(FakeDispatcher):
+    """Each update takes a few loop turns; records how many were being handled at once."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.started: list[int] = []
+        self.running = self.most_at_once = 0
+
+    async def feed_update(self, bot, update, **kwargs):
+        self.started.append(update.update_id)
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self.running -= 1
+        await super().feed_update(bot, update)
+
+
+@pytest.mark.parametrize("concurrency", [1, 2, 5])
+async def test_a_batch_is_handled_a_few_updates_at_a_time_in_order(concurrency):
+    dispatcher = SlowDispatcher()
+    with pytest.raises(asyncio.CancelledError):
+        await polling.poll(FakeBot(list(range(1, 21))), dispatcher, concurrency=concurrency)
+    assert dispatcher.most_at_once == concurrency
+    assert dispatcher.started == list(range(1, 21)) and sorted(dispatcher.handled) == list(range(1, 21))
+
+
 async def test_start_up_calls_retry_passing_failures(monkeypatch):
     async def instant(delay):
         return None
