@@ -21,10 +21,12 @@ from bot.outage import is_database_unavailable
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-# Updates of one batch handled at once (Settings.update_concurrency). A few overlap their database round
-# trips; a whole backlog at once queued on the day's ticket-number row lock, filled the connection pool
-# and starved the sender (bench/INBOUND.md, fourth round).
+# Updates of one batch handled at once on PostgreSQL (Settings.update_concurrency overrides it). A few
+# overlap their database round trips; a whole backlog at once queued on the day's ticket-number row lock,
+# filled the connection pool and starved the sender (bench/INBOUND.md, fourth round). SQLite takes the
+# whole batch (getUpdates hands out at most 100): its one connection serves transactions in FIFO order.
 UPDATE_CONCURRENCY = 2
+WHOLE_BATCH = 100
 MAX_ATTEMPTS = 5  # an update that fails this often is a bug, not an outage: log it and move on
 MAX_DELAY = 10.0  # seconds between tries of getUpdates or of failed updates, at most
 OUTAGE_DELAY = 5.0  # at most, while the database is away: back soon after it is

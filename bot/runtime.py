@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import scheduler
 from bot.delivery import TELEGRAM_LIMITS, OutboxSender, RateLimits
-from bot.polling import ALLOWED_UPDATES, poll
+from bot.polling import ALLOWED_UPDATES, UPDATE_CONCURRENCY, WHOLE_BATCH, poll
 from bot.router import ChatLocks, make_router
 from bot.settings import Settings
 from bot.telegram_session import GridSession
@@ -153,8 +153,15 @@ async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(keep_running(app.sender.run, "the outbox sender"))
             polling = partial(poll, app.bot, app.dispatcher, timeout=timeout,
-                              concurrency=app.settings.update_concurrency)
+                              concurrency=update_concurrency(app.settings, app.engine.dialect.name))
             tasks.create_task(keep_running(polling, "polling"))
+
+
+def update_concurrency(settings: Settings, dialect_name: str) -> int:
+    """Updates of one batch handled at once: UPDATE_CONCURRENCY if set, else by database (bot/polling.py)."""
+    if settings.update_concurrency is not None:
+        return settings.update_concurrency
+    return UPDATE_CONCURRENCY if dialect_name == "postgresql" else WHOLE_BATCH
 
 
 def webhook_path(url: str) -> str:

@@ -36,8 +36,9 @@ class Settings(BaseSettings):
     # "off" sends outbox messages as fast as the bot can (no 1/s per chat, 30/s overall pacing): only
     # for measuring the bot's own capacity against the sandbox (bench.inbound); Telegram would answer 429.
     outbox_rate_limits: Literal["telegram", "off"] = "telegram"
-    # Polling: how many updates of one getUpdates batch are handled at once (bot/polling.py).
-    update_concurrency: int = Field(default=2, ge=1)
+    # Polling: how many updates of one getUpdates batch are handled at once; default by database
+    # (bot/polling.py: 2 on PostgreSQL, the whole batch on SQLite).
+    update_concurrency: int | None = Field(default=None, ge=1)
 
     @property
     def webhook_host_port(self) -> tuple[str, int]:

@@ -13,6 +13,7 @@ from sqlalchemy import exc as sa_exc
 
 from bot import polling, runtime
 from bot.outage import is_database_unavailable
+from bot.settings import Settings
 
 
 def wrapped(error: BaseException, kind=sa_exc.OperationalError) -> BaseException:
@@ -119,6 +120,12 @@ async def test_a_batch_is_handled_a_few_updates_at_a_time_in_order(concurrency):
         await polling.poll(FakeBot(list(range(1, 21))), dispatcher, concurrency=concurrency)
     assert dispatcher.most_at_once == concurrency
     assert dispatcher.started == list(range(1, 21)) and sorted(dispatcher.handled) == list(range(1, 21))
+
+
+def test_update_concurrency_defaults_by_database():
+    assert runtime.update_concurrency(Settings(), "postgresql") == polling.UPDATE_CONCURRENCY == 2
+    assert runtime.update_concurrency(Settings(), "sqlite") == polling.WHOLE_BATCH
+    assert runtime.update_concurrency(Settings(update_concurrency=8), "postgresql") == 8
 
 
 async def test_start_up_calls_retry_passing_failures(monkeypatch):
