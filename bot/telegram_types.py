@@ -20,6 +20,7 @@ versions, that every aiogram model still builds this way, with the same fields a
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Iterator
@@ -58,19 +59,14 @@ def defer_validators() -> bool:
     return True
 
 
+@functools.cache
 def telegram_names() -> dict[str, Any]:
     """The names aiogram's own pass resolves the types' forward references with."""
     import aiogram.types
     from aiogram.client.default import Default
 
-    global _names
-    if _names is None:
-        _names = {"List": list, "Optional": Optional, "Union": Union, "Literal": Literal, "Default": Default,
-                  **{name: getattr(aiogram.types, name) for name in aiogram.types.__all__}}
-    return _names
-
-
-_names: dict[str, Any] | None = None
+    return {"List": list, "Optional": Optional, "Union": Union, "Literal": Literal, "Default": Default,
+            **{name: getattr(aiogram.types, name) for name in aiogram.types.__all__}}
 
 
 def with_telegram_names(model: Model) -> Model:
