@@ -150,6 +150,9 @@ async def bot_username(settings: Settings) -> str:
         return settings.bot_username.lstrip("@")
     if settings.bot_token is None or not settings.bot_token.get_secret_value():
         return SANDBOX_BOT_USERNAME
+    from bot.telegram_types import defer_validators
+
+    defer_validators()  # a one-off getMe needs none of aiogram's ~400 validators built up front
     from aiogram import Bot
     from aiogram.client.telegram import TelegramAPIServer
 

@@ -119,10 +119,10 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
 def exempt_startup_objects_from_gc() -> int:
     """Put everything alive now out of the cyclic garbage collector's reach; returns how many objects.
 
-    At start the process holds ~275,000 tracked objects that live as long as it does (aiogram's pydantic
-    validators, SQLAlchemy's and Jinja2's compiled state). Every full collection walked all of them:
-    a ~200 ms pause each time, which set the p99 of replies (bench/INBOUND.md). Called once, when the
-    bot is assembled; what is made later is collected as usual."""
+    At start the process holds ~180,000 tracked objects that live as long as it does (aiogram's pydantic
+    validators, SQLAlchemy's and Jinja2's compiled state; ~275,000 before aiogram's were deferred). Every
+    full collection walked all of them: a ~200 ms pause each time, which set the p99 of replies
+    (bench/INBOUND.md). Called once, when the bot is assembled; what is made later is collected as usual."""
     gc.collect()
     gc.freeze()
     frozen = gc.get_freeze_count()

@@ -243,8 +243,8 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
     sender = ctx.incoming.sender
     resident = await ctx.uow.residents.get(sender.user_id)
     day = ctx.local(ctx.now).date()
-    # On PostgreSQL this locks the day's sequence row until commit, so it comes as late as it can: other
-    # filings queue behind it.
+    # On PostgreSQL this locks the day's sequence row until commit and other filings queue behind it,
+    # so the reads above come first.
     sequence = await ctx.uow.tickets.next_sequence(ctx.community.code, day)
     ticket = Ticket.file(
         number=format_ticket_number(ctx.community.code, day, sequence),
