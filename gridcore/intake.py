@@ -96,7 +96,8 @@ def _hits(text: str, categories: Sequence[Category]) -> list[_Hit]:
     hits = []
     for index, keywords in enumerate(_keywords(categories)):
         for keyword in keywords:
-            hits.extend(_Hit(start, start + len(keyword), index) for start in _occurrences(keyword, text))
+            if keyword in text:  # most are not: a roster has hundreds of keywords, a message a few
+                hits.extend(_Hit(start, start + len(keyword), index) for start in _occurrences(keyword, text))
     return hits
 
 
@@ -104,10 +105,11 @@ def category_scores(text: str, categories: Sequence[Category]) -> list[int]:
     """Score per category: the length of its keywords found in the text, longest keyword first,
     a stretch of text counting once ("楼道灯" for 公共设施 hides "楼道" of another category)."""
     normal = normalise(text).lower()
-    hits = [
-        h for h in _hits(normal, categories)
-        if not (categories[h.index].emergency and _hypothetical(normal, h.start))
-    ]
+    return _scores(normal, _hits(normal, categories), categories)
+
+
+def _scores(normal: str, found: list[_Hit], categories: Sequence[Category]) -> list[int]:
+    hits = [h for h in found if not (categories[h.index].emergency and _hypothetical(normal, h.start))]
     hits.sort(key=lambda h: (h.start - h.end, h.start, h.index))
     taken = [False] * len(normal)
     scores = [0] * len(categories)
@@ -126,11 +128,9 @@ def suggest_category(text: str, categories: Sequence[Category]) -> Category | No
     the emergency category wins whatever else matched. Ties go to the category listed first.
     """
     normal = normalise(text).lower()
-    live = {
-        h.index for h in _hits(normal, categories)
-        if categories[h.index].emergency and not _hypothetical(normal, h.start)
-    }
-    scores = category_scores(text, categories)
+    found = _hits(normal, categories)
+    live = {h.index for h in found if categories[h.index].emergency and not _hypothetical(normal, h.start)}
+    scores = _scores(normal, found, categories)
     candidates = sorted(live) if live else range(len(categories))
     best = max(candidates, key=lambda i: (scores[i], -i), default=None)
     if best is None or (not live and scores[best] == 0):
