@@ -19,9 +19,10 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import cache
 from typing import Protocol
 
-from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Integer, Table, Update, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxRow
@@ -31,6 +32,42 @@ from storage.repositories.outbox import PendingMessage, decode_message
 __all__ = ["Handoff", "HandoffReceiver", "OutboxStore", "PendingMessage"]
 outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 SENT_KEPT = 4096
+
+
+# Built once, executed with parameters: building them cost more than running them (storage.repositories._sql).
+@cache
+def _claim(dialect_name: str) -> Update:
+    older = outbox.alias("older")
+    head_of_chat = ~exists().where(
+        older.c.chat_id == outbox.c.chat_id,
+        older.c.status == OUTBOX_PENDING,
+        older.c.id < outbox.c.id,
+    )
+    now = bindparam("now", type_=outbox.c.claimed_until.type)
+    candidates = (
+        select(outbox.c.id)
+        .where(outbox.c.status == OUTBOX_PENDING,
+               or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now),
+               head_of_chat)
+        .order_by(outbox.c.id)
+        .limit(bindparam("n", type_=Integer))
+    )
+    if dialect_name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=outbox)
+    return (
+        update(outbox)
+        .where(outbox.c.id.in_(candidates))
+        .values(claimed_until=bindparam("until", type_=outbox.c.claimed_until.type))
+        .returning(outbox.c.id, outbox.c.chat_id, outbox.c.payload, outbox.c.attempts)
+    )
+
+
+_mark_sent = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("row_id"))
+    .values(status=OUTBOX_SENT, sent_at=bindparam("now", type_=outbox.c.sent_at.type), claimed_until=None,
+            sent_message_ids=bindparam("ids", type_=outbox.c.sent_message_ids.type))
+)
 
 
 class HandoffReceiver(Protocol):
@@ -77,32 +114,9 @@ class OutboxStore:
         if limit < 1:
             return []
         now = self._clock()
-        older = outbox.alias("older")
-        head_of_chat = ~exists().where(
-            older.c.chat_id == outbox.c.chat_id,
-            older.c.status == OUTBOX_PENDING,
-            older.c.id < outbox.c.id,
-        )
-        candidates = (
-            select(outbox.c.id)
-            .where(
-                outbox.c.status == OUTBOX_PENDING,
-                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now),
-                head_of_chat,
-            )
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
-        if self._engine.dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True, of=outbox)
-        stmt = (
-            update(outbox)
-            .where(outbox.c.id.in_(candidates))
-            .values(claimed_until=now + self._lease)
-            .returning(outbox.c.id, outbox.c.chat_id, outbox.c.payload, outbox.c.attempts)
-        )
         async with self._engine.begin() as connection:
-            rows = (await connection.execute(stmt)).all()
+            rows = (await connection.execute(_claim(connection.dialect.name),
+                                             {"now": now, "until": now + self._lease, "n": limit})).all()
         return sorted(
             (PendingMessage(r.id, r.chat_id, decode_message(r.payload), r.attempts) for r in rows),
             key=lambda m: m.id,
@@ -148,15 +162,10 @@ class OutboxStore:
 
     async def _mark_group(self, group: dict[int, tuple[int, ...]]) -> set[int]:
         """Mark the rows sent in one transaction; returns the ids of rows that do not exist."""
-        stmt = (
-            update(outbox)
-            .where(outbox.c.id == bindparam("row_id"))
-            .values(status=OUTBOX_SENT, sent_at=self._clock(), claimed_until=None,
-                    sent_message_ids=bindparam("ids", type_=outbox.c.sent_message_ids.type))
-        )
-        params = [{"row_id": id, "ids": list(ids)} for id, ids in group.items()]
+        now = self._clock()
+        params = [{"row_id": id, "ids": list(ids), "now": now} for id, ids in group.items()]
         async with self._engine.begin() as connection:
-            result = await connection.execute(stmt, params)
+            result = await connection.execute(_mark_sent, params)
             if result.rowcount == len(group) and connection.dialect.supports_sane_multi_rowcount:
                 return set()
             found = await connection.scalars(select(outbox.c.id).where(outbox.c.id.in_(list(group))))
