@@ -61,7 +61,7 @@ Pace = Callable[[str], Awaitable[None]]  # awaited before each Bot API call: "se
 TELEGRAM_LIMITS = RateLimits(margin_s=0.1)  # Telegram's numbers, with room for a late arrival
 DEFAULT_BACKOFF = Backoff()
 _PARTIAL_KEPT = 1024
-HANDED_ROOM = 128  # rows handed straight to this sender at commit, at most, not yet settled
+HANDED_ROOM = 512  # rows handed straight to this sender at commit, at most, not yet settled
 FILE_PREFIX = "file:"  # a photo given as a local path, uploaded (see media)
 _SEND_INSTEAD = ("message to edit not found", "there is no text in the message to edit")
 
@@ -194,8 +194,9 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._partial: dict[int, list[list[int]]] = {}  # row id -> ids of the calls that went through
         self._settling: set[asyncio.Task[None]] = set()
-        # Handed rows run one chat each, beside the `workers` claimed ones; 30 messages/s would send
-        # all of them within ~4 s, far inside their lease.
+        # Handed rows run one chat each, and the claimed ones with them; at Telegram's 30 messages/s
+        # the last of HANDED_ROOM goes out within ~17 s, inside the 60 s lease. Under a burst the room
+        # fills up, and every row past it costs a claim transaction instead.
         self._handed = HandedOff(self._send, self._release, self._wake.set, room=HANDED_ROOM)
         self.notified_by_commits = handoff is not None  # no wake() needed after a commit
         if handoff is not None:
@@ -207,10 +208,10 @@ class OutboxSender:
 
     async def run(self) -> None:
         """Deliver until cancelled, keeping up to `workers` deliveries in flight."""
-        active: set[asyncio.Task[None]] = set()
+        active: set[int] = set()  # claimed rows not settled yet
 
-        def finished(task: asyncio.Task[None]) -> None:
-            active.discard(task)
+        def finished(row_id: int) -> None:
+            active.discard(row_id)
             self._wake.set()  # a slot is free, and the chat's next row may be claimable now
 
         self._handed.running = True
@@ -225,14 +226,14 @@ class OutboxSender:
                         log.exception("outbox sender failed to claim; retrying")
                         claimed = []
                     for row in claimed:
-                        task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
-                        active.add(task)
-                        task.add_done_callback(finished)
+                        # Delivered as a handed row is, so the chat's next rows can be handed behind it.
+                        active.add(row.id)
+                        self._handed.adopt(row, partial(finished, row.id))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._idle)
         finally:
             self._handed.running = False
-            stopping = active | self._handed.tasks
+            stopping = set(self._handed.tasks)
             for task in stopping:
                 task.cancel()
             await asyncio.gather(*stopping, return_exceptions=True)

@@ -11,6 +11,10 @@ go through the claim path, behind it. The chat's epoch then changes, so rows lea
 old state and committed after it are released too, instead of overtaking the row left behind.
 A row whose delivery was under way when the sender stopped keeps its lease, as a claimed row does
 (at-least-once: it is sent again once the lease runs out).
+
+Rows the sender claimed are delivered here too (`adopt()`): while one is in flight, its chat's next
+rows can be handed behind it. Otherwise a chat, once on the claim path, stayed there for as long as its
+resident answered before the last row was marked sent (a claim transaction per message).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class HandedOff:
         self._queues: dict[int, deque[PendingMessage]] = {}
         self._epochs: dict[int, int] = {}  # chats whose handed rows were ever released (others: 0)
         self._claim_after: set[int] = set()  # chats with unleased rows waiting behind a queue here
+        self._on_settled: dict[int, Callable[[], None]] = {}  # adopted rows: called once each is settled
         self._held = 0
 
     def admits(self, chat_id: int) -> tuple[int, frozenset[int]] | None:
@@ -83,6 +88,27 @@ class HandedOff:
         if wake:
             self._wake()
 
+    def adopt(self, row: PendingMessage, settled: Callable[[], None]) -> None:
+        """Deliver a row this sender claimed; `settled()` is called once it was sent, put back or given up
+        (or the sender stopped)."""
+        queue = self._queues.get(row.chat_id)
+        if queue is not None and any(held.id == row.id for held in queue):
+            settled()  # its lease ran out while it waited here: it is on its way already
+            return
+        self._on_settled[row.id] = settled
+        self._held += 1
+        if queue is not None:
+            queue.append(row)
+        else:
+            self._queues[row.chat_id] = deque([row])
+            self._spawn(self._deliver(row.chat_id))
+
+    def _settled(self, ids: Iterable[int]) -> None:
+        for id in ids:
+            callback = self._on_settled.pop(id, None)
+            if callback is not None:
+                callback()
+
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
         self.tasks.add(task)
@@ -102,7 +128,7 @@ class HandedOff:
                 in_flight = True
                 delivered = await self._send(queue[0])
                 in_flight = False
-                queue.popleft()
+                self._settled([queue.popleft().id])
                 self._held -= 1
                 if not delivered:
                     fell_back = True  # that row is pending again, outside this sender's hands
@@ -112,6 +138,7 @@ class HandedOff:
                 del self._queues[chat]
             left = [row.id for row in queue]
             self._held -= len(left)
+            self._settled(left)
             if in_flight:
                 left = left[1:]  # its delivery may have gone through: it keeps its lease
             if fell_back or queue:

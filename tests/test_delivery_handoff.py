@@ -179,3 +179,63 @@ async def test_no_room_no_lease(running_: bool, room: int) -> None:
                        room=room)
     handed.running = running_
     assert handed.admits(1) is None
+
+
+async def test_rows_of_a_claimed_chat_are_handed_behind_the_claimed_row() -> None:
+    sent: list[int] = []
+    settled: list[int] = []
+    first_may_go = asyncio.Event()
+
+    async def send(row: PendingMessage) -> bool:
+        if row.id == 1:
+            await first_may_go.wait()
+        sent.append(row.id)
+        return True
+
+    async def release(ids: list[int]) -> None:
+        raise AssertionError("every row was delivered")
+
+    handed = HandedOff(send, release, lambda: None, room=10)
+    handed.running = True
+    chat = 42
+    rows = [PendingMessage(i, chat, OutgoingMessage(chat, str(i)), 0) for i in (1, 2, 3)]
+    handed.adopt(rows[0], lambda: settled.append(1))  # claimed by the sender, on its way
+    assert handed.admits(chat) == (0, frozenset({1}))  # so the chat's next rows may be leased here
+    handed.take(rows[1:], {chat: 0}, set())
+    handed.adopt(rows[0], lambda: settled.append(-1))  # claimed again (its lease ran out meanwhile)
+    assert settled == [-1]  # not delivered twice
+    await asyncio.sleep(0)
+    assert sent == [] and settled == [-1]
+    first_may_go.set()
+    await asyncio.gather(*handed.tasks)
+    assert sent == [1, 2, 3] and settled == [-1, 1]
+    assert handed.admits(chat) == (0, frozenset())
+
+
+async def test_a_chat_on_the_claim_path_comes_back_to_handed_rows(world, engine, uow_factory):  # noqa: F811
+    chat = USERS[0]
+    await put(uow_factory, [OutgoingMessage(chat, "queued without a sender")])  # unleased: a claim
+    store = CountingStore(engine)
+    factory, sender = handed_off(world, engine, store)
+    # A resident who answers at once: the next step commits while the claimed row is still in flight.
+    slow_chats = {chat}
+    deliver_claimed = asyncio.Event()
+    send_row = sender._send
+
+    async def send(row: PendingMessage) -> bool:
+        if row.chat_id in slow_chats:
+            slow_chats.clear()
+            await deliver_claimed.wait()
+        return await send_row(row)
+
+    sender._send = send  # type: ignore[method-assign]
+    sender._handed._send = send
+    async with running(sender):
+        async with asyncio.timeout(10):
+            while store.claimed == 0:
+                await asyncio.sleep(0.01)
+        await put(factory, [OutgoingMessage(chat, "next step"), OutgoingMessage(chat, "and its buttons")])
+        deliver_claimed.set()
+        await until_settled(store)
+    assert await texts(world.client, chat) == ["queued without a sender", "next step", "and its buttons"]
+    assert store.claimed == 1  # the rows behind the claimed one were handed over, not claimed
