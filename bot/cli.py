@@ -341,6 +341,17 @@ async def until_stopped(work: Coroutine[Any, Any, None]) -> None:
     log.info("gridbot stopped")
 
 
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # URLs would carry the bot token
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run otherwise
+    # aiogram logs a line per update handled ("Update id=… is handled. Duration … ms"): about 2 % of the
+    # bot's CPU under load (bench/INBOUND.md). LOG_LEVEL=DEBUG shows them.
+    quiet = logging.getLevelName(level.upper()) != logging.DEBUG
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING if quiet else logging.NOTSET)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gridbot", description="gridbot — 网格化管理的居民反映机器人")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -373,11 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # URLs would carry the bot token
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run otherwise
+    configure_logging(settings.log_level)
     try:
         if args.command == "run":
             with contextlib.suppress(KeyboardInterrupt):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import configure_logging
 from sandbox.client import SandboxClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,3 +85,17 @@ async def test_make_run_serves_the_sandbox_and_survives_a_restart(tmp_path, rest
                 assert "兴康社区" in welcome.text, round_
         finally:
             await stop(process)
+
+
+@pytest.mark.parametrize(("level", "per_update_lines"),
+                         [("INFO", False), ("warning", False), ("DEBUG", True)])
+def test_a_line_per_update_only_at_debug(level: str, per_update_lines: bool) -> None:
+    events = logging.getLogger("aiogram.event")
+    try:
+        configure_logging(level)
+        # NOTSET: the root level (LOG_LEVEL) decides, as for every other logger.
+        assert events.level == (logging.NOTSET if per_update_lines else logging.WARNING)
+    finally:
+        events.setLevel(logging.NOTSET)
+        for name in ("aiohttp.access", "alembic", "apscheduler"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
