@@ -19,13 +19,16 @@ SQLite statements run inline on the event loop's thread (``InlineSqliteConnectio
 default hands every call (cursor, execute, fetch, close, commit) to its own thread and back, and those
 hops cost about twice the statements themselves (bench/INBOUND.md, third round). The price: while
 SQLite works, or waits in its busy handler for another process's write lock (a CLI command beside the
-bot), the loop waits too. With one connection the statements run one at a time either way.
+bot), the loop waits too. With one connection the statements run one at a time either way. SQLAlchemy's
+adapter of that connection calls sqlite3 directly too (``_InlineSqliteCursor``): one trip out of
+SQLAlchemy's greenlet per statement instead of three (bench/INBOUND.md, fifth round).
 
 PostgreSQL (``postgresql+asyncpg://...``): a normal connection pool, READ COMMITTED.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import sqlite3
 from datetime import date, datetime, timedelta
@@ -35,8 +38,14 @@ from typing import Any
 
 import aiosqlite
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util.concurrency import await_
 
 DEFAULT_URL = "sqlite+aiosqlite:///./gridbot.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -70,6 +79,67 @@ class InlineSqliteConnection(aiosqlite.Connection):
         return fn(*args, **kwargs)
 
 
+class _InlineSqliteCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's cursor for aiosqlite, calling the sqlite3 cursor directly. SQLAlchemy runs it in a
+    greenlet and hands each call (open, execute, close) to the event loop as a coroutine: a greenlet
+    switch there and back per call, and aiosqlite's wrappers around each. Here a statement takes one
+    such trip, which SQLAlchemy's async API insists on (it checks that each execute awaited)."""
+
+    __slots__ = ()
+    _awaitable_cursor_close = False
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        try:
+            return connection._conn.cursor()
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        # One connection, and nothing here waits: no other statement can run in between (the base
+        # class takes a lock for that).
+        cursor = self._cursor
+        result = cursor.execute(operation) if parameters is None else cursor.execute(operation, parameters)
+        if cursor.description:
+            self._rows = collections.deque(cursor.fetchall())
+        return result
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        return self._cursor.executemany(operation, seq_of_parameters)
+
+
+class _InlineSqliteAdaptedConnection(AsyncAdapt_aiosqlite_connection):
+    """SQLAlchemy's adapter of an InlineSqliteConnection: cursors, commits and rollbacks call sqlite3
+    directly (see _InlineSqliteCursor); opening and closing still go through aiosqlite."""
+
+    __slots__ = ()
+    _cursor_cls = _InlineSqliteCursor
+
+    def commit(self) -> None:
+        try:
+            self._connection._conn.commit()
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        if self._connection._connection:
+            try:
+                self._connection._conn.rollback()
+            except Exception as error:
+                self._handle_exception(error)
+
+
+class _InlineSqliteDbapi(AsyncAdapt_aiosqlite_dbapi):
+    """The DBAPI SQLAlchemy's aiosqlite dialect is given (create_engine's `module`): the same, except
+    that it adapts connections with _InlineSqliteAdaptedConnection."""
+
+    def connect(self, *args: Any, **kwargs: Any) -> _InlineSqliteAdaptedConnection:
+        connection = kwargs.pop("async_creator_fn")(*args, **kwargs)
+        return _InlineSqliteAdaptedConnection(self, await_(connection))
+
+
 def _inline_sqlite_creator(database: str) -> Any:
     async def connect() -> InlineSqliteConnection:
         connection = InlineSqliteConnection(partial(sqlite3.connect, database, check_same_thread=False),
@@ -93,6 +163,7 @@ def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("pool_timeout", SQLITE_POOL_TIMEOUT_S)
         database = ":memory:" if in_memory else parsed.database
         kwargs.setdefault("async_creator", _inline_sqlite_creator(database))
+        kwargs.setdefault("module", _InlineSqliteDbapi(aiosqlite, sqlite3))
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine, in_memory=in_memory)
         return engine

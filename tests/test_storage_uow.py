@@ -189,3 +189,35 @@ async def test_sqlite_statements_run_on_the_loops_thread(tmp_path) -> None:
     finally:
         await engine.dispose()
     assert threads == [threading.get_ident()]
+
+
+async def test_sqlite_errors_come_through_the_inline_cursor_as_sqlalchemys(tmp_path) -> None:
+    """The cursor calls sqlite3 directly (storage.db: _InlineSqliteCursor): errors still arrive as
+    SQLAlchemy's exceptions, roll back, and leave the connection usable."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from storage.db import create_engine
+    from storage.testing import sqlite_url
+
+    engine = create_engine(sqlite_url(tmp_path / "errors.db"))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)"))
+            await connection.execute(text("INSERT INTO t VALUES (1, 'one')"))
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.execute(text("INSERT INTO t VALUES (2, 'two')"))
+                await connection.execute(text("INSERT INTO t VALUES (1, 'again')"))
+        with pytest.raises(OperationalError):
+            async with engine.begin() as connection:
+                await connection.execute(text("SELECT nothing FROM nowhere"))
+        async with engine.begin() as connection:
+            rows = (await connection.execute(text("SELECT k, v FROM t ORDER BY k"))).all()
+            await connection.execute(text("INSERT INTO t VALUES (:k, :v)"),
+                                     [{"k": 3, "v": "c"}, {"k": 4, "v": "d"}])  # executemany
+        assert [tuple(row) for row in rows] == [(1, "one")]  # the failed transaction left nothing
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar() == 3
+    finally:
+        await engine.dispose()
