@@ -31,6 +31,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -41,18 +42,23 @@ from aiogram.exceptions import (
     TelegramMigrateToChat,
     TelegramRetryAfter,
 )
-from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from aiogram.types import FSInputFile, InputMediaPhoto
 
 from bot.handoff import HandedOff
 from bot.outage import is_database_unavailable
 from bot.ratelimit import Backoff, Pacer, Paused, RateLimits
-from bot.telegram_session import EditMessageReplyMarkupQuietly, EditMessageTextQuietly, SendMessageForId
+from bot.telegram_session import (
+    EditMessageReplyMarkupQuietly,
+    EditMessageTextQuietly,
+    SendMessageForId,
+    call_json,
+)
 from gridcore.messages import Button, OutgoingMessage
 from storage.outbox_store import Handoff, OutboxStore, PendingMessage
 
 __all__ = [
     "TELEGRAM_LIMITS", "Backoff", "OutboxSender", "PermanentFailureHook", "RateLimits", "deliver",
-    "is_permanent", "keyboard",
+    "is_permanent", "keyboard_json",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,14 +72,14 @@ FILE_PREFIX = "file:"  # a photo given as a local path, uploaded (see media)
 _SEND_INSTEAD = ("message to edit not found", "there is no text in the message to edit")
 
 
-def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+def keyboard_json(rows: Sequence[Sequence[Button]]) -> dict[str, Any] | None:
+    """A message's buttons as the Bot API's inline keyboard (JSON)."""
     if not rows:
         return None
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=b.text, url=b.url) if b.url else
-         InlineKeyboardButton(text=b.text, callback_data=b.data) for b in row]
+    return {"inline_keyboard": [
+        [{"text": b.text, "url": b.url} if b.url else {"text": b.text, "callback_data": b.data} for b in row]
         for row in rows
-    ])
+    ]}
 
 
 def is_permanent(error: BaseException) -> bool:
@@ -103,12 +109,12 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
             return []  # that message never reached the chat: no buttons to take away
     if clear_of is not None:
         await pace("edit")
-        try:
-            await bot(EditMessageReplyMarkupQuietly(chat_id=chat, message_id=clear_of, reply_markup=None))
+        try:  # no reply_markup: the buttons go
+            await call_json(bot, EditMessageReplyMarkupQuietly, {"chat_id": chat, "message_id": clear_of})
         except TelegramBadRequest as error:  # already without buttons, or gone: nothing left to do
             log.debug("clearing keyboard of %s in %s: %s", clear_of, chat, error)
         return []
-    markup = keyboard(message.buttons)
+    markup = keyboard_json(message.buttons)
     edit_of = message.edit_message_id
     if message.edit_outbox_id is not None:
         edit_of = last(await store.sent_message_ids(message.edit_outbox_id))
@@ -119,8 +125,8 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
     if edit_of is not None:
         await pace("edit")
         try:
-            await bot(EditMessageTextQuietly(text=message.text, chat_id=chat, message_id=edit_of,
-                                             reply_markup=markup))
+            await call_json(bot, EditMessageTextQuietly, with_markup(
+                {"chat_id": chat, "message_id": edit_of, "text": message.text}, markup))
             return [edit_of]
         except TelegramBadRequest as error:
             if "not modified" in error.message:
@@ -149,8 +155,8 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
         return [m.message_id for m in sent]
 
     async def text() -> list[int]:
-        sent = await bot(SendMessageForId(chat_id=chat, text=message.text, reply_markup=markup))
-        return [sent.message_id]
+        body = with_markup({"chat_id": chat, "text": message.text}, markup)
+        return [(await call_json(bot, SendMessageForId, body))["message_id"]]
 
     for start in range(0, len(message.photos), 10):
         batch = message.photos[start : start + 10]
@@ -158,6 +164,12 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
     if message.text:
         await call(text)
     return ids
+
+
+def with_markup(body: dict[str, Any], markup: dict[str, Any] | None) -> dict[str, Any]:
+    if markup is not None:
+        body["reply_markup"] = markup
+    return body
 
 
 def media(photo: str) -> str | FSInputFile:

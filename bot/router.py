@@ -7,9 +7,11 @@ import logging
 import weakref
 
 from aiogram import Bot, Router
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.delivery import OutboxSender
+from bot.telegram_session import call_json
 from bot.updates import to_incoming
 from handlers.app import Conversations
 
@@ -56,7 +58,10 @@ async def handle_update(update: Update, bot: Bot, conversations: Conversations, 
 
 async def answer(bot: Bot, query_id: str, text: str | None, alert: bool) -> None:
     try:
-        await bot.answer_callback_query(query_id, text=text, show_alert=alert)
+        body: dict[str, object] = {"callback_query_id": query_id, "show_alert": alert}
+        if text is not None:
+            body["text"] = text
+        await call_json(bot, AnswerCallbackQuery, body)
     except Exception as error:
         log.debug("answerCallbackQuery failed: %s", error)
 

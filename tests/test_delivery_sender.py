@@ -19,6 +19,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.delivery import Backoff, OutboxSender, RateLimits
+from bot.telegram_session import GridSession
 from gridcore.messages import Button, OutgoingMessage
 from sandbox import SandboxClient, SandboxServer
 from sandbox.models import ApiError
@@ -44,9 +45,9 @@ class World:
 
 
 async def open_bot(base_url: str) -> Bot:
-    # as the composition root builds it: Telegram HTML by default
-    return Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base_url)),
-               default=DefaultBotProperties(parse_mode="HTML"))
+    # as the composition root builds it: its session, Telegram HTML by default
+    return Bot(TOKEN, session=GridSession(api=TelegramAPIServer.from_base(base_url)),
+               default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True))
 
 
 async def close_bot(bot: Bot) -> None:

@@ -4,18 +4,25 @@ errors unchanged, and the Response[T] classes kept instead of rebuilt for every 
 from __future__ import annotations
 
 import gc
+import socket
 import weakref
 from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
-from aiogram.methods import Response
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import EditMessageReplyMarkup, EditMessageText, Response, SendMessage
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.telegram_session import GridSession
+from bot.telegram_session import GridSession, SendMessageForId, call_json
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 
@@ -101,3 +108,74 @@ async def test_the_senders_methods_read_only_the_message_id(sandbox):
     assert stored.text == "已确认" and stored.edited and not stored.buttons
     with pytest.raises(TelegramBadRequest):  # refusals are aiogram's exceptions here too
         await bot(EditMessageReplyMarkupQuietly(chat_id=5001, message_id=9999, reply_markup=None))
+
+
+async def test_post_json_sends_what_aiogram_would_and_returns_the_json(sandbox):
+    bot, session, client = sandbox
+    body = {"chat_id": 5001, "text": "<b>二楼</b>灯坏了",
+            "reply_markup": {"inline_keyboard": [[{"text": "确认", "callback_data": "c:yes"}]]}}
+    sent = await session.post_json(bot, SendMessage, body)
+    [stored] = await client.bot_messages(5001)
+    assert sent["message_id"] == stored.message_id and sent["chat"]["id"] == 5001
+    assert stored.html == "<b>二楼</b>灯坏了" and stored.buttons  # the bot's parse_mode was added
+    assert body == {"chat_id": 5001, "text": "<b>二楼</b>灯坏了",  # the caller's dict is left alone
+                    "reply_markup": {"inline_keyboard": [[{"text": "确认", "callback_data": "c:yes"}]]}}
+    cleared = await session.post_json(bot, EditMessageReplyMarkup,
+                                      {"chat_id": 5001, "message_id": sent["message_id"]})
+    assert cleared
+    assert not (await client.bot_messages(5001))[0].buttons
+    assert session.forms == []
+
+
+@pytest.mark.parametrize("link_preview_is_disabled", [None, True])
+async def test_post_json_adds_the_defaults_aiogram_adds(link_preview_is_disabled):
+    session = GridSession()
+    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(
+        parse_mode="HTML", link_preview_is_disabled=link_preview_is_disabled))
+    given = {"chat_id": 1, "text": "x"}
+    aiograms = session.json_body(bot, SendMessage(**given))
+    assert aiograms is not None
+    assert {**session._defaults_of(bot, SendMessage), **given} == aiograms
+    assert aiograms["parse_mode"] == "HTML"
+
+
+async def test_post_json_refusals_are_aiograms_exceptions(sandbox):
+    bot, session, client = sandbox
+    with pytest.raises(TelegramBadRequest):
+        await session.post_json(bot, SendMessage, {"chat_id": 5001, "text": "<b>未闭合"})
+    with pytest.raises(TelegramBadRequest, match="not modified"):
+        sent = await session.post_json(bot, SendMessage, {"chat_id": 5001, "text": "同样"})
+        await session.post_json(bot, EditMessageText, {"chat_id": 5001, "message_id": sent["message_id"],
+                                                       "text": "同样"})
+    await client.set_faults(rate_429=1.0, retry_after=7)
+    with pytest.raises(TelegramRetryAfter) as refused:
+        await session.post_json(bot, SendMessage, {"chat_id": 5001, "text": "稍后"})
+    assert refused.value.retry_after == 7 and isinstance(refused.value.method, SendMessage)
+    await client.set_faults(rate_500=1.0)
+    with pytest.raises(TelegramServerError):
+        await session.post_json(bot, SendMessage, {"chat_id": 5001, "text": "稍后"})
+
+
+async def test_post_json_network_errors_are_aiograms():
+    with socket.socket() as s:  # a port no one listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    session = GridSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}"))
+    bot = Bot(TOKEN, session=session)
+    try:
+        with pytest.raises(TelegramNetworkError):
+            await session.post_json(bot, SendMessage, {"chat_id": 1, "text": "x"})
+    finally:
+        await session.close()
+
+
+async def test_call_json_with_aiograms_own_session_answers_json_too():
+    async with SandboxServer() as server, SandboxClient(server.base_url) as client:
+        await client.send_text(5001, "/start")
+        bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(server.base_url)))
+        try:
+            sent = await call_json(bot, SendMessageForId, {"chat_id": 5001, "text": "你好"})
+            [stored] = await client.bot_messages(5001)
+            assert sent["message_id"] == stored.message_id
+        finally:
+            await bot.session.close()
