@@ -177,8 +177,11 @@ def test_startup_objects_are_exempted_from_the_garbage_collector():
 
     from bot.runtime import exempt_startup_objects_from_gc
 
+    thresholds = gc.get_threshold()
     try:
         frozen = exempt_startup_objects_from_gc()
         assert frozen == gc.get_freeze_count() > 10_000  # aiogram alone brings far more
+        assert gc.get_threshold() == (10_000, *thresholds[1:])  # and the youngest is collected less often
     finally:
         gc.unfreeze()  # the rest of the test session collects as usual
+        gc.set_threshold(*thresholds)
