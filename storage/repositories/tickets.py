@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, func, insert, select, union, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, union, update
 from sqlalchemy.engine import Row
 
 from gridcore.deadlines import ReminderPolicy
@@ -49,6 +50,61 @@ cards: Table = TicketCardRow.__table__  # type: ignore[assignment]
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
 _RATING_KEYS = ("contacted", "solved", "satisfaction", "reason")  # what rating_from_json reads
 _CHUNK = 5000  # ids per IN (...) list
+
+# The statements of a filing and of a worker's press are built once and executed with parameters
+# (storage.repositories._sql says why); a filing ran about ten, each built anew.
+_insert_ticket = insert(tickets).returning(tickets.c.id)
+_update_ticket = update(tickets).where(tickets.c.id == bindparam("ticket_id"))  # SET: the parameters given
+_insert_followers = insert(followers)
+_insert_events = insert(events)
+_insert_card = insert(cards)
+_followers_of = select(followers.c.user_id).where(followers.c.ticket_id == bindparam("ticket_id"))
+_followers_of_tickets = (select(followers.c.ticket_id, followers.c.user_id)
+                         .where(followers.c.ticket_id.in_(bindparam("ids", expanding=True)))
+                         .order_by(followers.c.ticket_id, followers.c.position))
+_last_seq = (select(func.coalesce(func.max(events.c.seq), 0))
+             .where(events.c.ticket_id == bindparam("ticket_id")))
+_reminders_of = select(CommunityRow.reminders).where(CommunityRow.code == bindparam("code"))
+_cards_of = (select(cards.c.chat_id, cards.c.outbox_id, cards.c.kind)
+             .where(cards.c.ticket_id == bindparam("ticket_id")).order_by(cards.c.id))
+_open_duplicate = (
+    select(tickets)
+    .where(
+        tickets.c.community_code == bindparam("community"),
+        tickets.c.category_code == bindparam("category"),
+        tickets.c.building_code == bindparam("building"),
+        tickets.c.created_at >= bindparam("since", type_=tickets.c.created_at.type),
+        tickets.c.status.in_(_OPEN),
+    )
+    .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
+    .limit(1)
+)
+_open_counts = (select(tickets.c.assignee, func.count())
+                .where(tickets.c.community_code == bindparam("community"), tickets.c.status.in_(_OPEN),
+                       tickets.c.assignee.is_not(None))
+                .group_by(tickets.c.assignee))
+
+
+@cache
+def _next_sequence(dialect_name: str) -> Any:
+    stmt = dialect_insert(dialect_name, sequences).values(
+        community_code=bindparam("community"), day=bindparam("day", type_=sequences.c.day.type), last=1)
+    return stmt.on_conflict_do_update(
+        index_elements=[sequences.c.community_code, sequences.c.day],
+        set_={"last": sequences.c.last + 1},
+    ).returning(sequences.c.last)
+
+
+@cache
+def _ticket_where(dialect_name: str, column: str) -> Any:
+    """The ticket whose `column` is the parameter "key", loaded to be changed: its row is locked until the
+    transaction ends, so two changes (a worker's press, a delivery failure) are made one after the other
+    and neither is lost. SQLite needs no row lock: its write transactions already run one at a time
+    (BEGIN IMMEDIATE)."""
+    stmt = select(tickets).where(tickets.c[column] == bindparam("key"))
+    return stmt.with_for_update(of=tickets) if dialect_name == "postgresql" else stmt
+
+
 class SqlTicketRepository:
     def __init__(self, db: SessionConnection, dialect_name: str, clock: Clock = utc_now) -> None:
         self._db = db
@@ -59,15 +115,9 @@ class SqlTicketRepository:
     async def next_sequence(self, community_code: str, day: date) -> int:
         # One statement: concurrent callers on PostgreSQL queue on the row lock and each gets its own
         # number; the number is only used up when the caller's transaction commits.
-        stmt = (
-            dialect_insert(self._dialect, sequences)
-            .values(community_code=community_code, day=day, last=1)
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[sequences.c.community_code, sequences.c.day],
-            set_={"last": sequences.c.last + 1},
-        ).returning(sequences.c.last)
-        return int((await self._db.execute(stmt)).scalar_one())
+        result = await self._db.execute(_next_sequence(self._dialect),
+                                        {"community": community_code, "day": day})
+        return int(result.scalar_one())
 
     async def add(self, ticket: Ticket) -> None:
         if ticket.id is not None:
@@ -79,7 +129,7 @@ class SqlTicketRepository:
             "created_at": ticket.created_at,
             "updated_at": self._clock(),
         }
-        result = await self._db.execute(insert(tickets).values(**values).returning(tickets.c.id))
+        result = await self._db.execute(_insert_ticket, values)
         ticket.id = int(result.scalar_one())
         await self._add_followers(ticket.id, ticket.followers, already=())
         await self._append_events(ticket, first_seq=1)
@@ -93,22 +143,16 @@ class SqlTicketRepository:
             if ticket_id is None:
                 raise LookupError(f"ticket {ticket.number} is not stored; use add()")
             ticket.id = ticket_id
-        result = await self._db.execute(
-            update(tickets)
-            .where(tickets.c.id == ticket_id)
-            .values(**mutable_values(ticket, await self._policy(ticket.community_code)),
-                    updated_at=self._clock())
-        )
+        result = await self._db.execute(_update_ticket, {
+            **mutable_values(ticket, await self._policy(ticket.community_code)),
+            "updated_at": self._clock(), "ticket_id": ticket_id,
+        })
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LookupError(f"ticket {ticket.number} (id {ticket_id}) is not stored")
-        stored = await self._db.scalars(
-            select(followers.c.user_id).where(followers.c.ticket_id == ticket_id)
-        )
+        stored = await self._db.scalars(_followers_of, {"ticket_id": ticket_id})
         await self._add_followers(ticket_id, ticket.followers, already=tuple(stored))
         if ticket.new_events:
-            last = await self._db.scalar(
-                select(func.coalesce(func.max(events.c.seq), 0)).where(events.c.ticket_id == ticket_id)
-            )
+            last = await self._db.scalar(_last_seq, {"ticket_id": ticket_id})
             await self._append_events(ticket, first_seq=int(last or 0) + 1)
 
     async def _add_followers(self, ticket_id: int, user_ids: Sequence[int], already: Sequence[int]) -> None:
@@ -119,7 +163,7 @@ class SqlTicketRepository:
                 known.add(user_id)
                 rows.append({"ticket_id": ticket_id, "user_id": user_id, "position": position})
         if rows:
-            await self._db.execute(insert(followers), rows)
+            await self._db.execute(_insert_followers, rows)
 
     async def _append_events(self, ticket: Ticket, first_seq: int) -> None:
         if not ticket.new_events:
@@ -139,7 +183,7 @@ class SqlTicketRepository:
         ]
         # The unique (ticket_id, seq) constraint makes a concurrent save of the same ticket fail
         # instead of interleaving two histories.
-        await self._db.execute(insert(events), rows)
+        await self._db.execute(_insert_events, rows)
         ticket.new_events.clear()
 
     async def _load(self, rows: Sequence[Row[Any]]) -> list[Ticket]:
@@ -149,11 +193,7 @@ class SqlTicketRepository:
         by_ticket: dict[int, list[int]] = defaultdict(list)
         # In chunks: a summary loads thousands of tickets, and drivers cap bound parameters (~32k).
         for first in range(0, len(ids), _CHUNK):
-            result = await self._db.execute(
-                select(followers.c.ticket_id, followers.c.user_id)
-                .where(followers.c.ticket_id.in_(ids[first:first + _CHUNK]))
-                .order_by(followers.c.ticket_id, followers.c.position)
-            )
+            result = await self._db.execute(_followers_of_tickets, {"ids": ids[first:first + _CHUNK]})
             for ticket_id, user_id in result:
                 by_ticket[ticket_id].append(user_id)
         return [ticket_from_row(row, by_ticket[row.id]) for row in rows]
@@ -161,25 +201,18 @@ class SqlTicketRepository:
     async def _policy(self, community_code: str) -> ReminderPolicy:
         """The community's reminder policy (read once per unit of work)."""
         if community_code not in self._policies:
-            data = await self._db.scalar(
-                select(CommunityRow.reminders).where(CommunityRow.code == community_code))
+            data = await self._db.scalar(_reminders_of, {"code": community_code})
             self._policies[community_code] = policy_from_json(data)
         return self._policies[community_code]
 
-    def _for_change(self, stmt: Select[Any]) -> Select[Any]:
-        """A ticket is loaded to be changed: lock its row until the transaction ends, so two changes
-        (a worker's press, a delivery failure) are made one after the other and neither is lost.
-        SQLite needs no row lock: its write transactions already run one at a time (BEGIN IMMEDIATE)."""
-        return stmt.with_for_update(of=tickets) if self._dialect == "postgresql" else stmt
-
     async def get(self, number: str) -> Ticket | None:
-        stmt = self._for_change(select(tickets).where(tickets.c.number == number))
-        loaded = await self._load((await self._db.execute(stmt)).all())
+        result = await self._db.execute(_ticket_where(self._dialect, "number"), {"key": number})
+        loaded = await self._load(result.all())
         return loaded[0] if loaded else None
 
     async def get_by_id(self, ticket_id: int) -> Ticket | None:
-        stmt = self._for_change(select(tickets).where(tickets.c.id == ticket_id))
-        loaded = await self._load((await self._db.execute(stmt)).all())
+        result = await self._db.execute(_ticket_where(self._dialect, "id"), {"key": ticket_id})
+        loaded = await self._load(result.all())
         return loaded[0] if loaded else None
 
     async def for_resident(self, user_id: int, limit: int = 20) -> Sequence[Ticket]:
@@ -200,18 +233,9 @@ class SqlTicketRepository:
     async def find_open_duplicate(
         self, community_code: str, category_code: str, building_code: str, since: datetime
     ) -> Ticket | None:
-        result = await self._db.execute(
-            select(tickets)
-            .where(
-                tickets.c.community_code == community_code,
-                tickets.c.category_code == category_code,
-                tickets.c.building_code == building_code,
-                tickets.c.created_at >= since,
-                tickets.c.status.in_(_OPEN),
-            )
-            .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
-            .limit(1)
-        )
+        result = await self._db.execute(_open_duplicate, {
+            "community": community_code, "category": category_code, "building": building_code, "since": since,
+        })
         loaded = await self._load(result.all())
         return loaded[0] if loaded else None
 
@@ -226,12 +250,7 @@ class SqlTicketRepository:
 
     async def open_counts(self, community_code: str) -> dict[int, int]:
         """Open tickets per assignee (Telegram user id): routing gives new work to the least busy."""
-        result = await self._db.execute(
-            select(tickets.c.assignee, func.count())
-            .where(tickets.c.community_code == community_code, tickets.c.status.in_(_OPEN),
-                   tickets.c.assignee.is_not(None))
-            .group_by(tickets.c.assignee)
-        )
+        result = await self._db.execute(_open_counts, {"community": community_code})
         return {int(assignee): int(count) for assignee, count in result}
 
     async def assigned_to(self, user_id: int, limit: int = 50) -> Sequence[Ticket]:
@@ -266,14 +285,11 @@ class SqlTicketRepository:
         return await self._load(result.all())
 
     async def add_card(self, ticket_id: int, card: TicketCard) -> None:
-        await self._db.execute(insert(cards).values(ticket_id=ticket_id, chat_id=card.chat_id,
-                                                         outbox_id=card.outbox_id, kind=card.kind))
+        await self._db.execute(_insert_card, {"ticket_id": ticket_id, "chat_id": card.chat_id,
+                                              "outbox_id": card.outbox_id, "kind": card.kind})
 
     async def cards(self, ticket_id: int) -> list[TicketCard]:
-        result = await self._db.execute(
-            select(cards.c.chat_id, cards.c.outbox_id, cards.c.kind)
-            .where(cards.c.ticket_id == ticket_id).order_by(cards.c.id)
-        )
+        result = await self._db.execute(_cards_of, {"ticket_id": ticket_id})
         return [TicketCard(chat_id, outbox_id, kind) for chat_id, outbox_id, kind in result]
 
     async def due_for_reminders(self, now: datetime, limit: int = 100) -> Sequence[Ticket]:
