@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, case, exists, insert
 
 from gridcore.messages import Button, OutgoingMessage
 from storage.models import OUTBOX_PENDING, OutboxRow, ProcessedUpdateRow
@@ -19,9 +20,25 @@ PAYLOAD_VERSION = 1
 
 # Built once, executed with parameters (storage.repositories._sql says why).
 _insert_row = insert(outbox).returning(outbox.c.id)
-_pending_of_chat = (select(outbox.c.id)
-                    .where(outbox.c.status == OUTBOX_PENDING, outbox.c.chat_id == bindparam("chat"))
-                    .limit(bindparam("n", type_=Integer)))
+# A chat's first row in a unit of work, when this process's sender may take it: leased to the sender
+# only if every other pending row of the chat is one the sender holds already. The check is part of the
+# INSERT, not a SELECT before it: one statement (on PostgreSQL, one round trip) less per update.
+_other_pending = outbox.alias("other_pending")
+_insert_row_leased_if_alone = insert(outbox).values(
+    chat_id=bindparam("chat_id", type_=outbox.c.chat_id.type),
+    payload=bindparam("payload", type_=outbox.c.payload.type),
+    ticket_number=bindparam("ticket_number", type_=outbox.c.ticket_number.type),
+    created_at=bindparam("created_at", type_=outbox.c.created_at.type),
+    status=OUTBOX_PENDING,
+    attempts=0,
+    claimed_until=case(
+        (~exists().where(_other_pending.c.chat_id == bindparam("chat_id", type_=outbox.c.chat_id.type),
+                         _other_pending.c.status == OUTBOX_PENDING,
+                         _other_pending.c.id.not_in(bindparam("held", expanding=True))),
+         bindparam("lease_until", type_=outbox.c.claimed_until.type)),
+        else_=None,
+    ),
+).returning(outbox.c.id, outbox.c.claimed_until)
 
 
 @cache
@@ -99,33 +116,40 @@ class SqlOutbox:
     async def add(self, message: OutgoingMessage) -> int:
         now = self._clock()
         chat = message.chat_id
-        leased = self._handoff is not None and await self._lease(chat)
-        result = await self._db.execute(_insert_row, {
-            "chat_id": chat,
-            "payload": encode_message(message),
-            "ticket_number": message.ticket_number,
-            "created_at": now,
-            "status": OUTBOX_PENDING,
-            "attempts": 0,
-            "claimed_until": now + self._handoff.lease if leased and self._handoff else None,
-        })
-        id = result.scalar_one()
+        row = {"chat_id": chat, "payload": encode_message(message), "ticket_number": message.ticket_number,
+               "created_at": now}
+        if self._handoff is not None and chat not in self._epochs:
+            id, leased = await self._add_first_of_chat(row, now, self._handoff)
+        else:  # no sender to hand rows to, or decided at the chat's first row
+            leased = self._epochs.get(chat) is not None
+            until = now + self._handoff.lease if leased and self._handoff is not None else None
+            result = await self._db.execute(_insert_row, {**row, "status": OUTBOX_PENDING, "attempts": 0,
+                                                          "claimed_until": until})
+            id = result.scalar_one()
         if leased:
             self._leased.append(PendingMessage(id, chat, message, 0))
         else:
             self._unleased.add(chat)
         return id
 
-    async def _lease(self, chat: int) -> bool:
-        if chat not in self._epochs:
-            ticket = self._handoff.admits(chat) if self._handoff is not None else None
-            if ticket is not None:
-                held = ticket[1]
-                pending = await self._db.scalars(_pending_of_chat, {"chat": chat, "n": len(held) + 1})
-                if not set(pending) <= held:
-                    ticket = None
-            self._epochs[chat] = ticket[0] if ticket is not None else None
-        return self._epochs[chat] is not None
+    async def _add_first_of_chat(self, row: dict[str, Any], now: datetime,
+                                 handoff: Handoff) -> tuple[int, bool]:
+        """The chat's first row of this unit of work: leased to this process's sender when the sender
+        admits the chat and holds every other pending row of it. Returns the id, and whether it was."""
+        chat = row["chat_id"]
+        ticket = handoff.admits(chat)
+        if ticket is None:
+            result = await self._db.execute(_insert_row, {**row, "status": OUTBOX_PENDING, "attempts": 0,
+                                                          "claimed_until": None})
+            id = result.scalar_one()
+        else:
+            inserted = (await self._db.execute(_insert_row_leased_if_alone, {
+                **row, "held": sorted(ticket[1]), "lease_until": now + handoff.lease})).one()
+            id = inserted.id
+            if inserted.claimed_until is None:  # another row of the chat is pending elsewhere
+                ticket = None
+        self._epochs[chat] = ticket[0] if ticket is not None else None
+        return id, ticket is not None
 
     def committed(self) -> None:
         """After the commit: the leased rows go to the sender; it hears of the others too."""
