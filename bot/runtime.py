@@ -105,7 +105,9 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
                                       community_code=settings.community, bot_username=me.username or "")
         sender = OutboxSender(bot, OutboxStore(engine, lease=handoff.lease), limits=limits,
                               on_permanent_failure=partial(report_failure, conversations), handoff=handoff)
-        dispatcher = Dispatcher(conversations=conversations, sender=sender, chat_locks=ChatLocks())
+        # Conversations keep their own state (handlers/), so aiogram's FSM, a lookup per update, is off.
+        dispatcher = Dispatcher(conversations=conversations, sender=sender, chat_locks=ChatLocks(),
+                                disable_fsm=True)
         dispatcher.include_router(make_router())
         await with_retry(partial(bot.set_my_commands, command_menu(texts)), "setMyCommands")
         log.info("bot @%s ready (%s mode)", me.username, settings.mode.value)
