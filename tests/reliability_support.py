@@ -12,6 +12,7 @@ import json
 import os
 import random
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,6 +181,10 @@ class Burst:
                 task.cancel()
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
+    def chat_ids(self) -> set[int]:
+        """The residents' private chats (a private chat's id is its user's)."""
+        return {r.user_id for r in self.residents}
+
     def confirmed(self) -> dict[int, str]:
         return {r.user_id: r.ticket_number for r in self.residents if r.ticket_number}
 
@@ -232,14 +237,23 @@ class DeliveryAudit:
                 "same_text_twice": self.same_text_twice}
 
 
-async def audit_delivery(sb: Sandbox, engine: AsyncEngine) -> DeliveryAudit:
-    """Every outbox row sent; every chat's bot messages in outbox order; every extra message a
-    repeat of one that was then delivered and recorded."""
+async def audit_delivery(sb: Sandbox, engine: AsyncEngine, residents: Collection[int]) -> DeliveryAudit:
+    """Every outbox row sent; the bot messages in outbox order; every extra message a repeat of one
+    that was then delivered and recorded.
+
+    Order: a resident's private chat is written by that resident's updates, one after another, so all
+    its messages must be in outbox order. A worker's chat or a group gets cards from many residents'
+    filings at once, and on PostgreSQL two of those transactions can commit in the opposite order of
+    their outbox ids; each goes out once committed. There the order that matters, and is checked, is
+    per ticket (its card, then what changed it)."""
     problems: list[str] = []
     statuses = dict(Counter(s for (s,) in await scalar_rows(engine, "SELECT status FROM outbox")))
     creator: dict[tuple[int, int], int] = {}
-    rows = await scalar_rows(engine, "SELECT id, chat_id, sent_message_ids FROM outbox WHERE status = 'sent'")
-    for row_id, chat_id, ids in rows:
+    ticket_of: dict[int, str | None] = {}
+    rows = await scalar_rows(
+        engine, "SELECT id, chat_id, sent_message_ids, ticket_number FROM outbox WHERE status = 'sent'")
+    for row_id, chat_id, ids, ticket_number in rows:
+        ticket_of[row_id] = ticket_number
         if isinstance(ids, str):
             ids = json.loads(ids)
         for message_id in ids or []:
@@ -249,7 +263,7 @@ async def audit_delivery(sb: Sandbox, engine: AsyncEngine) -> DeliveryAudit:
     for chat_id, chat in sb.chats.items():
         ordered = [m for _, m in sorted(chat.messages.items()) if m.from_bot]
         messages += len(ordered)
-        last_row = 0
+        last_row: dict[str | None, int] = defaultdict(int)  # per ticket, or one sequence for the chat
         seen_texts: set[tuple[str, str]] = set()
         for index, message in enumerate(ordered):
             key = content_key(message)
@@ -264,10 +278,11 @@ async def audit_delivery(sb: Sandbox, engine: AsyncEngine) -> DeliveryAudit:
                     problems.append(f"chat {chat_id}: message {message.message_id} {key[1][:40]!r} was "
                                     "never recorded and never delivered again")
                 continue
-            if row < last_row:
-                problems.append(f"chat {chat_id}: message {message.message_id} (outbox {row}) came after "
-                                f"outbox {last_row}")
-            last_row = max(last_row, row)
+            sequence = None if chat_id in residents else ticket_of.get(row)
+            if row < last_row[sequence]:
+                problems.append(f"chat {chat_id}: message {message.message_id} (outbox {row}, ticket "
+                                f"{ticket_of.get(row)}) came after outbox {last_row[sequence]}")
+            last_row[sequence] = max(last_row[sequence], row)
     for (chat_id, message_id) in creator:
         chat = sb.chats.get(chat_id)
         if chat is None or message_id not in chat.messages:

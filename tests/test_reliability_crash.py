@@ -74,7 +74,7 @@ async def test_kill_9_mid_burst_loses_nothing(database_url, backend, tmp_path):
             await bot.start()
             await burst.finish()
             await wait_outbox_settled(engine, timeout=size(120, 600))
-            audit = await audit_delivery(sandbox, engine)
+            audit = await audit_delivery(sandbox, engine, residents=burst.chat_ids())
             await bot.stop()
 
         # Confirmed tickets: exactly the ones in the database, one per resident.

@@ -69,7 +69,7 @@ async def test_database_outage_mid_burst(make_engine, tmp_path):
             await before.finish()
             await during.finish()
             await wait_outbox_settled(engine, timeout=size(120, 600))
-            audit = await audit_delivery(sandbox, engine)
+            audit = await audit_delivery(sandbox, engine, residents=before.chat_ids() | during.chat_ids())
             assert bot.running and bot.starts == 1  # recovered without a restart
             handed_out = {u["update_id"] for u in sandbox.update_log}
             await bot.stop()
