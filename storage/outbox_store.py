@@ -7,10 +7,15 @@ batch) skips them; a crashed sender's rows come back once the lease runs out (at
 delivery). Per chat, only the oldest pending row is ever claimable, and only when no older row
 of that chat is leased, so a chat's messages go out in order and one at a time. On PostgreSQL the
 claim locks with FOR UPDATE SKIP LOCKED, so parallel senders never claim the same row.
+"In order" is the order of commits: when two transactions queue rows for one chat at once (two
+residents' filings, each sending the same worker a card), the rows of whichever commits first can go
+out first, and on PostgreSQL that need not be the one with the lower ids. Rows of one transaction, and
+of one resident's updates (handled one at a time), keep their order.
 
 mark_sent() commits in groups: the rows marked while one group's transaction runs are written
-together in the next one (a single statement, executemany), and each call returns only once its
-row's transaction committed. A chat's next row is claimable only after that commit, as before.
+together in the next one (on PostgreSQL one UPDATE ... FROM unnest(...), outside a transaction; on
+SQLite an executemany), and each call returns only once its row's mark is committed. A chat's next row
+is claimable only after that commit, as before.
 """
 
 from __future__ import annotations
