@@ -15,6 +15,7 @@ Costs that showed in the inbound benchmark's profile (bench/INBOUND.md, third an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -45,19 +46,9 @@ class GridSession(AiohttpSession):
         aiogram adds them) and return the answer's `result` as JSON. Telegram's refusals and network
         errors raise what `bot(method(**body))` raises."""
         full = {**self._defaults_of(bot, method), **body}
-        session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
-        try:
-            async with session.post(url, data=self.json_dumps(full), headers=JSON_HEADERS,
-                                    timeout=self.timeout if timeout is None else timeout) as answer:
-                raw = await answer.text()
-        except TimeoutError as error:
-            raise TelegramNetworkError(method=method.model_construct(**body),
-                                       message="Request timeout error") from error
-        except ClientError as error:
-            raise TelegramNetworkError(method=method.model_construct(**body),
-                                       message=f"{type(error).__name__}: {error}") from error
-        if HTTPStatus.OK <= answer.status <= HTTPStatus.IM_USED:  # the condition aiogram's check uses
+        status, raw = await self._post(bot, method.__api_method__, full, timeout,
+                                       lambda: method.model_construct(**body))
+        if HTTPStatus.OK <= status <= HTTPStatus.IM_USED:  # the condition aiogram's check uses
             try:
                 parsed = self.json_loads(raw)
             except ValueError:
@@ -65,7 +56,23 @@ class GridSession(AiohttpSession):
             if isinstance(parsed, dict) and parsed.get("ok") is True:
                 return parsed.get("result")
         # Refused, or unreadable: aiogram's own check raises the matching exception.
-        return self.check_response(bot, method.model_construct(**body), answer.status, raw).result
+        return self.check_response(bot, method.model_construct(**body), status, raw).result
+
+    async def _post(self, bot: Bot, api_method: str, body: dict[str, Any], timeout: int | None,
+                    described: Callable[[], TelegramMethod[Any]]) -> tuple[int, str]:
+        """POST a JSON body; the answer's status and text. Network errors raise aiogram's, naming the
+        method `described()` builds (only then)."""
+        session = await self.create_session()
+        url = self.api.api_url(token=bot.token, method=api_method)
+        try:
+            async with session.post(url, data=self.json_dumps(body), headers=JSON_HEADERS,
+                                    timeout=self.timeout if timeout is None else timeout) as answer:
+                return answer.status, await answer.text()
+        except TimeoutError as error:
+            raise TelegramNetworkError(method=described(), message="Request timeout error") from error
+        except ClientError as error:
+            raise TelegramNetworkError(method=described(),
+                                       message=f"{type(error).__name__}: {error}") from error
 
     def _defaults_of(self, bot: Bot, method: type[TelegramMethod[Any]]) -> dict[str, Any]:
         """What aiogram adds to a request of `method` from the bot's DefaultBotProperties, as JSON."""
@@ -105,17 +112,8 @@ class GridSession(AiohttpSession):
         body = self.json_body(bot, method)
         if body is None:
             return await super().make_request(bot, method, timeout)
-        session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
-        try:
-            async with session.post(url, data=self.json_dumps(body), headers=JSON_HEADERS,
-                                    timeout=self.timeout if timeout is None else timeout) as answer:
-                raw_result = await answer.text()
-        except TimeoutError as error:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from error
-        except ClientError as error:
-            raise TelegramNetworkError(method=method, message=f"{type(error).__name__}: {error}") from error
-        response = self.check_response(bot=bot, method=method, status_code=answer.status, content=raw_result)
+        status, raw_result = await self._post(bot, method.__api_method__, body, timeout, lambda: method)
+        response = self.check_response(bot=bot, method=method, status_code=status, content=raw_result)
         return cast(TelegramType, response.result)
 
 
