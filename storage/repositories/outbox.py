@@ -122,15 +122,16 @@ class SqlOutbox:
             id, leased = await self._add_first_of_chat(row, now, self._handoff)
         else:  # no sender to hand rows to, or decided at the chat's first row
             leased = self._epochs.get(chat) is not None
-            until = now + self._handoff.lease if leased and self._handoff is not None else None
-            result = await self._db.execute(_insert_row, {**row, "status": OUTBOX_PENDING, "attempts": 0,
-                                                          "claimed_until": until})
-            id = result.scalar_one()
+            id = await self._insert(row, now + self._handoff.lease if leased and self._handoff else None)
         if leased:
             self._leased.append(PendingMessage(id, chat, message, 0))
         else:
             self._unleased.add(chat)
         return id
+
+    async def _insert(self, row: dict[str, Any], claimed_until: datetime | None) -> int:
+        values = {**row, "status": OUTBOX_PENDING, "attempts": 0, "claimed_until": claimed_until}
+        return int((await self._db.execute(_insert_row, values)).scalar_one())
 
     async def _add_first_of_chat(self, row: dict[str, Any], now: datetime,
                                  handoff: Handoff) -> tuple[int, bool]:
@@ -139,9 +140,7 @@ class SqlOutbox:
         chat = row["chat_id"]
         ticket = handoff.admits(chat)
         if ticket is None:
-            result = await self._db.execute(_insert_row, {**row, "status": OUTBOX_PENDING, "attempts": 0,
-                                                          "claimed_until": None})
-            id = result.scalar_one()
+            id = await self._insert(row, None)
         else:
             inserted = (await self._db.execute(_insert_row_leased_if_alone, {
                 **row, "held": sorted(ticket[1]), "lease_until": now + handoff.lease})).one()
