@@ -1,6 +1,7 @@
 """Benchmark 1 (issue 5): inbound throughput and reply latency of the real bot, against a bare echo bot.
 
     uv run python -m bench.inbound [--quick] [--db sqlite|postgresql|both] [--residents N] [--profile]
+                                   [--py-spy closed|open]
 
 Set-up. This process hosts the sandbox (SandboxServer, Telegram's limits and faults off) and plays the
 residents; the bot is its own process (bench.harness.BotProcess, `gridbot run`) long-polling the
@@ -29,11 +30,12 @@ import asyncio
 import contextlib
 import os
 import random
+import signal
 import sys
 import tempfile
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,11 +216,31 @@ def cpu_seconds(pid: int | str = "self") -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def with_cpu(bot: BotProcess, work: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def sampled(pid: int, output: Path | None) -> AsyncIterator[None]:
+    """py-spy samples the process while the block runs (collapsed stacks in `output`); None: not at all.
+    Sampling from outside, unlike pyinstrument's hook in the process, barely slows the bot."""
+    if output is None:
+        yield
+        return
+    output.parent.mkdir(exist_ok=True)
+    spy = await asyncio.create_subprocess_exec(
+        "py-spy", "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "--nonblocking",
+        "--output", str(output), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+        await spy.wait()
+
+
+async def with_cpu(bot: BotProcess, work: Awaitable[dict[str, Any]],
+                   spy: Path | None = None) -> dict[str, Any]:
     """The phase's result plus the CPU time per update of the bot and of this process (the sandbox and
     the residents): unlike wall time, barely moved by other load on the machine."""
     bot_before, own_before = cpu_seconds(bot.pid), cpu_seconds()
-    result = await work
+    async with sampled(bot.pid, spy):
+        result = await work
     updates = max(1, result.get("updates", 0))
     result["bot_cpu_ms_per_update"] = round((cpu_seconds(bot.pid) - bot_before) * 1000 / updates, 2)
     result["sandbox_and_driver_cpu_ms_per_update"] = round((cpu_seconds() - own_before) * 1000 / updates, 2)
@@ -240,7 +262,7 @@ def summarize(samples: list[Sample], **extra: Any) -> dict[str, Any]:
 
 
 async def closed_loop(driver: Driver, residents: int, dialog: Callable[..., Awaitable[list[str]]],
-                      scripts: dict[int, list[str]] | None, bot: BotProcess
+                      scripts: dict[int, list[str]] | None, bot: BotProcess, spy: Path | None = None
                       ) -> tuple[dict[str, Any], dict[int, list[str]]]:
     samples: list[Sample] = []
     done: dict[int, list[str]] = {}
@@ -257,7 +279,7 @@ async def closed_loop(driver: Driver, residents: int, dialog: Callable[..., Awai
         return summarize(samples, residents=residents, dialogs_completed=len(done),
                          updates_per_dialog=round(len(samples) / max(1, len(done)), 2))
 
-    return await with_cpu(bot, run()), done
+    return await with_cpu(bot, run(), spy), done
 
 
 async def open_loop(driver: Driver, seconds: float, dialog_for: Callable[[int, Callable[[], Awaitable[None]],
@@ -318,15 +340,19 @@ async def open_loop(driver: Driver, seconds: float, dialog_for: Callable[[int, C
 
 
 async def measure(server: SandboxServer, bot: BotProcess, residents: int, open_seconds: float, *,
-                  echo_scripts: dict[int, list[str]] | None) -> tuple[dict[str, Any], dict[int, list[str]]]:
-    """Closed then open loop against a running bot (ours when echo_scripts is None, else the echo)."""
+                  echo_scripts: dict[int, list[str]] | None, spy: dict[str, Path] | None = None
+                  ) -> tuple[dict[str, Any], dict[int, list[str]]]:
+    """Closed then open loop against a running bot (ours when echo_scripts is None, else the echo);
+    `spy`: phase ("closed", "open") -> where py-spy's samples of the bot in that phase go."""
+    spy = spy or {}
     sandbox = server.sandbox
     sandbox.reset()
     inbox = Inbox(sandbox)
     driver = Driver(sandbox, inbox)
     try:
         if echo_scripts is None:
-            closed, scripts = await closed_loop(driver, residents, gridbot_dialog, None, bot)
+            closed, scripts = await closed_loop(driver, residents, gridbot_dialog, None, bot,
+                                                spy.get("closed"))
 
             async def dialog_for(user_id: int, step: Callable[[], Awaitable[None]],
                                  samples: list[Sample]) -> Any:
@@ -340,7 +366,7 @@ async def measure(server: SandboxServer, bot: BotProcess, residents: int, open_s
                                  samples: list[Sample]) -> Any:
                 return await echo_dialog(driver, user_id, opening(user_id), pattern, samples, step)
 
-        opened = await with_cpu(bot, open_loop(driver, open_seconds, dialog_for))
+        opened = await with_cpu(bot, open_loop(driver, open_seconds, dialog_for), spy.get("open"))
     finally:
         inbox.close()
     result = {"closed_loop": closed, "open_loop": opened, "rss_mb": round(common.rss_mb(bot.pid), 1),
@@ -357,7 +383,8 @@ async def render_profile(session: Path) -> None:
         await process.wait()
 
 
-async def run_backend(backend: str, residents: int, open_seconds: float, profile: bool) -> dict[str, Any]:
+async def run_backend(backend: str, residents: int, open_seconds: float, profile: bool,
+                      spy_phase: str | None = None) -> dict[str, Any]:
     community = read_roster(ROSTER)
     sandbox = Sandbox(personas_for(community), groups=groups_for(community), personas_started=True)
     async with common.fresh_database(backend) as url, SandboxServer(sandbox=sandbox) as server:
@@ -375,7 +402,9 @@ async def run_backend(backend: str, residents: int, open_seconds: float, profile
         try:
             print(f"[{backend}] gridbot: {residents} residents, closed loop, then a "
                   f"{open_seconds:.0f}s open loop", flush=True)
-            gridbot, scripts = await measure(server, ours, residents, open_seconds, echo_scripts=None)
+            spy = {spy_phase: common.OUT_DIR / f"inbound-{backend}-{spy_phase}.pyspy"} if spy_phase else None
+            gridbot, scripts = await measure(server, ours, residents, open_seconds, echo_scripts=None,
+                                             spy=spy)
         finally:
             await ours.stop(timeout=180 if profile else 15)  # pyinstrument writes its report at exit
         if profile:
@@ -419,11 +448,14 @@ def main() -> None:
     args.add_argument("--profile", action="store_true",
                       help="run the bot under pyinstrument (bench/out/inbound-<db>-profile.txt); "
                            "its numbers then include the profiler's overhead")
+    args.add_argument("--py-spy", choices=("closed", "open"), default=None, dest="spy",
+                      help="sample the bot with py-spy during that phase (bench/out/inbound-<db>-<phase>"
+                           ".pyspy, collapsed stacks; py-spy must be on PATH: pip install py-spy)")
     options = args.parse_args()
     residents = options.residents or (100 if options.quick else 1000)
     open_seconds = options.open_seconds or (3.0 if options.quick else 30.0)
     for backend in common.backends(options.db):
-        result = asyncio.run(run_backend(backend, residents, open_seconds, options.profile))
+        result = asyncio.run(run_backend(backend, residents, open_seconds, options.profile, options.spy))
         common.write_result(f"inbound-{backend}" + ("-profiled" if options.profile else ""), result)
 
 
