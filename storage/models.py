@@ -302,7 +302,7 @@ class OutboxRow(Base):
     """One message to deliver. `claimed_until` is the sender's lease (and a retry's back-off)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "status", "id"), Index(None, "chat_id", "id"))
+    __table_args__ = (Index(None, "status", "id"), Index(None, "chat_id", "status", "id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     chat_id: Mapped[int]
