@@ -70,7 +70,7 @@ class SqlUnitOfWork:
         self.tickets = SqlTicketRepository(db, self._dialect, clock)
         self.conversations = SqlConversationRepository(db, self._dialect, clock)
         self.residents = SqlResidentRepository(db, self._dialect)
-        self.outbox = SqlOutbox(db, clock, self._handoff)
+        self.outbox = SqlOutbox(db, self._dialect, clock, self._handoff)
         self.updates = SqlUpdateLog(db, self._dialect, clock)
         self.staff = SqlStaffRepository(db, self._dialect, view)
         return self

@@ -233,42 +233,34 @@ async def test_prune_keeps_pending_and_recent(uow_factory, engine, store, clock)
 
 
 
-class _AdmitsEveryChat:
-    """A sender that would take any chat's rows (bot.handoff.HandedOff, as the units of work see it)."""
 
-    def admits(self, chat_id: int) -> tuple[int, frozenset[int]]:
-        return 0, frozenset({1, 2})
-
-    def take(self, rows, epochs, unleased_chats) -> None:
-        pass
-
-
-async def test_sqlite_finds_a_chats_pending_rows_by_index(engine, backend, store) -> None:
+async def test_sqlite_finds_a_chats_pending_rows_by_index(engine, backend, store, clock) -> None:
     """The claim's "no older pending row of this chat" and the lease check of a queued row are index
     seeks on (chat_id, status, id). On (chat_id, id) they walked every row the chat ever had, for each
     pending row: a worker's chat with a backlog made every claim cost thousands of lookups."""
     if backend != "sqlite":
         pytest.skip("the plan is read from SQLite's EXPLAIN QUERY PLAN")
-    from storage.outbox_store import Handoff
-    from storage.uow import uow_factory as make_uow_factory
+    from storage.direct import sql_of
+    from storage.repositories.outbox import _insert_row_leased_if_alone
 
-    seen: list[tuple[str, object]] = []
+    claims: list[tuple[str, object]] = []
 
     def capture(connection, cursor, statement, parameters, context, executemany) -> None:
-        if "outbox" in statement and ("claimed_until" in statement):
-            seen.append((statement, parameters))
+        if statement.startswith("UPDATE outbox SET claimed_until"):
+            claims.append((statement, parameters))
 
-    handoff = Handoff()
-    handoff.receiver = _AdmitsEveryChat()
     event.listen(engine.sync_engine, "before_cursor_execute", capture)
     try:
-        await put(make_uow_factory(engine, handoff=handoff), text_message(1, "a"))
         await store.claim(10)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
-    assert [statement.split()[0] for statement, _ in seen] == ["INSERT", "UPDATE"]
+    assert len(claims) == 1
+    leased_insert = sql_of(_insert_row_leased_if_alone("sqlite"), engine.dialect, {
+        "chat_id": 1, "payload": {}, "ticket_number": None, "created_at": clock.now, "held": [1, 2],
+        "lease_until": clock.now})
     async with engine.connect() as connection:
-        for statement, parameters in seen:
-            plan = (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)).all()
+        for statement, parameters in [*claims, leased_insert]:
+            explain = "EXPLAIN QUERY PLAN " + statement
+            plan = (await connection.exec_driver_sql(explain, tuple(parameters))).all()
             details = " | ".join(str(row[-1]) for row in plan)
             assert "ix_outbox_chat_id_status_id (chat_id=? AND status=?" in details, details

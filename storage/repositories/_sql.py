@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, ScalarResult, Table
+from sqlalchemy import Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from storage.direct import DirectConnection, direct, is_direct, watched
 
 Clock = Callable[[], datetime]
 
@@ -34,31 +36,40 @@ def upsert(dialect_name: str, table: Table, key: str, columns: tuple[str, ...]) 
     """INSERT (key, *columns) ... ON CONFLICT (key) DO UPDATE SET each of `columns` to the new value;
     executed with one parameter per column. Other columns keep what they had."""
     stmt = dialect_insert(dialect_name, table)
-    return stmt.on_conflict_do_update(index_elements=[table.c[key]],
-                                      set_={name: stmt.excluded[name] for name in columns})
+    return direct(stmt.on_conflict_do_update(index_elements=[table.c[key]],
+                                             set_={name: stmt.excluded[name] for name in columns}))
 
 
 class SessionConnection:
     """The session's transaction as a Core connection, for the repositories that run only Core
     statements: the ORM session's bookkeeping around each statement cost about a fifth of a
     statement's CPU (bench/INBOUND.md). Same transaction as the session; after a commit the next
-    statement starts a new one, as the session would. The roster keeps its ORM rows on the session."""
+    statement starts a new one, as the session would. The roster keeps its ORM rows on the session.
+
+    Statements marked with storage.direct.direct() run on the driver's connection underneath, in the
+    same transaction (storage.direct says why and what they return)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._connection: AsyncConnection | None = None
+        self._direct: DirectConnection | None = None
 
     async def _current(self) -> AsyncConnection:
         connection = self._connection
         if connection is None or connection.closed:
             connection = self._connection = await self._session.connection()
+            self._direct = None if watched(connection) else DirectConnection(connection)
         return connection
 
-    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-        return await (await self._current()).execute(statement, parameters)
+    async def execute(self, statement: Executable, parameters: Any = None) -> Any:
+        connection = await self._current()
+        direct = self._direct
+        if direct is not None and is_direct(statement):
+            return await direct.execute(statement, parameters)
+        return await connection.execute(statement, parameters)
 
     async def scalar(self, statement: Executable, parameters: Any = None) -> Any:
-        return await (await self._current()).scalar(statement, parameters)
+        return (await self.execute(statement, parameters)).scalar()
 
-    async def scalars(self, statement: Executable, parameters: Any = None) -> ScalarResult[Any]:
-        return await (await self._current()).scalars(statement, parameters)
+    async def scalars(self, statement: Executable, parameters: Any = None) -> Any:
+        return (await self.execute(statement, parameters)).scalars()

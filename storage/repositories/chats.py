@@ -7,6 +7,7 @@ from dataclasses import replace
 from sqlalchemy import Table, bindparam, select
 
 from gridcore.conversation import Conversation, Resident
+from storage.direct import direct
 from storage.models import ConversationRow, ResidentRow
 from storage.repositories._sql import Clock, SessionConnection, upsert, utc_now
 
@@ -15,8 +16,8 @@ residents: Table = ResidentRow.__table__  # type: ignore[assignment]
 
 CONVERSATION_COLUMNS = ("user_id", "dialog", "step", "turn", "data", "prompts", "updated_at")
 RESIDENT_COLUMNS = ("chat_id", "display_name", "username", "phone", "home_building_code")
-_conversation_of_chat = select(conversations).where(conversations.c.chat_id == bindparam("chat_id"))
-_resident_of_user = select(residents).where(residents.c.user_id == bindparam("user_id"))
+_conversation_of_chat = direct(select(conversations).where(conversations.c.chat_id == bindparam("chat_id")))
+_resident_of_user = direct(select(residents).where(residents.c.user_id == bindparam("user_id")))
 
 
 class SqlConversationRepository:

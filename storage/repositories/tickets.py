@@ -22,6 +22,7 @@ from gridcore.ticket import (
     TicketEvent,
     TicketStatus,
 )
+from storage.direct import direct
 from storage.models import (
     CommunityRow,
     TicketCardRow,
@@ -53,21 +54,21 @@ _CHUNK = 5000  # ids per IN (...) list
 
 # The statements of a filing and of a worker's press are built once and executed with parameters
 # (storage.repositories._sql says why); a filing ran about ten, each built anew.
-_insert_ticket = insert(tickets).returning(tickets.c.id)
-_update_ticket = update(tickets).where(tickets.c.id == bindparam("ticket_id"))  # SET: the parameters given
-_insert_followers = insert(followers)
-_insert_events = insert(events)
-_insert_card = insert(cards)
-_followers_of = select(followers.c.user_id).where(followers.c.ticket_id == bindparam("ticket_id"))
+_insert_ticket = direct(insert(tickets).returning(tickets.c.id))
+_update_ticket = direct(update(tickets).where(tickets.c.id == bindparam("ticket_id")))  # SET: the parameters
+_insert_followers = direct(insert(followers))
+_insert_events = direct(insert(events))
+_insert_card = direct(insert(cards))
+_followers_of = direct(select(followers.c.user_id).where(followers.c.ticket_id == bindparam("ticket_id")))
 _followers_of_tickets = (select(followers.c.ticket_id, followers.c.user_id)
                          .where(followers.c.ticket_id.in_(bindparam("ids", expanding=True)))
                          .order_by(followers.c.ticket_id, followers.c.position))
-_last_seq = (select(func.coalesce(func.max(events.c.seq), 0))
-             .where(events.c.ticket_id == bindparam("ticket_id")))
-_reminders_of = select(CommunityRow.reminders).where(CommunityRow.code == bindparam("code"))
-_cards_of = (select(cards.c.chat_id, cards.c.outbox_id, cards.c.kind)
-             .where(cards.c.ticket_id == bindparam("ticket_id")).order_by(cards.c.id))
-_open_duplicate = (
+_last_seq = direct(select(func.coalesce(func.max(events.c.seq), 0))
+                   .where(events.c.ticket_id == bindparam("ticket_id")))
+_reminders_of = direct(select(CommunityRow.reminders).where(CommunityRow.code == bindparam("code")))
+_cards_of = direct(select(cards.c.chat_id, cards.c.outbox_id, cards.c.kind)
+                   .where(cards.c.ticket_id == bindparam("ticket_id")).order_by(cards.c.id))
+_open_duplicate = direct(
     select(tickets)
     .where(
         tickets.c.community_code == bindparam("community"),
@@ -79,20 +80,20 @@ _open_duplicate = (
     .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
     .limit(1)
 )
-_open_counts = (select(tickets.c.assignee, func.count())
-                .where(tickets.c.community_code == bindparam("community"), tickets.c.status.in_(_OPEN),
-                       tickets.c.assignee.is_not(None))
-                .group_by(tickets.c.assignee))
+_open_counts = direct(select(tickets.c.assignee, func.count())
+                      .where(tickets.c.community_code == bindparam("community"), tickets.c.status.in_(_OPEN),
+                             tickets.c.assignee.is_not(None))
+                      .group_by(tickets.c.assignee))
 
 
 @cache
 def _next_sequence(dialect_name: str) -> Any:
     stmt = dialect_insert(dialect_name, sequences).values(
         community_code=bindparam("community"), day=bindparam("day", type_=sequences.c.day.type), last=1)
-    return stmt.on_conflict_do_update(
+    return direct(stmt.on_conflict_do_update(
         index_elements=[sequences.c.community_code, sequences.c.day],
         set_={"last": sequences.c.last + 1},
-    ).returning(sequences.c.last)
+    ).returning(sequences.c.last))
 
 
 @cache
@@ -102,7 +103,7 @@ def _ticket_where(dialect_name: str, column: str) -> Any:
     and neither is lost. SQLite needs no row lock: its write transactions already run one at a time
     (BEGIN IMMEDIATE)."""
     stmt = select(tickets).where(tickets.c[column] == bindparam("key"))
-    return stmt.with_for_update(of=tickets) if dialect_name == "postgresql" else stmt
+    return direct(stmt.with_for_update(of=tickets) if dialect_name == "postgresql" else stmt)
 
 
 class SqlTicketRepository:
