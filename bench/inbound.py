@@ -14,6 +14,8 @@ the inbound path costs, and this benchmark measures the inbound path (outbound p
 
 Latency of one update: from the sandbox queueing it (Sandbox.enqueued_at) to the first bot message
 stored in that chat after it (StoredMessage.stored_at). Each resident is a distinct private chat.
+`latency_before_fetch` is the part of it before the bot's getUpdates first handed the update out
+(Sandbox.fetched_at): time spent waiting for the bot to finish earlier batches, not handling this one.
 
 Phases, per backend:
 1. closed loop: N residents (ids 100000+i) each file a whole report at once, every one sending its next
@@ -79,10 +81,16 @@ class Sample:
     kind: str  # "text" or "button"
     queued_at: float
     replied_at: float
+    fetched_at: float  # when the bot's getUpdates first got it
 
     @property
     def latency(self) -> float:
         return self.replied_at - self.queued_at
+
+    @property
+    def waited(self) -> float:
+        """The part of the latency before the bot fetched the update (it was busy with earlier ones)."""
+        return min(self.fetched_at, self.replied_at) - self.queued_at
 
 
 class Inbox:
@@ -155,7 +163,9 @@ class Driver:
         """Wait for the first bot message after the update; the sample, and that message."""
         first = await self.inbox.message(user_id, self.seen[user_id])
         self.seen[user_id] += 1
-        return Sample(update_id, kind, self.sandbox.enqueued_at[update_id], first.stored_at), first
+        sandbox = self.sandbox
+        fetched_at = sandbox.fetched_at.get(update_id, first.stored_at)
+        return Sample(update_id, kind, sandbox.enqueued_at[update_id], first.stored_at, fetched_at), first
 
     async def question(self, user_id: int, message: StoredMessage) -> StoredMessage:
         """The message to answer next: the first one from `message` on with buttons (or the filing)."""
@@ -258,6 +268,7 @@ def summarize(samples: list[Sample], **extra: Any) -> dict[str, Any]:
     return {"updates": len(samples), "seconds": round(seconds, 3),
             "updates_per_s": round(len(samples) / seconds, 1) if seconds > 0 else None,
             "latency": common.latency_summary_ms([s.latency for s in samples]), "latency_by_kind": by_kind,
+            "latency_before_fetch": common.latency_summary_ms([s.waited for s in samples]),
             **extra}
 
 

@@ -111,6 +111,7 @@ class Sandbox:
         self.updates: list[dict[str, Any]] = []
         self.update_log: list[dict[str, Any]] = []
         self.enqueued_at: dict[int, float] = {}  # update_id -> time.monotonic() when it was queued
+        self.fetched_at: dict[int, float] = {}  # update_id -> when getUpdates first handed it out
         self.files: dict[str, StoredFile] = {}
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.callback_answers: list[dict[str, Any]] = []
@@ -277,7 +278,11 @@ class Sandbox:
             self._confirm(offset)
             offset = 0
             if self.updates:
-                return self.updates[:limit]
+                batch = self.updates[:limit]
+                now = time.monotonic()
+                for update in batch:
+                    self.fetched_at.setdefault(update["update_id"], now)
+                return batch
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
