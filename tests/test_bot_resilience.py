@@ -123,7 +123,7 @@ async def test_a_batch_is_handled_a_few_updates_at_a_time_in_order(concurrency):
 
 
 def test_update_concurrency_defaults_by_database():
-    assert runtime.update_concurrency(Settings(), "postgresql") == polling.UPDATE_CONCURRENCY == 2
+    assert runtime.update_concurrency(Settings(), "postgresql") == polling.UPDATE_CONCURRENCY == 4
     assert runtime.update_concurrency(Settings(), "sqlite") == polling.WHOLE_BATCH
     assert runtime.update_concurrency(Settings(update_concurrency=8), "postgresql") == 8
 
