@@ -49,8 +49,7 @@ async def sandbox() -> AsyncIterator[tuple[Bot, GridSession, SandboxClient]]:
         try:
             yield bot, session, client
         finally:
-            if session._session is not None:
-                await session._session.close()
+            await session.close()
 
 
 async def test_a_message_with_buttons_goes_as_json_and_arrives_whole(sandbox):
