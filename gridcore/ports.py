@@ -137,4 +137,9 @@ class UnitOfWork(Protocol):
 
     async def __aexit__(self, *exc: object) -> None: ...
 
+    async def begin_update(self, update_id: int, chat_id: int, user_id: int) -> bool:
+        """updates.record(update_id) (False: a repeat), and have the chat's conversation and the sender's
+        resident row ready for conversations.get and residents.get: one statement where the database
+        allows it, since every update needs all three first."""
+
     async def commit(self) -> None: ...

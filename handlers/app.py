@@ -41,7 +41,7 @@ class Conversations:
     async def handle(self, incoming: Incoming) -> Handled:
         incoming = incoming.without_nul()
         async with self._uow_factory() as uow:
-            if not await uow.updates.record(incoming.update_id):
+            if not await uow.begin_update(incoming.update_id, incoming.chat_id, incoming.sender.user_id):
                 return Handled(duplicate=True)
             community = await self._community(uow)
             conversation = await uow.conversations.get(incoming.chat_id) or Conversation(

@@ -27,6 +27,7 @@ from storage.repositories import (
     SqlUpdateLog,
 )
 from storage.repositories._sql import Clock, SessionConnection, utc_now
+from storage.repositories.chats import begin_update
 from storage.roster_cache import RosterCache, RosterView, cache_for
 
 
@@ -63,7 +64,7 @@ class SqlUnitOfWork:
             raise RuntimeError("a SqlUnitOfWork is not reentrant; make a new one")
         session = self._session_factory()
         self._session = session
-        db = SessionConnection(session)
+        db = self._db = SessionConnection(session)
         clock = self._clock
         view = self._roster_view = RosterView(self._roster_cache) if self._roster_cache is not None else None
         self.roster = SqlRosterRepository(session, view)
@@ -82,6 +83,11 @@ class SqlUnitOfWork:
             await session.rollback()  # a no-op after commit(); discards anything uncommitted
         finally:
             await session.close()
+
+    async def begin_update(self, update_id: int, chat_id: int, user_id: int) -> bool:
+        recorded = await begin_update(self._db, self._dialect, self._clock, update_id, chat_id, user_id,
+                                      self.conversations, self.residents)
+        return await self.updates.record(update_id) if recorded is None else recorded
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -221,7 +221,8 @@ def fail_first_insert_into_processed_updates(engine: AsyncEngine) -> list[str]:
     failures: list[str] = []
 
     def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        if not failures and statement.lstrip().upper().startswith("INSERT INTO PROCESSED_UPDATES"):
+        # (on PostgreSQL the insert is the CTE of the update's first statement: storage.uow.begin_update)
+        if not failures and "INSERT INTO PROCESSED_UPDATES" in statement.upper():
             failures.append(statement)
             raise OperationalError(statement, None, ConnectionResetError("database went away"))
 

@@ -221,3 +221,29 @@ async def test_sqlite_errors_come_through_the_inline_cursor_as_sqlalchemys(tmp_p
             assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar() == 3
     finally:
         await engine.dispose()
+
+
+async def test_begin_update_records_the_update_and_reads_the_chat_and_the_sender(uow_factory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.begin_update(70, chat_id=10, user_id=11)
+        assert await uow.conversations.get(10) is None and await uow.residents.get(11) is None
+        await uow.conversations.save(Conversation(chat_id=10, user_id=11, dialog="report", step="where",
+                                                  data={"text": "楼道灯坏了"}, prompts=[3],
+                                                  updated_at=datetime(2026, 11, 22, 9, 30, tzinfo=CST)))
+        await uow.residents.save(Resident(user_id=11, chat_id=10, display_name="张阿姨", phone="13800001111"))
+        assert (await uow.conversations.get(10)).step == "where"  # what was saved, not what was read first
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert not await uow.begin_update(70, chat_id=10, user_id=11)  # a repeat
+    async with uow_factory() as uow:
+        assert await uow.begin_update(71, chat_id=10, user_id=11)
+        conversation = await uow.conversations.get(10)
+        assert (conversation.dialog, conversation.step, conversation.turn) == ("report", "where", 0)
+        assert conversation.data == {"text": "楼道灯坏了"} and conversation.prompts == [3]
+        assert conversation.updated_at == datetime(2026, 11, 22, 1, 30, tzinfo=UTC)
+        assert await uow.residents.get(11) == Resident(user_id=11, chat_id=10, display_name="张阿姨",
+                                                       phone="13800001111")
+        assert await uow.residents.get(12) is None  # not the sender: read when asked
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert not await uow.updates.record(71)
