@@ -88,6 +88,12 @@ class LeanHttp:
             self._discard(connection)
         return status, answer
 
+    async def __aenter__(self) -> LeanHttp:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def close(self) -> None:
         for connection in list(self._open):
             self._discard(connection)

@@ -70,13 +70,10 @@ async def test_a_post_and_its_answer_over_one_kept_connection(serve) -> None:
         return True
 
     server, url = await serve(answer)
-    http = LeanHttp()
-    try:
+    async with LeanHttp() as http:
         for n in range(3):
             status, raw = await http.post_json(url, b'{"n":%d}' % n, timeout=5)
             assert (status, raw) == (200, b'{"ok":true,"result":{"n":%d}}' % n)
-    finally:
-        await http.close()
     assert server.connections == 1
     assert server.paths == ["/bot1:abc/sendMessage"] * 3
 
@@ -88,11 +85,8 @@ async def test_a_chunked_answer_and_an_error_status(serve) -> None:
         return True
 
     _, url = await serve(answer)
-    http = LeanHttp()
-    try:
+    async with LeanHttp() as http:
         assert await http.post_json(url, b"{}", timeout=5) == (400, b'{"ok":false,"error_code":400}\n')
-    finally:
-        await http.close()
 
 
 async def test_connection_close_and_an_answer_ended_by_closing(serve) -> None:
@@ -104,43 +98,24 @@ async def test_connection_close_and_an_answer_ended_by_closing(serve) -> None:
         return False
 
     server, url = await serve(answer)
-    http = LeanHttp()
-    try:
+    async with LeanHttp() as http:
         assert await http.post_json(url, b"1", timeout=5) == (200, b"{}")
         assert await http.post_json(url, b"2", timeout=5) == (200, b'{"until":"closed"}')
-    finally:
-        await http.close()
     assert server.connections == 2
 
 
-async def test_a_connection_the_server_closed_while_idle_is_not_reused(serve) -> None:
+@pytest.mark.parametrize(("server_keeps", "keep_idle"), [(False, 15.0), (True, 0.0)],
+                         ids=["the server closed it while idle", "idle too long: closed here first"])
+async def test_a_stale_kept_connection_is_not_reused(serve, server_keeps, keep_idle) -> None:
     async def answer(reader, writer, body) -> bool:
-        writer.write(json_answer(b"{}"))  # says nothing of closing, then closes
-        return False
+        writer.write(json_answer(b"{}"))  # says nothing of closing
+        return server_keeps
 
     server, url = await serve(answer)
-    http = LeanHttp()
-    try:
+    async with LeanHttp(keep_idle=keep_idle) as http:
         await http.post_json(url, b"1", timeout=5)
-        await asyncio.sleep(0.05)  # the server's close arrives while the connection is idle
+        await asyncio.sleep(0.05)  # a server's close arrives while the connection is idle
         assert await http.post_json(url, b"2", timeout=5) == (200, b"{}")
-    finally:
-        await http.close()
-    assert server.connections == 2
-
-
-async def test_a_connection_idle_too_long_is_closed_here_first(serve) -> None:
-    async def answer(reader, writer, body) -> bool:
-        writer.write(json_answer(b"{}"))
-        return True
-
-    server, url = await serve(answer)
-    http = LeanHttp(keep_idle=0.0)
-    try:
-        await http.post_json(url, b"1", timeout=5)
-        await http.post_json(url, b"2", timeout=5)
-    finally:
-        await http.close()
     assert server.connections == 2
 
 
@@ -155,13 +130,10 @@ async def test_a_cut_or_malformed_answer_is_an_error_and_the_connection_goes(ser
         return True
 
     server, url = await serve(answer)
-    http = LeanHttp()
-    try:
+    async with LeanHttp() as http:
         with pytest.raises(HttpError):
             await http.post_json(url, b"bad", timeout=5)
         assert await http.post_json(url, b"good", timeout=5) == (200, b"{}")
-    finally:
-        await http.close()
     assert server.connections == 2
 
 
@@ -171,12 +143,9 @@ async def test_silence_is_a_timeout(serve) -> None:
         return False
 
     _, url = await serve(answer)
-    http = LeanHttp()
-    try:
+    async with LeanHttp() as http:
         with pytest.raises(TimeoutError):
             await http.post_json(url, b"{}", timeout=0.2)
-    finally:
-        await http.close()
 
 
 async def test_no_server_is_an_os_error() -> None:
@@ -184,11 +153,11 @@ async def test_no_server_is_an_os_error() -> None:
     port = server.sockets[0].getsockname()[1]
     server.close()
     await server.wait_closed()
-    http = LeanHttp()
-    with pytest.raises(OSError):
-        await http.post_json(f"http://127.0.0.1:{port}/x", b"{}", timeout=5)
-    with pytest.raises(HttpError):
-        await http.post_json("ftp://127.0.0.1/x", b"{}", timeout=5)
+    async with LeanHttp() as http:
+        with pytest.raises(OSError):
+            await http.post_json(f"http://127.0.0.1:{port}/x", b"{}", timeout=5)
+        with pytest.raises(HttpError):
+            await http.post_json("ftp://127.0.0.1/x", b"{}", timeout=5)
 
 
 async def test_requests_at_once_use_connections_of_their_own(serve) -> None:
@@ -200,14 +169,11 @@ async def test_requests_at_once_use_connections_of_their_own(serve) -> None:
         return True
 
     server, url = await serve(answer)
-    http = LeanHttp(max_connections=3)
-    try:
+    async with LeanHttp(max_connections=3) as http:
         calls = [asyncio.create_task(http.post_json(url, b"%d" % n, timeout=5)) for n in range(5)]
         await asyncio.sleep(0.1)
         assert server.connections == 3  # the limit: the other two wait for a connection
         release.set()
         answers = await asyncio.gather(*calls)
-    finally:
-        await http.close()
     assert sorted(raw for _, raw in answers) == [b"0", b"1", b"2", b"3", b"4"]
     assert server.connections == 3
