@@ -486,8 +486,8 @@ def main() -> None:
                       help="run the bot under pyinstrument (bench/out/inbound-<db>-profile.txt); "
                            "its numbers then include the profiler's overhead")
     args.add_argument("--py-spy", choices=("closed", "open"), default=None, dest="spy",
-                      help="sample the bot with py-spy during that phase (bench/out/inbound-<db>-<phase>"
-                           ".pyspy, collapsed stacks; py-spy must be on PATH: pip install py-spy)")
+                      help="sample the bot with py-spy (a dev dependency) during that phase "
+                           "(bench/out/inbound-<db>-<phase>.pyspy, collapsed stacks)")
     options = args.parse_args()
     residents = options.residents or (100 if options.quick else 1000)
     open_seconds = options.open_seconds or (3.0 if options.quick else 30.0)
