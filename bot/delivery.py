@@ -68,6 +68,7 @@ TELEGRAM_LIMITS = RateLimits(margin_s=0.1)  # Telegram's numbers, with room for 
 DEFAULT_BACKOFF = Backoff()
 _PARTIAL_KEPT = 1024
 HANDED_ROOM = 512  # rows handed straight to this sender at commit, at most, not yet settled
+STOP_GRACE = 3.0  # seconds a call under way at a stop may take to come back
 FILE_PREFIX = "file:"  # a photo given as a local path, uploaded (see media)
 _SEND_INSTEAD = ("message to edit not found", "there is no text in the message to edit")
 
@@ -189,10 +190,12 @@ class OutboxSender:
                  workers: int = 16, limits: RateLimits | None = TELEGRAM_LIMITS,
                  backoff: Backoff = DEFAULT_BACKOFF,
                  on_permanent_failure: PermanentFailureHook | None = None, max_pause: float = 10.0,
-                 rng: random.Random | None = None, handoff: Handoff | None = None) -> None:
+                 rng: random.Random | None = None, handoff: Handoff | None = None,
+                 stop_grace: float = STOP_GRACE) -> None:
         """`limits=None` sends as fast as it can (tests only); `workers` deliveries run at once.
         A claimed row waits at most `max_pause` seconds for a 429 pause to end; a longer one puts
-        it back (its lease must not run out while it waits, or another sender would send it too)."""
+        it back (its lease must not run out while it waits, or another sender would send it too).
+        When stopped, calls already made get `stop_grace` seconds to come back (see run())."""
         self._bot = bot
         self._store = store
         self._batch = batch
@@ -203,6 +206,7 @@ class OutboxSender:
         self._on_permanent_failure = on_permanent_failure
         self._max_pause = max_pause
         self._rng = rng or random.Random()
+        self._stop_grace = stop_grace
         self._wake = asyncio.Event()
         self._partial: dict[int, list[list[int]]] = {}  # row id -> ids of the calls that went through
         self._settling: set[asyncio.Task[None]] = set()
@@ -241,11 +245,19 @@ class OutboxSender:
                         # Delivered as a handed row is, so the chat's next rows can be handed behind it.
                         active.add(row.id)
                         self._handed.adopt(row, partial(finished, row.id))
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns a wake-up that comes in
+                # the same turn as a cancellation and drops the cancellation (the sender never stopped).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._idle)
+                    async with asyncio.timeout(self._idle):
+                        await self._wake.wait()
         finally:
+            # Stopping (SIGTERM): no new call starts, and a call already made gets a moment to come back.
+            # Cut short, it may have been applied without its answer, and would go out again (at least
+            # once) after its lease; the rows not yet started are put back at once (bot.handoff).
             self._handed.running = False
             stopping = set(self._handed.tasks)
+            if stopping:
+                await asyncio.wait(stopping, timeout=self._stop_grace)
             for task in stopping:
                 task.cancel()
             await asyncio.gather(*stopping, return_exceptions=True)

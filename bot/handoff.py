@@ -124,7 +124,7 @@ class HandedOff:
         queue = self._queues[chat]
         in_flight = fell_back = False
         try:
-            while queue:
+            while queue and self.running:  # stopped: the rest is released below, not started
                 in_flight = True
                 delivered = await self._send(queue[0])
                 in_flight = False

@@ -144,7 +144,8 @@ class Sandbox:
             return self.version
         event = self._changed
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can drop a cancellation
+                await event.wait()
         return self.version
 
     # -- bot identity ----------------------------------------------------------------------

@@ -52,6 +52,8 @@ async def open_bot(base_url: str) -> Bot:
 
 async def close_bot(bot: Bot) -> None:
     session = bot.session
+    if isinstance(session, GridSession):
+        await session._http.close()
     if isinstance(session, AiohttpSession) and session._session is not None:
         await session._session.close()  # close() would sleep 250 ms for TLS; there is none here
 
@@ -278,9 +280,8 @@ async def test_a_sender_that_dies_mid_send_leaves_the_order_intact(world, engine
             raise ApiError(500, "Internal Server Error")  # never applied
 
     world.server.sandbox.api_hooks.append(stall_first)
-    dying = asyncio.create_task(
-        OutboxSender(world.bot, store, idle_seconds=0.02, backoff=FAST_RETRY, limits=None).run()
-    )
+    dying = asyncio.create_task(OutboxSender(world.bot, store, idle_seconds=0.02, backoff=FAST_RETRY,
+                                             limits=None, stop_grace=0.1).run())
     await stalled.wait()
     dying.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -330,3 +331,28 @@ class CountingStore(OutboxStore):
     async def mark_sent(self, id: int, message_ids: Sequence[int]) -> None:
         await super().mark_sent(id, message_ids)
         self.sent += 1
+
+
+class NothingToClaim(OutboxStore):
+    def __init__(self) -> None:
+        self.claims = 0
+
+    async def claim(self, limit: int = 20) -> list[PendingMessage]:
+        self.claims += 1
+        return []
+
+
+async def test_stopping_the_sender_as_it_is_woken_stops_it():
+    """The stop (task.cancel()) and a wake-up in the same turn of the loop: Python 3.11's wait_for
+    returned the wake-up and dropped the cancellation, and the sender went on claiming for ever (seen
+    at the end of bench.outbound, and so at a bot's SIGTERM)."""
+    store = NothingToClaim()
+    sender = OutboxSender(Bot(TOKEN), store, idle_seconds=30)
+    task = asyncio.create_task(sender.run())
+    while store.claims == 0:
+        await asyncio.sleep(0)
+    await asyncio.sleep(0)  # it waits to be woken now
+    sender.wake()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, timeout=5)
