@@ -228,6 +228,23 @@ def cpu_seconds(pid: int | str = "self") -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def database_server_cpu_seconds() -> float:
+    """CPU time so far of every PostgreSQL server process on this machine (0 without any): on a machine
+    of two cores, the server's share is CPU the bot and the sandbox cannot have."""
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/comm", encoding="utf-8") as comm:
+                if comm.read().strip() != "postgres":
+                    continue
+        except OSError:
+            continue
+        total += cpu_seconds(entry.name)
+    return total
+
+
 @contextlib.asynccontextmanager
 async def sampled(pid: int, output: Path | None) -> AsyncIterator[None]:
     """py-spy samples the process while the block runs (collapsed stacks in `output`); None: not at all.
@@ -256,6 +273,7 @@ async def with_cpu(bot: BotProcess, work: Awaitable[dict[str, Any]],
     gc.collect()
     gc.disable()
     bot_before, own_before = cpu_seconds(bot.pid), cpu_seconds()
+    server_before = database_server_cpu_seconds()
     try:
         async with sampled(bot.pid, spy):
             result = await work
@@ -264,6 +282,8 @@ async def with_cpu(bot: BotProcess, work: Awaitable[dict[str, Any]],
     updates = max(1, result.get("updates", 0))
     result["bot_cpu_ms_per_update"] = round((cpu_seconds(bot.pid) - bot_before) * 1000 / updates, 2)
     result["sandbox_and_driver_cpu_ms_per_update"] = round((cpu_seconds() - own_before) * 1000 / updates, 2)
+    result["database_server_cpu_ms_per_update"] = round(
+        (database_server_cpu_seconds() - server_before) * 1000 / updates, 2)
     return result
 
 
@@ -388,6 +408,7 @@ async def measure(server: SandboxServer, bot: BotProcess, residents: int, open_s
         if echo_scripts is None:
             closed, scripts = await closed_loop(driver, residents, gridbot_dialog, None, bot,
                                                 spy.get("closed"))
+            requests_by_then = sandbox.traffic.counters["requests"]
 
             async def dialog_for(user_id: int, step: Callable[[], Awaitable[None]],
                                  samples: list[Sample]) -> Any:
@@ -395,15 +416,20 @@ async def measure(server: SandboxServer, bot: BotProcess, residents: int, open_s
                                             samples, step)
         else:
             closed, scripts = await closed_loop(driver, residents, echo_dialog, echo_scripts, bot)
+            requests_by_then = sandbox.traffic.counters["requests"]
             pattern = next(iter(echo_scripts.values()))
 
             async def dialog_for(user_id: int, step: Callable[[], Awaitable[None]],
                                  samples: list[Sample]) -> Any:
                 return await echo_dialog(driver, user_id, opening(user_id), pattern, samples, step)
 
+        closed["bot_api_requests_per_update"] = round(requests_by_then / max(1, closed["updates"]), 2)
         settle_seconds = await settled(sandbox)
+        requests_before = sandbox.traffic.counters["requests"]
         opened = await with_cpu(bot, open_loop(driver, open_seconds, dialog_for), spy.get("open"))
         opened["waited_for_the_closed_loops_messages_s"] = settle_seconds
+        opened["bot_api_requests_per_update"] = round(
+            (sandbox.traffic.counters["requests"] - requests_before) / max(1, opened["updates"]), 2)
     finally:
         inbox.close()
     result = {"closed_loop": closed, "open_loop": opened, "rss_mb": round(common.rss_mb(bot.pid), 1),
