@@ -4,20 +4,33 @@ from __future__ import annotations
 
 from gridcore.community import Person
 from gridcore.deadlines import start_accept_clock
-from gridcore.routing import grid_leader, route
+from gridcore.routing import Routing, grid_leader, route
 from gridcore.ticket import Action, Ticket
 from handlers import cards
 from handlers.context import Context
 
 
-async def dispatch_new(ctx: Context, ticket: Ticket) -> None:
-    """Route a just-filed ticket: card to the handler, copies to partner / grid leader, else staff."""
+async def route_new(ctx: Context, ticket: Ticket) -> Routing:
+    """Decide who handles a ticket being filed, and record it on the ticket, before it is stored: the
+    ticket then goes in with its assignment in one insert (see report.file_ticket for why). The open
+    counts are read committed, so a filing still in flight elsewhere is not counted, as before."""
     routing = route(ctx.community, ticket, await ctx.uow.tickets.open_counts(ctx.community.code))
     if routing.assignee is not None:
-        await assign(ctx, ticket, routing.assignee, actor="system", reason=routing.reason.value)
+        person = routing.assignee
+        ticket.apply(Action.ASSIGN, actor="system", at=ctx.now, assignee=person.telegram_user_id,
+                     name=person.name, reason=routing.reason.value)
+        start_accept_clock(ticket, ctx.now, ctx.community.reminders)
     else:
         ticket.record("system", ctx.now, Action.NOTE, to_staff=routing.reason.value)
-        await ctx.uow.tickets.save(ticket)
+    return routing
+
+
+async def send_new_cards(ctx: Context, ticket: Ticket, routing: Routing) -> None:
+    """The cards of a just-stored ticket routed by route_new: to its handler (else staff), and copies.
+    A new ticket has no earlier cards to refresh."""
+    if routing.assignee is not None:
+        await cards.send_card(ctx, ticket, cards.chat_of(routing.assignee), cards.HANDLER)
+    else:
         await to_staff(ctx, ticket, reason=routing.reason.value)
     for person in routing.copies:
         await cards.send_card(ctx, ticket, cards.chat_of(person), cards.COPY)

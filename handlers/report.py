@@ -243,11 +243,8 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
     sender = ctx.incoming.sender
     resident = await ctx.uow.residents.get(sender.user_id)
     day = ctx.local(ctx.now).date()
-    # On PostgreSQL this locks the day's sequence row until commit and other filings queue behind it,
-    # so the reads above come first.
-    sequence = await ctx.uow.tickets.next_sequence(ctx.community.code, day)
     ticket = Ticket.file(
-        number=format_ticket_number(ctx.community.code, day, sequence),
+        number="",  # taken last, below
         community_code=ctx.community.code,
         category_code=category.code,
         feedback_deadline=category.feedback_deadline,
@@ -263,11 +260,17 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
     )
     if draft.on_behalf:
         proxy.mark_filed_by(ticket, sender.user_id)
-    await ctx.uow.tickets.add(ticket)
+    routing = await dispatch.route_new(ctx, ticket)
     await ctx.end_dialog()
+    # On PostgreSQL taking the number locks the day's sequence row until commit (numbers stay gap-free),
+    # and every other filing queues behind it: whatever does not need the number is done above, and
+    # the ticket goes in assigned, in one insert (bench/RESULTS.md §1, fifth session).
+    sequence = await ctx.uow.tickets.next_sequence(ctx.community.code, day)
+    ticket.number = format_ticket_number(ctx.community.code, day, sequence)
+    await ctx.uow.tickets.add(ticket)
     await ctx.say("filed", ticket=ticket, category=category, due=ctx.local(ticket.feedback_due_at),
                   ticket_number=ticket.number)
-    await dispatch.dispatch_new(ctx, ticket)
+    await dispatch.send_new_cards(ctx, ticket, routing)
     return ticket
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from dialog_support import FakeClock, ResidentChat, load_example, make_conversations
+from sqlalchemy import event
 
 from gridcore.ticket import Action, TicketStatus, Urgency
 
@@ -298,3 +299,32 @@ async def test_a_shared_own_contact_is_kept_and_the_dialog_goes_on(bot, uow_fact
     await chat.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
     [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.reporter.phone == "13812345678"
+
+
+async def test_a_filing_only_writes_while_it_holds_the_days_number(bot, uow_factory, engine):
+    """On PostgreSQL the day's number row stays locked from the number to the commit, and every other
+    filing waits for it: the reads and the routing come before, the ticket goes in once, assigned."""
+    statements: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    chat = ResidentChat(bot)
+    await chat.send("3号楼2单元楼道灯坏了一个星期了")
+    await chat.press("是的")
+    await chat.press("跳过")
+    await chat.press("没有照片")
+    await chat.press("实名反映")
+    statements.clear()
+    await chat.press("确认提交")
+    assert "XK-20261122-0001" in chat.last_text
+    taken = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO TICKET_SEQUENCES"))
+    held = statements[taken + 1:]
+    assert held and all(s.startswith("INSERT INTO") for s in held), held
+    assert sum(s.startswith("INSERT INTO TICKETS ") for s in held) == 1
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.status is TicketStatus.ASSIGNED
+    async with uow_factory() as uow:
+        ledger = await uow.tickets.ledger(ticket.number)
+    assert [e.action for e in ledger] == [Action.SUBMIT, Action.ASSIGN]
