@@ -13,7 +13,8 @@ from handlers.context import Context
 async def route_new(ctx: Context, ticket: Ticket) -> Routing:
     """Decide who handles a ticket being filed, and record it on the ticket, before it is stored: the
     ticket then goes in with its assignment in one insert (see report.file_ticket for why). The open
-    counts are read committed, so a filing still in flight elsewhere is not counted, as before."""
+    counts are read before the day's number, so filings at the same moment do not see each other's
+    assignment: in a burst, a grid's workers may get a ticket or two more than an even share."""
     routing = route(ctx.community, ticket, await ctx.uow.tickets.open_counts(ctx.community.code))
     if routing.assignee is not None:
         person = routing.assignee
