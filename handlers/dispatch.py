@@ -17,10 +17,7 @@ async def route_new(ctx: Context, ticket: Ticket) -> Routing:
     assignment: in a burst, a grid's workers may get a ticket or two more than an even share."""
     routing = route(ctx.community, ticket, await ctx.uow.tickets.open_counts(ctx.community.code))
     if routing.assignee is not None:
-        person = routing.assignee
-        ticket.apply(Action.ASSIGN, actor="system", at=ctx.now, assignee=person.telegram_user_id,
-                     name=person.name, reason=routing.reason.value)
-        start_accept_clock(ticket, ctx.now, ctx.community.reminders)
+        record_assignment(ctx, ticket, routing.assignee, actor="system", reason=routing.reason.value)
     else:
         ticket.record("system", ctx.now, Action.NOTE, to_staff=routing.reason.value)
     return routing
@@ -37,10 +34,15 @@ async def send_new_cards(ctx: Context, ticket: Ticket, routing: Routing) -> None
         await cards.send_card(ctx, ticket, cards.chat_of(person), cards.COPY)
 
 
-async def assign(ctx: Context, ticket: Ticket, person: Person, *, actor: str, **details: str) -> None:
+def record_assignment(ctx: Context, ticket: Ticket, person: Person, *, actor: str, **details: str) -> None:
+    """The ASSIGN on the ticket (in memory) and its acceptance clock started."""
     ticket.apply(Action.ASSIGN, actor=actor, at=ctx.now, assignee=person.telegram_user_id,
                  name=person.name, **details)
     start_accept_clock(ticket, ctx.now, ctx.community.reminders)
+
+
+async def assign(ctx: Context, ticket: Ticket, person: Person, *, actor: str, **details: str) -> None:
+    record_assignment(ctx, ticket, person, actor=actor, **details)
     await ctx.uow.tickets.save(ticket)
     fresh = await cards.send_card(ctx, ticket, cards.chat_of(person), cards.HANDLER)
     await cards.refresh_cards(ctx, ticket, fresh=fresh)  # earlier cards lose their buttons
