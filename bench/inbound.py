@@ -408,7 +408,6 @@ async def measure(server: SandboxServer, bot: BotProcess, residents: int, open_s
         if echo_scripts is None:
             closed, scripts = await closed_loop(driver, residents, gridbot_dialog, None, bot,
                                                 spy.get("closed"))
-            requests_by_then = sandbox.traffic.counters["requests"]
 
             async def dialog_for(user_id: int, step: Callable[[], Awaitable[None]],
                                  samples: list[Sample]) -> Any:
@@ -416,14 +415,15 @@ async def measure(server: SandboxServer, bot: BotProcess, residents: int, open_s
                                             samples, step)
         else:
             closed, scripts = await closed_loop(driver, residents, echo_dialog, echo_scripts, bot)
-            requests_by_then = sandbox.traffic.counters["requests"]
             pattern = next(iter(echo_scripts.values()))
 
             async def dialog_for(user_id: int, step: Callable[[], Awaitable[None]],
                                  samples: list[Sample]) -> Any:
                 return await echo_dialog(driver, user_id, opening(user_id), pattern, samples, step)
 
-        closed["bot_api_requests_per_update"] = round(requests_by_then / max(1, closed["updates"]), 2)
+        # Counted from sandbox.reset() above to the closed loop's end (defining dialog_for sends nothing).
+        closed["bot_api_requests_per_update"] = round(
+            sandbox.traffic.counters["requests"] / max(1, closed["updates"]), 2)
         settle_seconds = await settled(sandbox)
         requests_before = sandbox.traffic.counters["requests"]
         opened = await with_cpu(bot, open_loop(driver, open_seconds, dialog_for), spy.get("open"))
