@@ -102,18 +102,9 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
     already went through (kept by the caller across retries): those calls are skipped."""
     pace = pace or _no_pace
     chat = message.chat_id
-    clear_of = message.clear_keyboard_of
-    if message.clear_keyboard_of_outbox is not None:
-        # The chat's rows go out in order, so the row named here was settled before this one.
-        clear_of = last(await store.sent_message_ids(message.clear_keyboard_of_outbox))
-        if clear_of is None:
-            return []  # that message never reached the chat: no buttons to take away
-    if clear_of is not None:
-        await pace("edit")
-        try:  # no reply_markup: the buttons go
-            await call_json(bot, EditMessageReplyMarkupQuietly, {"chat_id": chat, "message_id": clear_of})
-        except TelegramBadRequest as error:  # already without buttons, or gone: nothing left to do
-            log.debug("clearing keyboard of %s in %s: %s", clear_of, chat, error)
+    clears = message.clear_keyboard_of is not None or message.clear_keyboard_of_outbox is not None
+    if clears and not (message.text or message.photos):
+        await clear_keyboard(bot, message, store, pace)
         return []
     markup = keyboard_json(message.buttons)
     edit_of = message.edit_message_id
@@ -139,10 +130,11 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
     ids = [i for step in steps for i in step]
     step = 0
 
-    async def call(send: Callable[[], Awaitable[list[int]]]) -> None:
+    async def call(send: Callable[[], Awaitable[list[int]]], kind: str | None = "send") -> None:
         nonlocal step
         if step >= len(steps):
-            await pace("send")
+            if kind is not None:
+                await pace(kind)
             sent = await send()
             steps.append(sent)
             ids.extend(sent)
@@ -159,12 +151,34 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
         body = with_markup({"chat_id": chat, "text": message.text}, markup)
         return [(await call_json(bot, SendMessageForId, body))["message_id"]]
 
+    async def clear() -> list[int]:
+        await clear_keyboard(bot, message, store, pace)
+        return []
+
     for start in range(0, len(message.photos), 10):
         batch = message.photos[start : start + 10]
         await call(lambda batch=batch: one_photo(batch[0]) if len(batch) == 1 else album(batch))
     if message.text:
         await call(text)
+    if clears:  # a new question taking the last one's buttons away, once it is there
+        await call(clear, kind=None)  # paced as an edit, when there is one to make
     return ids
+
+
+async def clear_keyboard(bot: Bot, message: OutgoingMessage, store: OutboxStore, pace: Pace) -> None:
+    """Take the buttons off the earlier message the row names, if it reached the chat."""
+    clear_of = message.clear_keyboard_of
+    if message.clear_keyboard_of_outbox is not None:
+        # The chat's rows go out in order, so the row named here was settled before this one.
+        clear_of = last(await store.sent_message_ids(message.clear_keyboard_of_outbox))
+    if clear_of is None:
+        return  # that message never reached the chat: no buttons to take away
+    chat = message.chat_id
+    await pace("edit")
+    try:  # no reply_markup: the buttons go
+        await call_json(bot, EditMessageReplyMarkupQuietly, {"chat_id": chat, "message_id": clear_of})
+    except TelegramBadRequest as error:  # already without buttons, or gone: nothing left to do
+        log.debug("clearing keyboard of %s in %s: %s", clear_of, chat, error)
 
 
 def with_markup(body: dict[str, Any], markup: dict[str, Any] | None) -> dict[str, Any]:

@@ -21,7 +21,9 @@ class OutgoingMessage:
     message id (known from a button press) or by the outbox row that sent it (known in the same
     transaction that queued it; the sender looks the Telegram id up when it gets there):
     `edit_message_id` / `edit_outbox_id` replace its text and buttons;
-    `clear_keyboard_of` / `clear_keyboard_of_outbox` only take its buttons away.
+    `clear_keyboard_of` / `clear_keyboard_of_outbox` only take its buttons away: alone, or after a new
+    message (text, photos) is sent, as a dialog's next question retires the last one's buttons in the
+    same row (one outbox row and one delivery instead of two).
     """
 
     chat_id: int

@@ -54,6 +54,7 @@ class Conversations:
             ctx = Context(uow, incoming, community, conversation, self._texts, self._clock(),
                           self.bot_username)
             await route(ctx)
+            await ctx.finish()
             conversation.updated_at = ctx.now
             await uow.conversations.save(conversation)
             await uow.commit()
@@ -71,6 +72,7 @@ class Conversations:
             ctx = Context(uow, incoming, community, Conversation(0, 0), self._texts, self._clock(),
                           self.bot_username)
             await work(ctx)
+            await ctx.finish()
             await uow.commit()
         return ctx.sent
 

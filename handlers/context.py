@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +32,9 @@ class Context:
     callback_answer: str | None = None
     callback_alert: bool = False
     sent: list[OutgoingMessage] = field(default_factory=list)
+    # Outbox ids of dialog questions whose buttons go: each rides on this chat's next new message, and
+    # finish() queues the rest on their own (one outbox row and one delivery fewer per dialog step).
+    retiring: list[int] = field(default_factory=list)
 
     @property
     def chat_id(self) -> int:
@@ -58,9 +61,11 @@ class Context:
             photos=tuple(photos),
             ticket_number=ticket_number,
         )
+        asks = any(button.data.startswith(DIALOG_BUTTON) for row in message.buttons for button in row)
+        if asks:
+            self.retire_prompts()  # the earlier question's buttons go once this one is there
         outbox_id = await self._queue(message)
-        if any(button.data.startswith(DIALOG_BUTTON) for row in message.buttons for button in row):
-            await self.retire_prompts()
+        if asks:
             self.conversation.prompts.append(outbox_id)
         return outbox_id
 
@@ -74,15 +79,21 @@ class Context:
             buttons=tuple(tuple(row) for row in buttons), photos=tuple(photos),
             edit_outbox_id=edit_outbox_id, edit_message_id=edit_message_id, ticket_number=ticket_number))
 
-    async def retire_prompts(self) -> None:
-        """Take the buttons off every live dialog question (the dialog moved on or ended)."""
-        for outbox_id in self.conversation.prompts:
-            await self._queue(OutgoingMessage(chat_id=self.chat_id, clear_keyboard_of_outbox=outbox_id))
+    def retire_prompts(self) -> None:
+        """Take the buttons off every live dialog question (the dialog moved on or ended): with this
+        chat's next new message, or by finish()."""
+        self.retiring.extend(self.conversation.prompts)
         self.conversation.prompts = []
+
+    async def finish(self) -> None:
+        """Before the commit: the questions no message took along get their buttons taken away now."""
+        while self.retiring:
+            outbox_id = self.retiring.pop(0)
+            await self._queue(OutgoingMessage(chat_id=self.chat_id, clear_keyboard_of_outbox=outbox_id))
 
     async def end_dialog(self) -> None:
         """End the dialog under way; a dialog it interrupted (see begin_task) comes back."""
-        await self.retire_prompts()
+        self.retire_prompts()
         stashed = self.conversation.data.get(STASH)
         self.conversation.reset()
         if stashed:
@@ -106,6 +117,10 @@ class Context:
         return self.incoming.sender.user_id
 
     async def _queue(self, message: OutgoingMessage) -> int:
+        if (self.retiring and message.chat_id == self.chat_id and (message.text or message.photos)
+                and message.edit_message_id is None and message.edit_outbox_id is None
+                and message.clear_keyboard_of is None and message.clear_keyboard_of_outbox is None):
+            message = replace(message, clear_keyboard_of_outbox=self.retiring.pop(0))
         self.sent.append(message)
         return await self.uow.outbox.add(message)
 

@@ -267,6 +267,33 @@ async def test_a_retried_row_does_not_send_its_photos_again(world, uow_factory, 
     assert len(await outbox_store.sent_message_ids(row)) == 3
 
 
+async def test_a_question_takes_the_last_ones_buttons_away_without_being_sent_twice(
+        world, uow_factory, outbox_store):
+    """A dialog's next question carries the retirement of the last one in its own row: sent first, then
+    the last question's buttons go; a failed clear retries the row without sending the question again."""
+    user = USERS[0]
+    failures = iter([True])
+
+    async def fail_first_clear(method: str, params: dict) -> None:
+        if method == "editmessagereplymarkup" and next(failures, False):
+            raise ApiError(502, "Bad Gateway")
+
+    world.server.sandbox.api_hooks.append(fail_first_clear)
+    [first] = await put(uow_factory, [OutgoingMessage(chat_id=user, text="是哪一栋？",
+                                                      buttons=((Button("1栋", "r:1:b1"),),))])
+    [second] = await put(uow_factory, [OutgoingMessage(chat_id=user, text="几单元？",
+                                                       buttons=((Button("1单元", "r:2:u1"),),),
+                                                       clear_keyboard_of_outbox=first)])
+    sender = OutboxSender(world.bot, outbox_store, idle_seconds=0.02, backoff=FAST_RETRY, limits=None)
+    await drain(sender, store=outbox_store)
+
+    assert next(failures, "used") == "used"  # the clear did fail once
+    messages = await world.client.bot_messages(user)
+    assert [m.text for m in messages] == ["是哪一栋？", "几单元？"]
+    assert not messages[0].buttons and messages[1].buttons
+    assert await outbox_store.sent_message_ids(second) == [messages[1].message_id]
+
+
 async def test_a_sender_that_dies_mid_send_leaves_the_order_intact(world, engine, uow_factory):
     store = OutboxStore(engine, lease=timedelta(seconds=0.3))
     rows, expected = burst(USERS[:2], per_chat=3)

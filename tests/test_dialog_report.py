@@ -328,3 +328,23 @@ async def test_a_filing_only_writes_while_it_holds_the_days_number(bot, uow_fact
     async with uow_factory() as uow:
         ledger = await uow.tickets.ledger(ticket.number)
     assert [e.action for e in ledger] == [Action.SUBMIT, Action.ASSIGN]
+
+
+async def test_each_step_retires_the_last_question_in_its_own_reply(bot, uow_factory):
+    """A step's reply is one message: the next question (or the end) carries the last question's buttons
+    away with it, instead of a second outbox row just for that."""
+    chat = ResidentChat(bot)
+    await chat.send("3号楼2单元楼道灯坏了一个星期了")
+    [first] = chat.last.messages
+    assert first.buttons and first.clear_keyboard_of_outbox is None  # nothing to retire yet
+    for label in ("是的", "跳过", "没有照片", "实名反映", "确认提交"):
+        await chat.press(label)
+        mine = [m for m in chat.last.messages if m.chat_id == chat.chat_id]
+        assert len(mine) == 1 and mine[0].clear_keyboard_of_outbox is not None, (label, mine)
+    assert "XK-20261122-0001" in chat.last_text
+    async with uow_factory() as uow:
+        assert (await uow.conversations.get(chat.chat_id)).prompts == []
+    await chat.send("楼道灯坏了")
+    await chat.send("/cancel")  # the end of a dialog without a question after it
+    [cancelled] = chat.last.messages
+    assert "已取消" in cancelled.text and cancelled.clear_keyboard_of_outbox is not None
