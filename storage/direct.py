@@ -199,15 +199,16 @@ class DirectConnection:
     """The driver's connection under an open SQLAlchemy connection, in the same transaction."""
 
     def __init__(self, connection: AsyncConnection) -> None:
-        if not connection.in_transaction():
-            # SQLite's BEGIN IMMEDIATE is sent when SQLAlchemy begins; without it each statement would
-            # commit by itself.
-            raise ValueError("statements run directly only inside a transaction SQLAlchemy began")
         self.dialect = connection.dialect
         self._adapted = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
         self._sqlite = self.dialect.name == "sqlite"
         if not self._sqlite and self.dialect.driver != "asyncpg":
             raise NotImplementedError(f"{self.dialect.name}+{self.dialect.driver} is not run directly")
+        autocommit = not self._sqlite and self._adapted.isolation_level == "autocommit"
+        if not (connection.in_transaction() or autocommit):
+            # SQLite's BEGIN IMMEDIATE is sent when SQLAlchemy begins; without it each statement would
+            # commit by itself. On asyncpg, an AUTOCOMMIT connection runs each statement by itself.
+            raise ValueError("statements run directly only inside a transaction SQLAlchemy began")
 
     async def execute(self, statement: Any, parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
                       ) -> DirectResult:
