@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -35,3 +35,14 @@ class OutgoingMessage:
     clear_keyboard_of: int | None = None
     clear_keyboard_of_outbox: int | None = None
     ticket_number: str | None = None
+
+    def replacing(self, old: str, new: str) -> OutgoingMessage:
+        """This message with `old` replaced by `new` wherever it shows: the text, the buttons, the ticket
+        number (a ticket's stand-in number once the ticket has its own; see gridcore.ticket)."""
+        if not (old in self.text or self.ticket_number == old
+                or any(old in b.text or old in b.data for row in self.buttons for b in row)):
+            return self
+        buttons = tuple(tuple(Button(b.text.replace(old, new), b.data.replace(old, new), b.url) for b in row)
+                        for row in self.buttons)
+        return replace(self, text=self.text.replace(old, new), buttons=buttons,
+                       ticket_number=new if self.ticket_number == old else self.ticket_number)

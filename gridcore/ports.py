@@ -142,4 +142,10 @@ class UnitOfWork(Protocol):
         resident row ready for conversations.get and residents.get: one statement where the database
         allows it, since every update needs all three first."""
 
+    async def number_ticket(self, ticket: Ticket, day: date) -> str:
+        """Give a ticket added under its stand-in number (gridcore.ticket.stand_in_number) the next number
+        of `day`: on the stored ticket, on `ticket`, and in every message this unit of work queued with the
+        stand-in. Returns the number. Call it last, just before commit(): numbers stay gap-free because the
+        day's counter stays locked until the commit, and other filings wait for it meanwhile."""
+
     async def commit(self) -> None: ...

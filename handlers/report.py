@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from gridcore.errors import DomainError
 from gridcore.intake import suggest_category
-from gridcore.ticket import Location, Reporter, Ticket, format_ticket_number
+from gridcore.ticket import Location, Reporter, Ticket, stand_in_number
 from handlers import dispatch, proxy
 from handlers import report_steps as s
 from handlers.context import Context
@@ -244,7 +244,7 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
     resident = await ctx.uow.residents.get(sender.user_id)
     day = ctx.local(ctx.now).date()
     ticket = Ticket.file(
-        number="",  # taken last, below
+        number=stand_in_number(),  # the day's number is taken last, below
         community_code=ctx.community.code,
         category_code=category.code,
         feedback_deadline=category.feedback_deadline,
@@ -262,15 +262,13 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
         proxy.mark_filed_by(ticket, sender.user_id)
     routing = await dispatch.route_new(ctx, ticket)
     await ctx.end_dialog()
-    # On PostgreSQL taking the number locks the day's sequence row until commit (numbers stay gap-free),
-    # and every other filing queues behind it: whatever does not need the number is done above, and
-    # the ticket goes in assigned, in one insert (bench/RESULTS.md §1, fifth session).
-    sequence = await ctx.uow.tickets.next_sequence(ctx.community.code, day)
-    ticket.number = format_ticket_number(ctx.community.code, day, sequence)
-    await ctx.uow.tickets.add(ticket)
+    await ctx.uow.tickets.add(ticket)  # in one insert, already assigned
     await ctx.say("filed", ticket=ticket, category=category, due=ctx.local(ticket.feedback_due_at),
                   ticket_number=ticket.number)
     await dispatch.send_new_cards(ctx, ticket, routing)
+    # Last: on PostgreSQL the day's number stays locked until the commit (numbers are gap-free) and every
+    # other filing waits for it (storage/repositories/numbering.py; bench/RESULTS.md §1).
+    await ctx.number_ticket(ticket, day)
     return ticket
 
 

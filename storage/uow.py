@@ -12,10 +12,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from gridcore.ticket import Ticket
 from storage.outbox_store import Handoff
 from storage.repositories import (
     SqlConversationRepository,
@@ -28,6 +30,7 @@ from storage.repositories import (
 )
 from storage.repositories._sql import Clock, SessionConnection, utc_now
 from storage.repositories.chats import begin_update
+from storage.repositories.numbering import take_number
 from storage.roster_cache import RosterCache, RosterView, cache_for
 
 
@@ -88,6 +91,14 @@ class SqlUnitOfWork:
         recorded = await begin_update(self._db, self._dialect, self._clock, update_id, chat_id, user_id,
                                       self.conversations, self.residents)
         return await self.updates.record(update_id) if recorded is None else recorded
+
+    async def number_ticket(self, ticket: Ticket, day: date) -> str:
+        stand_in = ticket.number
+        number = await take_number(self._db, self._dialect, ticket, day, self.outbox.showing(stand_in),
+                                   self.tickets.next_sequence)
+        self.outbox.replaced(stand_in, number)
+        ticket.number = number
+        return number
 
     async def commit(self) -> None:
         await self.session.commit()

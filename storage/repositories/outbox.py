@@ -127,6 +127,7 @@ class SqlOutbox:
         self._epochs: dict[int, int | None] = {}  # per chat, decided at its first row: None = not leased
         self._leased: list[PendingMessage] = []
         self._unleased: set[int] = set()
+        self._queued: list[tuple[int, OutgoingMessage]] = []  # every row of this unit of work
 
     async def add(self, message: OutgoingMessage) -> int:
         now = self._clock()
@@ -142,7 +143,18 @@ class SqlOutbox:
             self._leased.append(PendingMessage(id, chat, message, 0))
         else:
             self._unleased.add(chat)
+        self._queued.append((id, message))
         return id
+
+    def showing(self, old: str) -> list[int]:
+        """The rows queued in this unit of work whose message shows `old` (a ticket's stand-in number)."""
+        return [id for id, message in self._queued if message.replacing(old, "") is not message]
+
+    def replaced(self, old: str, new: str) -> None:
+        """The rows' stored payloads had `old` replaced by `new`: so do the copies handed to the sender."""
+        self._queued = [(id, message.replacing(old, new)) for id, message in self._queued]
+        self._leased = [PendingMessage(row.id, row.chat_id, row.message.replacing(old, new), row.attempts)
+                        for row in self._leased]
 
     async def _insert(self, row: dict[str, Any], claimed_until: datetime | None) -> int:
         values = {**row, "status": OUTBOX_PENDING, "attempts": 0, "claimed_until": claimed_until}
@@ -170,7 +182,7 @@ class SqlOutbox:
         if self._handoff is not None and (self._leased or self._unleased):
             epochs = {chat: epoch for chat, epoch in self._epochs.items() if epoch is not None}
             self._handoff.committed(self._leased, epochs, self._unleased)
-        self._leased, self._unleased, self._epochs = [], set(), {}
+        self._leased, self._unleased, self._epochs, self._queued = [], set(), {}, []
 
 
 class SqlUpdateLog:
