@@ -35,6 +35,7 @@ import gc
 import os
 import random
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -514,12 +515,40 @@ def main() -> None:
     args.add_argument("--py-spy", choices=("closed", "open"), default=None, dest="spy",
                       help="sample the bot with py-spy (a dev dependency) during that phase "
                            "(bench/out/inbound-<db>-<phase>.pyspy, collapsed stacks)")
+    args.add_argument("--repeat", type=int, default=1,
+                      help="whole runs per database (fresh database, bot and echo bot each time); the result "
+                           "then also gives each run's ratio and their median: the machine's speed drifts "
+                           "between the two bots' phases of one run")
     options = args.parse_args()
     residents = options.residents or (100 if options.quick else 1000)
     open_seconds = options.open_seconds or (3.0 if options.quick else 30.0)
     for backend in common.backends(options.db):
-        result = asyncio.run(run_backend(backend, residents, open_seconds, options.profile, options.spy))
-        common.write_result(f"inbound-{backend}" + ("-profiled" if options.profile else ""), result)
+        runs = [asyncio.run(run_backend(backend, residents, open_seconds, options.profile, options.spy))
+                for _ in range(max(1, options.repeat))]
+        common.write_result(f"inbound-{backend}" + ("-profiled" if options.profile else ""), repeated(runs))
+
+
+def repeated(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run's result as it is; several: the last one's, with every run's figures and the medians."""
+    if len(runs) == 1:
+        return runs[0]
+    ratios = [run["throughput_ratio_vs_echo"] for run in runs]
+    p99s = [run["gridbot"]["open_loop"]["latency"]["p99_ms"] for run in runs]
+    known = [ratio for ratio in ratios if ratio is not None]
+    median_ratio = statistics.median(known) if known else None
+    return {
+        **runs[-1],
+        "runs": [{"updates_per_s": run["gridbot"]["closed_loop"]["updates_per_s"],
+                  "bot_cpu_ms_per_update": run["gridbot"]["closed_loop"]["bot_cpu_ms_per_update"],
+                  "echo_updates_per_s": run["echo_bot"]["closed_loop"]["updates_per_s"],
+                  "echo_cpu_ms_per_update": run["echo_bot"]["closed_loop"]["bot_cpu_ms_per_update"],
+                  "throughput_ratio_vs_echo": ratio, "open_loop_p99_ms": p99}
+                 for run, ratio, p99 in zip(runs, ratios, p99s, strict=True)],
+        "median_throughput_ratio_vs_echo": median_ratio,
+        "targets": {"median_ratio_at_least_0.6": median_ratio is not None and median_ratio >= 0.6,
+                    "open_loop_p99_at_most_50ms_in_every_run": max(p99s) <= 50,
+                    "open_loop_p99_ms": max(p99s)},
+    }
 
 
 if __name__ == "__main__":
