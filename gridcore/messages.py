@@ -36,11 +36,15 @@ class OutgoingMessage:
     clear_keyboard_of_outbox: int | None = None
     ticket_number: str | None = None
 
+    def shows(self, text: str) -> bool:
+        """Does `text` appear in the text, a button or as the ticket number?"""
+        return (text in self.text or self.ticket_number == text
+                or any(text in b.text or text in b.data for row in self.buttons for b in row))
+
     def replacing(self, old: str, new: str) -> OutgoingMessage:
         """This message with `old` replaced by `new` wherever it shows: the text, the buttons, the ticket
         number (a ticket's stand-in number once the ticket has its own; see gridcore.ticket)."""
-        if not (old in self.text or self.ticket_number == old
-                or any(old in b.text or old in b.data for row in self.buttons for b in row)):
+        if not self.shows(old):
             return self
         buttons = tuple(tuple(Button(b.text.replace(old, new), b.data.replace(old, new), b.url) for b in row)
                         for row in self.buttons)

@@ -155,11 +155,16 @@ def stand_in_number() -> str:
     return f"{STAND_IN_PREFIX}{uuid4().hex}"
 
 
+def ticket_number_prefix(community_code: str, day: date) -> str:
+    """XK-20261122-: what every number of that community and filing day starts with."""
+    return f"{community_code}-{day:%Y%m%d}-"
+
+
 def format_ticket_number(community_code: str, day: date, sequence: int) -> str:
-    """XK-20261122-0007: community code, filing date (community time), daily sequence."""
+    """XK-20261122-0007: community code, filing date (community time), daily sequence (4 digits or more)."""
     if sequence < 1:
         raise DomainError("a ticket sequence starts at 1")
-    return f"{community_code}-{day:%Y%m%d}-{sequence:04d}"
+    return f"{ticket_number_prefix(community_code, day)}{sequence:04d}"
 
 
 @dataclass

@@ -12,13 +12,12 @@ anyway, and takes the same steps as three statements.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Date, String, Table, bindparam, case, column, func, text, update
 
-from gridcore.ticket import Ticket, format_ticket_number
+from gridcore.ticket import Ticket, format_ticket_number, ticket_number_prefix
 from storage.direct import direct
 from storage.models import OutboxRow, TicketRow
 from storage.repositories._sql import SessionConnection
@@ -26,7 +25,7 @@ from storage.repositories._sql import SessionConnection
 outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 tickets: Table = TicketRow.__table__  # type: ignore[assignment]
 
-# The number is formatted as format_ticket_number does (prefix, then the sequence with at least four
+# The number is formatted as format_ticket_number does (its prefix, then the sequence with at least four
 # digits); a test holds the two together.
 _take_number_postgresql = direct(text(
     "WITH taken AS ("
@@ -50,7 +49,7 @@ _renumber_ticket = direct(update(tickets).where(tickets.c.id == bindparam("ticke
 
 
 async def take_number(db: SessionConnection, dialect_name: str, ticket: Ticket, day: date,
-                      outbox_ids: Sequence[int], next_sequence: Any) -> str:
+                      outbox_ids: Sequence[int], next_sequence: Callable[[str, date], Awaitable[int]]) -> str:
     """The day's next number for a ticket stored under its stand-in, put on the ticket row and in the
     outbox rows `outbox_ids` (this unit of work's messages that show the stand-in). `next_sequence` is
     the repository's (SQLite). Returns the number; the caller updates what it holds in memory."""
@@ -59,7 +58,7 @@ async def take_number(db: SessionConnection, dialect_name: str, ticket: Ticket, 
     community = ticket.community_code
     if dialect_name == "postgresql":
         result = await db.execute(_take_number_postgresql, {
-            "community": community, "day": day, "prefix": format_ticket_number(community, day, 1)[:-4],
+            "community": community, "day": day, "prefix": ticket_number_prefix(community, day),
             "ticket_id": ticket.id, "stand_in": stand_in, "stand_in_column": stand_in,
             "outbox_ids": list(outbox_ids),
         })

@@ -148,7 +148,7 @@ class SqlOutbox:
 
     def showing(self, old: str) -> list[int]:
         """The rows queued in this unit of work whose message shows `old` (a ticket's stand-in number)."""
-        return [id for id, message in self._queued if message.replacing(old, "") is not message]
+        return [id for id, message in self._queued if message.shows(old)]
 
     def replaced(self, old: str, new: str) -> None:
         """The rows' stored payloads had `old` replaced by `new`: so do the copies handed to the sender."""

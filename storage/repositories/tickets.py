@@ -115,9 +115,7 @@ class SqlTicketRepository:
 
     async def next_sequence(self, community_code: str, day: date) -> int:
         # One statement: concurrent callers on PostgreSQL queue on the row lock and each gets its own
-        # number; the number is only used up when the caller's transaction commits. The policy add()
-        # needs is read first: nothing is read while the row is held and other filings wait.
-        await self._policy(community_code)
+        # number; the number is only used up when the caller's transaction commits.
         result = await self._db.execute(_next_sequence(self._dialect),
                                         {"community": community_code, "day": day})
         return int(result.scalar_one())
