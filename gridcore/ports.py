@@ -140,7 +140,8 @@ class UnitOfWork(Protocol):
     async def begin_update(self, update_id: int, chat_id: int, user_id: int) -> bool:
         """updates.record(update_id) (False: a repeat), and have the chat's conversation and the sender's
         resident row ready for conversations.get and residents.get: one statement where the database
-        allows it, since every update needs all three first."""
+        allows it, since every update needs all three first. Where the record is written with the commit
+        (PostgreSQL), commit() raises errors.RepeatedUpdate if the update was recorded meanwhile."""
 
     async def number_ticket(self, ticket: Ticket, day: date) -> str:
         """Give a ticket added under its stand-in number (gridcore.ticket.stand_in_number) the next number
@@ -148,4 +149,6 @@ class UnitOfWork(Protocol):
         stand-in. Returns the number. Call it last, just before commit(): numbers stay gap-free because the
         day's counter stays locked until the commit, and other filings wait for it meanwhile."""
 
-    async def commit(self) -> None: ...
+    async def commit(self) -> None:
+        """Keep everything; errors.RepeatedUpdate (nothing kept) if begin_update's update turned out to
+        be a repeat."""

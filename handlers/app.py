@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from gridcore.community import Community
 from gridcore.conversation import Conversation
+from gridcore.errors import RepeatedUpdate
 from gridcore.messages import OutgoingMessage
 from gridcore.ports import UnitOfWork
 from handlers import commands, rating, report, staff_commands, worker
@@ -49,7 +50,10 @@ class Conversations:
             if community is None:
                 message = OutgoingMessage(incoming.chat_id, self._texts.render("not_configured"))
                 await uow.outbox.add(message)
-                await uow.commit()
+                try:
+                    await uow.commit()
+                except RepeatedUpdate:
+                    return Handled(duplicate=True)
                 return Handled(callback_answer="", messages=[message])
             ctx = Context(uow, incoming, community, conversation, self._texts, self._clock(),
                           self.bot_username)
@@ -57,7 +61,10 @@ class Conversations:
             await ctx.finish()
             conversation.updated_at = ctx.now
             await uow.conversations.save(conversation)
-            await uow.commit()
+            try:
+                await uow.commit()
+            except RepeatedUpdate:  # the same update was handled meanwhile, elsewhere: it keeps its answer
+                return Handled(duplicate=True)
         return Handled(callback_answer=ctx.callback_answer, callback_alert=ctx.callback_alert,
                        messages=ctx.sent)
 

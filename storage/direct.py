@@ -210,8 +210,11 @@ class DirectConnection:
             # commit by itself. On asyncpg, an AUTOCOMMIT connection runs each statement by itself.
             raise ValueError("statements run directly only inside a transaction SQLAlchemy began")
 
-    async def execute(self, statement: Any, parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
-                      ) -> DirectResult:
+    async def execute(self, statement: Any,
+                      parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+                      *, begin: bool = True) -> DirectResult:
+        """begin=False (asyncpg): outside a transaction the statement runs by itself, without BEGIN
+        (SQLAlchemy would begin one first); inside one, in it."""
         many = isinstance(parameters, Sequence)
         if many and not parameters:
             return DirectResult([], 0)
@@ -225,7 +228,7 @@ class DirectConnection:
             arguments = compiled.arguments(first)
         if self._sqlite:
             return self._run_sqlite(compiled, arguments, many)
-        return await self._run_asyncpg(compiled, arguments, many)
+        return await self._run_asyncpg(compiled, arguments, many, begin)
 
     def _run_sqlite(self, compiled: _Compiled, arguments: Any, many: bool) -> DirectResult:
         connection: sqlite3.Connection = self._adapted._connection._conn
@@ -239,11 +242,12 @@ class DirectConnection:
             raise self._wrapped(compiled, error, sqlite3.Error) from error
         return DirectResult(compiled.rows(raw), cursor.rowcount)
 
-    async def _run_asyncpg(self, compiled: _Compiled, arguments: Any, many: bool) -> DirectResult:
+    async def _run_asyncpg(self, compiled: _Compiled, arguments: Any, many: bool,
+                           begin: bool) -> DirectResult:
         adapted = self._adapted
         try:
             async with adapted._execute_mutex:
-                if adapted._transaction is None:  # SQLAlchemy begins lazily, at the first statement
+                if adapted._transaction is None and begin:  # SQLAlchemy begins lazily, at the first statement
                     await adapted._start_transaction()
                 connection = adapted._connection
                 try:

@@ -17,6 +17,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from gridcore.errors import RepeatedUpdate
 from gridcore.ticket import Ticket
 from storage.outbox_store import Handoff
 from storage.repositories import (
@@ -30,6 +31,7 @@ from storage.repositories import (
 )
 from storage.repositories._sql import Clock, SessionConnection, utc_now
 from storage.repositories.chats import begin_update
+from storage.repositories.closing import ClosingWrites
 from storage.repositories.numbering import take_number
 from storage.roster_cache import RosterCache, RosterView, cache_for
 
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
         self._handoff = handoff
         self._roster_view: RosterView | None = None
         self._session: AsyncSession | None = None
+        self._closing: ClosingWrites | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -67,7 +70,9 @@ class SqlUnitOfWork:
             raise RuntimeError("a SqlUnitOfWork is not reentrant; make a new one")
         session = self._session_factory()
         self._session = session
-        db = self._db = SessionConnection(session)
+        # PostgreSQL holds an update's last writes back to send them with its record in one statement.
+        closing = self._closing = ClosingWrites() if self._dialect == "postgresql" else None
+        db = self._db = SessionConnection(session, closing)
         clock = self._clock
         view = self._roster_view = RosterView(self._roster_cache) if self._roster_cache is not None else None
         self.roster = SqlRosterRepository(session, view)
@@ -101,12 +106,18 @@ class SqlUnitOfWork:
         return number
 
     async def commit(self) -> None:
-        await self.session.commit()
+        session = self.session
+        if self._closing is not None and not await self._db.close_update():
+            await self.session.rollback()
+            raise RepeatedUpdate("the update was recorded meanwhile; nothing of this unit of work was kept")
+        await session.commit()
         if self._roster_view is not None:
             self._roster_view.committed()
         self.outbox.committed()
 
     async def rollback(self) -> None:
+        if self._closing is not None:
+            self._closing.discard()
         await self.session.rollback()
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.direct import DirectConnection, direct, is_direct, watched
+
+if TYPE_CHECKING:
+    from storage.repositories.closing import ClosingWrites
 
 Clock = Callable[[], datetime]
 
@@ -49,10 +52,13 @@ class SessionConnection:
     Statements marked with storage.direct.direct() run on the driver's connection underneath, in the
     same transaction (storage.direct says why and what they return)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, closing: ClosingWrites | None = None) -> None:
         self._session = session
         self._connection: AsyncConnection | None = None
         self._direct: DirectConnection | None = None
+        # PostgreSQL: writes held back to go with the update's record (storage.repositories.closing);
+        # any other statement writes them first, so every statement sees what came before it.
+        self.closing = closing
 
     async def _current(self) -> AsyncConnection:
         connection = self._connection
@@ -61,12 +67,33 @@ class SessionConnection:
             self._direct = None if watched(connection) else DirectConnection(connection)
         return connection
 
-    async def execute(self, statement: Executable, parameters: Any = None) -> Any:
+    async def execute(self, statement: Executable, parameters: Any = None, *, begin: bool = True) -> Any:
+        """Run a statement in the unit of work's transaction. begin=False (a direct statement on
+        PostgreSQL): if no statement began the transaction yet, run it by itself (an implicit
+        transaction of its own) rather than send BEGIN first."""
+        closing = self.closing
+        if closing is not None and closing.holds_writes:
+            await closing.write_held(self._run)
+        return await self._run(statement, parameters, begin=begin)
+
+    async def write_held(self) -> None:
+        if self.closing is not None and self.closing.holds_writes:
+            await self.closing.write_held(self._run)
+
+    async def close_update(self) -> bool:
+        """The held writes and the update's record (storage.repositories.closing); False: a repeat."""
+        assert self.closing is not None
+        return await self.closing.close(self._run_by_itself)
+
+    async def _run(self, statement: Executable, parameters: Any = None, *, begin: bool = True) -> Any:
         connection = await self._current()
         direct = self._direct
         if direct is not None and is_direct(statement):
-            return await direct.execute(statement, parameters)
+            return await direct.execute(statement, parameters, begin=begin)
         return await connection.execute(statement, parameters)
+
+    async def _run_by_itself(self, statement: Executable, parameters: Any = None) -> Any:
+        return await self._run(statement, parameters, begin=False)
 
     async def scalar(self, statement: Executable, parameters: Any = None) -> Any:
         return (await self.execute(statement, parameters)).scalar()

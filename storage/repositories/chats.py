@@ -6,38 +6,36 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, literal, select, true
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Table, bindparam, func, literal, select, true
 
 from gridcore.conversation import Conversation, Resident
 from storage.direct import direct
 from storage.models import ConversationRow, ProcessedUpdateRow, ResidentRow
 from storage.repositories._sql import Clock, SessionConnection, upsert, utc_now
+from storage.repositories.closing import CONVERSATION, RESIDENT
 
 conversations: Table = ConversationRow.__table__  # type: ignore[assignment]
 residents: Table = ResidentRow.__table__  # type: ignore[assignment]
 processed_updates: Table = ProcessedUpdateRow.__table__  # type: ignore[assignment]
 
-CONVERSATION_COLUMNS = ("user_id", "dialog", "step", "turn", "data", "prompts", "updated_at")
-RESIDENT_COLUMNS = ("chat_id", "display_name", "username", "phone", "home_building_code")
+CONVERSATION_COLUMNS = CONVERSATION.columns[1:]  # besides the key
+RESIDENT_COLUMNS = RESIDENT.columns[1:]
 _conversation_of_chat = direct(select(conversations).where(conversations.c.chat_id == bindparam("chat_id")))
 _resident_of_user = direct(select(residents).where(residents.c.user_id == bindparam("user_id")))
 
 
 @cache
 def _begin_update() -> Any:
-    """PostgreSQL: record the update id and read the chat's conversation and the sender's resident row,
-    in one statement (one round trip instead of three; each cost the bot ~0.1 ms, bench/INBOUND.md)."""
-    recorded = (postgresql.insert(processed_updates)
-                .values(update_id=bindparam("update_id", type_=processed_updates.c.update_id.type),
-                        at=bindparam("at", type_=processed_updates.c.at.type))
-                .on_conflict_do_nothing(index_elements=[processed_updates.c.update_id])
-                .returning(processed_updates.c.update_id).cte("recorded"))
+    """PostgreSQL: has the update been recorded, the chat's conversation and the sender's resident row, and
+    an outbox id for the reply, in one statement run by itself (storage.repositories.closing says why)."""
+    update_id = bindparam("update_id", type_=processed_updates.c.update_id.type)
+    seen = select(processed_updates.c.update_id).where(processed_updates.c.update_id == update_id).exists()
+    reserved = func.nextval(func.pg_get_serial_sequence("outbox", "id")).label("reserved")
     conversation = _conversation_of_chat.subquery("conversation")
     resident = _resident_of_user.subquery("resident")
     one = select(literal(1).label("one")).subquery("one")
     return direct(
-        select(select(recorded.c.update_id).scalar_subquery().label("recorded"),
+        select(seen.label("seen"), reserved,
                *[column.label(f"c_{column.name}") for column in conversation.c],
                *[column.label(f"r_{column.name}") for column in resident.c])
         .select_from(one.outerjoin(conversation, true()).outerjoin(resident, true())))
@@ -59,15 +57,21 @@ def _resident_from(row: Any, prefix: str = "") -> Resident:
 async def begin_update(db: SessionConnection, dialect_name: str, clock: Clock, update_id: int, chat_id: int,
                        user_id: int, conversations: SqlConversationRepository,
                        residents: SqlResidentRepository) -> bool | None:
-    """PostgreSQL: the update recorded (False: a repeat) and the two rows handed to their repositories.
+    """PostgreSQL: False for an update recorded already; else the two rows go to their repositories, and
+    the update's record and an outbox id to the closing writes (the record is written with the commit).
     None elsewhere: the caller records the update and the repositories read when asked."""
-    if dialect_name != "postgresql":
+    closing = db.closing
+    if dialect_name != "postgresql" or closing is None:
         return None
-    row = (await db.execute(_begin_update(), {"update_id": update_id, "at": clock(), "chat_id": chat_id,
-                                              "user_id": user_id})).one()
+    row = (await db.execute(_begin_update(), {"update_id": update_id, "chat_id": chat_id, "user_id": user_id},
+                            begin=False)).one()
+    if row.seen:
+        return False
     conversations.preload(chat_id, _conversation_from(row, "c_") if row.c_chat_id is not None else None)
     residents.preload(user_id, _resident_from(row, "r_") if row.r_user_id is not None else None)
-    return row.recorded is not None
+    closing.update = {"update_id": update_id, "at": clock()}
+    closing.reserved_id = row.reserved
+    return True
 
 
 class SqlConversationRepository:
@@ -87,7 +91,8 @@ class SqlConversationRepository:
         return _conversation_from(row) if row is not None else None
 
     async def save(self, conversation: Conversation) -> None:
-        """Insert or replace; stamps updated_at with the clock when the dialog left it unset."""
+        """Insert or replace; stamps updated_at with the clock when the dialog left it unset. On PostgreSQL
+        the write is held to go with the update's record (storage.repositories.closing)."""
         if conversation.updated_at is None:
             conversation.updated_at = self._clock()
         values = {
@@ -96,10 +101,13 @@ class SqlConversationRepository:
             "dialog": conversation.dialog,
             "step": conversation.step,
             "turn": conversation.turn,
-            "data": conversation.data,
+            "data": dict(conversation.data),
             "prompts": list(conversation.prompts),
             "updated_at": conversation.updated_at,
         }
+        closing = self._db.closing
+        if closing is not None and closing.hold_upsert(CONVERSATION, values):
+            return
         stmt = upsert(self._dialect, conversations, "chat_id", CONVERSATION_COLUMNS)
         await self._db.execute(stmt, values)
 
@@ -136,5 +144,7 @@ class SqlResidentRepository:
             "home_building_code": resident.home_building_code,
         }
         self._known.pop(resident.user_id, None)
-        await self._db.execute(upsert(self._dialect, residents, "user_id", RESIDENT_COLUMNS), values)
+        closing = self._db.closing  # PostgreSQL: held to go with the update's record
+        if closing is None or not closing.hold_upsert(RESIDENT, values):
+            await self._db.execute(upsert(self._dialect, residents, "user_id", RESIDENT_COLUMNS), values)
         self._known[resident.user_id] = replace(resident)

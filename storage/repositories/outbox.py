@@ -26,18 +26,30 @@ _other_pending = outbox.alias("other_pending")
 
 
 @cache
-def _insert_row_leased_if_alone(dialect_name: str) -> Any:
-    """A chat's first row in a unit of work, when this process's sender may take it: leased to the sender
-    only if every other pending row of the chat is one the sender holds already ("held", a list of ids).
-    The check is part of the INSERT, not a SELECT before it: one statement (on PostgreSQL, one round trip)
-    less per update. The held ids are one array parameter, not an IN list, so the statement is compiled
-    once (storage.direct)."""
+def claimed_if_alone(dialect_name: str) -> Any:
+    """A new row's claimed_until: `lease_until` (leased to this process's sender) only if every other
+    pending row of the chat ("chat_id") is one the sender holds already ("held", a list of ids); else
+    NULL. The held ids are one array parameter, not an IN list, so the statement is compiled once
+    (storage.direct)."""
     held: Any
     if dialect_name == "postgresql":
         held = _other_pending.c.id != all_(bindparam("held", type_=postgresql.ARRAY(BigInteger)))
     else:
         held = _other_pending.c.id.not_in(
             select(column("value")).select_from(func.json_each(bindparam("held", type_=JSON))))
+    return case(
+        (~exists().where(_other_pending.c.chat_id == bindparam("chat_id", type_=outbox.c.chat_id.type),
+                         _other_pending.c.status == OUTBOX_PENDING, held),
+         bindparam("lease_until", type_=outbox.c.claimed_until.type)),
+        else_=None,
+    )
+
+
+@cache
+def _insert_row_leased_if_alone(dialect_name: str) -> Any:
+    """A chat's first row in a unit of work, when this process's sender may take it: leased to the sender
+    only if it holds every other pending row of the chat. The check is part of the INSERT, not a SELECT
+    before it: one statement (on PostgreSQL, one round trip) less per update."""
     return direct(insert(outbox).values(
         chat_id=bindparam("chat_id", type_=outbox.c.chat_id.type),
         payload=bindparam("payload", type_=outbox.c.payload.type),
@@ -45,12 +57,7 @@ def _insert_row_leased_if_alone(dialect_name: str) -> Any:
         created_at=bindparam("created_at", type_=outbox.c.created_at.type),
         status=OUTBOX_PENDING,
         attempts=0,
-        claimed_until=case(
-            (~exists().where(_other_pending.c.chat_id == bindparam("chat_id", type_=outbox.c.chat_id.type),
-                             _other_pending.c.status == OUTBOX_PENDING, held),
-             bindparam("lease_until", type_=outbox.c.claimed_until.type)),
-            else_=None,
-        ),
+        claimed_until=claimed_if_alone(dialect_name),
     ).returning(outbox.c.id, outbox.c.claimed_until))
 
 
@@ -63,6 +70,7 @@ def _record_update(dialect_name: str) -> Any:
 
 if TYPE_CHECKING:
     from storage.outbox_store import Handoff
+    from storage.repositories.closing import ClosingWrites
 
 
 @dataclass(frozen=True)
@@ -130,21 +138,55 @@ class SqlOutbox:
         self._queued: list[tuple[int, OutgoingMessage]] = []  # every row of this unit of work
 
     async def add(self, message: OutgoingMessage) -> int:
+        closing = self._db.closing
+        if closing is not None and closing.row is not None:
+            await self._db.write_held()  # a chat's rows are decided in order (the lease, below)
         now = self._clock()
         chat = message.chat_id
         row = {"chat_id": chat, "payload": encode_message(message), "ticket_number": message.ticket_number,
                "created_at": now}
+        if closing is not None and (reserved := closing.take_id()) is not None:
+            # PostgreSQL: written with the update's record (storage.repositories.closing)
+            self._queued.append((reserved, message))
+            self._hold({**row, "id": reserved}, now, closing)
+            return reserved
         if self._handoff is not None and chat not in self._epochs:
             id, leased = await self._add_first_of_chat(row, now, self._handoff)
         else:  # no sender to hand rows to, or decided at the chat's first row
             leased = self._epochs.get(chat) is not None
             id = await self._insert(row, now + self._handoff.lease if leased and self._handoff else None)
+        self._queued.append((id, message))
+        self._written(id, chat, leased, message)
+        return id
+
+    def _hold(self, row: dict[str, Any], now: datetime, closing: ClosingWrites) -> None:
+        """The row goes to the closing writes, decided as add() decides; told when it is written."""
+        id, chat, handoff = row["id"], row["chat_id"], self._handoff
+        ticket = handoff.admits(chat) if handoff is not None and chat not in self._epochs else None
+        if handoff is not None and ticket is not None:
+            epoch = ticket[0]
+
+            def written_first(claimed_until: datetime | None) -> None:
+                self._epochs[chat] = epoch if claimed_until is not None else None
+                self._written(id, chat, claimed_until is not None)
+
+            values = {**row, "held": sorted(ticket[1]), "lease_until": now + handoff.lease}
+            closing.hold_row(values, True, written_first)
+            return
+        if handoff is not None and chat not in self._epochs:  # the sender does not admit the chat now
+            self._epochs[chat] = None
+        leased = self._epochs.get(chat) is not None
+        claimed_until = now + handoff.lease if leased and handoff is not None else None
+        closing.hold_row({**row, "claimed_until": claimed_until}, False,
+                         lambda written: self._written(id, chat, written is not None))
+
+    def _written(self, id: int, chat: int, leased: bool, message: OutgoingMessage | None = None) -> None:
         if leased:
+            if message is None:  # a held row: as it is now (a ticket's number may have replaced its stand-in)
+                message = next(message for queued, message in reversed(self._queued) if queued == id)
             self._leased.append(PendingMessage(id, chat, message, 0))
         else:
             self._unleased.add(chat)
-        self._queued.append((id, message))
-        return id
 
     def showing(self, old: str) -> list[int]:
         """The rows queued in this unit of work whose message shows `old` (a ticket's stand-in number)."""
