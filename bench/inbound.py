@@ -78,6 +78,9 @@ def opening(i: int) -> str:
     return f"{building}{unit}{problem}"
 
 
+SLOWEST = 10  # the slowest updates listed with their time, in every summary
+
+
 @dataclass
 class Sample:
     update_id: int
@@ -296,10 +299,15 @@ def summarize(samples: list[Sample], **extra: Any) -> dict[str, Any]:
     seconds = end - start
     by_kind = {kind: common.latency_summary_ms([s.latency for s in samples if s.kind == kind])
                for kind in ("text", "button")}
+    slowest = sorted(samples, key=lambda s: s.latency, reverse=True)[:SLOWEST]
     return {"updates": len(samples), "seconds": round(seconds, 3),
             "updates_per_s": round(len(samples) / seconds, 1) if seconds > 0 else None,
             "latency": common.latency_summary_ms([s.latency for s in samples]), "latency_by_kind": by_kind,
             "latency_before_fetch": common.latency_summary_ms([s.waited for s in samples]),
+            # when the slowest updates were queued (s from the start), their latency and the part of it
+            # before the bot fetched them (ms): outliers bunched in time point at a pause, not a query
+            "slowest": [[round(s.queued_at - start, 3), round(s.latency * 1000, 1), round(s.waited * 1000, 1)]
+                        for s in slowest],
             **extra}
 
 
@@ -359,11 +367,13 @@ async def open_loop(driver: Driver, seconds: float, dialog_for: Callable[[int, C
     for _ in range(pool):
         spawn()
     start = time.monotonic()
+    lag = 0.0  # how late this process handed a slot out (its own pauses: the machine's, or its own)
     while handed < total:
         due = start + handed / rate
         delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+        lag = max(lag, time.monotonic() - due)
         if not waiting:
             late += 1
             while not waiting:
@@ -378,7 +388,7 @@ async def open_loop(driver: Driver, seconds: float, dialog_for: Callable[[int, C
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     return summarize(samples, offered_per_s=rate, slots_without_a_ready_resident=late,
-                     dialogs_started=next_id)
+                     dialogs_started=next_id, driver_max_lag_ms=round(lag * 1000, 1))
 
 
 async def settled(sandbox: Sandbox, quiet: float = 0.5, limit: float = 120.0) -> float:
@@ -542,7 +552,9 @@ def repeated(runs: list[dict[str, Any]]) -> dict[str, Any]:
                   "bot_cpu_ms_per_update": run["gridbot"]["closed_loop"]["bot_cpu_ms_per_update"],
                   "echo_updates_per_s": run["echo_bot"]["closed_loop"]["updates_per_s"],
                   "echo_cpu_ms_per_update": run["echo_bot"]["closed_loop"]["bot_cpu_ms_per_update"],
-                  "throughput_ratio_vs_echo": ratio, "open_loop_p99_ms": p99}
+                  "throughput_ratio_vs_echo": ratio, "open_loop_p99_ms": p99,
+                  "open_loop_slowest": run["gridbot"]["open_loop"].get("slowest"),
+                  "open_loop_driver_max_lag_ms": run["gridbot"]["open_loop"].get("driver_max_lag_ms")}
                  for run, ratio, p99 in zip(runs, ratios, p99s, strict=True)],
         "median_throughput_ratio_vs_echo": median_ratio,
         "targets": {"median_ratio_at_least_0.6": median_ratio is not None and median_ratio >= 0.6,

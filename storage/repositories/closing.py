@@ -5,7 +5,8 @@ outbox row) and the conversation. Each was a round trip of its own, inside BEGIN
 trips an update with the first read, each waking a server process and then the bot (bench/INBOUND.md,
 eighth round). Here the update is read without a transaction (storage.repositories.chats.begin_update:
 under READ COMMITTED a statement inside one sees the same), the reply takes an outbox id reserved by that
-read, and the record, the reply and the conversation go in one statement at the commit. A single
+read, and the record, the reply and the conversation (and a resident's profile, when the step saved
+one) go in one statement at the commit. A single
 statement is atomic by itself, so no BEGIN and no COMMIT are sent: two round trips for a dialog step.
 
 Nothing else changes order: any other statement of the unit of work first writes what is held (each alone,
