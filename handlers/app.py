@@ -50,9 +50,7 @@ class Conversations:
             if community is None:
                 message = OutgoingMessage(incoming.chat_id, self._texts.render("not_configured"))
                 await uow.outbox.add(message)
-                try:
-                    await uow.commit()
-                except RepeatedUpdate:
+                if not await committed(uow):
                     return Handled(duplicate=True)
                 return Handled(callback_answer="", messages=[message])
             ctx = Context(uow, incoming, community, conversation, self._texts, self._clock(),
@@ -61,9 +59,7 @@ class Conversations:
             await ctx.finish()
             conversation.updated_at = ctx.now
             await uow.conversations.save(conversation)
-            try:
-                await uow.commit()
-            except RepeatedUpdate:  # the same update was handled meanwhile, elsewhere: it keeps its answer
+            if not await committed(uow):
                 return Handled(duplicate=True)
         return Handled(callback_answer=ctx.callback_answer, callback_alert=ctx.callback_alert,
                        messages=ctx.sent)
@@ -91,6 +87,16 @@ class Conversations:
                 return None
             code = codes[0]
         return await uow.roster.get(code)
+
+
+async def committed(uow: UnitOfWork) -> bool:
+    """Commit an update's unit of work; False if the same update was handled meanwhile, elsewhere (that
+    handling keeps its answer, and nothing of this one is kept)."""
+    try:
+        await uow.commit()
+    except RepeatedUpdate:
+        return False
+    return True
 
 
 async def route(ctx: Context) -> None:

@@ -108,7 +108,7 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         session = self.session
         if self._closing is not None and not await self._db.close_update():
-            await self.session.rollback()
+            await session.rollback()
             raise RepeatedUpdate("the update was recorded meanwhile; nothing of this unit of work was kept")
         await session.commit()
         if self._roster_view is not None:

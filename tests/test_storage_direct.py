@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, event, exc, select
+from sqlalchemy import Column, Integer, MetaData, Table, event, exc, insert, select
 
 from bot.outage import is_database_unavailable
 from gridcore.community import Building, Category, Community, Grid
 from gridcore.conversation import Conversation
 from gridcore.ticket import Action, Location, Reporter, Ticket, format_ticket_number
 from storage.direct import DirectConnection, direct, is_direct, watched
-from storage.models import ConversationRow, TicketSequenceRow
+from storage.models import ConversationRow, OutboxRow, TicketSequenceRow
 from storage.repositories import chats, tickets
-from storage.repositories.outbox import _insert_row, _record_update
+from storage.repositories.outbox import _record_update
+
+# A plain INSERT ... RETURNING with every column given (the outbox's own insert fixes status and attempts).
+_insert_row = direct(insert(OutboxRow.__table__).returning(OutboxRow.__table__.c.id))
 
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 22, 9, 30, 15, 123456, tzinfo=CST)

@@ -241,7 +241,7 @@ async def test_sqlite_finds_a_chats_pending_rows_by_index(engine, backend, store
     if backend != "sqlite":
         pytest.skip("the plan is read from SQLite's EXPLAIN QUERY PLAN")
     from storage.direct import sql_of
-    from storage.repositories.outbox import _insert_row_leased_if_alone
+    from storage.repositories.outbox import insert_row
 
     claims: list[tuple[str, object]] = []
 
@@ -255,7 +255,7 @@ async def test_sqlite_finds_a_chats_pending_rows_by_index(engine, backend, store
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
     assert len(claims) == 1
-    leased_insert = sql_of(_insert_row_leased_if_alone("sqlite"), engine.dialect, {
+    leased_insert = sql_of(insert_row("sqlite", leased_if_alone=True), engine.dialect, {
         "chat_id": 1, "payload": {}, "ticket_number": None, "created_at": clock.now, "held": [1, 2],
         "lease_until": clock.now})
     async with engine.connect() as connection:

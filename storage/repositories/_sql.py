@@ -71,9 +71,7 @@ class SessionConnection:
         """Run a statement in the unit of work's transaction. begin=False (a direct statement on
         PostgreSQL): if no statement began the transaction yet, run it by itself (an implicit
         transaction of its own) rather than send BEGIN first."""
-        closing = self.closing
-        if closing is not None and closing.holds_writes:
-            await closing.write_held(self._run)
+        await self.write_held()
         return await self._run(statement, parameters, begin=begin)
 
     async def write_held(self) -> None:

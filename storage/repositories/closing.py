@@ -23,17 +23,14 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, literal, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql
 
 from storage.direct import direct
-from storage.models import OUTBOX_PENDING, ConversationRow, OutboxRow, ProcessedUpdateRow, ResidentRow
-from storage.repositories.outbox import claimed_if_alone
+from storage.models import ConversationRow, ProcessedUpdateRow, ResidentRow
+from storage.repositories.outbox import insert_row, row_insert
 
-outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 processed_updates: Table = ProcessedUpdateRow.__table__  # type: ignore[assignment]
-
-OUTBOX_KEYS = ("id", "chat_id", "payload", "ticket_number", "created_at")
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,9 +54,9 @@ UPSERTED = (CONVERSATION, RESIDENT)  # the closing statement's order
 
 @dataclass
 class HeldRow:
-    """An outbox row not written yet: its values (OUTBOX_KEYS, plus `claimed_until`, or `held` and
-    `lease_until` when it is leased only if the chat has no other pending row; see SqlOutbox), and what
-    to tell once it is written: its claimed_until."""
+    """An outbox row not written yet: its values (outbox.ROW_KEYS and "id", plus `claimed_until`, or
+    `held` and `lease_until` when it is leased only if the chat has no other pending row; see SqlOutbox),
+    and what to tell once it is written: its claimed_until."""
 
     values: dict[str, Any]
     leased_if_alone: bool
@@ -110,7 +107,7 @@ class ClosingWrites:
         row, upserts = self.row, self.upserts
         self.row, self.upserts = None, {}
         if row is not None:
-            result = await execute(_write_row(row.leased_if_alone), row.values)
+            result = await execute(insert_row("postgresql", row.leased_if_alone, with_id=True), row.values)
             row.written(result.one().claimed_until)
         for upserted, values in upserts.items():
             await execute(_write_upsert(upserted), values)
@@ -137,29 +134,6 @@ class ClosingWrites:
         if row is not None:
             row.written(result.claimed_until)
         return True
-
-
-def _claimed_until(leased_if_alone: bool) -> Any:
-    """The row's lease: as given, or (leased_if_alone) given only if every other pending row of the chat
-    is one the sender holds already (the `held` ids)."""
-    if not leased_if_alone:
-        return bindparam("claimed_until", type_=outbox.c.claimed_until.type)
-    return claimed_if_alone("postgresql")
-
-
-def _row_values(leased_if_alone: bool) -> list[Any]:
-    return [*[bindparam(key, type_=outbox.c[key].type) for key in OUTBOX_KEYS], literal(OUTBOX_PENDING),
-            literal(0), _claimed_until(leased_if_alone)]
-
-
-_ROW_COLUMNS = (*OUTBOX_KEYS, "status", "attempts", "claimed_until")
-
-
-@cache
-def _write_row(leased_if_alone: bool) -> Any:
-    return direct(insert(outbox).from_select([outbox.c[key] for key in _ROW_COLUMNS],
-                                             select(*_row_values(leased_if_alone)))
-                  .returning(outbox.c.claimed_until))
 
 
 def _upsert(upserted: Upserted, prefix: str = "", *where: Any) -> Any:
@@ -189,9 +163,7 @@ def _closing(row: bool | None, upserts: tuple[bool, ...]) -> Any:
     is_new = select(recorded.c.update_id).exists()
     columns = [select(recorded.c.update_id).scalar_subquery().label("recorded")]
     if row is not None:
-        written = (insert(outbox).from_select([outbox.c[key] for key in _ROW_COLUMNS],
-                                              select(*_row_values(row)).where(is_new))
-                   .returning(outbox.c.claimed_until).cte("written"))
+        written = row_insert("postgresql", row, True, is_new).cte("written")
         columns.append(select(written.c.claimed_until).scalar_subquery().label("claimed_until"))
     for upserted, held in zip(UPSERTED, upserts, strict=True):
         if held:

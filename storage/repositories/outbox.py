@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Table, all_, bindparam, case, column, exists, func, insert, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Table,
+    all_,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.dialects import postgresql
 
 from gridcore.messages import Button, OutgoingMessage
@@ -19,18 +33,19 @@ outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 processed_updates: Table = ProcessedUpdateRow.__table__  # type: ignore[assignment]
 
 PAYLOAD_VERSION = 1
+Written = Callable[[int, datetime | None], None]  # told a row's id and claimed_until once it is written
 
-# Built once, executed with parameters (storage.repositories._sql says why), on the driver's connection.
-_insert_row = direct(insert(outbox).returning(outbox.c.id))
 _other_pending = outbox.alias("other_pending")
+ROW_KEYS = ("chat_id", "payload", "ticket_number", "created_at")  # given per row, with "id" if reserved
 
 
 @cache
 def claimed_if_alone(dialect_name: str) -> Any:
     """A new row's claimed_until: `lease_until` (leased to this process's sender) only if every other
     pending row of the chat ("chat_id") is one the sender holds already ("held", a list of ids); else
-    NULL. The held ids are one array parameter, not an IN list, so the statement is compiled once
-    (storage.direct)."""
+    NULL. The check is part of the INSERT, not a SELECT before it: one statement (on PostgreSQL, one round
+    trip) less per update. The held ids are one array parameter, not an IN list, so the statement is
+    compiled once (storage.direct)."""
     held: Any
     if dialect_name == "postgresql":
         held = _other_pending.c.id != all_(bindparam("held", type_=postgresql.ARRAY(BigInteger)))
@@ -45,20 +60,22 @@ def claimed_if_alone(dialect_name: str) -> Any:
     )
 
 
+def row_insert(dialect_name: str, leased_if_alone: bool, with_id: bool, *where: Any) -> Any:
+    """INSERT of one pending row from parameters (ROW_KEYS, "id" if with_id, and "claimed_until", or
+    leased_if_alone: see claimed_if_alone), only if `where` holds; RETURNING id, claimed_until."""
+    keys = ("id", *ROW_KEYS) if with_id else ROW_KEYS
+    claimed_until = (claimed_if_alone(dialect_name) if leased_if_alone
+                     else bindparam("claimed_until", type_=outbox.c.claimed_until.type))
+    values = select(*[bindparam(key, type_=outbox.c[key].type) for key in keys],
+                    literal(OUTBOX_PENDING), literal(0), claimed_until).where(*where)
+    return (insert(outbox).from_select([*keys, "status", "attempts", "claimed_until"], values)
+            .returning(outbox.c.id, outbox.c.claimed_until))
+
+
 @cache
-def _insert_row_leased_if_alone(dialect_name: str) -> Any:
-    """A chat's first row in a unit of work, when this process's sender may take it: leased to the sender
-    only if it holds every other pending row of the chat. The check is part of the INSERT, not a SELECT
-    before it: one statement (on PostgreSQL, one round trip) less per update."""
-    return direct(insert(outbox).values(
-        chat_id=bindparam("chat_id", type_=outbox.c.chat_id.type),
-        payload=bindparam("payload", type_=outbox.c.payload.type),
-        ticket_number=bindparam("ticket_number", type_=outbox.c.ticket_number.type),
-        created_at=bindparam("created_at", type_=outbox.c.created_at.type),
-        status=OUTBOX_PENDING,
-        attempts=0,
-        claimed_until=claimed_if_alone(dialect_name),
-    ).returning(outbox.c.id, outbox.c.claimed_until))
+def insert_row(dialect_name: str, leased_if_alone: bool, with_id: bool = False) -> Any:
+    """row_insert() built once, run on the driver's connection (storage.repositories._sql says why)."""
+    return direct(row_insert(dialect_name, leased_if_alone, with_id))
 
 
 @cache
@@ -70,7 +87,6 @@ def _record_update(dialect_name: str) -> Any:
 
 if TYPE_CHECKING:
     from storage.outbox_store import Handoff
-    from storage.repositories.closing import ClosingWrites
 
 
 @dataclass(frozen=True)
@@ -145,45 +161,42 @@ class SqlOutbox:
         chat = message.chat_id
         row = {"chat_id": chat, "payload": encode_message(message), "ticket_number": message.ticket_number,
                "created_at": now}
+        leased_if_alone, written = self._lease(row, now)
         if closing is not None and (reserved := closing.take_id()) is not None:
             # PostgreSQL: written with the update's record (storage.repositories.closing)
             self._queued.append((reserved, message))
-            self._hold({**row, "id": reserved}, now, closing)
+            closing.hold_row({**row, "id": reserved}, leased_if_alone,
+                             lambda claimed_until: written(reserved, claimed_until))
             return reserved
-        if self._handoff is not None and chat not in self._epochs:
-            id, leased = await self._add_first_of_chat(row, now, self._handoff)
-        else:  # no sender to hand rows to, or decided at the chat's first row
-            leased = self._epochs.get(chat) is not None
-            id = await self._insert(row, now + self._handoff.lease if leased and self._handoff else None)
-        self._queued.append((id, message))
-        self._written(id, chat, leased, message)
-        return id
+        inserted = (await self._db.execute(insert_row(self._dialect, leased_if_alone), row)).one()
+        self._queued.append((inserted.id, message))
+        written(inserted.id, inserted.claimed_until)
+        return int(inserted.id)
 
-    def _hold(self, row: dict[str, Any], now: datetime, closing: ClosingWrites) -> None:
-        """The row goes to the closing writes, decided as add() decides; told when it is written."""
-        id, chat, handoff = row["id"], row["chat_id"], self._handoff
-        ticket = handoff.admits(chat) if handoff is not None and chat not in self._epochs else None
-        if handoff is not None and ticket is not None:
-            epoch = ticket[0]
+    def _lease(self, row: dict[str, Any], now: datetime) -> tuple[bool, Written]:
+        """Whether the row goes to this process's sender, decided at the chat's first row of the unit of
+        work: leased if the sender admits the chat and holds every other pending row of it (checked by the
+        INSERT: leased_if_alone), and the chat's later rows as that one. Adds the lease's parameters to
+        `row`; returns leased_if_alone, and what to call with the row's id and claimed_until once written."""
+        chat, handoff = row["chat_id"], self._handoff
+        if handoff is not None and chat not in self._epochs:
+            ticket = handoff.admits(chat)
+            if ticket is not None:
+                row.update(held=sorted(ticket[1]), lease_until=now + handoff.lease)
 
-            def written_first(claimed_until: datetime | None) -> None:
-                self._epochs[chat] = epoch if claimed_until is not None else None
-                self._written(id, chat, claimed_until is not None)
+                def first_written(id: int, claimed_until: datetime | None) -> None:
+                    self._epochs[chat] = ticket[0] if claimed_until is not None else None
+                    self._written(id, chat, claimed_until is not None)
 
-            values = {**row, "held": sorted(ticket[1]), "lease_until": now + handoff.lease}
-            closing.hold_row(values, True, written_first)
-            return
-        if handoff is not None and chat not in self._epochs:  # the sender does not admit the chat now
+                return True, first_written
             self._epochs[chat] = None
-        leased = self._epochs.get(chat) is not None
-        claimed_until = now + handoff.lease if leased and handoff is not None else None
-        closing.hold_row({**row, "claimed_until": claimed_until}, False,
-                         lambda written: self._written(id, chat, written is not None))
+        leased = handoff is not None and self._epochs.get(chat) is not None
+        row["claimed_until"] = now + handoff.lease if handoff is not None and leased else None
+        return False, lambda id, claimed_until: self._written(id, chat, claimed_until is not None)
 
-    def _written(self, id: int, chat: int, leased: bool, message: OutgoingMessage | None = None) -> None:
-        if leased:
-            if message is None:  # a held row: as it is now (a ticket's number may have replaced its stand-in)
-                message = next(message for queued, message in reversed(self._queued) if queued == id)
+    def _written(self, id: int, chat: int, leased: bool) -> None:
+        if leased:  # the message as it is now (a held row's stand-in number may have been replaced)
+            message = next(message for queued, message in reversed(self._queued) if queued == id)
             self._leased.append(PendingMessage(id, chat, message, 0))
         else:
             self._unleased.add(chat)
@@ -197,27 +210,6 @@ class SqlOutbox:
         self._queued = [(id, message.replacing(old, new)) for id, message in self._queued]
         self._leased = [PendingMessage(row.id, row.chat_id, row.message.replacing(old, new), row.attempts)
                         for row in self._leased]
-
-    async def _insert(self, row: dict[str, Any], claimed_until: datetime | None) -> int:
-        values = {**row, "status": OUTBOX_PENDING, "attempts": 0, "claimed_until": claimed_until}
-        return int((await self._db.execute(_insert_row, values)).scalar_one())
-
-    async def _add_first_of_chat(self, row: dict[str, Any], now: datetime,
-                                 handoff: Handoff) -> tuple[int, bool]:
-        """The chat's first row of this unit of work: leased to this process's sender when the sender
-        admits the chat and holds every other pending row of it. Returns the id, and whether it was."""
-        chat = row["chat_id"]
-        ticket = handoff.admits(chat)
-        if ticket is None:
-            id = await self._insert(row, None)
-        else:
-            inserted = (await self._db.execute(_insert_row_leased_if_alone(self._dialect), {
-                **row, "held": sorted(ticket[1]), "lease_until": now + handoff.lease})).one()
-            id = inserted.id
-            if inserted.claimed_until is None:  # another row of the chat is pending elsewhere
-                ticket = None
-        self._epochs[chat] = ticket[0] if ticket is not None else None
-        return id, ticket is not None
 
     def committed(self) -> None:
         """After the commit: the leased rows go to the sender; it hears of the others too."""
