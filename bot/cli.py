@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import AsyncIterator, Coroutine, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
@@ -21,7 +21,8 @@ from pydantic import SecretStr
 from bot.settings import Mode, Settings
 from gridcore.community import Community, Person, Role
 from gridcore.ports import Invite
-from gridcore.roster import RosterError, parse_roster
+from gridcore.roster import RosterError, RosterProblem, check_roster
+from gridcore.roster_checks import too_big
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,10 +47,73 @@ SAMPLE_RESIDENTS = [
 ]
 
 
-def read_roster(path: str | Path) -> Community:
-    """Parse a roster file; RosterError names the file, line and problem."""
+MAX_INVITE_DAYS = 365
+WEEK_YEARS = range(2000, 2101)  # the years `summary --week` accepts
+
+
+def read_roster_checked(path: str | Path) -> tuple[Community, list[RosterProblem]]:
+    """Parse a roster file and its warnings; RosterError names the file, line and problem. A file over
+    the size limit is refused before it is read."""
     path = Path(path)
-    return parse_roster(path.read_text(encoding="utf-8"), str(path))
+    if (refused := too_big(path.stat().st_size)) is not None:
+        raise RosterError([RosterProblem(str(path), 1, refused)])
+    return check_roster(path.read_text(encoding="utf-8"), str(path))
+
+
+def read_roster(path: str | Path) -> Community:
+    """Parse a roster file; RosterError names the file, line and problem. Warnings are logged."""
+    community, warnings = read_roster_checked(path)
+    for warning in warnings:
+        log.warning("%s", warning)
+    return community
+
+
+def print_warnings(warnings: list[RosterProblem]) -> None:
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (no usage block) and exit status 2, as argparse's own."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def day_count(text: str) -> int:
+    """--days: a whole number of days from 1 to MAX_INVITE_DAYS."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 1 <= days <= MAX_INVITE_DAYS:
+        raise argparse.ArgumentTypeError(f"{days} is out of range: an invite lasts 1 to {MAX_INVITE_DAYS} "
+                                         "days")
+    return days
+
+
+def iso_week(text: str) -> str:
+    """--week: an ISO week like 2026-W47 that exists, in WEEK_YEARS (checked here; its time zone later)."""
+    from gridcore.metrics import Week
+
+    try:
+        week = Week.parse(text, "UTC")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if week.year not in WEEK_YEARS:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: years {WEEK_YEARS.start}-"
+                                         f"{WEEK_YEARS.stop - 1} only")
+    return text
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is out of range: a port is 1 to 65535")
+    return port
 
 
 def personas_for(community: Community | None) -> list[dict]:
@@ -101,7 +165,8 @@ async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
 async def load_roster(settings: Settings, path: str) -> Community:
     from storage.uow import uow_factory
 
-    community = read_roster(path)
+    community, warnings = read_roster_checked(path)
+    print_warnings(warnings)
     async with database(settings) as engine, uow_factory(engine)() as uow:
         await uow.roster.upsert(community)
         await uow.commit()
@@ -208,8 +273,6 @@ def describe(community: Community, person: Person) -> str:
 
 
 async def invite_command(settings: Settings, args: argparse.Namespace) -> str:
-    if args.days < 1:
-        raise CliError("--days must be at least 1")
     role = INVITE_ROLES[args.role]
     username = await bot_username(settings)
     community, person, invite = await create_invite(settings, role, args.grid, args.name, args.days)
@@ -353,12 +416,12 @@ def configure_logging(level: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="gridbot", description="gridbot — 网格化管理的居民反映机器人")
+    parser = Parser(prog="gridbot", description="gridbot — 网格化管理的居民反映机器人")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (no BOT_TOKEN: with the local sandbox and its web page)")
     sandbox = commands.add_parser("sandbox", help="run only the local Bot API sandbox")
     sandbox.add_argument("--host", default=None)
-    sandbox.add_argument("--port", type=int, default=None)
+    sandbox.add_argument("--port", type=port_number, default=None)
     roster = commands.add_parser("roster", help="roster file commands")
     roster_commands = roster.add_subparsers(dest="roster_command", required=True)
     load = roster_commands.add_parser("load", help="validate a roster file and load it (idempotent)")
@@ -372,11 +435,14 @@ def main(argv: list[str] | None = None) -> int:
                              "(community_staff) or partner")
     invite.add_argument("--grid", default=None, help="grid code (for workers, leaders, building leaders)")
     invite.add_argument("--name", default=None, help="the person's name, when the role and grid name several")
-    invite.add_argument("--days", type=int, default=7, help="the link expires after this many days (7)")
+    invite.add_argument("--days", type=day_count, default=7,
+                        help=f"the link expires after this many days (7; 1 to {MAX_INVITE_DAYS})")
     staff = commands.add_parser("staff", help="staff commands")
     staff.add_argument("staff_command", choices=["list"], help="list: the roster's staff and who is bound")
     weekly = commands.add_parser("summary", help="print the weekly summary; --send queues it")
-    weekly.add_argument("--week", default=None, help="ISO week, e.g. 2026-W47 (default: last complete week)")
+    weekly.add_argument("--week", type=iso_week, default=None,
+                        help="ISO week, e.g. 2026-W47 (default: last complete week; the week in progress "
+                             "counts up to now)")
     weekly.add_argument("--send", action="store_true", help="queue it to the staff and grid groups now")
     weekly.add_argument("--chart-dir", default=None, help="where the PNG goes (default ./data/charts)")
     db = commands.add_parser("db", help="database commands")
@@ -398,8 +464,10 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(serve_forever(host, port, personas_for(community)))
         elif args.command == "roster" and args.roster_command == "check":
-            community = read_roster(args.file)
-            print(f"{args.file}: OK — {summary(community)}")
+            community, warnings = read_roster_checked(args.file)
+            print_warnings(warnings)
+            note = f" ({len(warnings)} 条警告)" if warnings else ""
+            print(f"{args.file}: OK — {summary(community)}{note}")
         elif args.command == "roster":
             community = asyncio.run(load_roster(settings, args.file))
             print(f"已载入 {args.file}: {summary(community)}")
@@ -420,8 +488,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as error:
         print(f"gridbot {args.command}: {error}", file=sys.stderr)
         return 1
-    except FileNotFoundError as error:
-        print(f"gridbot: {error}", file=sys.stderr)
+    except OSError as error:  # no such file, a directory, no permission
+        print(f"gridbot {args.command}: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
+              file=sys.stderr)
         return 1
     return 0
 

@@ -55,7 +55,11 @@ class Week:
         if not match:
             raise ValueError(f"not an ISO week like 2026-W47: {text!r}")
         year, number = int(match[1]), int(match[2])
-        date.fromisocalendar(year, number, 1)  # raises ValueError for week 53 of a 52-week year etc.
+        if not 1 <= year <= 9998:  # 9998: a week's end may fall in the next year
+            raise ValueError(f"{text.strip()}: the year is out of range")
+        weeks = date(year, 12, 28).isocalendar()[1]  # 28 December is always in the year's last week
+        if not 1 <= number <= weeks:
+            raise ValueError(f"{text.strip()}: {year} has ISO weeks 1 to {weeks}")
         return cls(year, number, timezone)
 
     @classmethod

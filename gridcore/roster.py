@@ -22,6 +22,7 @@ from gridcore.community import Building, Category, Community, Grid, HandlingMode
 from gridcore.errors import DomainError
 from gridcore.intake import normalise, standard_aliases
 from gridcore.roster_announcements import parse_announcements
+from gridcore.roster_checks import roster_warnings, too_big, too_many
 from gridcore.roster_reminders import parse_reminders
 
 GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.BUILDING_LEADER})
@@ -50,9 +51,10 @@ class RosterProblem:
     filename: str
     line: int
     message: str
+    warning: bool = False  # loads all the same; printed as "file:line: warning: message"
 
     def __str__(self) -> str:
-        return f"{self.filename}:{self.line}: {self.message}"
+        return f"{self.filename}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 class RosterError(DomainError):
@@ -379,7 +381,14 @@ def _categories(r: _Reader, node: Node | None) -> list[Category]:
 
 def parse_roster(text: str, filename: str) -> Community:
     """Parse and validate a roster; raise RosterError listing every problem (file:line: message)."""
+    return check_roster(text, filename)[0]
+
+
+def check_roster(text: str, filename: str) -> tuple[Community, list[RosterProblem]]:
+    """parse_roster(), and the warnings about what loads but will not work well (gridcore.roster_checks)."""
     r = _Reader(filename)
+    if (refused := too_big(len(text.encode("utf-8")))) is not None:
+        raise RosterError([RosterProblem(filename, 1, refused)])
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -391,6 +400,8 @@ def parse_roster(text: str, filename: str) -> Community:
     top = r.fields(root, "roster", _TOP)
     if top is None:
         raise RosterError(r.problems)
+    if crowded := too_many(top):
+        raise RosterError([RosterProblem(filename, _line(node), message) for node, message in crowded])
     community = _community(r, top["community"]) if "community" in top else {}
     grids, grid_nodes = _grids(r, top.get("grids"))
     for section in ("grids", "buildings", "categories"):
@@ -404,5 +415,8 @@ def parse_roster(text: str, filename: str) -> Community:
                                         public_chat=community.get("public_chat_id") is not None)
     if r.problems:
         raise RosterError(r.problems)
-    return Community(grids=tuple(grids), buildings=tuple(buildings), staff=tuple(staff),
-                     categories=tuple(categories), announcements=tuple(announcements), **community)
+    parsed = Community(grids=tuple(grids), buildings=tuple(buildings), staff=tuple(staff),
+                       categories=tuple(categories), announcements=tuple(announcements), **community)
+    grid_lines = {code: _line(node) for code, node in grid_nodes.items()}
+    return parsed, [RosterProblem(filename, line, message, warning=True)
+                    for line, message in roster_warnings(parsed, grid_lines)]

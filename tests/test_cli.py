@@ -99,3 +99,28 @@ def test_a_line_per_update_only_at_debug(level: str, per_update_lines: bool) -> 
         events.setLevel(logging.NOTSET)
         for name in ("aiohttp.access", "alembic", "apscheduler"):
             logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+@pytest.mark.parametrize("args", [
+    ("summary", "--week", "0001-W01"), ("summary", "--week", "2026-W99"), ("summary", "--week", "2026-W00"),
+    ("summary", "--week", "9999-W52"), ("summary", "--week", "W47"),
+    ("invite", "--role", "worker", "--grid", "1", "--days", "99999999"),
+    ("invite", "--role", "worker", "--grid", "1", "--days", "0"),
+    ("invite", "--role", "worker", "--grid", "1", "--days", "-3"),
+    ("invite", "--role", "worker", "--grid", "1", "--days", "lots"),
+    ("sandbox", "--port", "70000"),
+])
+def test_options_out_of_range_end_in_one_line_and_status_2(tmp_path, args):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}", "LOG_LEVEL": "WARNING"}
+    result = gridbot(*args, env=env)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"gridbot {args[0]}: error: argument {args[-2]}: ") and args[-1] in line
+    assert result.stdout == ""
+
+
+def test_the_week_in_range_is_accepted(tmp_path):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}", "LOG_LEVEL": "WARNING"}
+    assert gridbot("roster", "load", "examples/roster.yaml", env=env).returncode == 0
+    result = gridbot("summary", "--week", "2026-W53", "--chart-dir", str(tmp_path), env=env)
+    assert result.returncode == 0 and "2026-W53" in result.stdout, result.stderr

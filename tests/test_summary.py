@@ -245,7 +245,7 @@ def test_cli_prints_a_week(tmp_path):
     charts = re.findall(r"chart: (\S+\.png)", result.stdout)
     assert len(charts) == 8 and all(Path(c).read_bytes()[:4] == b"\x89PNG" for c in charts)
     bad = gridbot("summary", "--week", "2026-47", env=env)
-    assert bad.returncode == 1 and "ISO week" in bad.stderr
+    assert bad.returncode == 2 and "ISO week" in bad.stderr and "Traceback" not in bad.stderr
 
 
 async def test_the_scheduled_summary_goes_out_once_per_week(uow_factory, tmp_path):

@@ -1,0 +1,53 @@
+"""Roster limits and warnings: what is refused for its size, and what loads but deserves a look.
+
+Limits keep one roster file from tying up the bot (every message reads the community): a file over
+MAX_ROSTER_BYTES, or a section over its MAX_ENTRIES, is a problem (RosterError), not a slow start.
+Warnings never fail a check or a load; they carry the line they are about, like problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from yaml.nodes import Node, SequenceNode
+
+from gridcore.community import Community, Role
+
+MAX_ROSTER_BYTES = 5 * 1024 * 1024
+MAX_ENTRIES = {"grids": 1_000, "buildings": 5_000, "staff": 10_000, "categories": 500, "announcements": 200}
+HANDLER_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER})  # who a grid's tickets go to
+
+
+def too_big(size: int) -> str | None:
+    """Why a roster of `size` bytes (UTF-8) is refused, or None when it is within the limit."""
+    if size <= MAX_ROSTER_BYTES:
+        return None
+    return (f"the roster is {size / 1024 / 1024:.1f} MB; at most {MAX_ROSTER_BYTES // 1024 // 1024} MB is "
+            "accepted (one community's roster is far smaller: is this the right file?)")
+
+
+def too_many(top: Mapping[str, Node]) -> list[tuple[Node, str]]:
+    """Sections with more entries than MAX_ENTRIES allows, each with the node it starts at."""
+    found = []
+    for section, limit in MAX_ENTRIES.items():
+        node = top.get(section)
+        if isinstance(node, SequenceNode) and len(node.value) > limit:
+            found.append((node, f"{section} lists {len(node.value):,} entries; at most {limit:,} are "
+                                f"accepted in one roster (split the community, or check the file)"))
+    return found
+
+
+def unhandled_grids(community: Community) -> list[str]:
+    """Codes of the grids whose tickets nobody can handle: no grid worker and no grid leader that the bot
+    can reach (with a telegram_user_id or a username). Their tickets go to community staff."""
+    reachable = {p.grid_code for p in community.staff
+                 if p.role in HANDLER_ROLES and (p.telegram_user_id is not None or p.username)}
+    return [grid.code for grid in community.grids if grid.code not in reachable]
+
+
+def roster_warnings(community: Community, grid_lines: Mapping[str, int]) -> list[tuple[int, str]]:
+    """(line, message) of each warning: for now, the grids nobody can handle (at their entry's line)."""
+    return [(grid_lines.get(code, 1),
+             f'grid "{code}" has no grid_worker or grid_leader with a telegram_user_id or username: nobody '
+             "in it can handle its tickets (they will wait for community staff)")
+            for code in unhandled_grids(community)]
