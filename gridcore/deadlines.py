@@ -96,6 +96,36 @@ def next_reminder_at(ticket: Ticket, policy: ReminderPolicy) -> datetime | None:
     return min(times.values()) if times else None
 
 
+@dataclass(frozen=True)
+class TimeLeft:
+    """How far a deadline is from a moment, rounded the way a person says it: under an hour to 5 minutes
+    (1-9 exact), under 3 hours to half hours, under 2 days to hours, else days and hours. `overdue`: the
+    deadline has passed and the amounts say by how much."""
+
+    overdue: bool
+    days: int = 0
+    hours: int = 0
+    minutes: int = 0
+
+
+def time_left(due: datetime, now: datetime) -> TimeLeft:
+    """The time from `now` to `due` (or past it), rounded for a reminder's text."""
+    overdue = now > due
+    minutes = round(abs(due - now).total_seconds() / 60)
+    if minutes < 10:
+        return TimeLeft(overdue, minutes=max(1, minutes))
+    if minutes < 58:  # 58 and 59 round to the hour
+        return TimeLeft(overdue, minutes=5 * round(minutes / 5))
+    if minutes < 165:  # to half hours: 2 h 45 min and over say "3 hours"
+        halves = round(minutes / 30)
+        return TimeLeft(overdue, hours=halves // 2, minutes=30 * (halves % 2))
+    if minutes < 47 * 60 + 30:
+        return TimeLeft(overdue, hours=round(minutes / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours = round(rest / 60)
+    return TimeLeft(overdue, days=days + hours // 24, hours=hours % 24)
+
+
 def start_accept_clock(ticket: Ticket, at: datetime, policy: ReminderPolicy) -> None:
     """The ticket reached a handler: acceptance is due within the policy's window."""
     ticket.accept_due_at = at + policy.accept_window(ticket)

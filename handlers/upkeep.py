@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gridcore.deadlines import ACCEPT_STAGES, Stage, due_stages
+from gridcore.deadlines import ACCEPT_STAGES, Stage, due_stages, time_left
 from gridcore.routing import grid_leader
 from gridcore.ticket import TRANSITIONS, Action, Ticket, TicketStatus
 from handlers import cards, dispatch
@@ -74,24 +74,27 @@ async def send_reminders(ctx: Context) -> int:
 
 
 async def remind(ctx: Context, ticket: Ticket, stage: Stage) -> None:
-    due = ctx.local(ticket.accept_due_at if stage in ACCEPT_STAGES and ticket.accept_due_at
-                    else ticket.feedback_due_at)
+    deadline = (ticket.accept_due_at if stage in ACCEPT_STAGES and ticket.accept_due_at
+                else ticket.feedback_due_at)
+    due = ctx.local(deadline)
+    left = time_left(deadline, ctx.now)  # from the moment it is sent: a late sweep says the real time
     handler_chats = [ticket.assignee] if ticket.assignee is not None else cards.staff_chat(ctx)
     if stage in (Stage.ACCEPT_REMINDER, Stage.FEEDBACK_24H, Stage.FEEDBACK_4H):
         ticket.record(SYSTEM, ctx.now, Action.REMIND, stage=stage.value)
         for chat_id in handler_chats:
-            await ctx.tell(chat_id, "reminder", ticket=ticket, stage=stage.value, due=due,
+            await ctx.tell(chat_id, "reminder", ticket=ticket, stage=stage.value, due=due, left=left,
                            ticket_number=ticket.number)
         return
     ticket.record(SYSTEM, ctx.now, Action.SUPERVISE, stage=stage.value)
     handler = cards.staff_name(ctx, ticket.assignee)
     if stage is Stage.OVERDUE_STAFF:
         for chat_id in cards.staff_chat(ctx):
-            await ctx.tell(chat_id, "supervise", ticket=ticket, stage=stage.value, due=due, handler=handler,
-                           ticket_number=ticket.number)
+            await ctx.tell(chat_id, "supervise", ticket=ticket, stage=stage.value, due=due, left=left,
+                           handler=handler, ticket_number=ticket.number)
         follower = "community"
     else:
-        await dispatch.tell_grid_leader(ctx, ticket, "supervise", stage=stage.value, due=due, handler=handler)
+        await dispatch.tell_grid_leader(ctx, ticket, "supervise", stage=stage.value, due=due, left=left,
+                                        handler=handler)
         leader = grid_leader(ctx.community, ticket.grid_code)
         follower = cards.mask_name(leader.name) if leader else "community"
     if stage is not Stage.ACCEPT_OVERDUE:
