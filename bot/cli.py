@@ -351,7 +351,8 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
     for report in reports:
         chats = ", ".join(str(c) for c in report.chat_ids) or "-"
         parts.append(f"=== {(report.grid_code and 'grid ' + report.grid_code) or 'community'} → {chats}\n"
-                     f"{weekly.plain(report.text)}\nchart: {report.chart.resolve()}")
+                     f"{weekly.plain(report.text)}\n"
+                     f"chart: {report.chart.resolve() if report.chart else '-（没有可画的数据）'}")
     if args.send:
         parts.append(f"queued {queued} messages (the running bot's outbox sender delivers them)")
     return "\n\n".join(parts)

@@ -2,7 +2,9 @@
 TicketRepository.for_summary) and passes them in.
 
 A week is an ISO week in the community's time zone: Monday 00:00 up to (not including) the next
-Monday 00:00. Definitions (also in README, "Weekly summary"):
+Monday 00:00. A summary is "as of" a moment: the week's end, or, for the week in progress, the moment it
+is made (`now`): nothing after it is counted, and its days are only those that have begun.
+Definitions (also in README, "Weekly summary"; "the end" is the summary's as-of moment):
 
 - new: filed in the week (created_at in the week);
 - resolved: resolved in the week (the last resolve, resolved_at, in the week);
@@ -12,6 +14,9 @@ Monday 00:00. Definitions (also in README, "Weekly summary"):
 - rated: tickets whose rating was completed in the week (a RATE event in the ledger in the week; the
   ledger is used, not ticket.rating, because an unhappy rating reopens the ticket and clears it);
   a ticket rated twice in one week counts once, with its last rating;
+- reopened by a rating: tickets whose first or last rating of the week was 未解决/不满意 (which
+  reopens the ticket), listed with the first rating and the final one (a later one in the week), so an
+  unhappy answer shows even when a second rating replaced it;
 - 响应率 = contacted ÷ rated; 解决率 = 已解决 ÷ rated (部分解决 and 未解决 count as not solved);
   满意率 = (满意 + 0.9 × 基本满意) ÷ rated; 按时反馈率 = resolved on or before feedback_due_at ÷ resolved;
   a rate over nothing is shown as "—".
@@ -130,15 +135,19 @@ class TicketFacts(NamedTuple):
 
 
 class WeekTicket(NamedTuple):
-    """A ticket as the summary sees it: with the rating completed in the week, if any (from the ledger)."""
+    """A ticket as the summary sees it: with the last rating completed in the week, if any (from the
+    ledger), and the first one when there were several."""
 
     ticket: TicketFacts
     rating: Rating | None = None
     rated_at: datetime | None = None
+    first_rating: Rating | None = None  # None: the week's only rating is `rating`
+    first_rated_at: datetime | None = None
 
     @classmethod
-    def of(cls, ticket: Ticket, rating: Rating | None = None, rated_at: datetime | None = None) -> WeekTicket:
-        return cls(TicketFacts.of(ticket), rating, rated_at)
+    def of(cls, ticket: Ticket, rating: Rating | None = None, rated_at: datetime | None = None,
+           first_rating: Rating | None = None, first_rated_at: datetime | None = None) -> WeekTicket:
+        return cls(TicketFacts.of(ticket), rating, rated_at, first_rating, first_rated_at)
 
 
 @dataclass(frozen=True)
@@ -211,7 +220,20 @@ class OverdueItem:
     category_code: str
     building_code: str | None
     feedback_due_at: datetime
-    days_over: int  # whole days past the deadline at the end of the week
+    days_over: int  # whole days past the deadline at the summary's as-of moment
+
+
+@dataclass(frozen=True)
+class ReopenedItem:
+    """A ticket a 未解决/不满意 rating sent back to its handler this week."""
+
+    number: str
+    grid_code: str
+    category_code: str
+    building_code: str | None
+    status: TicketStatus
+    first: Rating
+    final: Rating | None  # a later rating in the week; None: not rated again (yet)
 
 
 @dataclass(frozen=True)
@@ -219,7 +241,7 @@ class DayCount:
     day: date
     new: int
     resolved: int
-    still_open: int  # at the end of that day
+    still_open: int  # at the end of that day (today: at the summary's as-of moment)
 
 
 @dataclass(frozen=True)
@@ -232,7 +254,19 @@ class WeekSummary:
     by_category: dict[str, Figures] = field(default_factory=dict)
     hotspots: list[Hotspot] = field(default_factory=list)
     overdue: list[OverdueItem] = field(default_factory=list)
-    per_day: list[DayCount] = field(default_factory=list)
+    per_day: list[DayCount] = field(default_factory=list)  # the days begun by `as_of`
+    reopened: list[ReopenedItem] = field(default_factory=list)
+    as_of: datetime | None = None  # None: the week's end
+
+    @property
+    def in_progress(self) -> bool:
+        """Made before the week ended: its figures run up to `as_of`."""
+        return self.as_of is not None and self.as_of < self.week.end
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing went on: no ticket filed, resolved, open or rated (one line says so)."""
+        return self.total.empty and not self.reopened and not self.overdue
 
 
 def open_at(ticket: Ticket | TicketFacts, moment: datetime) -> bool:
@@ -241,9 +275,16 @@ def open_at(ticket: Ticket | TicketFacts, moment: datetime) -> bool:
             and (ticket.resolved_at is None or ticket.resolved_at >= moment))
 
 
-def figures(items: Iterable[WeekTicket], week: Week) -> Figures:
+def as_of(week: Week, now: datetime | None) -> datetime:
+    """The moment a summary of `week` made at `now` counts up to, in UTC: the week's end, or `now` when
+    the week is in progress (not before its start)."""
+    start, end = week.utc_bounds
+    return end if now is None else max(start, min(end, now.astimezone(UTC)))
+
+
+def figures(items: Iterable[WeekTicket], week: Week, now: datetime | None = None) -> Figures:
     new = resolved = still_open = overdue = rated = contacted = solved = satisfied = basic = on_time = 0
-    start, end = week.utc_bounds  # once: each is computed from the calendar
+    start, end = week.utc_bounds[0], as_of(week, now)  # once: each is computed from the calendar
     withdrawn = TicketStatus.WITHDRAWN
     for item in items:
         ticket = item.ticket
@@ -284,36 +325,57 @@ def _grouped(cells: dict[tuple[str, str], Figures], side: int) -> dict[str, Figu
     return {code: f for code, f in result.items() if not f.empty}
 
 
-def _per_day(chosen: list[WeekTicket], week: Week) -> list[DayCount]:
-    """New, resolved and still open at each day's end, in one pass: a ticket is open at the ends of the
-    days from the one it was filed in up to (not including) the one it was resolved in."""
-    days = week.days
-    ends = [week.midnight(day + timedelta(days=1)).astimezone(UTC) for day in days]
+def _per_day(chosen: list[WeekTicket], week: Week, cutoff: datetime) -> list[DayCount]:
+    """New, resolved and still open at each day's end (or at `cutoff`, the as-of moment, if sooner), for
+    the days begun before `cutoff`, in one pass: a ticket is open at the ends of the days from the one it
+    was filed in up to (not including) the one it was resolved in."""
+    days = [day for day in week.days if week.midnight(day).astimezone(UTC) < cutoff]
+    n = len(days)
+    ends = [min(cutoff, week.midnight(day + timedelta(days=1)).astimezone(UTC)) for day in days]
     start = week.utc_bounds[0]
-    new, resolved, opened = [0] * 7, [0] * 7, [0] * 8  # opened: +1 / -1 marks, summed up below
+    new, resolved, opened = [0] * n, [0] * n, [0] * (n + 1)  # opened: +1 / -1 marks, summed up below
     for item in chosen:
         ticket = item.ticket
         filed_on = bisect_right(ends, ticket.created_at)  # the first day whose end is after the filing
-        if ticket.created_at >= start and filed_on < 7:
+        if ticket.created_at >= start and filed_on < n:
             new[filed_on] += 1
-        resolved_on = 7 if ticket.resolved_at is None else bisect_right(ends, ticket.resolved_at)
-        if ticket.resolved_at is not None and ticket.resolved_at >= start and resolved_on < 7:
+        resolved_on = n if ticket.resolved_at is None else bisect_right(ends, ticket.resolved_at)
+        if ticket.resolved_at is not None and ticket.resolved_at >= start and resolved_on < n:
             resolved[resolved_on] += 1
         if ticket.status is not TicketStatus.WITHDRAWN and filed_on < resolved_on:
             opened[filed_on] += 1
             opened[resolved_on] -= 1
     return [DayCount(day, new[k], resolved[k], still_open) for k, (day, still_open)
-            in enumerate(zip(days, accumulate(opened[:7]), strict=True))]
+            in enumerate(zip(days, accumulate(opened[:n]), strict=True))]
+
+
+def _reopened(chosen: list[WeekTicket], week: Week, cutoff: datetime) -> list[ReopenedItem]:
+    """The tickets a 未解决/不满意 rating of the week reopened, with the first and the final rating."""
+    start = week.utc_bounds[0]
+    found = []
+    for item in chosen:
+        if item.rating is None or item.rated_at is None or not start <= item.rated_at < cutoff:
+            continue
+        again = item.first_rating is not None and item.first_rated_at is not None \
+            and start <= item.first_rated_at < item.rated_at
+        first, final = (item.first_rating, item.rating) if again else (item.rating, None)
+        assert first is not None
+        if first.unhappy or (final is not None and final.unhappy):
+            t = item.ticket
+            found.append(ReopenedItem(t.number, t.grid_code or NO_GRID, t.category_code, t.building_code,
+                                      t.status, first, final))
+    return sorted(found, key=lambda r: r.number)
 
 
 def summarize(community_code: str, week: Week, items: Iterable[WeekTicket],
-              grid_code: str | None = None) -> WeekSummary:
-    """The week's numbers for the community, or for one grid (only that grid's tickets)."""
-    return summarize_each(community_code, week, items, [grid_code])[0]
+              grid_code: str | None = None, now: datetime | None = None) -> WeekSummary:
+    """The week's numbers for the community, or for one grid (only that grid's tickets), as of `now`
+    (None or a moment after the week: its end)."""
+    return summarize_each(community_code, week, items, [grid_code], now)[0]
 
 
 def summarize_each(community_code: str, week: Week, items: Iterable[WeekTicket],
-                   grid_codes: Iterable[str | None]) -> list[WeekSummary]:
+                   grid_codes: Iterable[str | None], now: datetime | None = None) -> list[WeekSummary]:
     """summarize() for each of `grid_codes` (None: the whole community), counting each ticket once: the
     figures of each (grid, category) cell are computed once and added up for each summary."""
     chosen = [i for i in items if i.ticket.community_code == community_code]
@@ -326,15 +388,16 @@ def summarize_each(community_code: str, week: Week, items: Iterable[WeekTicket],
         for item in members:
             by_category.setdefault(item.ticket.category_code, []).append(item)
         for category, in_cell in by_category.items():
-            cells[(grid, category)] = figures(in_cell, week)
+            cells[(grid, category)] = figures(in_cell, week, now)
+    cutoff = as_of(week, now)
     return [_summary(community_code, week, code, chosen if code is None else by_grid.get(code, []),
-                     cells if code is None else {k: f for k, f in cells.items() if k[0] == code})
+                     cells if code is None else {k: f for k, f in cells.items() if k[0] == code}, cutoff)
             for code in grid_codes]
 
 
 def _summary(community_code: str, week: Week, grid_code: str | None, chosen: list[WeekTicket],
-             cells: dict[tuple[str, str], Figures]) -> WeekSummary:
-    start, end = week.utc_bounds
+             cells: dict[tuple[str, str], Figures], end: datetime) -> WeekSummary:
+    start = week.utc_bounds[0]
     filed = [i.ticket for i in chosen if start <= i.ticket.created_at < end]
     hotspots = [Hotspot("building", code, n) for code, n in
                 Counter(t.building_code for t in filed if t.building_code).items()
@@ -351,5 +414,6 @@ def _summary(community_code: str, week: Week, grid_code: str | None, chosen: lis
     return WeekSummary(
         community_code=community_code, week=week, grid_code=grid_code, total=_sum(cells.values()),
         by_grid=_grouped(cells, 0), by_category=_grouped(cells, 1),
-        hotspots=hotspots, overdue=overdue, per_day=_per_day(chosen, week),
+        hotspots=hotspots, overdue=overdue, per_day=_per_day(chosen, week, end),
+        reopened=_reopened(chosen, week, end), as_of=end.astimezone(ZoneInfo(week.timezone)),
     )

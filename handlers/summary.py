@@ -1,8 +1,10 @@
 """The weekly summary (周研判): text and chart to the community staff and each grid's group.
 
-Numbers come from gridcore.metrics; the text from templates/zh/weekly_summary.html; the chart is a PNG
-written to `chart_dir` and sent as "file:<path>" (bot.delivery uploads it). Group messages carry
-ticket numbers, categories, buildings and counts only — never a resident's name or phone.
+Numbers come from gridcore.metrics, as of the moment the summary is made (the week in progress counts
+up to now); the text from templates/zh/weekly_summary.html (a week with nothing going on is one line);
+the chart is a PNG written to `chart_dir` and sent as "file:<path>" (bot.delivery uploads it), or no
+chart when it would have no panel with data. Group messages carry ticket numbers, categories,
+buildings and counts only — never a resident's name or phone.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class Report:
     chat_ids: tuple[int, ...]
     grid_code: str | None
     text: str  # Telegram HTML
-    chart: Path
+    chart: Path | None  # None: nothing to draw
     summary: WeekSummary
 
 
@@ -49,10 +51,14 @@ def _names(community: Community) -> dict[str, Any]:
     }
 
 
+def title_of(community: Community, summary: WeekSummary) -> str:
+    grid = community.grid(summary.grid_code) if summary.grid_code else None
+    return f"{community.name} {grid.name}" if grid else community.name
+
+
 def render_text(texts: Texts, community: Community, summary: WeekSummary) -> str:
     """The summary's text, lists shortened ("等 N 张") until it fits one message."""
-    grid = community.grid(summary.grid_code) if summary.grid_code else None
-    title = f"{community.name} {grid.name}" if grid else community.name
+    title = title_of(community, summary)
     text = ""
     for limit in LIST_LIMITS:
         text = texts.render("weekly_summary", s=summary, title=title, limit=limit, **_names(community))
@@ -61,10 +67,11 @@ def render_text(texts: Texts, community: Community, summary: WeekSummary) -> str
     return text[:TEXT_LIMIT]  # unreachable with sane data: the fixed part alone is far shorter
 
 
-def render_chart(summary: WeekSummary, path: Path, chart: Chart | None = None) -> Path:
-    """The summary's chart as a PNG at `path` (drawn by `chart` when given: reuse one Chart, and its
-    loaded fonts, for the charts of one week)."""
-    return (chart or Chart()).render(summary, path)
+def render_chart(summary: WeekSummary, path: Path, chart: Chart | None = None, title: str | None = None,
+                 grid_names: dict[str, str] | None = None) -> Path | None:
+    """The summary's chart as a PNG at `path`, or None when no panel would have data (drawn by `chart`
+    when given: reuse one Chart, and its loaded fonts, for the charts of one week)."""
+    return (chart or Chart()).render(summary, path, title, grid_names)
 
 
 async def prepare(ctx: Context, week: Week, chart_dir: Path = DEFAULT_CHART_DIR) -> list[Report]:
@@ -73,14 +80,17 @@ async def prepare(ctx: Context, week: Week, chart_dir: Path = DEFAULT_CHART_DIR)
     items = await ctx.uow.tickets.for_summary(community.code, week.start, week.end)
     targets: list[tuple[str | None, tuple[int, ...]]] = [(None, tuple(cards.staff_chat(ctx)))]
     targets += [(g.code, (g.group_chat_id,)) for g in community.grids if g.group_chat_id is not None]
-    summaries = zip(summarize_each(community.code, week, items, [code for code, _ in targets]),
+    summaries = zip(summarize_each(community.code, week, items, [code for code, _ in targets], ctx.now),
                     [chats for _, chats in targets], strict=True)
     del items  # the week's tickets are not needed for the texts and charts
     reports = []
-    drawer = Chart()
+    drawer = Chart(ctx.texts.label)
+    grid_names = {g.code: g.name for g in community.grids}
     for summary, chats in summaries:
         label = summary.grid_code or "all"
-        chart = render_chart(summary, chart_dir / f"{community.code}-{week.label}-{label}.png", drawer)
+        path = chart_dir / f"{community.code}-{week.label}-{label}.png"
+        path.unlink(missing_ok=True)  # a chart an earlier run drew for this week is not this one's
+        chart = render_chart(summary, path, drawer, title_of(community, summary), grid_names)
         reports.append(Report(chats, summary.grid_code, render_text(ctx.texts, community, summary), chart,
                               summary))
     return reports
@@ -94,8 +104,8 @@ async def send(ctx: Context, week: Week | None = None, chart_dir: Path = DEFAULT
     queued = 0
     for report in reports if reports is not None else await prepare(ctx, week, chart_dir):
         for chat_id in report.chat_ids:
-            photo = f"file:{report.chart.resolve()}"
-            await ctx.tell(chat_id, "summary_text", photos=(photo,), text=report.text)
+            photos = (f"file:{report.chart.resolve()}",) if report.chart is not None else ()
+            await ctx.tell(chat_id, "summary_text", photos=photos, text=report.text)
             queued += 1
     return queued
 

@@ -146,7 +146,7 @@ async def test_numbers_equal_the_hand_computed_week(uow_factory):
     assert [o.number[-4:] for o in only_2.overdue] == ["0004", "0003"]
 
 
-async def test_an_empty_week_shows_dashes(uow_factory):
+async def test_an_empty_week_is_one_line_without_dashes(uow_factory):
     await load_example(uow_factory)
     await store(uow_factory, fixture_tickets())
     week = Week(2026, 30, "Asia/Shanghai")
@@ -156,7 +156,8 @@ async def test_an_empty_week_shows_dashes(uow_factory):
     for rate in (t.response_rate, t.resolution_rate, t.satisfaction_rate, t.on_time_rate):
         assert rate.value is None and rate.percent == "—"
     text = summary.render_text(Texts(), example_community(), s)
-    assert "—" in text and "本周没有工单" in text
+    assert "本周没有工单" in text and "2026-W30" in text
+    assert "—" not in text and "\n" not in text and "三率" not in text
 
 
 def test_the_chart_is_a_png(tmp_path):
@@ -184,11 +185,15 @@ def test_a_reused_chart_draws_each_summary_as_a_fresh_one_would(tmp_path):
     empty = summarize("XK", Week(2026, 30, "Asia/Shanghai"), [])
     assert len(community.by_grid) == 3 and len(grid_2.by_grid) == 1 and not empty.by_grid
     reused = summary.Chart()
-    for name, s in (("community", community), ("grid-2", grid_2), ("grid-3", grid_3), ("empty", empty),
+    for name, s in (("community", community), ("grid-2", grid_2), ("empty", empty), ("grid-3", grid_3),
                     ("again", community)):
-        drawn = summary.render_chart(s, tmp_path / "reused" / f"{name}.png", reused).read_bytes()
-        fresh = summary.render_chart(s, tmp_path / "fresh" / f"{name}.png").read_bytes()
-        assert drawn == fresh, name
+        drawn = summary.render_chart(s, tmp_path / "reused" / f"{name}.png", reused)
+        fresh = summary.render_chart(s, tmp_path / "fresh" / f"{name}.png")
+        if name == "empty":  # nothing to draw: no chart at all
+            assert drawn is fresh is None and not (tmp_path / "reused" / "empty.png").exists()
+            continue
+        assert drawn is not None and fresh is not None
+        assert drawn.read_bytes() == fresh.read_bytes(), name
     reused_dir = tmp_path / "reused"
     assert (reused_dir / "grid-2.png").read_bytes() != (reused_dir / "grid-3.png").read_bytes()
 
@@ -217,12 +222,17 @@ async def test_sent_to_staff_and_each_grid_group_with_only_its_numbers_and_no_pi
     sent = await conversations.system(lambda ctx: summary.send(ctx, chart_dir=tmp_path))
     grids = [g for g in community.grids if g.group_chat_id is not None]
     assert [m.chat_id for m in sent] == [STAFF_GROUP, *(g.group_chat_id for g in grids)]
+    busy_grids = {community.grid(code).group_chat_id for code in ("1", "2", "3")}
     for message in sent:
         assert_telegram_accepts(message)
         assert_no_pii(message.text)
         assert "2026-W47" in message.text
-        (photo,) = message.photos
-        assert photo.startswith("file:") and Path(photo.removeprefix("file:")).read_bytes()[:4] == b"\x89PNG"
+        if message.chat_id in (STAFF_GROUP, *busy_grids):
+            (photo,) = message.photos
+            assert photo.startswith("file:")
+            assert Path(photo.removeprefix("file:")).read_bytes()[:4] == b"\x89PNG"
+        else:  # a grid with nothing going on: one line, no chart
+            assert message.photos == () and "本周没有工单" in message.text and "\n" not in message.text
     staff = sent[0].text
     assert "新增 <b>5</b> · 办结 <b>4</b> · 仍在办 <b>3</b> · 超期 <b>3</b>" in staff
     assert "响应率 <b>66.7%</b>（有人联系 2 ÷ 评价 3）" in staff
@@ -233,7 +243,8 @@ async def test_sent_to_staff_and_each_grid_group_with_only_its_numbers_and_no_pi
     assert "新增 <b>2</b> · 办结 <b>1</b> · 仍在办 <b>2</b> · 超期 <b>2</b>" in grid2
     assert "XK-20261112-0005" not in grid2 and "XK-20261118-0003" in grid2
     grid7 = next(m.text for m in sent if m.chat_id == community.grid("7").group_chat_id)
-    assert "新增 <b>0</b>" in grid7 and "—" in grid7
+    assert grid7 == ("📊 <b>兴康社区 第七网格 周报 2026-W47</b>（11-16 至 11-22）："
+                     "本周没有工单（无新增、办结、在办或评价）。")
 
 
 def test_cli_prints_a_week(tmp_path):
@@ -242,8 +253,9 @@ def test_cli_prints_a_week(tmp_path):
     result = gridbot("summary", "--week", "2026-W47", "--chart-dir", str(tmp_path / "charts"), env=env)
     assert result.returncode == 0, result.stderr
     assert "兴康社区 周报 2026-W47" in result.stdout and "<b>" not in result.stdout
-    charts = re.findall(r"chart: (\S+\.png)", result.stdout)
-    assert len(charts) == 8 and all(Path(c).read_bytes()[:4] == b"\x89PNG" for c in charts)
+    assert result.stdout.count("===") == 8 and result.stdout.count("本周没有工单") == 8  # no tickets loaded
+    assert result.stdout.count("chart: -（没有可画的数据）") == 8
+    assert not list((tmp_path / "charts").glob("*"))
     bad = gridbot("summary", "--week", "2026-47", env=env)
     assert bad.returncode == 2 and "ISO week" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -320,10 +320,13 @@ class SqlTicketRepository:
         )
         known: dict[tuple[Any, ...], Rating | None] = {}  # a few answers repeat thousands of times
         ratings: dict[int, tuple[datetime, Rating | None]] = {}
+        firsts: dict[int, tuple[datetime, Rating | None]] = {}  # the week's first, when rated again
         for ticket_id, at, details in found:
             key = tuple(details.get(name) for name in _RATING_KEYS)
             if key not in known:
                 known[key] = rating_from_json(dict(details))
+            if ticket_id in ratings:
+                firsts.setdefault(ticket_id, ratings[ticket_id])
             ratings[ticket_id] = (at, known[key])
         in_week = union(
             select(tickets.c.id).where(in_community, created >= start, created < end),
@@ -344,5 +347,5 @@ class SqlTicketRepository:
             loaded.extend(facts_from_rows(result))
         del ids
         loaded.sort(key=lambda t: (t.created_at, t.id))
-        return [WeekTicket(t, ratings[t.id][1], ratings[t.id][0]) if t.id in ratings else WeekTicket(t)
-                for t in loaded]
+        return [WeekTicket(t, ratings[t.id][1], ratings[t.id][0], *reversed(firsts.get(t.id, (None, None))))
+                if t.id in ratings else WeekTicket(t) for t in loaded]
