@@ -13,6 +13,7 @@ import functools
 import logging
 import shutil
 import subprocess
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,12 @@ def _loads(candidate: FontFile) -> bool:
 @functools.cache
 def find_cjk_font() -> FontFile | None:
     """The font file (and face) to draw Chinese with; None, with a warning logged, when there is none."""
-    for candidate in (*_fontconfig_candidates(), *_known_candidates()):
+    return pick_font([*_fontconfig_candidates(), *_known_candidates()])
+
+
+def pick_font(candidates: Iterable[FontFile]) -> FontFile | None:
+    """The first candidate that loads and draws Chinese; None, with a warning logged, when none does."""
+    for candidate in candidates:
         if _loads(candidate):
             log.debug("chart font: %s (face %d)", candidate.path, candidate.index)
             return candidate
@@ -111,6 +117,10 @@ def load_font(size: int, font_file: FontFile | None = None) -> Any:
     from PIL import ImageFont
 
     font_file = font_file or find_cjk_font()
-    if font_file is None:
-        return ImageFont.load_default(size)
-    return ImageFont.truetype(font_file.path, size, index=font_file.index)
+    if font_file is not None:
+        try:
+            return ImageFont.truetype(font_file.path, size, index=font_file.index)
+        except OSError as error:
+            log.warning("cannot load the chart font %s (%s): Chinese labels will show as boxes; %s",
+                        font_file.path, error, INSTALL_HINT)
+    return ImageFont.load_default(size)

@@ -277,3 +277,64 @@ async def test_the_scheduled_summary_goes_out_once_per_week(uow_factory, tmp_pat
     first = await bot.system(job)
     second = await bot.system(job)
     assert first and second == []
+
+
+async def prepared(uow_factory, now: datetime, week: Week, chart_dir: Path) -> list[summary.Report]:
+    """The reports a summary made at `now` would send (as `gridbot summary` prints them)."""
+    reports: list[summary.Report] = []
+
+    async def work(ctx) -> None:
+        reports.extend(await summary.prepare(ctx, week, chart_dir))
+
+    await make_conversations(uow_factory, FakeClock(now)).system(work)
+    return reports
+
+
+async def test_the_week_in_progress_counts_overdue_only_past_deadlines(uow_factory, tmp_path):
+    """Made on Thursday 15:30: a ticket due tonight is open, not overdue; one due this morning is;
+    the chart and the per-day numbers stop at today."""
+    await load_example(uow_factory)
+    tonight = make(21, grid="1", category="env", building="3", created=at(16, 9), due=at(19, 22))
+    this_morning = make(22, grid="1", category="env", building="2", created=at(16, 9), due=at(19, 10))
+    done = make(23, grid="1", category="fire", building="2", created=at(17, 9), resolved=at(18, 9),
+                status=TicketStatus.RESOLVED)
+    await store(uow_factory, [tonight, this_morning, done])
+    thursday = at(19, 15, 30)
+    staff = (await prepared(uow_factory, thursday, W47, tmp_path))[0]
+    s = staff.summary
+    assert s.in_progress and (s.total.still_open, s.total.overdue) == (2, 1)
+    assert [o.number for o in s.overdue] == [this_morning.number] and s.overdue[0].days_over == 0
+    assert [d.day.day for d in s.per_day] == [16, 17, 18, 19]
+    text = summary.plain(staff.text)
+    assert "（11-16 至 11-19 15:30，本周进行中）" in text and "超期工单（1 张，截至 11-19 15:30）" in text
+    assert this_morning.number in text and tonight.number not in text
+    assert staff.chart is not None and staff.chart.exists()
+    # The same week summed up after it ended: both deadlines have passed.
+    after = (await prepared(uow_factory, at(23, 9), W47, tmp_path))[0].summary
+    assert not after.in_progress and after.total.overdue == 2 and len(after.per_day) == 7
+
+
+async def test_an_unhappy_rating_that_reopened_a_ticket_still_shows_with_the_final_one(uow_factory, tmp_path):
+    """不满意 reopened the ticket, it was resolved again and rated 满意 in the same week: the rates count
+    the final rating, and the summary lists the ticket with its first and its final rating. A 不满意
+    not yet followed by a new rating is listed as such."""
+    await load_example(uow_factory)
+    twice = make(31, grid="1", category="env", building="3", created=at(16, 8), resolved=at(18, 8),
+                 status=TicketStatus.CLOSED,
+                 rating=(at(17, 10), Rating(True, Solved.UNSOLVED, Satisfaction.UNSATISFIED, "还是堆着")))
+    twice.record("resident:5031", at(18, 10), Action.RATE, contacted=True, solved=Solved.SOLVED,
+                 satisfaction=Satisfaction.SATISFIED, reason=None)
+    await store(uow_factory, [*fixture_tickets(), twice])
+    items = await week_tickets(uow_factory, W47)
+    s = summarize("XK", W47, items)
+    assert [(r.number[-4:], r.first.satisfaction, r.final and r.final.satisfaction) for r in s.reopened] == [
+        ("0004", Satisfaction.UNSATISFIED, None), ("0031", Satisfaction.UNSATISFIED, Satisfaction.SATISFIED)]
+    assert s.by_grid["1"].rated == 3 and s.by_grid["1"].satisfied == 2  # 0031 counts once, as 满意
+    staff = (await prepared(uow_factory, at(23, 9), W47, tmp_path))[0]
+    text = summary.plain(staff.text)
+    assert "评价不满意、重新办理（2 张）" in text
+    assert f"{twice.number} 环境卫生 3号楼：首次评价 不满意（未解决） → 最终评价 满意（已解决）" in text
+    assert "XK-20261110-0004 环境卫生 6号楼：首次评价 不满意（未解决） → 尚未再次评价" in text
+    # each listed ticket on a line of its own (2 reopened, 3 overdue), the sections apart
+    assert sum(line.startswith("· XK-") for line in text.splitlines()) == 5
+    assert "最终评价 满意（已解决）\n\n超期工单（3 张）\n· XK-20261110-0004" in text
