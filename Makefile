@@ -6,11 +6,29 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: install test lint run sandbox bench bench-quick reliability clean
+.PHONY: install fonts test lint run sandbox bench bench-quick reliability clean
 
-install:
+# The weekly summary's charts are labelled in Chinese: a CJK font (handlers/chart_font.py finds it with
+# fontconfig). Where fontconfig lists none for zh-cn, Debian's fonts-wqy-microhei (~5 MB) is installed
+# with apt-get (as root, else with sudo); without apt-get the charts are still drawn, with a warning.
+CJK_FONT_PACKAGES := fonts-wqy-microhei fontconfig
+SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && echo sudo)
+
+install: fonts
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
+
+fonts:
+	@if fc-list :lang=zh-cn file 2>/dev/null | grep -q .; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing a CJK font for the weekly charts: $(CJK_FONT_PACKAGES)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get install -y --no-install-recommends $(CJK_FONT_PACKAGES) >/dev/null 2>&1 \
+	  || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y --no-install-recommends $(CJK_FONT_PACKAGES); } \
+	  || echo "warning: could not install $(CJK_FONT_PACKAGES): the charts' Chinese will show as boxes" >&2; \
+	else \
+	  echo "warning: no CJK font and no apt-get: install a CJK font (e.g. WenQuanYi Micro Hei or Noto Sans CJK SC) for the charts" >&2; \
+	fi
 
 lint: install
 	$(UV) run ruff check .
