@@ -16,12 +16,13 @@ TOKEN = "7000000001:upload_test_token"
 
 
 async def test_a_local_png_is_uploaded_with_its_text(tmp_path, outbox_store):
-    from datetime import UTC, datetime
+    from test_summary import W47, at, make
 
-    from gridcore.metrics import Week, summarize
+    from gridcore.metrics import WeekTicket, summarize
 
-    week = Week.before(datetime(2026, 11, 23, 1, 0, tzinfo=UTC), "Asia/Shanghai")
-    chart = render_chart(summarize("XK", week, [], None), tmp_path / "chart.png")
+    filed = WeekTicket.of(make(1, grid="1", category="env", building="3", created=at(17, 9)))
+    chart = render_chart(summarize("XK", W47, [filed], None), tmp_path / "chart.png")  # empty: no chart
+    assert chart is not None
     async with SandboxServer() as server, SandboxClient(server.base_url) as client:
         await client.send_text(5001, "/start")
         bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(server.base_url)))
