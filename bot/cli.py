@@ -13,11 +13,12 @@ import unicodedata
 from collections.abc import AsyncIterator, Coroutine, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
+from bot.cli_options import MAX_INVITE_DAYS, Parser, day_count, iso_week, port_number
 from bot.settings import Mode, Settings
 from gridcore.community import Community, Person, Role
 from gridcore.ports import Invite
@@ -47,10 +48,6 @@ SAMPLE_RESIDENTS = [
 ]
 
 
-MAX_INVITE_DAYS = 365
-WEEK_YEARS = range(2000, 2101)  # the years `summary --week` accepts
-
-
 def read_roster_checked(path: str | Path) -> tuple[Community, list[RosterProblem]]:
     """Parse a roster file and its warnings; RosterError names the file, line and problem. A file over
     the size limit is refused before it is read."""
@@ -71,49 +68,6 @@ def read_roster(path: str | Path) -> Community:
 def print_warnings(warnings: list[RosterProblem]) -> None:
     for warning in warnings:
         print(warning, file=sys.stderr)
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse with its errors on one line (no usage block) and exit status 2, as argparse's own."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def day_count(text: str) -> int:
-    """--days: a whole number of days from 1 to MAX_INVITE_DAYS."""
-    try:
-        days = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if not 1 <= days <= MAX_INVITE_DAYS:
-        raise argparse.ArgumentTypeError(f"{days} is out of range: an invite lasts 1 to {MAX_INVITE_DAYS} "
-                                         "days")
-    return days
-
-
-def iso_week(text: str) -> str:
-    """--week: an ISO week like 2026-W47 that exists, in WEEK_YEARS (checked here; its time zone later)."""
-    from gridcore.metrics import Week
-
-    try:
-        week = Week.parse(text, "UTC")
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    if week.year not in WEEK_YEARS:
-        raise argparse.ArgumentTypeError(f"{text} is out of range: years {WEEK_YEARS.start}-"
-                                         f"{WEEK_YEARS.stop - 1} only")
-    return text
-
-
-def port_number(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is out of range: a port is 1 to 65535")
-    return port
 
 
 def personas_for(community: Community | None) -> list[dict]:
