@@ -94,7 +94,8 @@ class Chart:
         shown = panels(summary)
         if not shown:
             return None
-        grids = rate_rows(summary)
+        order = {code: k for k, code in enumerate(grid_names or {})}  # the roster's order of grids
+        grids = sorted(rate_rows(summary), key=lambda row: order.get(row[0], len(order)))
         listed = min(len(grids), MAX_RATE_GRIDS)
         rates_height = (RATES_HEAD + listed * (GRID_HEAD + len(RATES) * RATE_ROW + GRID_GAP)
                         + (RATE_ROW if len(grids) > listed else 0) + 20)
