@@ -203,6 +203,8 @@ def _scope_key(p: Params) -> tuple[str, str]:
     scope = p.json("scope") or {"type": "default"}
     if not isinstance(scope, dict) or "type" not in scope:
         raise bad_request("can't parse BotCommandScope JSON object")
+    if scope["type"] in ("chat", "chat_administrators", "chat_member") and "chat_id" not in scope:
+        raise bad_request("can't parse BotCommandScope JSON object")
     key = ",".join(f"{k}={scope[k]}" for k in sorted(scope))
     return key, p.str("language_code") or ""
 
