@@ -5,11 +5,15 @@
     w:resolve:<id>   办结 ─▶ result note ─▶ photos/跳过 ─▶ resolved; the resident gets it and is asked to rate
     w:transfer:<id>  转派 ─▶ pick worker/grid (w:tt) ─▶ reason ─▶ the new handler gets a card
     w:escalate:<id>  上报社区 ─▶ reason ──────────────▶ community staff get a card to assign
-    w:reveal:<id>    联系居民 ─────────────────────────▶ the phone, to the handler only (in the ledger)
+    w:reveal:<id>    联系居民 ─────────────────────────▶ the phone, a message in the handler's private
+                                                        chat (in the ledger when one was shown)
     w:assign:<id>    指派 (staff) ─▶ pick (w:to) ──────▶ the chosen one gets a card
 
 Every press is checked against who presses (gridcore.authorization) and the ticket's state now: a
-refused or stale press gets a short answer and changes nothing.
+refused or stale press gets a short answer and changes nothing. A picked target (w:tt, w:to) is
+callback data, so it is checked too (may_receive): only what the picker would offer is taken. A used
+picker shows the choice instead of its buttons ("✔ 转派给 张敏"); an unused one loses them with the
+next question or the end of the task.
 """
 
 from __future__ import annotations
