@@ -178,10 +178,13 @@ def resolve_target(ctx: Context, ticket: Ticket, act: Act, target: str,
 async def pick_transfer(ctx: Context, ticket: Ticket, target: str) -> None:
     person = resolve_target(ctx, ticket, Act.TRANSFER, target,
                             await ctx.uow.tickets.open_counts(ctx.community.code))
-    if person is None:
-        ctx.answer(ctx.label("not_allowed"), alert=True)
-        return
     grid = ctx.community.grid(target[1:]) if target.startswith("g") else None
+    if person is None:  # a grid nobody can take it in now, or a target nobody was offered
+        if grid is not None and grid.code != ticket.grid_code:
+            ctx.answer(ctx.label("grid_has_nobody", grid=grid.name), alert=True)
+        else:
+            ctx.answer(ctx.label("not_allowed"), alert=True)
+        return
     await echo_pick(ctx, ticket, "transfer", grid.name if grid else person.name)
     await ask(ctx, ticket, "transfer_reason", target=target)
 

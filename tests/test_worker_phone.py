@@ -310,3 +310,20 @@ async def test_a_ticket_opened_from_tasks_or_ticket_carries_its_buttons(world, u
     assert [b.text for row in leader.last_message.buttons for b in row] == ["指派"]
     await resident.send(f"/ticket {number}")  # the resident's own timeline: no staff buttons
     assert not any("w:" in b.data for row in resident.last_message.buttons for b in row)
+
+
+async def test_a_grid_with_nobody_to_take_it_is_said_so(uow_factory):
+    community = example_community()
+    away = replace(community, staff=tuple(replace(p, away=p.grid_code == "7" and p.role is not Role.RESIDENT)
+                                          for p in community.staff))
+    async with uow_factory() as uow:
+        await uow.roster.upsert(away)
+        await uow.commit()
+    bot, world = make_conversations(uow_factory, FakeClock()), World()
+    resident, worker = ResidentChat(bot, RESIDENT, "张阿姨", world=world), ResidentChat(bot, WORKER_1, "王芳",
+                                                                                       world=world)
+    await file_light_report(resident)
+    await worker.press("转派")
+    await worker.press("第七网格")
+    assert worker.last.callback_alert and "第七网格现在没有" in worker.last.callback_answer
+    assert (await only_ticket(uow_factory)).assignee == WORKER_1 and not worker.last.messages
