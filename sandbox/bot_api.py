@@ -219,6 +219,9 @@ async def set_my_commands(sb: Sandbox, p: Params) -> Any:
             raise bad_request("BOT_COMMAND_INVALID")
         if not 1 <= len(str(cmd.get("description", "")).strip()) <= 256:
             raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+    scope = p.json("scope")
+    if isinstance(scope, dict) and "chat_id" in scope:
+        sb.chat_for_bot(scope["chat_id"])  # a chat the bot cannot reach: "chat not found", as Telegram
     sb.commands[_scope_key(p)] = [
         {"command": c["command"], "description": c["description"]} for c in commands
     ]
