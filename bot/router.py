@@ -11,6 +11,7 @@ from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.delivery import OutboxSender
+from bot.menus import set_chat_menus
 from bot.telegram_session import call_json
 from bot.updates import to_incoming
 from handlers.app import Conversations
@@ -46,6 +47,8 @@ async def handle_update(update: Update, bot: Bot, conversations: Conversations, 
         handled = await conversations.handle(incoming)
     if not sender.notified_by_commits:
         sender.wake()
+    if handled.menus:  # a staff member just bound: their own command menu (after the commit)
+        await set_chat_menus(bot, handled.menus)
     query = update.callback_query
     if query is not None:
         # The press has been committed; now stop the button's spinner. A lost answer loses nothing,

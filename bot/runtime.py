@@ -22,13 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import scheduler
 from bot.delivery import TELEGRAM_LIMITS, OutboxSender, RateLimits
+from bot.menus import bot_commands, set_chat_menu
 from bot.polling import ALLOWED_UPDATES, UPDATE_CONCURRENCY, WHOLE_BATCH, poll
 from bot.router import ChatLocks, make_router
 from bot.settings import Settings
 from bot.telegram_session import GridSession
-from handlers import upkeep
+from handlers import menus, upkeep
 from handlers.app import Conversations
 from handlers.clock import Clock, system_clock
+from handlers.context import Context
 from handlers.texts import Texts
 from storage.db import create_engine, migrate
 from storage.outbox_store import Handoff, OutboxStore, PendingMessage
@@ -60,8 +62,24 @@ async def with_retry(call: Callable[[], Awaitable[T]], what: str, *,
 
 
 def command_menu(texts: Texts) -> list[BotCommand]:
-    return [BotCommand(command=name, description=texts.label(f"command_{name}"))
-            for name in ("report", "my", "cancel", "help")]
+    """Everyone's menu (the default scope): the resident's commands."""
+    return bot_commands(menus.menu(list(menus.RESIDENT_COMMANDS), texts))
+
+
+async def set_staff_menus(bot: Bot, conversations: Conversations) -> int:
+    """Each bound staff member's chat gets its own menu (their roles' commands, then everyone's).
+    A passing failure is retried; a chat Telegram refuses is skipped (bot.menus)."""
+    found: dict[int, menus.Menu] = {}
+
+    async def collect(ctx: Context) -> None:
+        found.update(menus.staff_menus(ctx.community, ctx.texts))
+
+    await conversations.system(collect)
+    done = 0
+    for chat_id, menu in found.items():
+        done += await with_retry(partial(set_chat_menu, bot, chat_id, menu), "setMyCommands (staff)")
+    log.info("command menus set for %d of %d staff chats", done, len(found))
+    return done
 
 
 async def report_failure(conversations: Conversations, row: PendingMessage, error: str) -> None:
@@ -110,6 +128,7 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
                                 disable_fsm=True)
         dispatcher.include_router(make_router())
         await with_retry(partial(bot.set_my_commands, command_menu(texts)), "setMyCommands")
+        await set_staff_menus(bot, conversations)
         log.info("bot @%s ready (%s mode)", me.username, settings.mode.value)
         yield BotApp(bot, dispatcher, conversations, sender, engine, settings)
     finally:

@@ -5,9 +5,11 @@ Scope: a grid worker or leader acts within their own grid; community staff acros
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
-from gridcore.community import Community, Role
+from gridcore.community import Community, Person, Role
+from gridcore.routing import grid_leader, worker_on_duty
 from gridcore.ticket import Ticket
 
 
@@ -49,3 +51,39 @@ def may(community: Community, user_id: int, act: Act, ticket: Ticket) -> bool:
         resident = user_id == ticket.reporter.user_id or user_id in ticket.followers
         return resident or handler or works_grid or leads_grid or community_staff
     return False
+
+
+RECEIVING_ROLES = (Role.GRID_WORKER, Role.GRID_LEADER)  # volunteers and partners never handle a ticket
+
+
+def grid_receiver(community: Community, grid_code: str, open_counts: Mapping[int, int]) -> Person | None:
+    """Who takes a ticket handed to a grid: its worker on duty, else its leader (routing's rule)."""
+    return worker_on_duty(community, grid_code, open_counts) or grid_leader(community, grid_code)
+
+
+def may_receive(community: Community, presser_id: int, ticket: Ticket, person: Person, act: Act = Act.ASSIGN,
+                open_counts: Mapping[int, int] | None = None) -> bool:
+    """May `person` (a roster entry) become the handler when `presser_id` assigns or transfers `ticket`?
+
+    Whatever a button said, only these receive it:
+    * a reachable grid worker or grid leader of this community — never a building leader, a partner
+      or anyone the roster does not list;
+    * ASSIGN (community staff; a grid leader only for their grid's tickets, see may()): a worker or
+      leader of the ticket's grid; a ticket in no grid, anyone of them in the community;
+    * TRANSFER: another worker of the ticket's grid, or another grid — there only the person that
+      grid's rule picks (its worker on duty by `open_counts`, else its leader), not one the presser chose.
+    """
+    if act not in (Act.ASSIGN, Act.TRANSFER) or not may(community, presser_id, act, ticket):
+        return False
+    if (person not in community.staff or person.role not in RECEIVING_ROLES
+            or person.telegram_user_id is None or person.away):
+        return False
+    if act is Act.ASSIGN:
+        return ticket.grid_code is None or person.grid_code == ticket.grid_code
+    if person.telegram_user_id == ticket.assignee:
+        return False  # a transfer hands the ticket to someone else
+    if ticket.grid_code is not None and person.grid_code == ticket.grid_code:
+        return person.role is Role.GRID_WORKER
+    if person.grid_code is None or community.grid(person.grid_code) is None:
+        return False
+    return grid_receiver(community, person.grid_code, open_counts or {}) == person

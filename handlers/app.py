@@ -25,6 +25,7 @@ class Handled:
     callback_answer: str | None = None
     callback_alert: bool = False
     messages: list[OutgoingMessage] = field(default_factory=list)
+    menus: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # see Context.menus
 
 
 class Conversations:
@@ -62,7 +63,7 @@ class Conversations:
             if not await committed(uow):
                 return Handled(duplicate=True)
         return Handled(callback_answer=ctx.callback_answer, callback_alert=ctx.callback_alert,
-                       messages=ctx.sent)
+                       messages=ctx.sent, menus=ctx.menus)
 
     async def system(self, work: Callable[[Context], Awaitable[None]]) -> list[OutgoingMessage]:
         """Run a job that no one's message started (a sweep, a delivery failure) in one unit of work,

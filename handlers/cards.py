@@ -8,12 +8,13 @@ only the buttons the current state allows. Cards in group chats never show a res
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from gridcore.authorization import Act
+from gridcore.authorization import Act, may
 from gridcore.community import Person
 from gridcore.messages import Button
 from gridcore.ports import TicketCard
-from gridcore.ticket import Ticket, TicketStatus
+from gridcore.ticket import Action, Ticket, TicketStatus
 from handlers.context import Context
 
 HANDLER, COPY, STAFF = "handler", "copy", "staff"
@@ -75,16 +76,36 @@ def staff_name(ctx: Context, user_id: int | None) -> str:
     return person.name if person else ""
 
 
+@dataclass(frozen=True)
+class Round:
+    """Which time the ticket is being handled: 1, then +1 for each reopening after 不满意/未解决; with
+    the resident's reason for the last one (their own words: shown in the handler's private chat only)."""
+
+    number: int = 1
+    reason: str = ""
+
+
+async def handling_round(ctx: Context, ticket: Ticket) -> Round:
+    reopens = [e for e in await ctx.uow.tickets.ledger(ticket.number) if e.action is Action.REOPEN]
+    if not reopens:
+        return Round()
+    return Round(len(reopens) + 1, str(reopens[-1].details.get("reason") or ""))
+
+
 async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
-                      edit_outbox_id: int | None = None, note: str = "", live: bool = True) -> int:
+                      edit_outbox_id: int | None = None, note: str = "", live: bool = True,
+                      round_: Round | None = None) -> int:
     category = ctx.community.category(ticket.category_code)
     building = ctx.community.building(ticket.location.building_code or "")
     private = chat_id > 0  # Telegram: users have positive ids, groups negative
     reporter = ticket.reporter
+    round_ = round_ or Round()
     return await ctx.tell(
         chat_id, "card", kind=kind, ticket=ticket, category=category, building=building,
         status=ctx.label("status_" + ticket.status.value), due=ctx.local(ticket.feedback_due_at),
         handler=staff_name(ctx, ticket.assignee), note=note,
+        pending=ticket.status in STAFF_ACTS, round=round_.number,
+        reopen_reason=round_.reason if private and kind == HANDLER else "",
         reporter_name=reporter.display_name if private and not reporter.anonymous else "",
         reporter_phone=mask_phone(reporter.phone) if private and not reporter.anonymous else "",
         anonymous=reporter.anonymous, on_behalf=ticket.filed_by is not None,
@@ -100,22 +121,34 @@ async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
 
 async def send_card(ctx: Context, ticket: Ticket, chat_id: int, kind: str, note: str = "") -> int:
     assert ticket.id is not None
-    outbox_id = await render_card(ctx, ticket, kind, chat_id=chat_id, note=note)
+    round_ = await handling_round(ctx, ticket) if kind == HANDLER else None
+    outbox_id = await render_card(ctx, ticket, kind, chat_id=chat_id, note=note, round_=round_)
     await ctx.uow.tickets.add_card(ticket.id, TicketCard(chat_id, outbox_id, kind))
     return outbox_id
 
 
 async def refresh_cards(ctx: Context, ticket: Ticket, *, fresh: int | None = None) -> None:
-    """Edit every card of the ticket to its current state; buttons stay only on the handler's own card."""
+    """Edit every card of the ticket to its current state (its header too: 新工单 → 已签收 → 已办结,
+    待指派 → 已指派给 …); buttons stay only on the handler's own card."""
     assert ticket.id is not None
     all_cards = await ctx.uow.tickets.cards(ticket.id)
     # Buttons live on one card only: the newest handler card in the handler's own chat.
     live = next((c for c in reversed(all_cards) if c.kind == HANDLER and c.chat_id == ticket.assignee), None)
-    for card in all_cards:
-        if card.outbox_id == fresh:
-            continue  # just sent as it is now
+    stale = [c for c in all_cards if c.outbox_id != fresh]
+    round_ = await handling_round(ctx, ticket) if any(c.kind == HANDLER for c in stale) else None
+    for card in stale:
         await render_card(ctx, ticket, card.kind, chat_id=card.chat_id, edit_outbox_id=card.outbox_id,
-                          live=card.kind != HANDLER or card is live)
+                          live=card.kind != HANDLER or card is live, round_=round_)
+
+
+def viewer_buttons(ctx: Context, ticket: Ticket) -> list[list[Button]]:
+    """The buttons the presser's own card of this ticket would carry now (a ticket opened from /tasks
+    or /ticket): the handler's acts, or 指派 for whoever may assign a ticket waiting for it."""
+    if ticket.assignee == ctx.sender_id and may(ctx.community, ctx.sender_id, Act.ACCEPT, ticket):
+        return card_buttons(ctx, ticket, HANDLER, True)
+    if may(ctx.community, ctx.sender_id, Act.ASSIGN, ticket):
+        return card_buttons(ctx, ticket, STAFF, True)
+    return []
 
 
 def staff_chat(ctx: Context) -> list[int]:

@@ -7,7 +7,7 @@ import re
 from gridcore.conversation import Resident
 from gridcore.messages import Button
 from gridcore.ticket import Ticket
-from handlers import onboarding, report, staff_commands
+from handlers import menus, onboarding, report, staff_commands
 from handlers.context import Context
 from handlers.draft import ReportDraft
 
@@ -41,7 +41,9 @@ async def start(ctx: Context) -> None:
 
 
 async def help_(ctx: Context) -> None:
-    await ctx.say("help", community=ctx.community.name)
+    """Everyone's commands, then those of each role the roster gives the sender (handlers.menus)."""
+    roles = [role.value for role in menus.roles_of(ctx.community, ctx.sender_id)]
+    await ctx.say("help", community=ctx.community.name, roles=roles)
 
 
 async def report_(ctx: Context) -> None:

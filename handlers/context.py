@@ -36,6 +36,9 @@ class Context:
     # Outbox ids of dialog questions whose buttons go: each rides on this chat's next new message, and
     # finish() queues the rest on their own (one outbox row and one delivery fewer per dialog step).
     retiring: list[int] = field(default_factory=list)
+    # Command menus to set after the commit (chat id -> (command, description)...): a staff member
+    # just bound by an invite (handlers.menus; the bot sets them, bot.menus).
+    menus: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def chat_id(self) -> int:

@@ -17,6 +17,7 @@ import re
 
 from gridcore.community import Community, Person
 from gridcore.staff import INVITE_PREFIX, find_person
+from handlers import menus
 from handlers.context import Context
 
 PAYLOAD = re.compile(rf"^{re.escape(INVITE_PREFIX)}([A-Za-z0-9_-]{{1,60}})$")
@@ -42,7 +43,8 @@ async def open_invite(ctx: Context) -> None:
         await ctx.say("invite_refused", reason="gone", **described(community, ()))
         return
     if person.telegram_user_id == user_id:
-        await ctx.say("invite_bound", already=True, **described(community, (person,)))
+        await ctx.say("invite_bound", already=True, commands=staff_menu(ctx, community, user_id),
+                      **described(community, (person,)))
         return
     await ctx.uow.staff.bind(invite.community_code, invite.person_key, user_id, ctx.now)
     reloaded = await ctx.uow.roster.get(invite.community_code)
@@ -51,7 +53,16 @@ async def open_invite(ctx: Context) -> None:
         # The roster itself names another account for this entry, and roster ids win over bindings.
         await ctx.say("invite_refused", reason="taken", **described(community, (person,)))
         return
-    await ctx.say("invite_bound", already=False, **described(community, (now_bound,)))
+    await ctx.say("invite_bound", already=False, commands=staff_menu(ctx, reloaded or community, user_id),
+                  **described(community, (now_bound,)))
+
+
+def staff_menu(ctx: Context, community: Community, user_id: int) -> menus.Menu:
+    """The commands of every role the account now holds: named in the reply, and set as the chat's
+    own command menu after the commit (Context.menus)."""
+    menu = menus.menu(menus.command_names(menus.roles_of(community, user_id)), ctx.texts)
+    ctx.menus[user_id] = menu
+    return menu
 
 
 def described(community: Community, people: tuple[Person, ...] | list[Person]) -> dict:

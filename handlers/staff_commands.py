@@ -26,7 +26,7 @@ from gridcore.community import Role
 from gridcore.messages import Button
 from gridcore.ticket import Action, Ticket, TicketEvent, TicketStatus
 from handlers import proxy, report
-from handlers.cards import mask_phone, staff_name
+from handlers.cards import mask_phone, staff_name, viewer_buttons
 from handlers.context import Context
 
 TASKS_LIMIT = 20
@@ -196,8 +196,9 @@ async def view_button(ctx: Context) -> None:
 
 
 async def show(ctx: Context, ticket: Ticket) -> None:
-    """Staff in scope see the reporter (masked phone) and the notes; the reporter and followers, their
-    own timeline. Someone both (a worker who reported it) gets the resident's view."""
+    """Staff in scope see the reporter (masked phone) and the notes, with the buttons their card of it
+    would have now (the handler: 签收/进展/办结…; whoever may assign: 指派); the reporter and followers,
+    their own timeline. Someone both (a worker who reported it) gets the resident's view."""
     events = await ctx.uow.tickets.ledger(ticket.number)
     user_id = ctx.sender_id
     category = ctx.community.category(ticket.category_code)
@@ -215,7 +216,8 @@ async def show(ctx: Context, ticket: Ticket) -> None:
                   anonymous=reporter.anonymous, reporter_name=reporter.display_name,
                   reporter_phone=mask_phone(reporter.phone),
                   filer=staff_name(ctx, ticket.filed_by) if ticket.filed_by is not None else None,
-                  entries=[entry(ctx, e) for e in events], ticket_number=ticket.number)
+                  entries=[entry(ctx, e) for e in events], ticket_number=ticket.number,
+                  buttons=viewer_buttons(ctx, ticket))
 
 
 def entry(ctx: Context, event: TicketEvent) -> Entry:

@@ -5,19 +5,24 @@
     w:resolve:<id>   办结 ─▶ result note ─▶ photos/跳过 ─▶ resolved; the resident gets it and is asked to rate
     w:transfer:<id>  转派 ─▶ pick worker/grid (w:tt) ─▶ reason ─▶ the new handler gets a card
     w:escalate:<id>  上报社区 ─▶ reason ──────────────▶ community staff get a card to assign
-    w:reveal:<id>    联系居民 ─────────────────────────▶ the phone, to the handler only (in the ledger)
+    w:reveal:<id>    联系居民 ─────────────────────────▶ the phone, a message in the handler's private
+                                                        chat (in the ledger when one was shown)
     w:assign:<id>    指派 (staff) ─▶ pick (w:to) ──────▶ the chosen one gets a card
 
 Every press is checked against who presses (gridcore.authorization) and the ticket's state now: a
-refused or stale press gets a short answer and changes nothing.
+refused or stale press gets a short answer and changes nothing. A picked target (w:tt, w:to) is
+callback data, so it is checked too (may_receive): only what the picker would offer is taken. A used
+picker shows the choice instead of its buttons ("✔ 转派给 张敏"); an unused one loses them with the
+next question or the end of the task.
 """
 
 from __future__ import annotations
 
-from gridcore.authorization import Act, may
+from collections.abc import Mapping
+
+from gridcore.authorization import Act, grid_receiver, may, may_receive
 from gridcore.community import Person, Role
 from gridcore.messages import Button
-from gridcore.routing import reachable, worker_on_duty
 from gridcore.ticket import TRANSITIONS, Action, Ticket
 from handlers import cards, dispatch, rating, report
 from handlers.context import Context
@@ -65,7 +70,7 @@ async def on_button(ctx: Context) -> None:
     if act_name == "to":
         await assign_to(ctx, ticket, arg)
     elif act_name == "tt":
-        await ask(ctx, ticket, "transfer_reason", target=arg)
+        await pick_transfer(ctx, ticket, arg)
     elif act is Act.ACCEPT:
         await accept(ctx, ticket)
     elif act in (Act.PROGRESS, Act.RESOLVE, Act.ESCALATE):
@@ -89,26 +94,49 @@ async def accept(ctx: Context, ticket: Ticket) -> None:
 
 
 async def reveal(ctx: Context, ticket: Ticket) -> None:
+    """The resident's phone, as a message in the presser's own private chat (a number in a message can
+    be tapped to call; an alert cannot) — never in a group, even when pressed there. The ledger records
+    a reveal only when a number was shown."""
     phone = ticket.reporter.phone if not ticket.reporter.anonymous else None
-    ticket.record(f"staff:{ctx.sender_id}", ctx.now, Action.REVEAL_CONTACT, shown=bool(phone))
+    if not phone:
+        ctx.answer(ctx.label("reveal", phone="", anonymous=ticket.reporter.anonymous), alert=True)
+        return
+    ticket.record(f"staff:{ctx.sender_id}", ctx.now, Action.REVEAL_CONTACT, shown=True)
     await ctx.uow.tickets.save(ticket)
-    # An alert only the presser sees; the number is never written into a chat.
-    ctx.answer(ctx.label("reveal", phone=phone or "", anonymous=ticket.reporter.anonymous), alert=True)
+    await ctx.tell(ctx.sender_id, "contact_phone", ticket=ticket, dial=dialable(phone),
+                   name=ticket.reporter.display_name, ticket_number=ticket.number)
+    ctx.answer(ctx.label("reveal_sent"))
+
+
+def dialable(phone: str) -> str:
+    """The number as Telegram links it for a tap-to-call: +86 and the digits (a mainland mobile, a
+    landline without its trunk 0); a number already international stays so."""
+    digits = "".join(c for c in phone.translate(cards.FULL_WIDTH_DIGITS) if c.isdigit())
+    if phone.strip().startswith("+") or phone.strip().startswith("００"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if digits.startswith("86") and len(digits) == 13:
+        return "+" + digits
+    if digits.startswith("1") and len(digits) == 11:
+        return "+86" + digits
+    if digits.startswith("0") and len(digits) >= 10:
+        return "+86" + digits[1:]
+    return digits
 
 
 def transfer_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:
-    """(label, target): other workers of the grid, then the other grids (their worker on duty)."""
+    """(label, target): other workers of the grid, then the other grids (their worker on duty).
+    Only what may_receive lets through is offered; a press is checked again (resolve_target)."""
     workers = ctx.community.people(Role.GRID_WORKER, ticket.grid_code) if ticket.grid_code else ()
     same = [(p.name, f"u{p.telegram_user_id}") for p in workers
-            if reachable(p) and p.telegram_user_id != ticket.assignee]
+            if may_receive(ctx.community, ctx.sender_id, ticket, p, Act.TRANSFER)]
     grids = [(g.name, f"g{g.code}") for g in ctx.community.grids if g.code != ticket.grid_code]
     return same + grids
 
 
 def assign_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:
-    roles = (Role.GRID_WORKER, Role.GRID_LEADER)
-    people = [p for p in ctx.community.staff if p.role in roles and reachable(p)
-              and (ticket.grid_code is None or p.grid_code == ticket.grid_code)]
+    people = [p for p in ctx.community.staff if may_receive(ctx.community, ctx.sender_id, ticket, p)]
     return [(p.name, str(p.telegram_user_id)) for p in people]
 
 
@@ -116,25 +144,57 @@ async def pick(ctx: Context, ticket: Ticket, kind: str, targets: list[tuple[str,
                template: str) -> None:
     buttons = [Button(label, cards.worker_data(kind, ticket, target)) for label, target in targets]
     rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    await ctx.say(template, ticket=ticket, none=not targets, buttons=rows)
+    outbox_id = await ctx.say(template, ticket=ticket, none=not targets, buttons=rows)
+    if targets:
+        # A live choice like a dialog question: the next question, /cancel or the end of the task
+        # takes its buttons away (Context.retire_prompts), as a pick does at once (echo_pick).
+        ctx.conversation.prompts.append(outbox_id)
 
 
-def resolve_target(ctx: Context, ticket: Ticket, target: str, counts: dict[int, int]) -> Person | None:
+async def echo_pick(ctx: Context, ticket: Ticket, template: str, name: str) -> None:
+    """The picker, once used, shows what was picked instead of its buttons (the chat reads as a
+    transcript: "把 … 转给谁？ ✔ 转派给 张敏")."""
+    if ctx.incoming.message_id is None:
+        await ctx.say("picked", ticket=ticket, question=template, name=name)
+        return
+    await ctx.tell(ctx.chat_id, "picked", edit_message_id=ctx.incoming.message_id, ticket=ticket,
+                   question=template, name=name)
+
+
+def resolve_target(ctx: Context, ticket: Ticket, act: Act, target: str,
+                   counts: Mapping[int, int]) -> Person | None:
+    """The roster entry a picker's target (u<user id> / g<grid code>, from callback data and so never
+    trusted) stands for, if may_receive lets it have the ticket; else None."""
+    community = ctx.community
+    candidates: tuple[Person | None, ...] = ()
     if target.startswith("u") and target[1:].isdigit():
-        user_id = int(target[1:])
-        return next((p for p in ctx.community.staff if p.telegram_user_id == user_id and reachable(p)), None)
-    if target.startswith("g") and ctx.community.grid(target[1:]):
-        grid = target[1:]
-        return worker_on_duty(ctx.community, grid, counts) or next(
-            (p for p in ctx.community.people(Role.GRID_LEADER, grid) if reachable(p)), None)
-    return None
+        candidates = community.roles_of(int(target[1:]))
+    elif target.startswith("g") and community.grid(target[1:]) and target[1:] != ticket.grid_code:
+        candidates = (grid_receiver(community, target[1:], counts),)
+    return next((p for p in candidates
+                 if p is not None and may_receive(community, ctx.sender_id, ticket, p, act, counts)), None)
+
+
+async def pick_transfer(ctx: Context, ticket: Ticket, target: str) -> None:
+    person = resolve_target(ctx, ticket, Act.TRANSFER, target,
+                            await ctx.uow.tickets.open_counts(ctx.community.code))
+    grid = ctx.community.grid(target[1:]) if target.startswith("g") else None
+    if person is None:  # a grid nobody can take it in now, or a target nobody was offered
+        if grid is not None and grid.code != ticket.grid_code:
+            ctx.answer(ctx.label("grid_has_nobody", grid=grid.name), alert=True)
+        else:
+            ctx.answer(ctx.label("not_allowed"), alert=True)
+        return
+    await echo_pick(ctx, ticket, "transfer", grid.name if grid else person.name)
+    await ask(ctx, ticket, "transfer_reason", target=target)
 
 
 async def assign_to(ctx: Context, ticket: Ticket, target: str) -> None:
-    person = resolve_target(ctx, ticket, f"u{target}", {})
-    if person is None or person.role not in (Role.GRID_WORKER, Role.GRID_LEADER):
+    person = resolve_target(ctx, ticket, Act.ASSIGN, f"u{target}", {})
+    if person is None:
         ctx.answer(ctx.label("not_allowed"), alert=True)
         return
+    await echo_pick(ctx, ticket, "assign", person.name)
     await dispatch.assign(ctx, ticket, person, actor=f"staff:{ctx.sender_id}")
     await ctx.say("assigned", ticket=ticket, name=person.name)
 
@@ -210,7 +270,8 @@ async def still(ctx: Context, ticket: Ticket, act: Act) -> bool:
 
 
 async def transfer(ctx: Context, ticket: Ticket, target: str, reason: str) -> None:
-    person = resolve_target(ctx, ticket, target, await ctx.uow.tickets.open_counts(ctx.community.code))
+    person = resolve_target(ctx, ticket, Act.TRANSFER, target,
+                            await ctx.uow.tickets.open_counts(ctx.community.code))
     if person is None:
         await finish(ctx, "nobody_to_transfer_to")
         return

@@ -203,6 +203,8 @@ def _scope_key(p: Params) -> tuple[str, str]:
     scope = p.json("scope") or {"type": "default"}
     if not isinstance(scope, dict) or "type" not in scope:
         raise bad_request("can't parse BotCommandScope JSON object")
+    if scope["type"] in ("chat", "chat_administrators", "chat_member") and "chat_id" not in scope:
+        raise bad_request("can't parse BotCommandScope JSON object")
     key = ",".join(f"{k}={scope[k]}" for k in sorted(scope))
     return key, p.str("language_code") or ""
 
@@ -217,6 +219,9 @@ async def set_my_commands(sb: Sandbox, p: Params) -> Any:
             raise bad_request("BOT_COMMAND_INVALID")
         if not 1 <= len(str(cmd.get("description", "")).strip()) <= 256:
             raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+    scope = p.json("scope")
+    if isinstance(scope, dict) and "chat_id" in scope:
+        sb.chat_for_bot(scope["chat_id"])  # a chat the bot cannot reach: "chat not found", as Telegram
     sb.commands[_scope_key(p)] = [
         {"command": c["command"], "description": c["description"]} for c in commands
     ]

@@ -63,5 +63,5 @@ async def test_file_accept_progress_resolve_with_photo_rate_close(sandbox, uow_f
     assert ticket.status is TicketStatus.CLOSED
     # The worker's card ends without buttons, showing the ticket closed.
     card = next(m for m in reversed(await client.bot_messages(WORKER)) if "XK-20261122-0001" in m.text
-                and "新工单" in m.text)
-    assert "已关闭" in card.text and not card.buttons
+                and "公共设施" in m.text)
+    assert "已办结" in card.text and "已关闭" in card.text and not card.buttons

@@ -54,7 +54,7 @@ async def test_unsatisfied_rating_reopens_to_the_worker_and_tells_the_leader(tow
     await resident.say("灯还是不亮")
     await resident.expect("重新交给网格员")
     assert "灯还是不亮" in await leader.expect("不满意")
-    await worker.expect("新工单")
+    assert "灯还是不亮" in await worker.expect("重办工单（第2次办理）")
     ticket, actions = await ledger(uow_factory)
     assert ticket.status is TicketStatus.ASSIGNED and actions[-2:] == [Action.REOPEN, Action.ASSIGN]
 

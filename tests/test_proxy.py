@@ -71,7 +71,7 @@ async def test_a_building_leader_files_for_a_named_neighbour(world, uow_factory)
     await worker.press("签收")  # updates go to the leader, who relays them
     assert "签收" in leader.last_text and ticket.number in leader.last_text
     await worker.press("联系居民")
-    assert "13800001111" in worker.last.callback_answer
+    assert "+8613800001111" in worker.last_text  # a message in the worker's own chat: tap to call
     await leader.send("/my")
     assert ticket.number in leader.last_text
 

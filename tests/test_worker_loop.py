@@ -87,7 +87,7 @@ async def test_unsatisfied_reopens_to_the_same_worker_and_tells_the_leader(world
     assert "重新交给网格员" in resident.last_text
     assert "不满意" in leader.last_text and "灯还是不亮" in leader.last_text
     newest_card = next(m for m in reversed(worker.received) if m.buttons)
-    assert "新工单" in newest_card.text and "签收" in str(newest_card.buttons)
+    assert "重办工单" in newest_card.text and "签收" in str(newest_card.buttons)
     assert "已重新派单" in worker.last_text  # the old card, edited: no buttons any more
     reopened = await ticket(uow_factory)
     assert reopened.status is TicketStatus.ASSIGNED and reopened.assignee == WORKER_1
@@ -115,12 +115,14 @@ async def test_who_may_press_what(world, uow_factory):
     await worker.press_data(accept)  # stale: already accepted
     assert "处理中" in worker.last.callback_answer
     await worker.press_data(reveal)
-    assert "13812345678" in worker.last.callback_answer
+    [shown] = worker.last.messages  # the number: a message in the handler's private chat
+    assert shown.chat_id == WORKER_1 and "+8613812345678" in shown.text
+    assert "13812345678" not in worker.last.callback_answer
     async with uow_factory() as uow:
         ledger = await uow.tickets.ledger((await ticket(uow_factory)).number)
     assert [e.action for e in ledger].count(Action.REVEAL_CONTACT) == 1
     assert all("13812345678" not in m.text for chat_messages in world.inbox.values() for m in chat_messages
-               if m.chat_id != RESIDENT)
+               if m.chat_id != RESIDENT and m is not shown)
 
 
 async def test_transfer_to_another_grid(world, uow_factory):

@@ -262,13 +262,15 @@ async def test_commands_and_chat_action(bot: Bot, client: SandboxClient) -> None
     assert await bot.set_my_commands(commands)
     assert [c.command for c in await bot.get_my_commands()] == ["start", "report"]
     scoped = BotCommandScopeChat(chat_id=RESIDENT)
+    with pytest.raises(TelegramBadRequest, match="chat not found"):  # not started: Telegram knows no chat
+        await bot.set_my_commands(commands[:1], scope=scoped, language_code="zh")
+    await client.send_text(RESIDENT, "/start")
     assert await bot.set_my_commands(commands[:1], scope=scoped, language_code="zh")
     assert [c.command for c in await bot.get_my_commands(scope=scoped, language_code="zh")] == ["start"]
     assert await bot.delete_my_commands()
     assert await bot.get_my_commands() == []
     with pytest.raises(TelegramBadRequest, match="BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand(command="Bad-Command", description="x")])
-    await client.send_text(RESIDENT, "/start")
     assert await bot.send_chat_action(RESIDENT, "typing")
     [chat] = await client.chats(RESIDENT)
     assert chat["chat_action"] == "typing"
