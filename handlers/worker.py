@@ -19,7 +19,7 @@ from gridcore.community import Person, Role
 from gridcore.messages import Button
 from gridcore.routing import reachable, worker_on_duty
 from gridcore.ticket import TRANSITIONS, Action, Ticket
-from handlers import cards, dispatch, rating, report
+from handlers import cards, dispatch, keyboards, rating, report
 from handlers.context import Context
 from handlers.inputs import InputKind
 
@@ -28,6 +28,7 @@ MAX_NOTE = 500
 ACT_ACTIONS = {Act.ACCEPT: Action.ACCEPT, Act.RESOLVE: Action.RESOLVE, Act.TRANSFER: Action.TRANSFER,
                Act.ESCALATE: Action.ESCALATE, Act.ASSIGN: Action.ASSIGN}
 PICKS = {"tt": Act.TRANSFER, "to": Act.ASSIGN}  # second presses: the target picked
+PICK_PAGE = "p"  # w:tt:<id>:p<page>: another page of the targets (no target's key starts with it)
 
 
 def legal_now(ticket: Ticket, act: Act) -> bool:
@@ -62,7 +63,9 @@ async def on_button(ctx: Context) -> None:
         return
     assert ticket is not None
     ctx.answer("")
-    if act_name == "to":
+    if act_name in PICKS and (page := keyboards.page_number(arg, PICK_PAGE)) is not None:
+        await pick_page(ctx, ticket, act_name, page)
+    elif act_name == "to":
         await assign_to(ctx, ticket, arg)
     elif act_name == "tt":
         await ask(ctx, ticket, "transfer_reason", target=arg)
@@ -113,10 +116,29 @@ def assign_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:
 
 
 async def pick(ctx: Context, ticket: Ticket, kind: str, targets: list[tuple[str, str]],
-               template: str) -> None:
+               template: str, page: int = 0, *, edit: bool = False) -> None:
+    """Whom to transfer / assign to: one page of the targets (w:<kind>:<id>:<target>), and a row to
+    turn pages (w:<kind>:<id>:p<page>) that shows another page in the same message."""
     buttons = [Button(label, cards.worker_data(kind, ticket, target)) for label, target in targets]
-    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    await ctx.say(template, ticket=ticket, none=not targets, buttons=rows)
+
+    def turn(to_page: int, forward: bool) -> Button:
+        label = ctx.label("page_next" if forward else "page_prev")
+        return Button(label, cards.worker_data(kind, ticket, f"{PICK_PAGE}{to_page}"))
+
+    shown = keyboards.paged(buttons, page, width=3, rows=8, turn=turn)
+    context = {"ticket": ticket, "none": not targets, "page": shown.number + 1, "pages": shown.count}
+    if edit and ctx.incoming.message_id is not None:
+        await ctx.tell(ctx.chat_id, template, buttons=shown.rows, edit_message_id=ctx.incoming.message_id,
+                       **context)
+    else:
+        await ctx.say(template, buttons=shown.rows, **context)
+
+
+async def pick_page(ctx: Context, ticket: Ticket, kind: str, page: int) -> None:
+    if kind == "tt":
+        await pick(ctx, ticket, kind, transfer_targets(ctx, ticket), "ask_transfer_target", page, edit=True)
+    else:
+        await pick(ctx, ticket, kind, assign_targets(ctx, ticket), "ask_assign_target", page, edit=True)
 
 
 def resolve_target(ctx: Context, ticket: Ticket, target: str, counts: dict[int, int]) -> Person | None:
