@@ -32,6 +32,7 @@ MAX_DESCRIPTION = 1000
 MIN_DESCRIPTION = 2
 MAX_DETAIL = 100
 PUBLIC_AREA = ""  # building_code for "小区公共区域": a place, but not inside a building
+LISTED_UNITS = 20  # units named in the reply to a unit the building lacks; the buttons show them all
 PAGE = "pg:"  # a button that shows another page of the same question's choices (handlers.keyboards)
 
 
@@ -284,7 +285,8 @@ async def take_unit_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
     mention = extract_place(f"{building.name}{typed}", ctx.community.buildings)
     unit = mention.unit if mention and mention.unit else typed.removesuffix("单元")
     if unit not in building.units:
-        await ctx.say("unknown_unit", typed=typed[:20], building=building.name, units=building.units)
+        await ctx.say("unknown_unit", typed=typed[:20], building=building.name,
+                      units=building.units[:LISTED_UNITS], more=len(building.units) > LISTED_UNITS)
         await ask_unit(ctx, draft)
         return False
     draft.unit, draft.unit_asked = unit, True

@@ -121,6 +121,10 @@ async def test_typed_answers_are_taken_at_every_paged_question(world, uow_factor
     assert "哪栋楼" in resident.last_text and "直接输入" in resident.last_text
     await resident.send(f"  {ROSTER.building_name(389)} ")
     assert "哪个单元" in resident.last_text and "直接输入" in resident.last_text
+    await resident.send("99单元")
+    refused, asked_again = resident.texts[-2:]
+    assert "没有「99单元」" in refused and "、20 单元等" in refused and "21" not in refused
+    assert "哪个单元" in asked_again
     await resident.send("28单元")
     assert "几楼" in resident.last_text
     await resident.presses("跳过", "没有照片", "实名反映", "确认提交")
