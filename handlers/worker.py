@@ -63,8 +63,10 @@ async def on_button(ctx: Context) -> None:
         return
     assert ticket is not None
     ctx.answer("")
+    if act_name not in PICKS and ctx.conversation.dialog == TASK and ctx.conversation.step in PICK_STEPS:
+        await ctx.end_dialog()  # another button of a card: the pick asked before is dropped
     if act_name in PICKS and (page := keyboards.page_number(arg, PICK_PAGE)) is not None:
-        await pick_page(ctx, ticket, act_name, page)
+        await pick(ctx, ticket, act_name, page, edit=True)
     elif act_name == "to":
         await assign_to(ctx, ticket, arg)
     elif act_name == "tt":
@@ -75,9 +77,9 @@ async def on_button(ctx: Context) -> None:
         await ask(ctx, ticket, {Act.PROGRESS: "progress", Act.RESOLVE: "resolve_note",
                                 Act.ESCALATE: "escalate_reason"}[act])
     elif act is Act.TRANSFER:
-        await pick(ctx, ticket, "tt", transfer_targets(ctx, ticket), "ask_transfer_target")
+        await pick(ctx, ticket, "tt")
     elif act is Act.ASSIGN:
-        await pick(ctx, ticket, "to", assign_targets(ctx, ticket), "ask_assign_target")
+        await pick(ctx, ticket, "to")
     elif act is Act.REVEAL_CONTACT:
         await reveal(ctx, ticket)
 
@@ -115,18 +117,32 @@ def assign_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:
     return [(p.name, str(p.telegram_user_id)) for p in people]
 
 
-async def pick(ctx: Context, ticket: Ticket, kind: str, targets: list[tuple[str, str]],
-               template: str, page: int = 0, *, edit: bool = False) -> None:
+PICK_STEPS = {"pick_tt": "tt", "pick_to": "to"}  # a private chat's pick also takes a typed name
+
+
+def pick_targets(ctx: Context, ticket: Ticket, kind: str) -> list[tuple[str, str]]:
+    return transfer_targets(ctx, ticket) if kind == "tt" else assign_targets(ctx, ticket)
+
+
+async def pick(ctx: Context, ticket: Ticket, kind: str, page: int = 0, *, edit: bool = False) -> None:
     """Whom to transfer / assign to: one page of the targets (w:<kind>:<id>:<target>), and a row to
-    turn pages (w:<kind>:<id>:p<page>) that shows another page in the same message."""
+    turn pages (w:<kind>:<id>:p<page>) that shows another page in the same message. In a private chat
+    a typed name is taken too (a task step; in a group the bot sees commands only)."""
+    targets = pick_targets(ctx, ticket, kind)
     buttons = [Button(label, cards.worker_data(kind, ticket, target)) for label, target in targets]
+    can_type = ctx.incoming.is_private and bool(targets)
+    if can_type and not edit:
+        ctx.begin_task(TASK, f"pick_{kind}", {"ticket_id": ticket.id})
+    fixed = [[Button(ctx.label("cancel"), ctx.dialog_data("cancel"))]] if can_type else []
 
     def turn(to_page: int, forward: bool) -> Button:
         label = ctx.label("page_next" if forward else "page_prev")
         return Button(label, cards.worker_data(kind, ticket, f"{PICK_PAGE}{to_page}"))
 
-    shown = keyboards.paged(buttons, page, width=3, rows=8, turn=turn)
-    context = {"ticket": ticket, "none": not targets, "page": shown.number + 1, "pages": shown.count}
+    shown = keyboards.paged(buttons, page, width=3, rows=8, turn=turn, fixed=fixed)
+    template = "ask_transfer_target" if kind == "tt" else "ask_assign_target"
+    context = {"ticket": ticket, "none": not targets, "page": shown.number + 1, "pages": shown.count,
+               "can_type": can_type}
     if edit and ctx.incoming.message_id is not None:
         await ctx.tell(ctx.chat_id, template, buttons=shown.rows, edit_message_id=ctx.incoming.message_id,
                        **context)
@@ -134,11 +150,31 @@ async def pick(ctx: Context, ticket: Ticket, kind: str, targets: list[tuple[str,
         await ctx.say(template, buttons=shown.rows, **context)
 
 
-async def pick_page(ctx: Context, ticket: Ticket, kind: str, page: int) -> None:
-    if kind == "tt":
-        await pick(ctx, ticket, kind, transfer_targets(ctx, ticket), "ask_transfer_target", page, edit=True)
+def typed_target(text: str, targets: list[tuple[str, str]]) -> str | None:
+    """The target a typed name means: the exact name, else the only name that contains it."""
+    typed = " ".join(text.split())
+    exact = [target for label, target in targets if label == typed]
+    inside = [target for label, target in targets if typed and typed in label]
+    return exact[0] if exact else inside[0] if len(inside) == 1 else None
+
+
+async def take_pick(ctx: Context, ticket: Ticket, kind: str) -> None:
+    """An input while a pick is asked in a private chat: a typed name, or its 取消."""
+    if ctx.incoming.kind is InputKind.BUTTON:
+        if ctx.dialog_press() == "cancel":
+            await finish(ctx, "task_cancelled")
+        return
+    if not await still(ctx, ticket, PICKS[kind]):
+        return
+    text = ctx.incoming.text if ctx.incoming.kind is InputKind.TEXT else ""
+    target = typed_target(text, pick_targets(ctx, ticket, kind))
+    if target is None:
+        await ctx.say("pick_unknown", typed=text.strip()[:20])
+        await pick(ctx, ticket, kind)
+    elif kind == "tt":
+        await ask(ctx, ticket, "transfer_reason", target=target)
     else:
-        await pick(ctx, ticket, kind, assign_targets(ctx, ticket), "ask_assign_target", page, edit=True)
+        await assign_to(ctx, ticket, target)
 
 
 def resolve_target(ctx: Context, ticket: Ticket, target: str, counts: dict[int, int]) -> Person | None:
@@ -158,7 +194,10 @@ async def assign_to(ctx: Context, ticket: Ticket, target: str) -> None:
         ctx.answer(ctx.label("not_allowed"), alert=True)
         return
     await dispatch.assign(ctx, ticket, person, actor=f"staff:{ctx.sender_id}")
-    await ctx.say("assigned", ticket=ticket, name=person.name)
+    if ctx.conversation.dialog == TASK and ctx.conversation.step in PICK_STEPS:
+        await finish(ctx, "assigned", ticket=ticket, name=person.name)  # the pick asked in this chat
+    else:
+        await ctx.say("assigned", ticket=ticket, name=person.name)
 
 
 async def ask(ctx: Context, ticket: Ticket, step: str, **data: str) -> None:
@@ -184,6 +223,9 @@ async def on_input(ctx: Context) -> None:
     incoming = ctx.incoming
     if ticket is None:
         await finish(ctx, "ticket_gone_text")
+        return
+    if step in PICK_STEPS:
+        await take_pick(ctx, ticket, PICK_STEPS[step])
         return
     if incoming.kind is InputKind.BUTTON:
         value = ctx.dialog_press()

@@ -180,3 +180,39 @@ async def test_transfer_and_assign_targets_are_paged(world, uow_factory):
     async with uow_factory() as uow:
         assigned = await uow.tickets.get(ticket.number)
     assert assigned.assignee == WORKER_IDS_FROM + 45
+
+
+async def file_in_big_grid(world, uow_factory):
+    resident = world(RESIDENT)
+    await resident.send(f"{ROSTER.building_name(0)}楼道里的灯坏了好几天了")  # building 0 is in grid g1
+    await resident.send(ROSTER.category_name(2))
+    await resident.presses("不在单元内", "跳过", "没有照片", "实名反映", "确认提交")
+    async with uow_factory() as uow:
+        [ticket] = await uow.tickets.for_resident(RESIDENT)
+    return ticket
+
+
+async def test_a_worker_types_whom_to_transfer_to(world, uow_factory):
+    ticket = await file_in_big_grid(world, uow_factory)
+    worker = world(ticket.assignee, "网格员")
+    await worker.press("转派")
+    assert "直接输入姓名" in worker.last_text
+    await worker.send("没这个人")
+    assert "没有找到「没这个人」" in worker.texts[-2] and "转给谁" in worker.last_text
+    await worker.send("网格员")  # more than one name contains it
+    assert "没有找到" in worker.texts[-2]
+    wanted = 44 if ticket.assignee != WORKER_IDS_FROM + 44 else 43
+    await worker.send(f"{wanted}号")  # the only name that contains it
+    assert "原因" in worker.last_text or "理由" in worker.last_text
+    await worker.send("换人处理")
+    async with uow_factory() as uow:
+        moved = await uow.tickets.get(ticket.number)
+    assert moved.assignee == WORKER_IDS_FROM + wanted
+
+    # The new handler opens a pick and cancels it: nothing changes, and a later text starts no pick.
+    handler = world(moved.assignee, "网格员")
+    await handler.press("转派")
+    await handler.press("取消")
+    assert "已取消" in handler.last_text
+    async with uow_factory() as uow:
+        assert (await uow.tickets.get(ticket.number)).assignee == moved.assignee
