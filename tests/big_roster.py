@@ -10,7 +10,13 @@ import yaml
 from gridcore.community import Community
 from gridcore.roster import parse_roster
 
-BIG_GRID = "g1"
+
+def longest_code(head: str) -> str:
+    """A code as long as a roster allows (20 characters): it goes into callback data."""
+    return (head + "_").ljust(20, "x")
+
+
+BIG_GRID = longest_code("g1")
 WORKER_IDS_FROM = 3000
 LEADER_ID = 2900
 STAFF_ID = 2901
@@ -37,12 +43,20 @@ class BigRoster:
     def category_name(self, n: int) -> str:
         return f"第{n}类：公共区域设施设备的日常维护与报修问题" if n % 10 == 9 else f"类别{n}号问题"
 
+    def building_code(self, n: int) -> str:
+        return longest_code(f"B{n:04d}")
+
+    def category_code(self, n: int) -> str:
+        return longest_code(f"c{n:02d}")
+
     def worker_name(self, n: int) -> str:
         return f"网格员{n:02d}号"
 
     def yaml(self) -> str:
-        grids = [{"code": f"g{g}", "name": f"第{g}网格（阳光花园片区）"} for g in range(1, self.grids + 1)]
-        buildings = [{"code": f"B{n:04d}", "name": self.building_name(n), "grid": f"g{n % self.grids + 1}",
+        grids = [{"code": longest_code(f"g{g}"), "name": f"第{g}网格（阳光花园片区）"}
+                 for g in range(1, self.grids + 1)]
+        buildings = [{"code": self.building_code(n), "name": self.building_name(n),
+                      "grid": longest_code(f"g{n % self.grids + 1}"),
                       "units": [self.unit_name(n, u) for u in range(1, self.units + 1)]}
                      for n in range(self.buildings)]
         staff = [{"name": self.worker_name(n), "role": "grid_worker", "grid": BIG_GRID,
@@ -50,7 +64,8 @@ class BigRoster:
         staff += [{"name": "网格长甲", "role": "grid_leader", "grid": BIG_GRID,
                    "telegram_user_id": LEADER_ID},
                   {"name": "社区书记", "role": "community_staff", "telegram_user_id": STAFF_ID}]
-        categories = [{"code": f"c{n:02d}", "name": self.category_name(n), "keywords": [f"关键词{n}号"]}
+        categories = [{"code": self.category_code(n), "name": self.category_name(n),
+                       "keywords": [f"关键词{n}号"]}
                       for n in range(self.categories)]
         roster = {"community": {"code": "YG", "name": "阳光社区", "staff_chat_id": STAFF_CHAT},
                   "grids": grids, "buildings": buildings, "staff": staff, "categories": categories}

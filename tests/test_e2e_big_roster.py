@@ -89,4 +89,4 @@ async def test_a_resident_pages_and_types_through_a_huge_roster(big_bot, uow_fac
     async with uow_factory() as uow:
         tickets = await uow.tickets.for_resident(RESIDENT)
     assert [(t.location.building_code, t.location.unit, t.category_code) for t in tickets] == [
-        ("B0250", "30", "c33")]
+        (ROSTER.building_code(250), "30", ROSTER.category_code(33))]
