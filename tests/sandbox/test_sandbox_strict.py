@@ -93,6 +93,16 @@ async def test_inline_keyboard_size_limits(bot: Bot, started: int) -> None:
     assert await bot.send_message(started, "ok", reply_markup=grid_of(20, 3))
 
 
+async def test_a_too_wide_keyboard_in_telegrams_words(server: SandboxServer, started: int) -> None:
+    row = [{"text": f"{n}号楼", "callback_data": f"b:{n}"} for n in range(9)]
+    body = {"chat_id": started, "text": "哪栋楼？", "reply_markup": {"inline_keyboard": [row]}}
+    async with aiohttp.ClientSession() as http, http.post(
+            f"{server.base_url}/bot{TOKEN}/sendMessage", json=body) as resp:
+        assert resp.status == 400
+        assert await resp.json() == {"ok": False, "error_code": 400,
+                                     "description": "Bad Request: reply markup is too long"}
+
+
 async def test_inline_button_text_must_be_non_empty(bot: Bot, started: int) -> None:
     empty = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="", callback_data="x")]])
     with pytest.raises(TelegramBadRequest, match="button text must be non-empty"):
