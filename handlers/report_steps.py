@@ -14,6 +14,8 @@
     confirm: 确认 → ticket filed │ 修改 → edit_choice → the chosen step → back to confirm │ 取消
 
 Only what is still missing is asked: `next_step` looks at the draft and picks the first gap.
+Category, building and unit list their choices a page at a time when the list is long (‹ 上一页 /
+下一页 › edit the question in place: handlers.keyboards), and always take a typed answer too.
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ async def pick(ctx: Context, ticket: Ticket, kind: str, page: int = 0, *, edit: 
     a typed name is taken too (a task step; in a group the bot sees commands only)."""
     targets = pick_targets(ctx, ticket, kind)
     buttons = [Button(label, cards.worker_data(kind, ticket, target)) for label, target in targets]
-    can_type = ctx.incoming.is_private and bool(targets)
+    asking = ctx.conversation.dialog == TASK and ctx.conversation.step == f"pick_{kind}"
+    can_type = ctx.incoming.is_private and bool(targets) and (asking or not edit)
     if can_type and not edit:
         ctx.begin_task(TASK, f"pick_{kind}", {"ticket_id": ticket.id})
     fixed = [[Button(ctx.label("cancel"), ctx.dialog_data("cancel"))]] if can_type else []
