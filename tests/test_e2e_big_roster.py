@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from big_roster import BigRoster, load_big
+from big_roster import WORKER_IDS_FROM, BigRoster, load_big
 from e2e_support import Resident, live
 
 from bot.cli import groups_for, personas_for
@@ -90,3 +90,28 @@ async def test_a_resident_pages_and_types_through_a_huge_roster(big_bot, uow_fac
         tickets = await uow.tickets.for_resident(RESIDENT)
     assert [(t.location.building_code, t.location.unit, t.category_code) for t in tickets] == [
         (ROSTER.building_code(250), "30", ROSTER.category_code(33))]
+
+
+async def test_a_worker_pages_to_whom_to_transfer_to(big_bot, uow_factory):
+    client, _ = big_bot
+    resident = Resident(client, RESIDENT)
+    await resident.say(f"{ROSTER.building_name(0)}楼道里的灯坏了好几天了")  # building 0 is in the big grid
+    await resident.expect("类别")
+    await resident.say(ROSTER.category_name(1))
+    await resident.expect("哪个单元")
+    for step, label in (("几楼", "不在单元内"), ("有照片", "跳过"), ("实名还是匿名", "没有照片"),
+                        ("请核对", "实名反映"), ("已提交", "确认提交")):
+        await resident.tap_when(label)
+        await resident.expect(step)
+    async with uow_factory() as uow:
+        [ticket] = await uow.tickets.for_resident(RESIDENT)
+    worker = Resident(client, ticket.assignee)
+    await worker.expect("新工单")
+    await worker.tap_when("转派")
+    await worker.expect("转给谁")
+    wanted = 57 if ticket.assignee != WORKER_IDS_FROM + 57 else 56
+    assert await page_to(worker, ROSTER.worker_name(wanted)) >= 2
+    await worker.tap(ROSTER.worker_name(wanted))
+    await worker.expect("原因")
+    await worker.say("换人处理")
+    await Resident(client, WORKER_IDS_FROM + wanted).expect("新工单")
