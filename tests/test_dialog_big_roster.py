@@ -45,11 +45,9 @@ async def page_to(chat: ResidentChat, label: str) -> int:
         if any(text == label for text in labels(question(chat))):
             return turned
         before = question(chat)
-        asked = before.edit_message_id or chat.last_incoming.message_id
         await chat.press_data(next(b.data for row in before.buttons for b in row if NEXT in b.text))
-        [edit] = chat.last.messages
+        [edit] = chat.last.messages  # one message: the pressed question, edited to the next page
         assert edit.edit_message_id is not None and edit.edit_message_id == chat.last_incoming.message_id
-        assert asked is not None
     raise AssertionError(f"no page shows {label!r}")
 
 
