@@ -14,6 +14,8 @@
     confirm: 确认 → ticket filed │ 修改 → edit_choice → the chosen step → back to confirm │ 取消
 
 Only what is still missing is asked: `next_step` looks at the draft and picks the first gap.
+Category, building and unit list their choices a page at a time when the list is long (‹ 上一页 /
+下一页 › edit the question in place: handlers.keyboards), and always take a typed answer too.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from dataclasses import dataclass
 from gridcore.community import Building, Category
 from gridcore.intake import extract_place, match_building, suggest_category
 from gridcore.messages import Button
-from handlers.context import Context
+from handlers import keyboards
+from handlers.context import Context, Keyboard
 from handlers.draft import MAX_PHOTOS, ReportDraft
 
 MAX_DESCRIPTION = 1000
 MIN_DESCRIPTION = 2
 MAX_DETAIL = 100
 PUBLIC_AREA = ""  # building_code for "小区公共区域": a place, but not inside a building
+LISTED_UNITS = 20  # units named in the reply to a unit the building lacks; the buttons show them all
+PAGE = "pg:"  # a button that shows another page of the same question's choices (handlers.keyboards)
 
 
 def data(ctx: Context, value: str) -> str:
@@ -92,27 +97,45 @@ async def ask_confirm_category(ctx: Context, draft: ReportDraft) -> None:
                            [button(ctx, "cancel", "cancel")]])
 
 
-async def ask_category(ctx: Context, draft: ReportDraft) -> None:
-    choices = [Button(c.name, data(ctx, f"cat:{c.code}")) for c in ctx.community.categories]
-    await ctx.say("ask_category", buttons=[*rows(choices, 2), [button(ctx, "cancel", "cancel")]])
+async def ask_paged(ctx: Context, template: str, choices: list[Button], page: int, *, width: int,
+                    fixed: Keyboard, edit: bool, **context: object) -> None:
+    """Ask with one page of `choices` (a long list is paged; typing the answer always works too).
+    `edit`: a page was turned, so the question's own message shows the new page."""
+    shown = keyboards.paged(choices, page, width=width, rows=8, fixed=fixed,
+                            turn=lambda n, forward: button(ctx, "page_next" if forward else "page_prev",
+                                                           f"{PAGE}{n}"))
+    context = {**context, "page": shown.number + 1, "pages": shown.count}
+    if edit and ctx.incoming.message_id is not None:
+        await ctx.tell(ctx.chat_id, template, buttons=shown.rows, edit_message_id=ctx.incoming.message_id,
+                       **context)
+    else:
+        await ctx.say(template, buttons=shown.rows, **context)
+
+
+async def ask_category(ctx: Context, draft: ReportDraft, page: int = 0, *, edit: bool = False) -> None:
+    choices = [Button(c.name, data(ctx, f"cat:{keyboards.compact_key(c.code)}"))
+               for c in ctx.community.categories]
+    await ask_paged(ctx, "ask_category", choices, page, width=2, edit=edit,
+                    fixed=[[button(ctx, "cancel", "cancel")]])
 
 
 async def ask_description(ctx: Context, draft: ReportDraft) -> None:
     await ctx.say("ask_description", buttons=[[button(ctx, "cancel", "cancel")]])
 
 
-async def ask_building(ctx: Context, draft: ReportDraft) -> None:
-    choices = [Button(b.name, data(ctx, f"b:{b.code}")) for b in ctx.community.buildings]
-    await ctx.say("ask_building", buttons=[*rows(choices, 4), [button(ctx, "public_area", "public")],
-                                           [button(ctx, "cancel", "cancel")]])
+async def ask_building(ctx: Context, draft: ReportDraft, page: int = 0, *, edit: bool = False) -> None:
+    choices = [Button(b.name, data(ctx, f"b:{keyboards.compact_key(b.code)}"))
+               for b in ctx.community.buildings]
+    await ask_paged(ctx, "ask_building", choices, page, width=4, edit=edit,
+                    fixed=[[button(ctx, "public_area", "public")], [button(ctx, "cancel", "cancel")]])
 
 
-async def ask_unit(ctx: Context, draft: ReportDraft) -> None:
+async def ask_unit(ctx: Context, draft: ReportDraft, page: int = 0, *, edit: bool = False) -> None:
     building = building_of(ctx, draft)
     assert building is not None
-    choices = [button(ctx, "unit", f"u:{u}", unit=u) for u in building.units]
-    await ctx.say("ask_unit", building=building.name,
-                  buttons=[*rows(choices, 4), [button(ctx, "no_unit", "u:")]])
+    choices = [button(ctx, "unit", f"u:{keyboards.compact_key(u)}", unit=u) for u in building.units]
+    await ask_paged(ctx, "ask_unit", choices, page, width=4, edit=edit, building=building.name,
+                    fixed=[[button(ctx, "no_unit", "u:")]])
 
 
 async def ask_detail(ctx: Context, draft: ReportDraft) -> None:
@@ -174,8 +197,12 @@ async def take_confirm_category(ctx: Context, draft: ReportDraft, value: str) ->
 
 
 async def take_category_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    code = value.removeprefix("cat:")
-    category = ctx.community.category(code) if value.startswith("cat:") else None
+    if (page := keyboards.page_number(value, PAGE)) is not None:
+        await ask_category(ctx, draft, page, edit=True)
+        return False
+    categories = ctx.community.categories
+    code = keyboards.find_key(value.removeprefix("cat:"), [c.code for c in categories])
+    category = ctx.community.category(code) if value.startswith("cat:") and code is not None else None
     if category is None:
         return await refuse_button(ctx)
     draft.suggested_category_code = None
@@ -209,11 +236,15 @@ async def take_description(ctx: Context, draft: ReportDraft, text: str) -> bool:
 
 
 async def take_building_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
+    if (page := keyboards.page_number(value, PAGE)) is not None:
+        await ask_building(ctx, draft, page, edit=True)
+        return False
     if value == "public":
         draft.building_code, draft.unit, draft.unit_asked = PUBLIC_AREA, None, True
         draft.duplicate_checked = False
         return True
-    building = ctx.community.building(value.removeprefix("b:")) if value.startswith("b:") else None
+    code = keyboards.find_key(value.removeprefix("b:"), [b.code for b in ctx.community.buildings])
+    building = ctx.community.building(code) if value.startswith("b:") and code is not None else None
     if building is None:
         return await refuse_button(ctx)
     draft.building_code, draft.unit, draft.duplicate_checked = building.code, None, False
@@ -238,10 +269,14 @@ async def take_building_text(ctx: Context, draft: ReportDraft, text: str) -> boo
 
 async def take_unit_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
     building = building_of(ctx, draft)
-    unit = value.removeprefix("u:")
-    if not value.startswith("u:") or building is None or (unit and unit not in building.units):
+    if building is not None and (page := keyboards.page_number(value, PAGE)) is not None:
+        await ask_unit(ctx, draft, page, edit=True)
+        return False
+    key = value.removeprefix("u:")
+    unit = keyboards.find_key(key, building.units) if building is not None and key else None
+    if not value.startswith("u:") or building is None or (key and unit is None):
         return await refuse_button(ctx)
-    draft.unit, draft.unit_asked = unit or None, True
+    draft.unit, draft.unit_asked = unit, True
     return True
 
 
@@ -252,7 +287,8 @@ async def take_unit_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
     mention = extract_place(f"{building.name}{typed}", ctx.community.buildings)
     unit = mention.unit if mention and mention.unit else typed.removesuffix("单元")
     if unit not in building.units:
-        await ctx.say("unknown_unit", typed=typed[:20], building=building.name, units=building.units)
+        await ctx.say("unknown_unit", typed=typed[:20], building=building.name,
+                      units=building.units[:LISTED_UNITS], more=len(building.units) > LISTED_UNITS)
         await ask_unit(ctx, draft)
         return False
     draft.unit, draft.unit_asked = unit, True

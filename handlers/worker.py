@@ -24,7 +24,7 @@ from gridcore.authorization import Act, grid_receiver, may, may_receive
 from gridcore.community import Person, Role
 from gridcore.messages import Button
 from gridcore.ticket import TRANSITIONS, Action, Ticket
-from handlers import cards, dispatch, rating, report
+from handlers import cards, dispatch, keyboards, rating, report
 from handlers.context import Context
 from handlers.inputs import InputKind
 
@@ -33,6 +33,7 @@ MAX_NOTE = 500
 ACT_ACTIONS = {Act.ACCEPT: Action.ACCEPT, Act.RESOLVE: Action.RESOLVE, Act.TRANSFER: Action.TRANSFER,
                Act.ESCALATE: Action.ESCALATE, Act.ASSIGN: Action.ASSIGN}
 PICKS = {"tt": Act.TRANSFER, "to": Act.ASSIGN}  # second presses: the target picked
+PICK_PAGE = "p"  # w:tt:<id>:p<page>: another page of the targets (no target's key starts with it)
 
 
 def legal_now(ticket: Ticket, act: Act) -> bool:
@@ -67,7 +68,11 @@ async def on_button(ctx: Context) -> None:
         return
     assert ticket is not None
     ctx.answer("")
-    if act_name == "to":
+    if act_name not in PICKS and ctx.conversation.dialog == TASK and ctx.conversation.step in PICK_STEPS:
+        await ctx.end_dialog()  # another button of a card: the pick asked before is dropped
+    if act_name in PICKS and (page := keyboards.page_number(arg, PICK_PAGE)) is not None:
+        await pick(ctx, ticket, act_name, page, edit=True)
+    elif act_name == "to":
         await assign_to(ctx, ticket, arg)
     elif act_name == "tt":
         await pick_transfer(ctx, ticket, arg)
@@ -77,9 +82,9 @@ async def on_button(ctx: Context) -> None:
         await ask(ctx, ticket, {Act.PROGRESS: "progress", Act.RESOLVE: "resolve_note",
                                 Act.ESCALATE: "escalate_reason"}[act])
     elif act is Act.TRANSFER:
-        await pick(ctx, ticket, "tt", transfer_targets(ctx, ticket), "ask_transfer_target")
+        await pick(ctx, ticket, "tt")
     elif act is Act.ASSIGN:
-        await pick(ctx, ticket, "to", assign_targets(ctx, ticket), "ask_assign_target")
+        await pick(ctx, ticket, "to")
     elif act is Act.REVEAL_CONTACT:
         await reveal(ctx, ticket)
 
@@ -140,21 +145,77 @@ def assign_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:
     return [(p.name, str(p.telegram_user_id)) for p in people]
 
 
-async def pick(ctx: Context, ticket: Ticket, kind: str, targets: list[tuple[str, str]],
-               template: str) -> None:
+PICK_STEPS = {"pick_tt": "tt", "pick_to": "to"}  # a private chat's pick also takes a typed name
+
+
+def pick_targets(ctx: Context, ticket: Ticket, kind: str) -> list[tuple[str, str]]:
+    return transfer_targets(ctx, ticket) if kind == "tt" else assign_targets(ctx, ticket)
+
+
+async def pick(ctx: Context, ticket: Ticket, kind: str, page: int = 0, *, edit: bool = False) -> None:
+    """Whom to transfer / assign to: one page of the targets (w:<kind>:<id>:<target>), and a row to
+    turn pages (w:<kind>:<id>:p<page>) that shows another page in the same message. In a private chat
+    a typed name is taken too (a task step; in a group the bot sees commands only)."""
+    targets = pick_targets(ctx, ticket, kind)
     buttons = [Button(label, cards.worker_data(kind, ticket, target)) for label, target in targets]
-    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    outbox_id = await ctx.say(template, ticket=ticket, none=not targets, buttons=rows)
-    if targets:
-        # A live choice like a dialog question: the next question, /cancel or the end of the task
-        # takes its buttons away (Context.retire_prompts), as a pick does at once (echo_pick).
-        ctx.conversation.prompts.append(outbox_id)
+    asking = ctx.conversation.dialog == TASK and ctx.conversation.step == f"pick_{kind}"
+    can_type = ctx.incoming.is_private and bool(targets) and (asking or not edit)
+    if can_type and not edit:
+        ctx.begin_task(TASK, f"pick_{kind}", {"ticket_id": ticket.id})
+    fixed = [[Button(ctx.label("cancel"), ctx.dialog_data("cancel"))]] if can_type else []
+
+    def turn(to_page: int, forward: bool) -> Button:
+        label = ctx.label("page_next" if forward else "page_prev")
+        return Button(label, cards.worker_data(kind, ticket, f"{PICK_PAGE}{to_page}"))
+
+    shown = keyboards.paged(buttons, page, width=3, rows=8, turn=turn, fixed=fixed)
+    template = "ask_transfer_target" if kind == "tt" else "ask_assign_target"
+    context = {"ticket": ticket, "none": not targets, "page": shown.number + 1, "pages": shown.count,
+               "can_type": can_type}
+    if edit and ctx.incoming.message_id is not None:
+        await ctx.tell(ctx.chat_id, template, buttons=shown.rows, edit_message_id=ctx.incoming.message_id,
+                       **context)
+    else:
+        outbox_id = await ctx.say(template, buttons=shown.rows, **context)
+        if targets and not can_type:
+            # A live choice like a dialog question (a typed pick's 取消 makes it one already): the next
+            # question, /cancel or the end of the task takes its buttons away (Context.retire_prompts),
+            # as a pick does at once (echo_pick).
+            ctx.conversation.prompts.append(outbox_id)
+
+
+def typed_target(text: str, targets: list[tuple[str, str]]) -> str | None:
+    """The target a typed name means: the exact name, else the only name that contains it."""
+    typed = " ".join(text.split())
+    exact = [target for label, target in targets if label == typed]
+    inside = [target for label, target in targets if typed and typed in label]
+    return exact[0] if exact else inside[0] if len(inside) == 1 else None
+
+
+async def take_pick(ctx: Context, ticket: Ticket, kind: str) -> None:
+    """An input while a pick is asked in a private chat: a typed name, or its 取消."""
+    if ctx.incoming.kind is InputKind.BUTTON:
+        if ctx.dialog_press() == "cancel":
+            await finish(ctx, "task_cancelled")
+        return
+    if not await still(ctx, ticket, PICKS[kind]):
+        return
+    text = ctx.incoming.text if ctx.incoming.kind is InputKind.TEXT else ""
+    target = typed_target(text, pick_targets(ctx, ticket, kind))
+    if target is None:
+        await ctx.say("pick_unknown", typed=text.strip()[:20])
+        await pick(ctx, ticket, kind)
+    elif kind == "tt":
+        await pick_transfer(ctx, ticket, target)
+    else:
+        await assign_to(ctx, ticket, target)
 
 
 async def echo_pick(ctx: Context, ticket: Ticket, template: str, name: str) -> None:
     """The picker, once used, shows what was picked instead of its buttons (the chat reads as a
-    transcript: "把 … 转给谁？ ✔ 转派给 张敏")."""
-    if ctx.incoming.message_id is None:
+    transcript: "把 … 转给谁？ ✔ 转派给 张敏"). A typed pick is echoed as a new message: the typed
+    text is the resident's own message, which the bot cannot edit."""
+    if ctx.incoming.kind is not InputKind.BUTTON or ctx.incoming.message_id is None:
         await ctx.say("picked", ticket=ticket, question=template, name=name)
         return
     await ctx.tell(ctx.chat_id, "picked", edit_message_id=ctx.incoming.message_id, ticket=ticket,
@@ -196,7 +257,10 @@ async def assign_to(ctx: Context, ticket: Ticket, target: str) -> None:
         return
     await echo_pick(ctx, ticket, "assign", person.name)
     await dispatch.assign(ctx, ticket, person, actor=f"staff:{ctx.sender_id}")
-    await ctx.say("assigned", ticket=ticket, name=person.name)
+    if ctx.conversation.dialog == TASK and ctx.conversation.step in PICK_STEPS:
+        await finish(ctx, "assigned", ticket=ticket, name=person.name)  # the pick asked in this chat
+    else:
+        await ctx.say("assigned", ticket=ticket, name=person.name)
 
 
 async def ask(ctx: Context, ticket: Ticket, step: str, **data: str) -> None:
@@ -222,6 +286,9 @@ async def on_input(ctx: Context) -> None:
     incoming = ctx.incoming
     if ticket is None:
         await finish(ctx, "ticket_gone_text")
+        return
+    if step in PICK_STEPS:
+        await take_pick(ctx, ticket, PICK_STEPS[step])
         return
     if incoming.kind is InputKind.BUTTON:
         value = ctx.dialog_press()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -14,6 +15,9 @@ from sandbox.models import Chat, StoredFile, StoredMessage, bad_request
 from sandbox.state import Sandbox
 
 TEXT_LIMIT = 4096
+MAX_INLINE_BUTTONS = 100
+MAX_INLINE_ROW = 8
+MAX_MARKUP_BYTES = 10_240  # "~10 kB" of reply markup
 CAPTION_LIMIT = 1024
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same "
@@ -108,7 +112,7 @@ def check_markup(p: Params, *, inline_only: bool = False) -> tuple[Any, dict[str
     if not isinstance(markup, dict):
         raise bad_request("can't parse reply keyboard markup JSON object")
     if "inline_keyboard" in markup:
-        return _check_inline(markup["inline_keyboard"]), markup
+        return check_inline_keyboard(markup["inline_keyboard"]), markup
     if inline_only:
         raise bad_request("inline keyboard expected")
     if "keyboard" in markup:
@@ -132,15 +136,22 @@ def check_markup(p: Params, *, inline_only: bool = False) -> tuple[Any, dict[str
     raise bad_request("can't parse reply keyboard markup JSON object")
 
 
-def _check_inline(rows: Any) -> dict[str, Any] | None:
+def inline_markup_size(rows: Any) -> int:
+    """The size Telegram's markup limit counts: the keyboard as compact JSON, UTF-8 bytes."""
+    markup = {"inline_keyboard": rows}
+    return len(json.dumps(markup, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+
+
+def check_inline_keyboard(rows: Any) -> dict[str, Any] | None:
+    """The keyboard as a Message shows it (empty rows dropped), or ApiError 400 as Telegram answers."""
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
         raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
-    count = 0
     for row in rows:
         for button in row:
-            count += 1
             if not isinstance(button, dict) or not isinstance(button.get("text"), str):
                 raise bad_request("can't parse inline keyboard button: Text must be a String")
+            if not button["text"]:
+                raise bad_request("inline keyboard button text must be non-empty")
             actions = [key for key in _INLINE_ACTIONS if key in button]
             if not actions:
                 raise bad_request("text buttons are unallowed in the inline keyboard")
@@ -150,7 +161,10 @@ def _check_inline(rows: Any) -> dict[str, Any] | None:
                     raise bad_request("BUTTON_DATA_INVALID")
             if "url" in button and not re.match(r"(?i)^(https?://|tg://)\S+$", str(button["url"])):
                 raise bad_request("BUTTON_URL_INVALID")
-    if count > 100:
+    # Telegram's limits on the whole keyboard: 100 buttons, 8 to a row, ~10 kB; past any, one answer.
+    too_many = sum(len(row) for row in rows) > MAX_INLINE_BUTTONS
+    too_wide = any(len(row) > MAX_INLINE_ROW for row in rows)
+    if too_many or too_wide or inline_markup_size(rows) > MAX_MARKUP_BYTES:
         raise bad_request("reply markup is too long")
     cleaned = [row for row in rows if row]
     return {"inline_keyboard": cleaned} if cleaned else None

@@ -7,12 +7,14 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.delivery import keyboard_json
 from gridcore.community import Community
 from gridcore.messages import OutgoingMessage
 from gridcore.roster import parse_roster
 from handlers.app import Conversations, Handled
 from handlers.inputs import Incoming, InputKind, Sender
 from handlers.texts import Texts
+from sandbox.bot_messages import check_inline_keyboard
 from sandbox.html_check import parse_html
 
 EXAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster.yaml"
@@ -55,6 +57,8 @@ def assert_telegram_accepts(message: OutgoingMessage) -> None:
         for button in row:
             assert button.text.strip(), message.text
             assert button.url or 1 <= len(button.data.encode()) <= 64, button
+    if message.buttons:  # the keyboard as a whole: 100 buttons, 8 to a row, ~10 kB (the sandbox's rules)
+        check_inline_keyboard(keyboard_json(message.buttons)["inline_keyboard"])
 
 
 class World:

@@ -66,6 +66,49 @@ async def test_callback_data_limits(bot: Bot, started: int) -> None:
         )
 
 
+def grid_of(rows: int, per_row: int, *, text: str = "楼", data: str = "d") -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=f"{text}{r}-{c}", callback_data=f"{data}{r}:{c}") for c in range(per_row)]
+        for r in range(rows)
+    ])
+
+
+async def test_inline_keyboard_size_limits(bot: Bot, started: int) -> None:
+    # At the limits: 100 buttons, 8 to a row.
+    assert await bot.send_message(started, "ok", reply_markup=grid_of(10, 8))
+    assert await bot.send_message(started, "ok", reply_markup=grid_of(25, 4))
+    sent = await bot.send_message(started, "ok", reply_markup=grid_of(1, 8))
+    # One past: a 101st button, a 9th in a row — on a new message and on an edit alike.
+    for too_long in (grid_of(101, 1), grid_of(1, 9), grid_of(34, 3)):
+        with pytest.raises(TelegramBadRequest, match="reply markup is too long"):
+            await bot.send_message(started, "bad", reply_markup=too_long)
+        with pytest.raises(TelegramBadRequest, match="reply markup is too long"):
+            await bot.edit_message_reply_markup(chat_id=started, message_id=sent.message_id,
+                                                reply_markup=too_long)
+    # ~10 kB of markup is too long even with few buttons: 60 buttons of 40 CJK characters (~120 bytes
+    # each, with 60-byte data) are ~12 kB.
+    with pytest.raises(TelegramBadRequest, match="reply markup is too long"):
+        await bot.send_message(started, "bad", reply_markup=grid_of(20, 3, text="网" * 40, data="x" * 55))
+    # ... and the same count with short labels is fine.
+    assert await bot.send_message(started, "ok", reply_markup=grid_of(20, 3))
+
+
+async def test_a_too_wide_keyboard_in_telegrams_words(server: SandboxServer, started: int) -> None:
+    row = [{"text": f"{n}号楼", "callback_data": f"b:{n}"} for n in range(9)]
+    body = {"chat_id": started, "text": "哪栋楼？", "reply_markup": {"inline_keyboard": [row]}}
+    async with aiohttp.ClientSession() as http, http.post(
+            f"{server.base_url}/bot{TOKEN}/sendMessage", json=body) as resp:
+        assert resp.status == 400
+        assert await resp.json() == {"ok": False, "error_code": 400,
+                                     "description": "Bad Request: reply markup is too long"}
+
+
+async def test_inline_button_text_must_be_non_empty(bot: Bot, started: int) -> None:
+    empty = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="", callback_data="x")]])
+    with pytest.raises(TelegramBadRequest, match="button text must be non-empty"):
+        await bot.send_message(started, "bad", reply_markup=empty)
+
+
 @pytest.mark.parametrize(
     ("html", "wording"),
     [
