@@ -13,8 +13,9 @@ Found:
   ID card numbers    15 or 18 digits (the last may be X) with a plausible birth date
   bank card numbers  16–19 digits, in one block or in blocks of four or more
   e-mail addresses, and WeChat / QQ ids after their label (微信号：abc_123, QQ 12345678)
-  names              every name the caller knows for the ticket (reporter, /proxy neighbour), also with
-                     spaces between the characters, and a name a resident introduces (我是王秀英, 联系人：李强)
+  names              every name the caller knows for the ticket (reporter, /proxy neighbour), also
+                     with spaces between the characters, and a name a resident introduces
+                     (我是王秀英, 联系人：李强)
 
 Left alone: ticket numbers (XK-20261122-0007), dates, times, building/unit/room numbers, counts,
 amounts — none of them is a valid number of the kinds above, and short numbers never are.
