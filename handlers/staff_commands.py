@@ -25,7 +25,7 @@ from gridcore.authorization import Act, is_staff, may
 from gridcore.community import Role
 from gridcore.messages import Button
 from gridcore.ticket import Action, Ticket, TicketEvent, TicketStatus
-from handlers import proxy, report
+from handlers import proxy, report, timelines
 from handlers.cards import mask_phone, staff_name
 from handlers.context import Context
 
@@ -198,16 +198,14 @@ async def view_button(ctx: Context) -> None:
 async def show(ctx: Context, ticket: Ticket) -> None:
     """Staff in scope see the reporter (masked phone) and the notes; the reporter and followers, their
     own timeline. Someone both (a worker who reported it) gets the resident's view."""
-    events = await ctx.uow.tickets.ledger(ticket.number)
     user_id = ctx.sender_id
+    if user_id == ticket.reporter.user_id or user_id in ticket.followers:
+        await timelines.show(ctx, ticket)  # a follower gets the public view only
+        return
+    events = await ctx.uow.tickets.ledger(ticket.number)
     category = ctx.community.category(ticket.category_code)
     building = ctx.community.building(ticket.location.building_code or "")
     status = ctx.label("status_" + ticket.status.value)
-    if user_id == ticket.reporter.user_id or user_id in ticket.followers:
-        await ctx.say("timeline", ticket=ticket, events=events, local=ctx.local, building=building,
-                      categories={c.code: c.name for c in ctx.community.categories}, status=status,
-                      action=lambda e: ctx.label("action_" + e.action.value))
-        return
     reporter = ticket.reporter
     await ctx.say("staff_ticket", ticket=ticket, category=category.name if category else ticket.category_code,
                   building=building, status=status, handler=staff_name(ctx, ticket.assignee),

@@ -90,8 +90,9 @@ async def accept(ctx: Context, ticket: Ticket) -> None:
 
 async def reveal(ctx: Context, ticket: Ticket) -> None:
     phone = ticket.reporter.phone if not ticket.reporter.anonymous else None
-    ticket.record(f"staff:{ctx.sender_id}", ctx.now, Action.REVEAL_CONTACT, shown=bool(phone))
-    await ctx.uow.tickets.save(ticket)
+    if phone:  # the ledger records a number that was shown; with none on file nothing happened
+        ticket.record(f"staff:{ctx.sender_id}", ctx.now, Action.REVEAL_CONTACT, shown=True)
+        await ctx.uow.tickets.save(ticket)
     # An alert only the presser sees; the number is never written into a chat.
     ctx.answer(ctx.label("reveal", phone=phone or "", anonymous=ticket.reporter.anonymous), alert=True)
 
