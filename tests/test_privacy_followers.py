@@ -100,7 +100,7 @@ async def test_a_follower_and_the_duplicate_offer_see_only_the_public_view(world
 
 async def test_the_reporters_own_timeline_leaves_out_what_is_internal(world, uow_factory):
     world, chat = world
-    reporter, worker, other = chat(REPORTER, "张阿姨"), chat(WORKER_1, "王芳"), chat(WORKER_2, "刘洋")
+    reporter, worker = chat(REPORTER, "张阿姨"), chat(WORKER_1, "王芳")
     await reporter.contact("13812345678")
     await reporter.send("3号楼2单元楼道灯坏了一个星期了")
     await reporter.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
@@ -136,7 +136,8 @@ async def test_reveal_with_no_phone_on_file_records_nothing(world, uow_factory, 
 
 async def test_partner_copies_and_group_cards_carry_no_personal_data(world, uow_factory, engine):
     world, chat = world
-    reporter, worker, partner = chat(REPORTER, "Zhang Xiulan"), chat(WORKER_1, "王芳"), chat(PARTNER, "钱经理")
+    reporter, worker = chat(REPORTER, "Zhang Xiulan"), chat(WORKER_1, "王芳")
+    partner = chat(PARTNER, "钱经理")
     await reporter.send("3号楼2单元楼道灯坏了，我是王秀英，手机 +86 138 1234 5678，微信号 wxy_1988")
     await reporter.presses("是的")
     await reporter.send("3楼 Zhang Xiulan 家，座机(021)5555-6666")
