@@ -303,5 +303,5 @@ _MASKS = {
     Kind.EMAIL: _mask_email,
     Kind.WECHAT: lambda v: "***",
     Kind.QQ: lambda v: "***",
-    Kind.NAME: mask_name,
+    Kind.NAME: lambda v: mask_name("".join(v.split())),  # 欧阳 春花 is 欧*** too
 }
