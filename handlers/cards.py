@@ -35,10 +35,16 @@ def for_group(text: str, *names: str) -> str:
     return redact(text, names)
 
 
-def known_names(ticket: Ticket) -> tuple[str, ...]:
-    """Every name the system knows for the ticket's resident: the reporter (on a /proxy ticket, the
-    neighbour the leader named). An anonymous ticket's name is known too, and masked just the same."""
-    return (ticket.reporter.display_name,)
+async def known_names(ctx: Context, ticket: Ticket) -> tuple[str, ...]:
+    """Every name the system knows for the ticket's resident: the reporter as filed (on a /proxy ticket,
+    the neighbour the leader named) and, for their own ticket, their profile now (a Telegram name
+    changed since, their @username). An anonymous ticket's names are known too, and masked the same."""
+    names = [ticket.reporter.display_name]
+    if ticket.filed_by is None:
+        resident = await ctx.uow.residents.get(ticket.reporter.user_id)
+        if resident is not None:
+            names += [resident.display_name, resident.username or ""]
+    return tuple(name for name in dict.fromkeys(names) if name)
 
 
 def in_chain(ctx: Context, chat_id: int) -> bool:
@@ -76,7 +82,8 @@ async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
                       edit_outbox_id: int | None = None, note: str = "", live: bool = True) -> int:
     category = ctx.community.category(ticket.category_code)
     building = ctx.community.building(ticket.location.building_code or "")
-    private = in_chain(ctx, chat_id)  # Telegram: users have positive ids, groups negative
+    private = in_chain(ctx, chat_id)  # the handling chain in a private chat: it sees what was written
+    names = () if private else await known_names(ctx, ticket)
     reporter = ticket.reporter
     return await ctx.tell(
         chat_id, "card", kind=kind, ticket=ticket, category=category, building=building,
@@ -87,9 +94,8 @@ async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
         anonymous=reporter.anonymous, on_behalf=ticket.filed_by is not None,
         # What the resident typed (the description, and the floor/room: "302室 张阿姨 138...") is shown
         # outside the handling chain (groups, partners) redacted.
-        description=ticket.description if private else for_group(ticket.description, *known_names(ticket)),
-        detail=(ticket.location.detail if private
-                else for_group(ticket.location.detail, *known_names(ticket))),
+        description=ticket.description if private else for_group(ticket.description, *names),
+        detail=ticket.location.detail if private else for_group(ticket.location.detail, *names),
         live=live, buttons=card_buttons(ctx, ticket, kind, live),
         photos=ticket.photos if edit_outbox_id is None else (),
         edit_outbox_id=edit_outbox_id, ticket_number=ticket.number)

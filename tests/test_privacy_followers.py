@@ -156,3 +156,18 @@ async def test_partner_copies_and_group_cards_carry_no_personal_data(world, uow_
     for private in ("王秀英", "1234 5678", "wxy_1988", "Zhang", "Xiulan", "5555"):
         assert private not in card, private
     await scan_database(engine)
+
+
+async def test_a_name_the_reporter_goes_by_now_is_masked_when_a_card_is_refreshed(world, uow_factory, engine):
+    """The partner's copy is edited as the ticket moves on; by then the reporter's Telegram name may have
+    changed to the one they signed their report with."""
+    world, chat = world
+    reporter, worker, partner = chat(REPORTER, "张阿姨"), chat(WORKER_1, "王芳"), chat(PARTNER, "钱经理")
+    await reporter.send("3号楼2单元楼道灯坏了，有事找 Lily Chen")
+    await reporter.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
+    renamed = chat(REPORTER, "Lily Chen")
+    await renamed.send("/my")  # the profile now has the new name
+    await worker.press("签收")
+    [edited] = [m for m in partner.received if m.edit_outbox_id][-1:]
+    assert "处理中" in edited.text and "楼道灯坏了" in edited.text and "Lily Chen" not in edited.text
+    await scan_database(engine)
