@@ -210,9 +210,13 @@ SURNAMES = ("欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|慕容|长�
             "柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶"
             "解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬"
             "边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝]")
-_GIVEN = r"(?:(?![的住在是家要想和跟说了呢啊吧楼号室单元电话手机先生女士阿姨大爷师傅老])[\u4e00-\u9fff]){1,2}"
+# Characters that end or follow a name rather than belong to it (我是王秀英住…, 我是安全员, 我是孙子).
+_NOT_GIVEN = "的住在是家要想和跟说了呢啊吧楼号室单元电话手机先生女士阿姨大爷师傅老员长们户主工子人里边面上下"
+_GIVEN = r"(?:(?![" + _NOT_GIVEN + r"])[\u4e00-\u9fff]){1,2}"
+# A name stands alone: the introduction ends after it (我是高层住户 introduces nobody).
+_NAME_ENDS = r"(?=[\s,.!?;:)\]」』，。、！？；：）】]|$|电话|手机|联系|座机|微信)"
 INTRODUCED = re.compile(r"(?:我是|我叫|本人|联系人|姓名|名字|称呼)\s*(?:是|为|:)?\s*"
-                        r"((?:" + SURNAMES + r")" + _GIVEN + r")")
+                        r"((?:" + SURNAMES + r")" + _GIVEN + r")" + _NAME_ENDS)
 
 
 def _known_name(name: str) -> re.Pattern[str] | None:
