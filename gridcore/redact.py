@@ -89,6 +89,7 @@ MOBILE_RE = re.compile(r"1[3-9]\d{9}")
 ID18 = re.compile(r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]")
 ID15 = re.compile(r"[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}")
 LOCAL_RE = re.compile(r"[2-9]\d{6,7}")
+MAX_DIGITS = 19  # the longest number found: a bank card (0086 + a landline is 16)
 MIN_CHINESE_RUN = 7  # Chinese digits count only in a run this long (一二三 is not a number)
 
 
@@ -100,27 +101,23 @@ class _Group:
     chinese: bool
 
 
+# A group is one script: 洞138… splits into 洞 | 138…, so a number may start after a Chinese digit.
+# (\d is every Unicode decimal digit: full-width ones too.)
+DIGIT_GROUP = re.compile(r"\d+|[" + "".join(CHINESE_DIGITS) + "]+")
+
+
 def _groups(text: str, protected: list[tuple[int, int]]) -> list[list[_Group]]:
     """Runs of digit groups: groups of digits joined by at most MAX_GAP separator characters."""
-    blocked = [False] * len(text)
-    for start, end in protected:
-        for i in range(start, end):
-            blocked[i] = True
+    for start, end in protected:  # nothing protected is a digit or a separator
+        text = text[:start] + "\x00" * (end - start) + text[end:]
     runs: list[list[_Group]] = []
     run: list[_Group] = []
-    i = 0
-    while i < len(text):
-        if blocked[i] or digit_of(text[i]) is None:
-            i += 1
-            continue
-        # A group is one script: 洞138… splits into 洞 | 138…, so a number may start after a Chinese digit.
-        start, digits, chinese = i, [], text[i] in CHINESE_DIGITS
-        while (i < len(text) and not blocked[i] and (d := digit_of(text[i])) is not None
-               and (text[i] in CHINESE_DIGITS) == chinese):
-            digits.append(d)
-            i += 1
-        group = _Group("".join(digits), start, i, chinese)
-        gap = text[run[-1].end:start] if run else ""
+    for match in DIGIT_GROUP.finditer(text):
+        chars = match.group()
+        chinese = chars[0] in CHINESE_DIGITS
+        digits = chars if chars.isascii() else "".join(digit_of(c) or "" for c in chars)
+        group = _Group(digits, match.start(), match.end(), chinese)
+        gap = text[run[-1].end:group.start] if run else ""
         if run and len(gap) <= MAX_GAP and all(c in SEPARATORS for c in gap):
             run.append(group)
         else:
@@ -173,6 +170,8 @@ def _numbers(text: str, folded: str, protected: list[tuple[int, int]]) -> list[F
             digits = ""
             for j in range(i, len(run)):
                 digits += run[j].digits
+                if len(digits) > MAX_DIGITS:
+                    break
                 chinese = sum(len(g.digits) for g in run[i:j + 1] if g.chinese)
                 if chinese and len(digits) < MIN_CHINESE_RUN:
                     continue
