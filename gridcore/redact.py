@@ -138,6 +138,15 @@ def _landline(national: str) -> bool:
             and phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
 
 
+def _luhn(digits: str) -> bool:
+    """The check digit every bank card carries."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
 def classify(digits: str, *, labelled: bool = False, blocks: tuple[int, ...] = ()) -> tuple[Kind, str] | None:
     """What a run of digits is (with the value to mask), or None. `blocks`: the lengths of the groups it
     was written in (ID and bank card numbers are never spelled out in ones and twos)."""
@@ -153,8 +162,8 @@ def classify(digits: str, *, labelled: bool = False, blocks: tuple[int, ...] = (
     if all(size >= 3 for size in blocks):
         if ID18.fullmatch(digits) or ID15.fullmatch(digits):
             return Kind.ID_CARD, digits
-        if 16 <= len(digits) <= 19:
-            return Kind.BANK_CARD, digits
+        if 16 <= len(digits) <= 19 and (digits[0] in "3456789" or _luhn(digits)):
+            return Kind.BANK_CARD, digits  # (not 20261122-20261125, a range of dates)
     if labelled and LOCAL_RE.fullmatch(digits):
         return Kind.LANDLINE, digits
     return None
