@@ -171,3 +171,30 @@ async def test_a_name_the_reporter_goes_by_now_is_masked_when_a_card_is_refreshe
     [edited] = [m for m in partner.received if m.edit_outbox_id][-1:]
     assert "处理中" in edited.text and "楼道灯坏了" in edited.text and "Lily Chen" not in edited.text
     await scan_database(engine)
+
+
+async def test_every_group_message_about_a_ticket_passes_the_redactor_once_more(uow_factory):
+    """A last guard in Context: a group message about a ticket is redacted as a whole (whatever its
+    template shows); staff's own posts to a group (no ticket: an announcement with the office's
+    number) are left as written."""
+    from datetime import UTC, datetime
+
+    from dialog_support import example_community
+
+    from gridcore.conversation import Conversation
+    from handlers.context import Context
+    from handlers.inputs import Incoming, InputKind, Sender
+    from handlers.texts import Texts
+
+    async with uow_factory() as uow:
+        incoming = Incoming(1, STAFF, Sender(STAFF, "李建国"), InputKind.TEXT, text="x")
+        ctx = Context(uow, incoming, example_community(), Conversation(STAFF, STAFF), Texts(),
+                      datetime(2026, 11, 22, 1, 30, tzinfo=UTC))
+        leaked = "居民 张秀兰 身份证 110101199003071234，手机 138 1234 5678"
+        await ctx.tell(STAFF_GROUP, "summary_text", text=leaked, ticket_number="XK-20261122-0001")
+        await ctx.tell(REPORTER, "summary_text", text=leaked, ticket_number="XK-20261122-0001")
+        await ctx.tell(STAFF_GROUP, "summary_text", text="社区办公室电话 0571-8888 6666")
+        group, private, announcement = (m.text for m in ctx.sent)
+        assert "110***********1234" in group and "138****5678" in group and "1234 5678" not in group
+        assert private == leaked  # a private chat gets what its template shows
+        assert announcement == "社区办公室电话 0571-8888 6666"
