@@ -3,8 +3,9 @@
     /tasks            any staff          my open tickets, nearest feedback deadline first, overdue
                                          marked; a v:<id> button each
     /ticket <number>  anyone with        the ticket and its timeline (staff in scope: with the reporter
-                      Act.VIEW           and notes; reporter/followers: their timeline); anyone else
-                                         gets "没有找到", whether the ticket exists or not
+                      Act.VIEW           and notes; the reporter: their own; followers: the public view,
+                                         handlers.timelines); anyone else gets "没有找到", whether the
+                                         ticket exists or not
     /grid             grid leaders       their grid's open tickets, grouped by handler
     /open             community staff    everything open in the community, grouped by grid; also in
                                          the staff group chat (there: no description, no resident)
@@ -196,8 +197,8 @@ async def view_button(ctx: Context) -> None:
 
 
 async def show(ctx: Context, ticket: Ticket) -> None:
-    """Staff in scope see the reporter (masked phone) and the notes; the reporter and followers, their
-    own timeline. Someone both (a worker who reported it) gets the resident's view."""
+    """Staff in scope see the reporter (masked phone) and the notes; the reporter their own timeline,
+    followers the public view. Someone both (a worker who reported it) gets the resident's view."""
     user_id = ctx.sender_id
     if user_id == ticket.reporter.user_id or user_id in ticket.followers:
         await timelines.show(ctx, ticket)  # a follower gets the public view only
