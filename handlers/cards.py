@@ -2,18 +2,23 @@
 
 A card is remembered (ticket_cards) with the outbox id that sent it; whenever the ticket changes, every
 card is edited in place to show the current state. Only the card in the handler's chat has buttons, and
-only the buttons the current state allows. Cards in group chats never show a resident's name or phone.
+only the buttons the current state allows. Cards outside the handling chain (group chats, partners)
+never show a resident's name, phone or other personal data (gridcore.redact).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from gridcore.authorization import Act, may
-from gridcore.community import Person
+from gridcore.community import Person, Role
 from gridcore.messages import Button
 from gridcore.ports import TicketCard
+
+# mask_name / mask_phone: the core redactor's masks, offered here to the handlers that show people.
+from gridcore.redact import mask_name as mask_name
+from gridcore.redact import mask_phone as mask_phone
+from gridcore.redact import redact
 from gridcore.ticket import Action, Ticket, TicketStatus
 from handlers.context import Context
 
@@ -26,30 +31,29 @@ CARD_ACTS = {
 STAFF_ACTS = {TicketStatus.SUBMITTED, TicketStatus.ESCALATED, TicketStatus.TRANSFERRED, TicketStatus.REOPENED}
 
 
-def mask_name(name: str) -> str:
-    """张** — what a resident sees of a worker, and a worker of an anonymous-minded name."""
-    return f"{name[:1]}{'*' * max(2, len(name) - 1)}" if name else "**"
+def for_group(text: str, *names: str) -> str:
+    """What a resident wrote, made fit for anyone outside the handling chain (a group, a partner): every
+    phone, ID, card number, address, chat id and the given names masked (gridcore.redact)."""
+    return redact(text, names)
 
 
-def mask_phone(phone: str | None) -> str:
-    if not phone:
-        return ""
-    digits = phone.replace(" ", "").replace("-", "")
-    return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else "****"
+async def known_names(ctx: Context, ticket: Ticket) -> tuple[str, ...]:
+    """Every name the system knows for the ticket's resident: the reporter as filed (on a /proxy ticket,
+    the neighbour the leader named) and, for their own ticket, their profile now (a Telegram name
+    changed since, their @username). An anonymous ticket's names are known too, and masked the same."""
+    names = [ticket.reporter.display_name]
+    if ticket.filed_by is None:
+        resident = await ctx.uow.residents.get(ticket.reporter.user_id)
+        if resident is not None:
+            names += [resident.display_name, resident.username or ""]
+    return tuple(name for name in dict.fromkeys(names) if name)
 
 
-# A mobile number (with +86 / 86 in front, spaces, dashes or dots inside), a landline with its area code.
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s.-]?(\d{4})[\s.-]?(\d{4})(?!\d)")
-LANDLINE_IN_TEXT = re.compile(r"(?<!\d)(0\d{2,3})[\s-]?\d{3,4}[\s-]?(\d{4})(?!\d)")
-FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
-
-
-def for_group(text: str, reporter_name: str) -> str:
-    """What a resident wrote, made fit for a group chat: phone numbers masked, their own name removed."""
-    text = text.translate(FULL_WIDTH_DIGITS)  # a number typed in full-width digits is a number too
-    text = PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
-    text = LANDLINE_IN_TEXT.sub(lambda m: f"{m.group(1)}-****{m.group(2)}", text)
-    return text.replace(reporter_name, mask_name(reporter_name)) if len(reporter_name) >= 2 else text
+def in_chain(ctx: Context, chat_id: int) -> bool:
+    """A private chat of someone in the handling chain (a grid worker or leader, community staff):
+    they see what the resident wrote. Groups and partners get it redacted."""
+    chain = (Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF)
+    return chat_id > 0 and any(p.role in chain for p in ctx.community.roles_of(chat_id))
 
 
 def worker_data(act: Act | str, ticket: Ticket, arg: str | int | None = None) -> str:
@@ -97,7 +101,8 @@ async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
                       round_: Round | None = None) -> int:
     category = ctx.community.category(ticket.category_code)
     building = ctx.community.building(ticket.location.building_code or "")
-    private = chat_id > 0  # Telegram: users have positive ids, groups negative
+    private = in_chain(ctx, chat_id)  # the handling chain in a private chat: it sees what was written
+    names = () if private else await known_names(ctx, ticket)
     reporter = ticket.reporter
     round_ = round_ or Round()
     return await ctx.tell(
@@ -110,10 +115,9 @@ async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
         reporter_phone=mask_phone(reporter.phone) if private and not reporter.anonymous else "",
         anonymous=reporter.anonymous, on_behalf=ticket.filed_by is not None,
         # What the resident typed (the description, and the floor/room: "302室 张阿姨 138...") is shown
-        # in a group with phone numbers masked and their name removed.
-        description=ticket.description if private else for_group(ticket.description, reporter.display_name),
-        detail=(ticket.location.detail if private
-                else for_group(ticket.location.detail, reporter.display_name)),
+        # outside the handling chain (groups, partners) redacted.
+        description=ticket.description if private else for_group(ticket.description, *names),
+        detail=ticket.location.detail if private else for_group(ticket.location.detail, *names),
         live=live, buttons=card_buttons(ctx, ticket, kind, live),
         photos=ticket.photos if edit_outbox_id is None else (),
         edit_outbox_id=edit_outbox_id, ticket_number=ticket.number)

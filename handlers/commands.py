@@ -7,7 +7,7 @@ import re
 from gridcore.conversation import Resident
 from gridcore.messages import Button
 from gridcore.ticket import Ticket
-from handlers import menus, onboarding, report, staff_commands
+from handlers import menus, onboarding, report, staff_commands, timelines
 from handlers.context import Context
 from handlers.draft import ReportDraft
 
@@ -69,28 +69,29 @@ async def cancel(ctx: Context) -> None:
 
 
 async def my_tickets(ctx: Context) -> None:
+    """The resident's newest tickets: their own with what they wrote, the ones they joined (+1) with
+    the public view only (handlers.timelines)."""
     tickets = await ctx.uow.tickets.for_resident(ctx.incoming.sender.user_id, limit=MY_LIMIT)
-    buttons = [[Button(ctx.label("ticket_button", number=t.number,
-                                          status=ctx.label("status_" + t.status.value)), f"t:{t.number}")]
-               for t in tickets]
-    await ctx.say("my_tickets", tickets=tickets, categories=category_names(ctx), buttons=buttons,
-                  local=ctx.local, status=lambda t: ctx.label("status_" + t.status.value))
+    items = [dict(own=timelines.is_reporter(ctx, t), description=t.description,
+                  status=ctx.label("status_" + t.status.value), **timelines.public_context(ctx, t))
+             for t in tickets]
+    for item in items:
+        if not item["own"]:  # a followed ticket: the public phase, and nothing its reporter wrote
+            item["status"], item["description"] = item["phase"], ""
+    buttons = [[Button(ctx.label("ticket_button", number=item["number"], status=item["status"]),
+                       f"t:{item['number']}")] for item in items]
+    await ctx.say("my_tickets", tickets=items, buttons=buttons)
 
 
 async def timeline(ctx: Context) -> None:
-    """A ticket's ledger, for its reporter and followers only."""
+    """A ticket's timeline, for its reporter (their own) and followers (the public view) only."""
     ctx.answer("")
     number = ctx.incoming.button_data.removeprefix("t:")
     ticket = await ctx.uow.tickets.get(number)
     if ticket is None or not may_view(ctx, ticket):
         await ctx.say("ticket_not_found", number=number[:30])
         return
-    events = await ctx.uow.tickets.ledger(ticket.number)
-    building = ctx.community.building(ticket.location.building_code or "")
-    await ctx.say("timeline", ticket=ticket, events=events, categories=category_names(ctx), local=ctx.local,
-                  building=building,
-                  status=ctx.label("status_" + ticket.status.value),
-                  action=lambda e: ctx.label("action_" + e.action.value))
+    await timelines.show(ctx, ticket)
 
 
 async def contact(ctx: Context) -> None:
@@ -109,10 +110,6 @@ async def contact(ctx: Context) -> None:
 def may_view(ctx: Context, ticket: Ticket) -> bool:
     user_id = ctx.incoming.sender.user_id
     return ticket.reporter.user_id == user_id or user_id in ticket.followers
-
-
-def category_names(ctx: Context) -> dict[str, str]:
-    return {c.code: c.name for c in ctx.community.categories}
 
 
 async def remember_resident(ctx: Context) -> Resident:

@@ -6,7 +6,7 @@ from gridcore.community import Person
 from gridcore.deadlines import start_accept_clock
 from gridcore.routing import Routing, grid_leader, route
 from gridcore.ticket import Action, Ticket
-from handlers import cards
+from handlers import cards, timelines
 from handlers.context import Context
 
 
@@ -53,12 +53,25 @@ async def to_staff(ctx: Context, ticket: Ticket, *, reason: str) -> None:
         await cards.send_card(ctx, ticket, chat_id, cards.STAFF, note=reason)
 
 
+# What a follower hears for each notice the reporter gets: the news, never its content (the worker's
+# note, name or photos). Notices not listed here (overdue apologies) go to the reporter only.
+FOLLOWER_NEWS = {"notify_accepted": "status", "notify_escalated": "status", "notify_resolved": "status",
+                 "notify_progress": "progress"}
+
+
 async def tell_residents(ctx: Context, ticket: Ticket, template: str, *, photos: tuple[str, ...] = (),
                          **context: object) -> None:
-    """The reporter and everyone who joined (+1) hear about their ticket."""
-    for chat_id in dict.fromkeys((ticket.reporter.chat_id, *ticket.followers)):
-        await ctx.tell(chat_id, template, ticket=ticket, photos=photos, ticket_number=ticket.number,
-                       **context)
+    """The reporter hears about their ticket in full; everyone who joined (+1) gets the public view of
+    the news (handlers.timelines): the ticket's phase in neutral words."""
+    await ctx.tell(ticket.reporter.chat_id, template, ticket=ticket, photos=photos,
+                   ticket_number=ticket.number, **context)
+    followers = [f for f in dict.fromkeys(ticket.followers) if f != ticket.reporter.chat_id]
+    news = FOLLOWER_NEWS.get(template)
+    if not followers or news is None:
+        return
+    public = timelines.public_context(ctx, ticket, await ctx.uow.tickets.ledger(ticket.number))
+    for chat_id in followers:  # a private chat's id is the user's id
+        await ctx.tell(chat_id, "notify_follower", news=news, ticket_number=ticket.number, **public)
 
 
 async def tell_grid_leader(ctx: Context, ticket: Ticket, template: str, **context: object) -> None:

@@ -156,8 +156,10 @@ async def ask_anonymous(ctx: Context, draft: ReportDraft) -> None:
 async def ask_duplicate(ctx: Context, draft: ReportDraft) -> None:
     ticket = await ctx.uow.tickets.get(draft.duplicate_number or "")
     assert ticket is not None
-    await ctx.say("ask_duplicate", ticket=ticket, created=ctx.local(ticket.created_at),
-                  followers=len(ticket.followers),
+    from handlers import timelines  # the public view of a ticket (imported here: this function's only need)
+
+    # Only the public view: never the other resident's words, name, phone or room (issue 16).
+    await ctx.say("ask_duplicate", **timelines.public_context(ctx, ticket),
                   buttons=[[button(ctx, "join_duplicate", "join")], [button(ctx, "new_anyway", "new")]])
 
 

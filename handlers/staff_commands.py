@@ -3,8 +3,9 @@
     /tasks            any staff          my open tickets, nearest feedback deadline first, overdue
                                          marked; a v:<id> button each
     /ticket <number>  anyone with        the ticket and its timeline (staff in scope: with the reporter
-                      Act.VIEW           and notes; reporter/followers: their timeline); anyone else
-                                         gets "没有找到", whether the ticket exists or not
+                      Act.VIEW           and notes; the reporter: their own; followers: the public view,
+                                         handlers.timelines); anyone else gets "没有找到", whether the
+                                         ticket exists or not
     /grid             grid leaders       their grid's open tickets, grouped by handler
     /open             community staff    everything open in the community, grouped by grid; also in
                                          the staff group chat (there: no description, no resident)
@@ -25,7 +26,7 @@ from gridcore.authorization import Act, is_staff, may
 from gridcore.community import Role
 from gridcore.messages import Button
 from gridcore.ticket import Action, Ticket, TicketEvent, TicketStatus
-from handlers import proxy, report
+from handlers import proxy, report, timelines
 from handlers.cards import mask_phone, staff_name, viewer_buttons
 from handlers.context import Context
 
@@ -197,18 +198,16 @@ async def view_button(ctx: Context) -> None:
 
 async def show(ctx: Context, ticket: Ticket) -> None:
     """Staff in scope see the reporter (masked phone) and the notes, with the buttons their card of it
-    would have now (the handler: 签收/进展/办结…; whoever may assign: 指派); the reporter and followers,
-    their own timeline. Someone both (a worker who reported it) gets the resident's view."""
-    events = await ctx.uow.tickets.ledger(ticket.number)
+    would have now (the handler: 签收/进展/办结…; whoever may assign: 指派); the reporter their own
+    timeline, followers the public view. Someone both (a worker who reported it) gets the resident's view."""
     user_id = ctx.sender_id
+    if user_id == ticket.reporter.user_id or user_id in ticket.followers:
+        await timelines.show(ctx, ticket)  # a follower gets the public view only
+        return
+    events = await ctx.uow.tickets.ledger(ticket.number)
     category = ctx.community.category(ticket.category_code)
     building = ctx.community.building(ticket.location.building_code or "")
     status = ctx.label("status_" + ticket.status.value)
-    if user_id == ticket.reporter.user_id or user_id in ticket.followers:
-        await ctx.say("timeline", ticket=ticket, events=events, local=ctx.local, building=building,
-                      categories={c.code: c.name for c in ctx.community.categories}, status=status,
-                      action=lambda e: ctx.label("action_" + e.action.value))
-        return
     reporter = ticket.reporter
     await ctx.say("staff_ticket", ticket=ticket, category=category.name if category else ticket.category_code,
                   building=building, status=status, handler=staff_name(ctx, ticket.assignee),

@@ -18,6 +18,7 @@ next question or the end of the task.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 
 from gridcore.authorization import Act, grid_receiver, may, may_receive
@@ -116,7 +117,7 @@ async def reveal(ctx: Context, ticket: Ticket) -> None:
 def dialable(phone: str) -> str:
     """The number as Telegram links it for a tap-to-call: +86 and the digits (a mainland mobile, a
     landline without its trunk 0); a number already international stays so."""
-    digits = "".join(c for c in phone.translate(cards.FULL_WIDTH_DIGITS) if c.isdigit())
+    digits = "".join(c for c in unicodedata.normalize("NFKC", phone) if c.isdigit())
     if phone.strip().startswith("+") or phone.strip().startswith("００"):
         return "+" + digits
     if digits.startswith("00"):

@@ -1,11 +1,14 @@
-"""No group message may show a resident's name or phone number (issue 5, security).
+"""No group message may show a resident's name, phone number or other personal data (issues 5, 16).
 
 `PiiWatch` learns residents' names and the phone numbers they shared or typed, and finds them in the
-plain text of a message. `scan_database` applies it to everything a test's database ever queued for a
-group chat (the outbox keeps every row, sent or not, edits included), learning the residents from the
-same database: the residents table, tickets' reporters (a 代办 neighbour too) and phone numbers written
-into what residents typed (descriptions, location details, rating reasons). tests/conftest.py runs it
-when each test's engine is torn down, so every suite that touches a database is covered.
+plain text of a message; it also flags whatever the bot's own redactor (gridcore.redact.find, the same
+detector) finds there: a phone, ID or bank card number, e-mail, WeChat/QQ id or introduced name that
+went out unmasked, whoever it belongs to. `scan_database` applies it to everything a test's database
+ever queued for a group chat (the outbox keeps every row, sent or not, edits included), learning the
+residents from the same database: the residents table, tickets' reporters (a 代办 neighbour too) and
+phone numbers written into what residents typed (descriptions, location details, rating reasons).
+tests/conftest.py runs it when each test's engine is torn down, so every suite that touches a database
+is covered.
 
 A resident is anyone who is not on the roster's staff; staff names may appear in groups (the handler
 of a card) and are never flagged, nor is a resident name that is also a staff member's name. Names of
@@ -24,14 +27,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gridcore import redact
 from sandbox.html_check import parse_html
 from storage.models import OutboxRow, ResidentRow, StaffBindingRow, TicketRow
 from storage.uow import uow_factory
 
-# A mainland mobile number (optionally +86 / 86), with the separators people type; a landline with its
-# area code. Searched in NFKC-normalised text, so full-width digits count as digits.
-MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d(?:[\s.-]?\d){8})(?!\d)")
-LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}[\s-]?\d{7,8})(?!\d)")
+PHONES = (redact.Kind.MOBILE, redact.Kind.LANDLINE)
 
 
 def normalise(text: str) -> str:
@@ -39,14 +40,14 @@ def normalise(text: str) -> str:
 
 
 def digits_of(phone: str) -> str:
-    digits = re.sub(r"\D", "", normalise(phone))
-    return digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
+    """A phone number as bare digits (the redactor's reading of it, else every digit in it)."""
+    found = [f.value for f in redact.find(phone) if f.kind in PHONES]
+    return found[0] if found else re.sub(r"\D", "", normalise(phone))
 
 
 def phones_in(text: str) -> set[str]:
-    """Phone numbers written in a text, as bare digits."""
-    text = normalise(text)
-    return {digits_of(m.group(1)) for pattern in (MOBILE, LANDLINE) for m in pattern.finditer(text)}
+    """Phone numbers written in a text, as bare digits — however they are written."""
+    return {f.value for f in redact.find(text) if f.kind in PHONES}
 
 
 def plain(html: str) -> str:
@@ -79,15 +80,20 @@ class PiiWatch:
         self.phones.update(phones_in(text))
 
     def leaks(self, html: str) -> list[str]:
-        """The residents' names and phone numbers this message shows."""
-        text = normalise(plain(html))
-        found = [name for name in self.names if name in text]
+        """The residents' names and phone numbers this message shows, and any personal data the
+        redactor finds in it (a staff member's name is no leak)."""
+        text = plain(html)
+        found = [f.value for f in redact.find(text, self.names) if not self.is_staff(f)]
         if self.phones:
-            separated = re.sub(r"(?<=\d)[\s.-]+(?=\d)", "", text)
+            separated = re.sub(r"(?<=\d)[\s.-]+(?=\d)", "", normalise(text))
             numbers = set(re.findall(r"\d+", separated))
             found += [phone for phone in self.phones
                       if phone in numbers or f"86{phone}" in numbers]
-        return found
+        return list(dict.fromkeys(found))
+
+    def is_staff(self, finding: redact.Finding) -> bool:
+        name = re.sub(r"\s", "", normalise(finding.value))
+        return finding.kind is redact.Kind.NAME and name in self.staff_names
 
     def check(self, messages: Iterable[tuple[int, str]]) -> None:
         problems = [(chat_id, leak, text[:300]) for chat_id, text in messages if chat_id < 0 and text
