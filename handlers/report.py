@@ -33,7 +33,9 @@ STEPS: dict[str, s.Step] = {
 
 
 async def next_step(ctx: Context, draft: ReportDraft) -> str:
-    """The first thing the draft still lacks."""
+    """The first thing the draft still lacks. The duplicate question comes as soon as category and place
+    are known, before the details and photos a +1 would not need. An emergency is filed as soon as
+    its place is known (report_emergency)."""
     if draft.on_behalf and draft.neighbour is None:
         return "neighbour"  # 代办: whom the leader reports for, first
     if draft.category_code is None or ctx.community.category(draft.category_code) is None:
@@ -41,33 +43,42 @@ async def next_step(ctx: Context, draft: ReportDraft) -> str:
         return "confirm_category" if draft.suggested_category_code else "category"
     if not draft.description:
         return "description"
+    category = s.category_of(ctx, draft)
+    if category is not None and category.emergency and not draft.on_behalf:
+        return "emergency_place" if draft.building_code is None else emergency.FILE_NOW
     if draft.building_code is None:
         return "building"
     building = s.building_of(ctx, draft)
     if building is not None and building.units and draft.unit is None and not draft.unit_asked:
         return "unit"
+    if not draft.duplicate_checked and not draft.on_behalf:
+        draft.duplicate_checked = True
+        draft.duplicate_number = None
+        if draft.building_code:
+            duplicate = await ctx.uow.tickets.find_open_duplicate(
+                ctx.community.code, draft.category_code, draft.building_code, ctx.now - DUPLICATE_WINDOW,
+                unit=draft.unit,
+            )
+            if duplicate is not None and duplicate.reporter.user_id != ctx.incoming.sender.user_id:
+                draft.duplicate_number = duplicate.number
+                return "duplicate"
     if draft.detail is None:
         return "detail"
     if not draft.photos_done:
         return "photos"
     if draft.anonymous is None:
         return "anonymous"
-    if not draft.duplicate_checked and not draft.on_behalf:
-        draft.duplicate_checked = True
-        draft.duplicate_number = None
-        if draft.building_code:
-            duplicate = await ctx.uow.tickets.find_open_duplicate(
-                ctx.community.code, draft.category_code, draft.building_code, ctx.now - DUPLICATE_WINDOW
-            )
-            if duplicate is not None and duplicate.reporter.user_id != ctx.incoming.sender.user_id:
-                draft.duplicate_number = duplicate.number
-                return "duplicate"
+    if await contact.needs_phone_question(ctx, draft):
+        return "phone"
     return "confirm"
 
 
 async def advance(ctx: Context, draft: ReportDraft) -> None:
     """Ask the next missing thing (a new turn: buttons of earlier questions go stale)."""
     step = await next_step(ctx, draft)
+    if step == emergency.FILE_NOW:
+        await emergency.file_now(ctx, draft)
+        return
     conversation = ctx.conversation
     conversation.dialog, conversation.step = DIALOG, step
     conversation.turn += 1
