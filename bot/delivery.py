@@ -88,8 +88,9 @@ def reply_markup_json(message: OutgoingMessage) -> dict[str, Any] | None:
     if message.buttons:
         return keyboard_json(message.buttons)
     if message.reply_keyboard:
-        return {"keyboard": [[{"text": b.text, "request_contact": True} if b.request_contact else {"text": b.text}
-                              for b in row] for row in message.reply_keyboard],
+        rows = [[{"text": b.text, "request_contact": True} if b.request_contact else {"text": b.text}
+                 for b in row] for row in message.reply_keyboard]
+        return {"keyboard": rows,
                 "resize_keyboard": True, "one_time_keyboard": True}
     if message.remove_reply_keyboard:
         return {"remove_keyboard": True}

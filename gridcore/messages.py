@@ -17,7 +17,8 @@ class Button:
 class OutgoingMessage:
     """One message to deliver. Storage keeps it as an outbox row until a sender delivers it.
 
-    `text` is already rendered (Telegram HTML subset). `photos` are file ids, sent before the text (a `voice` note before them).
+    `text` is already rendered (Telegram HTML subset). `photos` are file ids, sent before the text
+    (a `voice` note before them).
     An earlier message can be changed instead of sending a new one, named either by its Telegram
     message id (known from a button press) or by the outbox row that sent it (known in the same
     transaction that queued it; the sender looks the Telegram id up when it gets there):

@@ -20,7 +20,8 @@ _CN = CHINESE_NUMERAL_CHARS
 _FLOOR = re.compile(
     rf"(?<![\d{_CN}号#栋幢座第])(?:负|地下)?(?:\d{{1,2}}|[{_CN}]{{1,3}})(?:楼|层)(?![房栋号宇盘])"
     r"|(?<![A-Za-z])[Bb]\d(?:层)?(?![\dA-Za-z])")
-# A room: 302室 / 1502房 / 302号房 / 302户 / 302家 (3 or 4 digits), also right after a unit or floor: 2单元302.
+# A room: 302室 / 1502房 / 302号房 / 302户 / 302家 (3 or 4 digits), also right after a unit or a floor
+# (2单元302, 3楼302).
 _ROOM = re.compile(r"(?<!\d)\d{3,4}(?:号房|室|房|户)|(?:(?<=单元)|(?<=[楼层]))\d{3,4}(?!\d)"
                    r"|(?<![\d-])\d{3,4}(?=家|号家)")
 # A spot inside or on a building.
