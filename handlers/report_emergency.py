@@ -124,5 +124,5 @@ async def forward(ctx: Context, ticket: Ticket, *, text: str, photo: str, voice:
         private = chat_id > 0
         shown = text if private else cards.for_group(text, ticket.reporter.display_name)
         await ctx.tell(chat_id, "resident_update", ticket=ticket, text=shown, has_voice=bool(voice),
-                       has_photo=bool(photo), private=private, photos=(photo,) if photo else (), voice=voice if private else None,
-                       ticket_number=ticket.number)
+                       has_photo=bool(photo), private=private, photos=(photo,) if photo else (),
+                       voice=voice if private else None, ticket_number=ticket.number)

@@ -32,7 +32,8 @@ def buttons_of(message) -> list[str]:
     return [b.text for row in message.buttons for b in row]
 
 
-async def test_an_emergency_whose_place_is_known_is_filed_at_once_to_worker_leader_and_staff(bot, uow_factory):
+async def test_an_emergency_whose_place_is_known_is_filed_at_once_to_worker_leader_and_staff(
+        bot, uow_factory):
     world = World()
     chat = ResidentChat(bot, world=world)
     await chat.send("8号楼2单元302室煤气味很重，快来人")
@@ -42,7 +43,8 @@ async def test_an_emergency_whose_place_is_known_is_filed_at_once_to_worker_lead
     ticket, ledger = await only_ticket(uow_factory)
     assert ticket.urgency is Urgency.URGENT and ticket.status is TicketStatus.ASSIGNED
     assert ticket.assignee == WORKER_GRID_2  # 紧急险情 is 联办, but someone must go now
-    assert (ticket.location.building_code, ticket.location.unit, ticket.location.detail) == ("8", "2", "302室")
+    location = ticket.location
+    assert (location.building_code, location.unit, location.detail) == ("8", "2", "302室")
     assert [e.action for e in ledger] == [Action.SUBMIT, Action.ASSIGN]
     [card] = world.inbox[WORKER_GRID_2]
     assert "签收" in " ".join(buttons_of(card)) and "8号楼" in card.text
@@ -75,7 +77,8 @@ async def test_a_typed_place_that_is_no_building_is_kept_and_the_ticket_filed(bo
     assert ticket.location.building_code is None and ticket.location.detail == "菜市场对面那排平房"
 
 
-async def test_details_sent_after_filing_are_added_and_forwarded_until_the_window_ends(bot, uow_factory, clock):
+async def test_details_sent_after_filing_are_added_and_forwarded_until_the_window_ends(
+        bot, uow_factory, clock):
     world = World()
     chat = ResidentChat(bot, world=world)
     await chat.send("5号楼1单元着火了，冒烟很大")
