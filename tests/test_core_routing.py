@@ -126,7 +126,8 @@ def test_a_resident_assigned_by_mistake_still_cannot_act():
 
 
 def test_an_urgent_coordinated_ticket_goes_to_the_worker_on_duty_with_leader_and_staff_told():
-    fire = Category("fire", "紧急险情", mode=HandlingMode.COORDINATED, emergency=True, emergency_numbers=("119",))
+    fire = Category("fire", "紧急险情", mode=HandlingMode.COORDINATED, emergency=True,
+                    emergency_numbers=("119",))
     community = dataclasses.replace(COMMUNITY, categories=(fire,))
     urgent = route(community, ticket("fire", urgent=True), {W1: 2})
     assert urgent.assignee.telegram_user_id == W1B and urgent.reason is RouteReason.WORKER
