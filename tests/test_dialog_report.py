@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dialog_support import FakeClock, ResidentChat, load_example, make_conversations
+from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations
 from sqlalchemy import event
 
 from gridcore.ticket import Action, TicketStatus, Urgency
@@ -355,3 +355,67 @@ async def test_each_step_retires_the_last_question_in_its_own_reply(bot, uow_fac
     await chat.send("/cancel")  # the end of a dialog without a question after it
     [cancelled] = chat.last.messages
     assert "已取消" in cancelled.text and cancelled.clear_keyboard_of_outbox is not None
+
+
+async def test_a_floor_or_room_in_the_text_answers_the_detail_question(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("5号楼3单元302室门口堆了很多纸箱")
+    await chat.press("是的")
+    assert "照片" in chat.last_text and not any("几楼" in t for t in chat.texts)
+    await finish_named(chat)
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert (ticket.location.building_code, ticket.location.unit, ticket.location.detail) == ("5", "3", "302室")
+
+
+async def test_a_public_place_in_the_text_is_the_public_area(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("小区东门的垃圾好几天没人清了")
+    await chat.press("是的")
+    assert "照片" in chat.last_text and not any("哪栋楼" in t for t in chat.texts)
+    await finish_named(chat)
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.location.building_code is None and ticket.location.detail == "东门"
+
+
+async def test_joining_is_offered_only_in_the_same_unit_and_the_handler_hears_of_each_one(uow_factory):
+    await load_example(uow_factory)
+    bot = make_conversations(uow_factory, FakeClock())
+    world = World()
+    first = ResidentChat(bot, 5001, "张阿姨", world=world)
+    await first.send("5号楼1单元门口垃圾桶满了没人清")
+    await first.presses("是的", "跳过")
+    await finish_named(first)
+    [ticket] = await tickets_of(uow_factory, 5001)
+    worker = ticket.assignee
+    other_unit = ResidentChat(bot, 5002, "李叔", world=world)
+    await other_unit.send("5号楼2单元垃圾没人清理")
+    await other_unit.press("是的")
+    assert "几楼" in other_unit.last_text  # no offer: another unit
+    await other_unit.send("/cancel")
+    before = len(world.inbox[worker])
+    same_unit = ResidentChat(bot, 5003, "王建国", world=world)
+    await same_unit.send("5号楼1单元楼下垃圾臭死了 13912345678")
+    await same_unit.press("是的")
+    assert "也是我反映的" in str(same_unit.last_message.buttons)  # before the floor and photos
+    await same_unit.press("也是我反映的")
+    [notice] = world.inbox[worker][before:]
+    assert "又有一位居民反映了同一问题" in notice.text and ticket.number in notice.text
+    assert not any(private in notice.text for private in ("王建国", "13912345678", "臭死了"))
+
+
+@pytest.mark.parametrize("blank", ["👍👍👍👍", "\u200b\u200b\u200b\u200b\u200b", "？？？！！！", "🙏🏻 🙏🏻 🙏🏻"])
+async def test_a_message_that_shows_no_words_is_no_description(bot, uow_factory, blank):
+    chat = ResidentChat(bot)
+    await chat.send(blank)
+    assert "没有看得到的文字" in chat.last_text
+    async with uow_factory() as uow:
+        conversation = await uow.conversations.get(chat.chat_id)
+    assert conversation is None or conversation.dialog is None  # no report started
+    await chat.send("/report")
+    await chat.press("环境卫生")
+    await chat.send(blank)
+    assert "没有看得到的文字" in chat.last_text
+    await chat.send("\u200b灯\u200b")  # one visible character: too short
+    assert "太短" in chat.last_text
+    await chat.send("楼道里堆满了纸箱")
+    assert "哪栋楼" in chat.last_text
