@@ -364,7 +364,8 @@ async def test_a_floor_or_room_in_the_text_answers_the_detail_question(bot, uow_
     assert "照片" in chat.last_text and not any("几楼" in t for t in chat.texts)
     await finish_named(chat)
     [ticket] = await tickets_of(uow_factory, 5001)
-    assert (ticket.location.building_code, ticket.location.unit, ticket.location.detail) == ("5", "3", "302室")
+    location = ticket.location
+    assert (location.building_code, location.unit, location.detail) == ("5", "3", "302室")
 
 
 async def test_a_public_place_in_the_text_is_the_public_area(bot, uow_factory):
@@ -403,7 +404,8 @@ async def test_joining_is_offered_only_in_the_same_unit_and_the_handler_hears_of
     assert not any(private in notice.text for private in ("王建国", "13912345678", "臭死了"))
 
 
-@pytest.mark.parametrize("blank", ["👍👍👍👍", "\u200b\u200b\u200b\u200b\u200b", "？？？！！！", "🙏🏻 🙏🏻 🙏🏻"])
+@pytest.mark.parametrize("blank", ["👍👍👍👍", "\u200b\u200b\u200b\u200b\u200b", "？？？！！！",
+                                   "🙏🏻 🙏🏻 🙏🏻"])
 async def test_a_message_that_shows_no_words_is_no_description(bot, uow_factory, blank):
     chat = ResidentChat(bot)
     await chat.send(blank)
