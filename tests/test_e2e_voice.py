@@ -32,7 +32,7 @@ async def wait_for(client, chat_id: int, kind: str, timeout: float = 10):
 
 
 async def test_a_voice_note_is_a_report_and_reaches_the_worker_as_a_voice(live_bot, uow_factory):
-    client, server = live_bot
+    client, _ = live_bot
     resident = Resident(client, 5001)
     await client.send_voice(5001, duration=7)
     [sent] = [m for m in await client.messages(5001) if m.kind == "voice"]
