@@ -98,6 +98,9 @@ async def take_follow_up(ctx: Context) -> bool:
     if ticket is None or not ticket.is_open:
         return False
     incoming = ctx.incoming
+    if incoming.kind is InputKind.BUTTON:  # an earlier question's button: the report was filed
+        await s.refuse_button(ctx)
+        return True
     text = incoming.text.strip()[: s.MAX_DESCRIPTION]
     photo = incoming.photo_file_id if incoming.kind is InputKind.PHOTO else ""
     voice = incoming.voice_file_id if incoming.kind is InputKind.VOICE else ""
