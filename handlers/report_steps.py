@@ -1,16 +1,20 @@
 """The report dialog as a table of steps. Each step asks, and takes a text, a button or a photo.
 
-    (free text / photo / /report)        /proxy (a building leader, 代办: handlers.proxy)
+    (free text / photo / voice / /report)  /proxy (a building leader, 代办: handlers.proxy)
             │                                 ▼
             │                            neighbour ("王大爷 138…" or 匿名); the building is the
             │◀────────────────────────────────┘  leader's; no anonymous and no duplicate step
-            │  category suggested from keywords, building/unit taken from the text
+            │  category suggested from keywords; from the text: building/unit, the public area
+            │  ("小区门口", "停车场"), and the floor/room/spot for the detail ("一楼", "302室", "楼道里")
             ▼
-    confirm_category ─┐   category ◀── (no suggestion, or "选其他类别")
+    confirm_category ─┐   category ◀── (no suggestion — a voice note has none —, or "选其他类别")
             │         └──────▶│
             ▼                 ▼
-    description → building → unit → detail → photos → anonymous → [duplicate] → confirm
-                  (buttons or a typed name/alias)   (emergency: skips photos/anonymous)
+    description → building → unit → [duplicate] → detail → photos → anonymous → confirm
+    (text, or a voice)  (buttons or a typed name/alias)   (实名 without a phone on file: the phone
+                                                           offered before the summary, report_phone)
+    emergency: after the description, at most one place question, then filed at once
+               (handlers.report_emergency)
     confirm: 确认 → ticket filed │ 修改 → edit_choice → the chosen step → back to confirm │ 取消
 
 Only what is still missing is asked: `next_step` looks at the draft and picks the first gap.
