@@ -6,6 +6,7 @@ import re
 
 from gridcore.conversation import Resident
 from gridcore.messages import Button
+from gridcore.phones import parse_phone
 from gridcore.ticket import Ticket
 from handlers import onboarding, report, staff_commands
 from handlers.context import Context
@@ -102,7 +103,7 @@ async def contact(ctx: Context) -> None:
     own = incoming.contact_user_id == incoming.sender.user_id and bool(incoming.phone.strip())
     if own:
         resident = await remember_resident(ctx)
-        resident.phone = incoming.phone.strip()[:32]
+        resident.phone = parse_phone(incoming.phone) or incoming.phone.strip()[:32]
         await ctx.uow.residents.save(resident)
     await ctx.say("contact_saved" if own else "contact_not_own", remove_reply_keyboard=own)
     if ctx.conversation.dialog == report.DIALOG:
