@@ -83,6 +83,20 @@ def keyboard_json(rows: Sequence[Sequence[Button]]) -> dict[str, Any] | None:
     ]}
 
 
+def reply_markup_json(message: OutgoingMessage) -> dict[str, Any] | None:
+    """A new message's reply_markup: its inline buttons, else its reply keyboard (or taking one away)."""
+    if message.buttons:
+        return keyboard_json(message.buttons)
+    if message.reply_keyboard:
+        rows = [[{"text": b.text, "request_contact": True} if b.request_contact else {"text": b.text}
+                 for b in row] for row in message.reply_keyboard]
+        return {"keyboard": rows,
+                "resize_keyboard": True, "one_time_keyboard": True}
+    if message.remove_reply_keyboard:
+        return {"remove_keyboard": True}
+    return None
+
+
 def is_permanent(error: BaseException) -> bool:
     """Will sending this again never work? 403, 400, 413, and a group that became a supergroup
     (the error names the new chat id; the row's chat is gone)."""
@@ -103,7 +117,7 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
     pace = pace or _no_pace
     chat = message.chat_id
     clears = message.clear_keyboard_of is not None or message.clear_keyboard_of_outbox is not None
-    if clears and not (message.text or message.photos):
+    if clears and not (message.text or message.photos or message.voice):
         await clear_keyboard(bot, message, store, pace)
         return []
     markup = keyboard_json(message.buttons)
@@ -147,14 +161,19 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
         sent = await bot.send_media_group(chat, [InputMediaPhoto(media=media(p)) for p in batch])
         return [m.message_id for m in sent]
 
+    async def voice(file_id: str) -> list[int]:
+        return [(await bot.send_voice(chat, file_id)).message_id]
+
     async def text() -> list[int]:
-        body = with_markup({"chat_id": chat, "text": message.text}, markup)
+        body = with_markup({"chat_id": chat, "text": message.text}, reply_markup_json(message))
         return [(await call_json(bot, SendMessageForId, body))["message_id"]]
 
     async def clear() -> list[int]:
         await clear_keyboard(bot, message, store, pace)
         return []
 
+    if message.voice:
+        await call(lambda: voice(message.voice or ""))
     for start in range(0, len(message.photos), 10):
         batch = message.photos[start : start + 10]
         await call(lambda batch=batch: one_photo(batch[0]) if len(batch) == 1 else album(batch))

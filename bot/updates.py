@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message, Update, User
 from handlers.inputs import Incoming, InputKind, Sender
 
 # Message content types we don't read, by the attribute aiogram gives them.
-UNSUPPORTED = ("sticker", "voice", "video", "video_note", "audio", "document", "animation", "poll",
+UNSUPPORTED = ("sticker", "video", "video_note", "audio", "document", "animation", "poll",
                "dice", "game", "venue", "story")
 
 
@@ -42,6 +42,9 @@ def from_message(update_id: int, message: Message) -> Incoming:
         largest = max(message.photo, key=lambda p: p.width * p.height)
         return Incoming(update_id, chat_id, sender, InputKind.PHOTO, text=message.caption or "",
                         photo_file_id=largest.file_id, **common)
+    if message.voice is not None:
+        return Incoming(update_id, chat_id, sender, InputKind.VOICE, text=message.caption or "",
+                        voice_file_id=message.voice.file_id, what="voice", **common)
     if message.contact is not None:
         contact = message.contact
         return Incoming(update_id, chat_id, sender, InputKind.CONTACT, phone=contact.phone_number,

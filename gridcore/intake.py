@@ -315,3 +315,21 @@ def match_building(text: str | None, buildings: Sequence[Building]) -> Building 
     if place is None or place.building_text is None or place.building_text == normal:
         return None
     return _match_exact(place.building_text, buildings)
+
+
+# ---------------------------------------------------------------------------------------- blank text
+
+
+def shows_words(text: str) -> bool:
+    """Does the text show a reader at least one letter or digit (any script)? Text made only of
+    whitespace, zero-width and other format characters, emoji, symbols or punctuation does not."""
+    return any(unicodedata.category(char)[0] in "LN" for char in text)
+
+
+def visible_length(text: str) -> int:
+    """How many characters a reader sees: format (zero-width, bidi marks), control and combining
+    characters and whitespace do not count."""
+    return sum(1 for char in text if unicodedata.category(char) not in _INVISIBLE and not char.isspace())
+
+
+_INVISIBLE = frozenset({"Cf", "Cc", "Co", "Cn", "Cs", "Mn", "Me", "Zs", "Zl", "Zp"})

@@ -59,9 +59,11 @@ class TicketRepository(Protocol):
         """Tickets the resident filed or follows, newest first."""
 
     async def find_open_duplicate(
-        self, community_code: str, category_code: str, building_code: str, since: datetime
+        self, community_code: str, category_code: str, building_code: str, since: datetime,
+        unit: str | None = None,
     ) -> Ticket | None:
-        """The newest open ticket of that category and building filed at or after `since`."""
+        """The newest open ticket of that category and building filed at or after `since`; with a unit,
+        only one of that unit or one that names no unit."""
 
     async def ledger(self, number: str) -> Sequence[TicketEvent]:
         """All events of the ticket, oldest first."""

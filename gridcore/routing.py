@@ -7,7 +7,9 @@
                           │      (fewest open tickets; away or unbound ones skipped;
                           │       none: the grid leader; none either: community staff)
                           ├─ 共办: the partner named as co_handler gets a copy
-                          └─ urgent: the grid leader gets a copy at once
+                          └─ urgent: the grid leader gets a copy at once, and the community
+                                 staff see it too; an urgent 联办 ticket goes to the worker on duty
+                                 first all the same (someone must go now; staff follow it)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class Routing:
     assignee: Person | None  # None: the community staff assign it
     reason: RouteReason
     copies: tuple[Person, ...] = ()  # informed, without the buttons
+    inform_staff: bool = False  # assigned, and the community staff see it as well (urgent)
 
     @property
     def to_staff(self) -> bool:
@@ -76,15 +79,17 @@ def route(community: Community, ticket: Ticket, open_counts: Mapping[int, int]) 
     copies: list[Person] = []
     if category is not None:
         copies.extend(partners_for(community, category))
-    if ticket.urgency is Urgency.URGENT and leader is not None:
+    urgent = ticket.urgency is Urgency.URGENT
+    if urgent and leader is not None:
         copies.append(leader)
     if grid is None:
         return Routing(None, RouteReason.NO_GRID, tuple(copies))
-    if category is not None and category.mode is HandlingMode.COORDINATED:
+    if category is not None and category.mode is HandlingMode.COORDINATED and not urgent:
         return Routing(None, RouteReason.COORDINATED, tuple(copies))
     worker = worker_on_duty(community, grid.code, open_counts)
     if worker is not None:
-        return Routing(worker, RouteReason.WORKER, tuple(copies))
+        return Routing(worker, RouteReason.WORKER, tuple(copies), inform_staff=urgent)
     if leader is not None:
-        return Routing(leader, RouteReason.NO_WORKER, tuple(c for c in copies if c != leader))
+        return Routing(leader, RouteReason.NO_WORKER, tuple(c for c in copies if c != leader),
+                       inform_staff=urgent)
     return Routing(None, RouteReason.NOBODY, tuple(copies))

@@ -48,6 +48,7 @@ class Action(StrEnum):
     RATE = "rate"  # the resident's rating (回访评价)
     REVEAL_CONTACT = "reveal_contact"  # the assigned worker looked at the resident's full phone number
     DELIVERY_FAILED = "delivery_failed"  # a message about this ticket could not be delivered, for good
+    RESIDENT_UPDATE = "resident_update"  # the reporter added details after filing (text, photos, voice)
     REMIND = "remind"  # a deadline reminder went to the handler
     SUPERVISE = "supervise"  # 督办: an overdue ticket was raised to the grid leader or community staff
 
@@ -75,7 +76,7 @@ TRANSITIONS: Mapping[Action, tuple[frozenset[TicketStatus], TicketStatus]] = Map
     }
 )
 STATUS_NEUTRAL = frozenset({Action.FOLLOW, Action.NOTE, Action.PROGRESS, Action.RATE, Action.REVEAL_CONTACT,
-                            Action.DELIVERY_FAILED, Action.REMIND, Action.SUPERVISE})
+                            Action.DELIVERY_FAILED, Action.REMIND, Action.SUPERVISE, Action.RESIDENT_UPDATE})
 
 
 class Urgency(StrEnum):
@@ -182,6 +183,7 @@ class Ticket:
     grid_code: str | None = None
     assignee: int | None = None  # Telegram user id of the staff member handling it
     photos: tuple[str, ...] = ()
+    voice: str | None = None  # a voice note the resident sent as the description (a file id)
     followers: tuple[int, ...] = ()
     filed_by: int | None = None  # a building leader who filed it for a neighbour (代办)
     accepted_at: datetime | None = None
@@ -208,6 +210,7 @@ class Ticket:
         urgent: bool = False,
         photos: tuple[str, ...] = (),
         grid_code: str | None = None,
+        voice: str | None = None,
     ) -> Ticket:
         if not description.strip():
             raise DomainError("a ticket needs a description")
@@ -223,6 +226,7 @@ class Ticket:
             urgency=Urgency.URGENT if urgent else Urgency.NORMAL,
             grid_code=grid_code,
             photos=photos,
+            voice=voice,
         )
         actor = f"resident:{reporter.user_id}"
         details = {"category": category_code, "urgent": urgent, "anonymous": reporter.anonymous}

@@ -144,6 +144,8 @@ async def idle_input(ctx: Context) -> None:
         await report.start(ctx, text=text)
     elif incoming.kind is InputKind.PHOTO:
         await report.start(ctx, text=text[: report.s.MAX_DESCRIPTION], photo=incoming.photo_file_id)
+    elif incoming.kind is InputKind.VOICE:  # a voice note describes the problem
+        await report.start(ctx, text=text[: report.s.MAX_DESCRIPTION], voice=incoming.voice_file_id)
     elif incoming.kind is InputKind.BUTTON:
         await report.s.refuse_button(ctx)
     else:

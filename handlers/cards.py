@@ -120,6 +120,8 @@ async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
         detail=ticket.location.detail if private else for_group(ticket.location.detail, *names),
         live=live, buttons=card_buttons(ctx, ticket, kind, live),
         photos=ticket.photos if edit_outbox_id is None else (),
+        # A voice note is the resident's own words: sent to a person's chat only, never to a group.
+        voice=ticket.voice if private and edit_outbox_id is None else None, voice_private=private,
         edit_outbox_id=edit_outbox_id, ticket_number=ticket.number)
 
 

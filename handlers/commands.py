@@ -6,6 +6,7 @@ import re
 
 from gridcore.conversation import Resident
 from gridcore.messages import Button
+from gridcore.phones import parse_phone
 from gridcore.ticket import Ticket
 from handlers import menus, onboarding, report, staff_commands, timelines
 from handlers.context import Context
@@ -47,6 +48,8 @@ async def help_(ctx: Context) -> None:
 
 
 async def report_(ctx: Context) -> None:
+    if report.emergency.in_follow_up(ctx):  # a new report ends an emergency's follow-up window
+        await ctx.end_dialog()
     if ctx.conversation.dialog == report.DIALOG:
         await ctx.say("dialog_continues")
         await report.resume(ctx)
@@ -96,13 +99,16 @@ async def timeline(ctx: Context) -> None:
 
 async def contact(ctx: Context) -> None:
     """A resident shares their own phone number: kept for the grid worker (shown masked, issue 3)."""
+    if ctx.conversation.dialog == report.DIALOG and ctx.conversation.step == "confirm":
+        await report.on_input(ctx)  # at the summary: the answer to the phone offer
+        return
     incoming = ctx.incoming
     own = incoming.contact_user_id == incoming.sender.user_id and bool(incoming.phone.strip())
     if own:
         resident = await remember_resident(ctx)
-        resident.phone = incoming.phone.strip()[:32]
+        resident.phone = parse_phone(incoming.phone) or incoming.phone.strip()[:32]
         await ctx.uow.residents.save(resident)
-    await ctx.say("contact_saved" if own else "contact_not_own")
+    await ctx.say("contact_saved" if own else "contact_not_own", remove_reply_keyboard=own)
     if ctx.conversation.dialog == report.DIALOG:
         await report.resume(ctx)
 
@@ -134,6 +140,7 @@ COMMANDS = {
     "report": report_,
     "my": my_tickets,
     "cancel": cancel,
+    "phone": report.phone.command,
     # Staff and volunteers (handlers.staff_commands): each checks the roster and refuses politely.
     "tasks": staff_commands.tasks,
     "ticket": staff_commands.ticket,

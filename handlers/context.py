@@ -53,7 +53,8 @@ class Context:
         return at.astimezone(self.tz)
 
     async def say(self, template: str, /, *, buttons: Keyboard = (), photos: Sequence[str] = (),
-                  ticket_number: str | None = None, **context: Any) -> int:
+                  ticket_number: str | None = None, reply_keyboard: Keyboard = (),
+                  remove_reply_keyboard: bool = False, **context: Any) -> int:
         """Queue a message to this chat (an outbox row in the same transaction); returns its outbox id.
 
         A message that asks a dialog question (its buttons carry the turn) becomes the only live
@@ -65,6 +66,8 @@ class Context:
             buttons=tuple(tuple(row) for row in buttons),
             photos=tuple(photos),
             ticket_number=ticket_number,
+            reply_keyboard=tuple(tuple(row) for row in reply_keyboard),
+            remove_reply_keyboard=remove_reply_keyboard,
         )
         asks = any(button.data.startswith(DIALOG_BUTTON) for row in message.buttons for button in row)
         if asks:
@@ -77,12 +80,13 @@ class Context:
     async def tell(self, chat_id: int, template: str, /, *, buttons: Keyboard = (),
                    photos: Sequence[str] = (), edit_outbox_id: int | None = None,
                    edit_message_id: int | None = None, ticket_number: str | None = None,
-                   **context: Any) -> int:
+                   voice: str | None = None, **context: Any) -> int:
         """Queue a message to another chat (a worker, a staff group, a resident); returns its outbox id."""
         return await self._queue(OutgoingMessage(
             chat_id=chat_id, text=self.texts.render(template, **context),
             buttons=tuple(tuple(row) for row in buttons), photos=tuple(photos),
-            edit_outbox_id=edit_outbox_id, edit_message_id=edit_message_id, ticket_number=ticket_number))
+            edit_outbox_id=edit_outbox_id, edit_message_id=edit_message_id, ticket_number=ticket_number,
+            voice=voice))
 
     def retire_prompts(self) -> None:
         """Take the buttons off every live dialog question (the dialog moved on or ended): with this

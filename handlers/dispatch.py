@@ -9,6 +9,8 @@ from gridcore.ticket import Action, Ticket
 from handlers import cards, timelines
 from handlers.context import Context
 
+URGENT = "urgent"  # the note of an urgent ticket's staff card
+
 
 async def route_new(ctx: Context, ticket: Ticket) -> Routing:
     """Decide who handles a ticket being filed, and record it on the ticket, before it is stored: the
@@ -32,6 +34,8 @@ async def send_new_cards(ctx: Context, ticket: Ticket, routing: Routing) -> None
         await to_staff(ctx, ticket, reason=routing.reason.value)
     for person in routing.copies:
         await cards.send_card(ctx, ticket, cards.chat_of(person), cards.COPY)
+    if routing.assignee is not None and routing.inform_staff:  # urgent: staff see it at once, assigned
+        await to_staff(ctx, ticket, reason=URGENT)
 
 
 def record_assignment(ctx: Context, ticket: Ticket, person: Person, *, actor: str, **details: str) -> None:

@@ -17,11 +17,14 @@ class ReportDraft:
     unit: str | None = None
     unit_asked: bool = False
     detail: str | None = None  # floor / room text; "" when the resident skipped it
+    voice: str | None = None  # a voice note as the description (file id); the typed description may stay ""
     photos: list[str] = field(default_factory=list)
     photos_done: bool = False
     anonymous: bool | None = None
     duplicate_checked: bool = False
     duplicate_number: str | None = None
+    phone_asked: bool = False  # 实名: the phone question was answered (shared, typed or declined)
+    phone_change: bool = False  # asked again from the summary's 修改, although a number is on file
     editing: bool = False  # a change requested from the summary card: go back to it afterwards
     # 代办: a building leader files for a neighbour (handlers.proxy). neighbour: None = not asked yet,
     # "" = the neighbour stays anonymous, else their name.

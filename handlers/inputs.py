@@ -11,10 +11,11 @@ class InputKind(StrEnum):
     COMMAND = "command"
     BUTTON = "button"
     PHOTO = "photo"
+    VOICE = "voice"  # a voice note: taken as a report's description
     LOCATION = "location"
     CONTACT = "contact"
     EDITED = "edited"  # an edited message: never changes what was already taken
-    UNSUPPORTED = "unsupported"  # sticker, voice, video, document, ...
+    UNSUPPORTED = "unsupported"  # sticker, video, audio, document, ...
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,12 @@ class Incoming:
     chat_id: int
     sender: Sender
     kind: InputKind
-    text: str = ""  # message text or photo caption
+    text: str = ""  # message text, or the caption of a photo or voice note
     command: str = ""  # "start" for "/start b_3"
     args: str = ""  # "b_3"
     button_data: str = ""
     photo_file_id: str = ""
+    voice_file_id: str = ""
     phone: str = ""  # a shared contact
     contact_user_id: int | None = None  # whose contact it is (their own, when it equals the sender)
     what: str = ""  # for UNSUPPORTED: "sticker", "voice", ...

@@ -1,13 +1,14 @@
-"""The resident's report dialog: the step table, what comes next, and filing the ticket."""
+"""The resident's report dialog: the step table and what comes next (diagram: handlers.report_steps).
+Filing: handlers.report_filing; emergencies: handlers.report_emergency; the phone: handlers.report_phone."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from gridcore.errors import DomainError
-from gridcore.intake import suggest_category
-from gridcore.ticket import Location, Reporter, Ticket, stand_in_number
-from handlers import dispatch, proxy
+from gridcore.intake import shows_words, suggest_category
+from handlers import proxy, report_filing
+from handlers import report_emergency as emergency
+from handlers import report_phone as phone
 from handlers import report_steps as s
 from handlers.context import Context
 from handlers.draft import ReportDraft
@@ -27,47 +28,58 @@ STEPS: dict[str, s.Step] = {
     "photos": s.Step(s.ask_photos, None, None, hint="use_photos"),
     "anonymous": s.Step(s.ask_anonymous, None, None),
     "duplicate": s.Step(s.ask_duplicate, None, None),
-    "confirm": s.Step(s.ask_confirm, None, None),
+    "confirm": s.Step(phone.ask_summary, None, phone.take_summary_text),
     "edit_choice": s.Step(s.ask_edit_choice, None, None),
+    "emergency_place": s.Step(emergency.ask_place, emergency.take_place_button, emergency.take_place_text),
 }
+MIN_IDLE_TEXT = 4  # as handlers.app: shorter idle texts get the help hint instead of a report
 
 
 async def next_step(ctx: Context, draft: ReportDraft) -> str:
-    """The first thing the draft still lacks."""
+    """The first thing the draft still lacks. The duplicate question comes as soon as category and place
+    are known, before the details and photos a +1 would not need. An emergency is filed as soon as
+    its place is known (report_emergency)."""
     if draft.on_behalf and draft.neighbour is None:
         return "neighbour"  # 代办: whom the leader reports for, first
     if draft.category_code is None or ctx.community.category(draft.category_code) is None:
         draft.category_code = None
         return "confirm_category" if draft.suggested_category_code else "category"
-    if not draft.description:
+    if not draft.description and not draft.voice:
         return "description"
+    category = s.category_of(ctx, draft)
+    if category is not None and category.emergency and not draft.on_behalf:
+        return "emergency_place" if draft.building_code is None else emergency.FILE_NOW
     if draft.building_code is None:
         return "building"
     building = s.building_of(ctx, draft)
     if building is not None and building.units and draft.unit is None and not draft.unit_asked:
         return "unit"
+    if not draft.duplicate_checked and not draft.on_behalf:
+        draft.duplicate_checked = True
+        draft.duplicate_number = None
+        if draft.building_code:
+            duplicate = await ctx.uow.tickets.find_open_duplicate(
+                ctx.community.code, draft.category_code, draft.building_code, ctx.now - DUPLICATE_WINDOW,
+                unit=draft.unit,
+            )
+            if duplicate is not None and duplicate.reporter.user_id != ctx.incoming.sender.user_id:
+                draft.duplicate_number = duplicate.number
+                return "duplicate"
     if draft.detail is None:
         return "detail"
     if not draft.photos_done:
         return "photos"
     if draft.anonymous is None:
         return "anonymous"
-    if not draft.duplicate_checked and not draft.on_behalf:
-        draft.duplicate_checked = True
-        draft.duplicate_number = None
-        if draft.building_code:
-            duplicate = await ctx.uow.tickets.find_open_duplicate(
-                ctx.community.code, draft.category_code, draft.building_code, ctx.now - DUPLICATE_WINDOW
-            )
-            if duplicate is not None and duplicate.reporter.user_id != ctx.incoming.sender.user_id:
-                draft.duplicate_number = duplicate.number
-                return "duplicate"
     return "confirm"
 
 
 async def advance(ctx: Context, draft: ReportDraft) -> None:
     """Ask the next missing thing (a new turn: buttons of earlier questions go stale)."""
     step = await next_step(ctx, draft)
+    if step == emergency.FILE_NOW:
+        await emergency.file_now(ctx, draft)
+        return
     conversation = ctx.conversation
     conversation.dialog, conversation.step = DIALOG, step
     conversation.turn += 1
@@ -75,10 +87,16 @@ async def advance(ctx: Context, draft: ReportDraft) -> None:
     await STEPS[step].ask(ctx, draft)
 
 
-async def start(ctx: Context, *, text: str = "", photo: str = "") -> None:
-    """Begin a report, taking whatever the first message already says."""
+async def start(ctx: Context, *, text: str = "", photo: str = "", voice: str = "") -> None:
+    """Begin a report, taking whatever the first message already says (a voice note is the description;
+    its category is then picked with buttons)."""
     draft = ReportDraft()
     resident = await ctx.uow.residents.get(ctx.incoming.sender.user_id)
+    if text and not shows_words(text):
+        await ctx.say("description_blank")  # only emoji, punctuation or invisible characters
+        text = ""
+        if not (photo or voice):
+            return
     if text:
         draft.description = text.strip()[: s.MAX_DESCRIPTION]
         suggestion = suggest_category(text, ctx.community.categories)
@@ -89,14 +107,36 @@ async def start(ctx: Context, *, text: str = "", photo: str = "") -> None:
         s.take_place_from_text(ctx, draft, text)
     if photo:
         draft.photos.append(photo)
+    if voice:
+        draft.voice = voice
     home = ctx.community.building(resident.home_building_code or "") if resident else None
     if draft.building_code is None and home is not None:
         draft.building_code = home.code
     await advance(ctx, draft)
 
 
+async def start_afresh(ctx: Context) -> None:
+    """An input after the emergency follow-up window: read as a message with no dialog under way."""
+    await ctx.end_dialog()
+    incoming = ctx.incoming
+    text = incoming.text.strip()
+    if incoming.kind is InputKind.TEXT and MIN_IDLE_TEXT <= len(text) <= s.MAX_DESCRIPTION:
+        await start(ctx, text=text)
+    elif incoming.kind is InputKind.PHOTO:
+        await start(ctx, text=text[: s.MAX_DESCRIPTION], photo=incoming.photo_file_id)
+    elif incoming.kind is InputKind.VOICE:
+        await start(ctx, text=text[: s.MAX_DESCRIPTION], voice=incoming.voice_file_id)
+    elif incoming.kind is InputKind.BUTTON:
+        await s.refuse_button(ctx)
+    else:
+        await ctx.say("idle_hint", what=incoming.what or incoming.kind.value)
+
+
 async def resume(ctx: Context) -> None:
     """Ask the current step again (after /start, /report or an input that fits no step)."""
+    if emergency.in_follow_up(ctx):
+        await ctx.say("followup_hint", what="", ticket=None, ticket_number=None)
+        return
     draft = ReportDraft.load(ctx.conversation.data)
     step = ctx.conversation.step or "category"
     await STEPS.get(step, STEPS["category"]).ask(ctx, draft)
@@ -104,6 +144,10 @@ async def resume(ctx: Context) -> None:
 
 async def on_input(ctx: Context) -> None:
     """An input while the report dialog is under way."""
+    if emergency.in_follow_up(ctx):
+        if not await emergency.take_follow_up(ctx):
+            await start_afresh(ctx)
+        return
     draft = ReportDraft.load(ctx.conversation.data)
     step_name = ctx.conversation.step or ""
     step = STEPS.get(step_name)
@@ -122,6 +166,11 @@ async def on_input(ctx: Context) -> None:
         taken = await take_anonymous_text(ctx, draft, incoming.text)
     elif incoming.kind is InputKind.PHOTO and step_name in ("photos", "description"):
         taken = await take_photo_input(ctx, draft, step_name)
+    elif incoming.kind is InputKind.VOICE and step_name == "description":
+        draft.voice = incoming.voice_file_id
+        taken = True if not incoming.text.strip() else await s.take_description(ctx, draft, incoming.text)
+    elif incoming.kind is InputKind.CONTACT and step_name == "confirm":
+        taken = await phone.take_contact(ctx, draft)
     else:
         await ctx.say("wrong_input", what=incoming.what or incoming.kind.value, hint=step.hint)
         await step.ask(ctx, draft)
@@ -142,8 +191,7 @@ async def take_photo_input(ctx: Context, draft: ReportDraft, step_name: str) -> 
             return await s.take_description(ctx, draft, caption)
         await ctx.say("photo_needs_text")
         return False
-    taken = await s.take_photo(ctx, draft, ctx.incoming.photo_file_id)
-    return taken
+    return await s.take_photo(ctx, draft, ctx.incoming.photo_file_id, caption)
 
 
 async def take_anonymous_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
@@ -190,18 +238,8 @@ async def take_duplicate_button(ctx: Context, draft: ReportDraft, value: str) ->
         return True
     if value != "join":
         return await s.refuse_button(ctx)
-    ticket = await ctx.uow.tickets.get(draft.duplicate_number or "")
-    try:
-        if ticket is None:
-            raise DomainError("gone")
-        ticket.follow(ctx.incoming.sender.user_id, at=ctx.now)
-    except DomainError:
-        await ctx.say("duplicate_gone")
-        return True  # file a new one instead: nothing the resident wrote is lost
-    await ctx.uow.tickets.save(ticket)
-    await ctx.end_dialog()
-    await ctx.say("joined", ticket=ticket, followers=len(ticket.followers))
-    return True
+    await report_filing.join(ctx, draft)
+    return True  # joined (the dialog ended), or the ticket is gone: the resident's own report goes on
 
 
 async def take_edit_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
@@ -218,6 +256,9 @@ async def take_edit_button(ctx: Context, draft: ReportDraft, value: str) -> bool
         draft.photos, draft.photos_done = [], False
     elif field == "anonymity":
         draft.anonymous, draft.neighbour = None, None
+        draft.phone_asked = False
+    elif field == "phone":
+        draft.phone_asked, draft.phone_change = False, True
     elif field != "back":
         return await s.refuse_button(ctx)
     return True
@@ -232,49 +273,14 @@ async def take_confirm_button(ctx: Context, draft: ReportDraft, value: str) -> b
         return False
     if value != "confirm":
         return await s.refuse_button(ctx)
-    await file_ticket(ctx, draft)
+    await report_filing.file_ticket(ctx, draft)
     return True
 
 
-async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
-    category = s.category_of(ctx, draft)
-    assert category is not None
-    building = s.building_of(ctx, draft)
-    sender = ctx.incoming.sender
-    resident = await ctx.uow.residents.get(sender.user_id)
-    day = ctx.local(ctx.now).date()
-    ticket = Ticket.file(
-        number=stand_in_number(),  # the day's number is taken last, below
-        community_code=ctx.community.code,
-        category_code=category.code,
-        feedback_deadline=category.feedback_deadline,
-        description=draft.description,
-        location=Location(building.code if building else None, draft.unit, draft.detail or ""),
-        reporter=proxy.reporter(ctx, draft) if draft.on_behalf else Reporter(
-            sender.user_id, ctx.chat_id, sender.display_name, resident.phone if resident else None,
-            bool(draft.anonymous)),
-        at=ctx.now,
-        urgent=category.emergency,
-        photos=tuple(draft.photos),
-        grid_code=building.grid_code if building else None,
-    )
-    if draft.on_behalf:
-        proxy.mark_filed_by(ticket, sender.user_id)
-    routing = await dispatch.route_new(ctx, ticket)
-    await ctx.end_dialog()
-    await ctx.uow.tickets.add(ticket)  # in one insert, already assigned
-    await ctx.say("filed", ticket=ticket, category=category, due=ctx.local(ticket.feedback_due_at),
-                  ticket_number=ticket.number)
-    await dispatch.send_new_cards(ctx, ticket, routing)
-    # Last: on PostgreSQL the day's number stays locked until the commit (numbers are gap-free) and every
-    # other filing waits for it (storage/repositories/numbering.py; bench/RESULTS.md §1).
-    await ctx.number_ticket(ticket, day)
-    return ticket
-
-
 async def cancel(ctx: Context) -> None:
+    following = emergency.in_follow_up(ctx)
     await ctx.end_dialog()
-    await ctx.say("cancelled")
+    await ctx.say("followup_ended" if following else "cancelled", remove_reply_keyboard=True)
 
 
 FIXED_BUTTONS = {

@@ -1,16 +1,20 @@
 """The report dialog as a table of steps. Each step asks, and takes a text, a button or a photo.
 
-    (free text / photo / /report)        /proxy (a building leader, 代办: handlers.proxy)
+    (free text / photo / voice / /report)  /proxy (a building leader, 代办: handlers.proxy)
             │                                 ▼
             │                            neighbour ("王大爷 138…" or 匿名); the building is the
             │◀────────────────────────────────┘  leader's; no anonymous and no duplicate step
-            │  category suggested from keywords, building/unit taken from the text
+            │  category suggested from keywords; from the text: building/unit, the public area
+            │  ("小区门口", "停车场"), and the floor/room/spot for the detail ("一楼", "302室", "楼道里")
             ▼
-    confirm_category ─┐   category ◀── (no suggestion, or "选其他类别")
+    confirm_category ─┐   category ◀── (no suggestion — a voice note has none —, or "选其他类别")
             │         └──────▶│
             ▼                 ▼
-    description → building → unit → detail → photos → anonymous → [duplicate] → confirm
-                  (buttons or a typed name/alias)   (emergency: skips photos/anonymous)
+    description → building → unit → [duplicate] → detail → photos → anonymous → confirm
+    (text, or a voice)  (buttons or a typed name/alias)   (实名 without a phone on file: the phone
+                                                           offered before the summary, report_phone)
+    emergency: after the description, at most one place question, then filed at once
+               (handlers.report_emergency)
     confirm: 确认 → ticket filed │ 修改 → edit_choice → the chosen step → back to confirm │ 取消
 
 Only what is still missing is asked: `next_step` looks at the draft and picks the first gap.
@@ -24,9 +28,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from gridcore.community import Building, Category
-from gridcore.intake import extract_place, match_building, suggest_category
+from gridcore.intake import extract_place, match_building, shows_words, suggest_category, visible_length
 from gridcore.messages import Button
+from gridcore.spots import public_area_in, spot_in
 from handlers import keyboards
+from handlers.cards import mask_phone
 from handlers.context import Context, Keyboard
 from handlers.draft import MAX_PHOTOS, ReportDraft
 
@@ -60,18 +66,33 @@ def building_of(ctx: Context, draft: ReportDraft) -> Building | None:
 
 
 def take_place_from_text(ctx: Context, draft: ReportDraft, text: str) -> None:
-    """Fill building and unit from what the resident wrote ("3号楼2单元"), if it names a known building."""
+    """Fill what the resident wrote of the place: building and unit ("3号楼2单元") if it names a known
+    building, else the estate's public area ("小区门口", "停车场"); and the floor, room or spot ("一楼",
+    "302室", "楼道里") for the detail question."""
+    mention = extract_place(text, ctx.community.buildings)
+    take_spot_from_text(draft, text, room=mention.room if mention else None)
     if draft.building_code is not None:
         return
-    mention = extract_place(text, ctx.community.buildings)
-    if mention is None:
+    building = match_building(mention.building_text, ctx.community.buildings) if mention else None
+    if building is not None:
+        draft.building_code = building.code
+        if mention and mention.unit and mention.unit in building.units:
+            draft.unit = mention.unit
         return
-    building = match_building(mention.building_text, ctx.community.buildings)
-    if building is None:
+    public = public_area_in(text) if mention is None or mention.building_text is None else None
+    if public is not None:
+        draft.building_code, draft.unit, draft.unit_asked = PUBLIC_AREA, None, True
+        if draft.detail is None:
+            draft.detail = public
+
+
+def take_spot_from_text(draft: ReportDraft, text: str, room: str | None = None) -> None:
+    """The detail ("几楼/哪个位置") from the text, unless the resident gave it already."""
+    if draft.detail is not None:
         return
-    draft.building_code = building.code
-    if mention.unit and mention.unit in building.units:
-        draft.unit = mention.unit
+    spot = spot_in(text) or room
+    if spot:
+        draft.detail = spot[:MAX_DETAIL]
 
 
 async def set_category(ctx: Context, draft: ReportDraft, category: Category) -> None:
@@ -166,8 +187,10 @@ async def ask_duplicate(ctx: Context, draft: ReportDraft) -> None:
 async def ask_confirm(ctx: Context, draft: ReportDraft) -> None:
     category = category_of(ctx, draft)
     building = building_of(ctx, draft)
+    resident = await ctx.uow.residents.get(ctx.sender_id)
+    phone = mask_phone(resident.phone) if resident and resident.phone and not draft.on_behalf else ""
     await ctx.say("summary_proxy" if draft.on_behalf else "summary", draft=draft, category=category,
-                  building=building,
+                  building=building, phone=phone,
                   public_area=draft.building_code == PUBLIC_AREA,
                   buttons=[[button(ctx, "confirm", "confirm")],
                            [button(ctx, "edit", "edit"), button(ctx, "cancel", "cancel")]])
@@ -175,6 +198,8 @@ async def ask_confirm(ctx: Context, draft: ReportDraft) -> None:
 
 async def ask_edit_choice(ctx: Context, draft: ReportDraft) -> None:
     fields = ["category", "description", "location", "photos", "anonymity"]
+    if not draft.on_behalf and draft.anonymous is False:
+        fields.append("phone")
     choices = [button(ctx, "edit_neighbour" if name == "anonymity" and draft.on_behalf else f"edit_{name}",
                       f"e:{name}") for name in fields]
     await ctx.say("ask_edit", buttons=[*rows(choices, 2), [button(ctx, "back", "e:back")]])
@@ -226,7 +251,10 @@ async def take_category_text(ctx: Context, draft: ReportDraft, text: str) -> boo
 
 async def take_description(ctx: Context, draft: ReportDraft, text: str) -> bool:
     text = text.strip()
-    if len(text) < MIN_DESCRIPTION:
+    if not shows_words(text):  # only emoji, punctuation, zero-width or format characters
+        await ctx.say("description_blank")
+        return False
+    if visible_length(text) < MIN_DESCRIPTION:
         await ctx.say("description_too_short")
         return False
     if len(text) > MAX_DESCRIPTION:
@@ -313,13 +341,26 @@ async def take_detail_button(ctx: Context, draft: ReportDraft, value: str) -> bo
     return True
 
 
-async def take_photo(ctx: Context, draft: ReportDraft, file_id: str) -> bool:
+async def take_photo(ctx: Context, draft: ReportDraft, file_id: str, caption: str = "") -> bool:
     if len(draft.photos) >= MAX_PHOTOS:
         await ctx.say("too_many_photos", limit=MAX_PHOTOS, buttons=[[button(ctx, "photos_done", "done")]])
         return False
     draft.photos.append(file_id)
-    await ctx.say("photo_received", count=len(draft.photos), buttons=[[button(ctx, "photos_done", "done")]])
+    kept = add_caption(draft, caption)
+    await ctx.say("photo_received", count=len(draft.photos), caption_kept=kept,
+                  buttons=[[button(ctx, "photos_done", "done")]])
     return False  # stay on the photos step until "done"
+
+
+def add_caption(draft: ReportDraft, caption: str) -> bool:
+    """A photo's caption is added to the description (or is the description, beside a voice note); True if
+    kept. One already in the description is not added twice."""
+    caption = caption.strip()
+    if not shows_words(caption) or caption in draft.description:
+        return False
+    joined = f"{draft.description}\n{caption}" if draft.description else caption
+    draft.description = joined[:MAX_DESCRIPTION]
+    return True
 
 
 async def refuse_button(ctx: Context) -> bool:

@@ -18,12 +18,12 @@ next question or the end of the task.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 
 from gridcore.authorization import Act, grid_receiver, may, may_receive
 from gridcore.community import Person, Role
 from gridcore.messages import Button
+from gridcore.phones import dialable
 from gridcore.ticket import TRANSITIONS, Action, Ticket
 from handlers import cards, dispatch, keyboards, rating, report
 from handlers.context import Context
@@ -113,22 +113,6 @@ async def reveal(ctx: Context, ticket: Ticket) -> None:
                    name=ticket.reporter.display_name, ticket_number=ticket.number)
     ctx.answer(ctx.label("reveal_sent"))
 
-
-def dialable(phone: str) -> str:
-    """The number as Telegram links it for a tap-to-call: +86 and the digits (a mainland mobile, a
-    landline without its trunk 0); a number already international stays so."""
-    digits = "".join(c for c in unicodedata.normalize("NFKC", phone) if c.isdigit())
-    if phone.strip().startswith("+") or phone.strip().startswith("００"):
-        return "+" + digits
-    if digits.startswith("00"):
-        return "+" + digits[2:]
-    if digits.startswith("86") and len(digits) == 13:
-        return "+" + digits
-    if digits.startswith("1") and len(digits) == 11:
-        return "+86" + digits
-    if digits.startswith("0") and len(digits) >= 10:
-        return "+86" + digits[1:]
-    return digits
 
 
 def transfer_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:

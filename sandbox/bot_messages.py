@@ -264,6 +264,32 @@ async def send_photo(sb: Sandbox, p: Params) -> Any:
     return stored.data
 
 
+@api_method("sendVoice")
+async def send_voice(sb: Sandbox, p: Params) -> Any:
+    """A voice note by file id (one the sandbox holds, of kind voice), like Telegram resends one."""
+    chat = sb.chat_for_bot(p.raw("chat_id"))
+    caption, entities, html = caption_text(p)
+    markup, raw_markup = check_markup(p)
+    ref = p.raw("voice")
+    if not ref or not isinstance(ref, str) or ref.startswith("attach://"):
+        raise bad_request("there is no voice in the request")
+    stored = sb.files.get(ref)
+    if stored is None:
+        raise bad_request("wrong file identifier/HTTP URL specified")
+    if stored.kind != "voice":
+        raise bad_request("type of file mismatch")
+    content: dict[str, Any] = {"voice": {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                                         "duration": 1, "mime_type": stored.mime_type,
+                                         "file_size": len(stored.data)}}
+    if caption:
+        content.update(_text_content(caption, entities, key="caption"))
+    if markup:
+        content["reply_markup"] = markup
+    stored_message = _bot_message(sb, chat, content, html, p)
+    apply_chat_keyboard(chat, raw_markup)
+    return stored_message.data
+
+
 @api_method("sendMediaGroup")
 async def send_media_group(sb: Sandbox, p: Params) -> Any:
     chat = sb.chat_for_bot(p.raw("chat_id"))

@@ -211,6 +211,7 @@ class TicketRow(Base):
     accept_due_at: Mapped[datetime | None]
     reminders: Mapped[list[str]] = mapped_column(server_default=text("'[]'"))
     next_reminder_at: Mapped[datetime | None]
+    voice: Mapped[str | None] = mapped_column(String(256))  # a voice note's file id (the description)
 
 
 class TicketCardRow(Base):

@@ -114,6 +114,10 @@ class ResidentChat:
     async def photo(self, file_id: str = "photo-1", caption: str = "") -> Handled:
         return await self._handle(self._incoming(InputKind.PHOTO, photo_file_id=file_id, text=caption))
 
+    async def voice(self, file_id: str = "voice-1", caption: str = "") -> Handled:
+        return await self._handle(self._incoming(InputKind.VOICE, voice_file_id=file_id, text=caption,
+                                                 what="voice"))
+
     async def unsupported(self, what: str = "sticker") -> Handled:
         return await self._handle(self._incoming(InputKind.UNSUPPORTED, what=what))
 

@@ -72,7 +72,8 @@ def allowed(action: Action, user: int, t: Mirror) -> bool:
 
 STAFF_ACTIONS = {Action.ACCEPT, Action.PROGRESS, Action.RESOLVE, Action.TRANSFER, Action.ESCALATE,
                  Action.REVEAL_CONTACT, Action.ASSIGN}
-RESIDENT_ACTIONS = {Action.SUBMIT, Action.FOLLOW, Action.RATE, Action.CLOSE, Action.REOPEN}
+RESIDENT_ACTIONS = {Action.SUBMIT, Action.FOLLOW, Action.RATE, Action.CLOSE, Action.REOPEN,
+                    Action.RESIDENT_UPDATE}
 SYSTEM_ACTIONS = {Action.ASSIGN, Action.NOTE, Action.CLOSE, Action.REMIND, Action.SUPERVISE,
                   Action.DELIVERY_FAILED}
 

@@ -34,12 +34,18 @@ def test_photo_takes_the_largest_size_and_the_caption():
     assert (photo.kind, photo.photo_file_id, photo.text) == (InputKind.PHOTO, "f800", "楼道堆物")
 
 
+def test_a_voice_note_is_read_with_its_caption():
+    voice = to_incoming(message_update(voice={"file_id": "AwAC-v", "file_unique_id": "v", "duration": 9},
+                                       caption="楼道漏水"))
+    assert (voice.kind, voice.voice_file_id, voice.text) == (InputKind.VOICE, "AwAC-v", "楼道漏水")
+
+
 @pytest.mark.parametrize(
     ("content", "what"),
     [
         ({"sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 512, "height": 512,
                       "is_animated": False, "is_video": False}}, "sticker"),
-        ({"voice": {"file_id": "v", "file_unique_id": "v", "duration": 3}}, "voice"),
+        ({"audio": {"file_id": "a", "file_unique_id": "a", "duration": 3}}, "audio"),
         ({"document": {"file_id": "d", "file_unique_id": "d"}}, "document"),
         ({"dice": {"emoji": "🎲", "value": 3}}, "dice"),
         ({"new_chat_title": "x"}, "other"),

@@ -123,3 +123,16 @@ def test_authorization_matrix(act, who):
 def test_a_resident_assigned_by_mistake_still_cannot_act():
     # An assignee id that is nobody's staff role (a stale or forged value) grants nothing.
     assert not may(COMMUNITY, RESIDENT, Act.RESOLVE, ticket(assignee=RESIDENT))
+
+
+def test_an_urgent_coordinated_ticket_goes_to_the_worker_on_duty_with_leader_and_staff_told():
+    fire = Category("fire", "紧急险情", mode=HandlingMode.COORDINATED, emergency=True,
+                    emergency_numbers=("119",))
+    community = dataclasses.replace(COMMUNITY, categories=(fire,))
+    urgent = route(community, ticket("fire", urgent=True), {W1: 2})
+    assert urgent.assignee.telegram_user_id == W1B and urgent.reason is RouteReason.WORKER
+    assert [p.telegram_user_id for p in urgent.copies] == [L1] and urgent.inform_staff
+    no_worker = route(with_staff((0, {"away": True}), (1, {"away": True})), ticket("fire", urgent=True), {})
+    assert no_worker.assignee.telegram_user_id == L1 and no_worker.inform_staff
+    assert not route(COMMUNITY, ticket("dispute"), {}).inform_staff  # not urgent: staff assign as before
+    assert not route(COMMUNITY, ticket(), {}).inform_staff

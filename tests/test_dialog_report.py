@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dialog_support import FakeClock, ResidentChat, load_example, make_conversations
+from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations
 from sqlalchemy import event
 
 from gridcore.ticket import Action, TicketStatus, Urgency
@@ -54,18 +54,18 @@ async def test_full_dialog_with_typed_building_unit_button_and_photos(bot, uow_f
     await chat.send("三号楼")
     assert "哪个单元" in chat.last_text
     await chat.press("2单元")
-    await chat.send("1楼楼道")
+    assert "照片" in chat.last_text  # "一楼" in the text answered the floor question already
     await chat.photo("p1")
     await chat.photo("p2")
     assert "第 2 张" in chat.last_text
     await chat.press("照片发完了")
     await chat.press("匿名反映")
     summary = chat.last_text
-    assert "2 张" in summary and "匿名" in summary and "3号楼2单元 1楼楼道" in summary
+    assert "2 张" in summary and "匿名" in summary and "3号楼2单元 一楼" in summary
     await chat.press("确认提交")
     [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.photos == ("p1", "p2") and ticket.reporter.anonymous
-    assert ticket.location.detail == "1楼楼道"
+    assert ticket.location.detail == "一楼"
 
 
 async def test_category_by_button_when_nothing_is_recognised(bot, uow_factory):
@@ -91,13 +91,13 @@ async def test_bad_input_at_every_step_is_re_asked_and_changes_nothing(bot, uow_
     await chat.unsupported("sticker")
     assert "表情贴纸" in chat.texts[-2] and "请选择问题类别" in chat.last_text
     await chat.press("环境卫生")
-    await chat.unsupported("voice")
-    assert "语音" in chat.texts[-2]
+    await chat.unsupported("video")
+    assert "视频" in chat.texts[-2]
     await chat.send("楼" * 5000)
     assert "5000" in chat.last_text
     await chat.send("a")
     assert "太短" in chat.last_text
-    await chat.send("楼道里很多垃圾没人清理")
+    await chat.send("很多垃圾没人清理")
     await chat.send("99号楼")
     assert "没有找到「99号楼」" in chat.texts[-2] and "哪栋楼" in chat.last_text
     await chat.send("5栋")
@@ -162,7 +162,7 @@ async def test_duplicate_offer_join_and_new_anyway(bot, uow_factory):
 
     second = ResidentChat(bot, 5002, "李叔")
     await second.send("5号楼垃圾没人清理，臭死了")
-    await second.presses("是的", "1单元", "跳过", "没有照片", "实名反映")
+    await second.presses("是的", "1单元")  # asked as soon as category and place are known
     assert number in second.last_text and "也是我反映的" in str(second.last_message.buttons)
     await second.press("也是我反映的")
     assert "已把您加入" in second.last_text
@@ -174,7 +174,7 @@ async def test_duplicate_offer_join_and_new_anyway(bot, uow_factory):
 
     third = ResidentChat(bot, 5003, "王姐")
     await third.send("5号楼门口垃圾没人清理")
-    await third.presses("是的", "2单元", "跳过", "没有照片", "实名反映", "仍要新建")
+    await third.presses("是的", "1单元", "仍要新建", "跳过", "没有照片", "实名反映")
     assert "请核对" in third.last_text
     await third.press("确认提交")
     assert "XK-20261122-0002" in third.last_text
@@ -184,14 +184,12 @@ async def test_emergency_says_whom_to_call_first_and_files_urgent(bot, uow_facto
     chat = ResidentChat(bot)
     await chat.send("楼道里有一股煤气味，好像是302家里")
     assert "立即拨打 119" in chat.texts[0]  # before any question
-    assert "哪栋楼" in chat.last_text
+    assert "哪栋楼" in chat.last_text  # the one question: where
     await chat.send("8号楼")
-    await chat.press("2单元")
-    await chat.send("3楼302")
-    assert "请核对" in chat.last_text  # no photo or anonymity questions in an emergency
-    await chat.press("确认提交")
+    assert "已提交" in chat.texts[-2]  # at once: no unit, floor, photo, anonymity or summary question
     [ticket] = await tickets_of(uow_factory, 5001)
-    assert ticket.urgency is Urgency.URGENT
+    assert ticket.urgency is Urgency.URGENT and ticket.location.building_code == "8"
+    assert ticket.location.detail == "楼道里 302"  # what the text said of where
 
 
 async def test_my_lists_newest_first_and_shows_timeline(bot, uow_factory):
@@ -235,7 +233,7 @@ async def test_restart_mid_dialog_resumes_at_the_same_step(uow_factory):
     restarted = ResidentChat(make_conversations(uow_factory))  # a new process: nothing in memory
     restarted.received = chat.received
     await restarted.press("2单元")
-    assert "几楼" in restarted.last_text
+    assert "照片" in restarted.last_text  # "一楼" was in the first message: no floor question
 
 
 async def test_the_same_update_twice_files_one_ticket(bot, uow_factory):
@@ -274,7 +272,7 @@ async def test_a_photo_starts_a_report(bot, uow_factory):
 
 async def test_what_residents_type_is_escaped_in_every_reply(bot, uow_factory):
     chat = ResidentChat(bot, 5001, "<b>Tom & 'Jerry'</b>")
-    await chat.send('楼道里有人写了 <script>alert("x")</script> & <b>不明</b> 标语')
+    await chat.send('有人在墙上写了 <script>alert("x")</script> & <b>不明</b> 标语')
     await chat.press("意见建议")
     await chat.send("3号楼")
     await chat.press("1单元")
@@ -286,7 +284,7 @@ async def test_what_residents_type_is_escaped_in_every_reply(bot, uow_factory):
     assert "&lt;i&gt;1楼&lt;/i&gt; &amp; 2楼" in summary
     await chat.press("确认提交")
     [ticket] = await tickets_of(uow_factory, 5001)
-    assert ticket.description.startswith("楼道里有人写了 <script>")  # stored as typed
+    assert ticket.description.startswith("有人在墙上写了 <script>")  # stored as typed
 
 
 async def test_a_shared_own_contact_is_kept_and_the_dialog_goes_on(bot, uow_factory):
@@ -347,7 +345,8 @@ async def test_each_step_retires_the_last_question_in_its_own_reply(bot, uow_fac
     assert first.buttons and first.clear_keyboard_of_outbox is None  # nothing to retire yet
     for label in ("是的", "跳过", "没有照片", "实名反映", "确认提交"):
         await chat.press(label)
-        mine = [m for m in chat.last.messages if m.chat_id == chat.chat_id]
+        # (实名 without a phone on file: the phone offer, under the input field, comes first.)
+        mine = [m for m in chat.last.messages if m.chat_id == chat.chat_id and not m.reply_keyboard]
         assert len(mine) == 1 and mine[0].clear_keyboard_of_outbox is not None, (label, mine)
     assert "XK-20261122-0001" in chat.last_text
     async with uow_factory() as uow:
@@ -356,3 +355,69 @@ async def test_each_step_retires_the_last_question_in_its_own_reply(bot, uow_fac
     await chat.send("/cancel")  # the end of a dialog without a question after it
     [cancelled] = chat.last.messages
     assert "已取消" in cancelled.text and cancelled.clear_keyboard_of_outbox is not None
+
+
+async def test_a_floor_or_room_in_the_text_answers_the_detail_question(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("5号楼3单元302室门口堆了很多纸箱")
+    await chat.press("是的")
+    assert "照片" in chat.last_text and not any("几楼" in t for t in chat.texts)
+    await finish_named(chat)
+    [ticket] = await tickets_of(uow_factory, 5001)
+    location = ticket.location
+    assert (location.building_code, location.unit, location.detail) == ("5", "3", "302室")
+
+
+async def test_a_public_place_in_the_text_is_the_public_area(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("小区东门的垃圾好几天没人清了")
+    await chat.press("是的")
+    assert "照片" in chat.last_text and not any("哪栋楼" in t for t in chat.texts)
+    await finish_named(chat)
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.location.building_code is None and ticket.location.detail == "东门"
+
+
+async def test_joining_is_offered_only_in_the_same_unit_and_the_handler_hears_of_each_one(uow_factory):
+    await load_example(uow_factory)
+    bot = make_conversations(uow_factory, FakeClock())
+    world = World()
+    first = ResidentChat(bot, 5001, "张阿姨", world=world)
+    await first.send("5号楼1单元门口垃圾桶满了没人清")
+    await first.presses("是的", "跳过")
+    await finish_named(first)
+    [ticket] = await tickets_of(uow_factory, 5001)
+    worker = ticket.assignee
+    other_unit = ResidentChat(bot, 5002, "李叔", world=world)
+    await other_unit.send("5号楼2单元垃圾没人清理")
+    await other_unit.press("是的")
+    assert "几楼" in other_unit.last_text  # no offer: another unit
+    await other_unit.send("/cancel")
+    before = len(world.inbox[worker])
+    same_unit = ResidentChat(bot, 5003, "王建国", world=world)
+    await same_unit.send("5号楼1单元楼下垃圾臭死了 13912345678")
+    await same_unit.press("是的")
+    assert "也是我反映的" in str(same_unit.last_message.buttons)  # before the floor and photos
+    await same_unit.press("也是我反映的")
+    [notice] = world.inbox[worker][before:]
+    assert "又有一位居民反映了同一问题" in notice.text and ticket.number in notice.text
+    assert not any(private in notice.text for private in ("王建国", "13912345678", "臭死了"))
+
+
+@pytest.mark.parametrize("blank", ["👍👍👍👍", "\u200b\u200b\u200b\u200b\u200b", "？？？！！！",
+                                   "🙏🏻 🙏🏻 🙏🏻"])
+async def test_a_message_that_shows_no_words_is_no_description(bot, uow_factory, blank):
+    chat = ResidentChat(bot)
+    await chat.send(blank)
+    assert "没有看得到的文字" in chat.last_text
+    async with uow_factory() as uow:
+        conversation = await uow.conversations.get(chat.chat_id)
+    assert conversation is None or conversation.dialog is None  # no report started
+    await chat.send("/report")
+    await chat.press("环境卫生")
+    await chat.send(blank)
+    assert "没有看得到的文字" in chat.last_text
+    await chat.send("\u200b灯\u200b")  # one visible character: too short
+    assert "太短" in chat.last_text
+    await chat.send("楼道里堆满了纸箱")
+    assert "哪栋楼" in chat.last_text

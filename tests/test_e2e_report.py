@@ -31,16 +31,14 @@ async def test_a_resident_reports_a_problem_end_to_end(live_bot, uow_factory):
     await resident.say("楼" * 4096)  # the longest a Telegram message can be
     await resident.expect("这个单元")
     await resident.tap_when("2单元")
-    await resident.expect("几楼")
-    await resident.say("一楼楼道")
-    await resident.expect("有照片")
+    await resident.expect("有照片")  # "一楼" in the first message: no floor question
     await client.send_photo(5001)
     await resident.expect("第 1 张")
     await resident.tap_when("照片发完了")
     await resident.expect("实名还是匿名")
     await resident.tap_when("实名反映")
     summary = await resident.expect("请核对")
-    assert "3号楼2单元 一楼楼道" in summary and "1 张" in summary
+    assert "3号楼2单元 一楼" in summary and "1 张" in summary
     await resident.tap_when("确认提交")
     filed = await resident.expect("已提交")
     assert "XK-20261122-0001" in filed
@@ -57,7 +55,7 @@ async def test_a_resident_reports_a_problem_end_to_end(live_bot, uow_factory):
     await resident.expect("提交反映")
     # The bot registered everyone's command menu (staff chats the sandbox does not know were refused).
     [menu] = [m for m in (await client.info())["commands"] if m["scope"] == "type=default"]
-    assert {c["command"] for c in menu["commands"]} == {"report", "my", "cancel", "help"}
+    assert {c["command"] for c in menu["commands"]} == {"report", "my", "phone", "cancel", "help"}
 
 
 async def test_stale_button_and_cancel_over_http(live_bot, uow_factory):

@@ -144,10 +144,8 @@ async def test_joint_copy_transfer_to_another_grid_and_a_place_in_no_grid(town, 
     await neighbour.say("/report")
     await neighbour.tap_when("环境卫生")
     await neighbour.expect("描述")
-    await neighbour.say("中心广场垃圾没人清")
-    await neighbour.tap_when("小区公共区域")
-    await neighbour.expect("小区哪里")
-    await neighbour.say("中心广场")
+    await neighbour.say("中心广场垃圾没人清")  # 广场: the public area, taken from the text
+    await neighbour.expect("有照片")
     for label in ("没有照片", "实名反映", "确认提交"):
         await neighbour.tap_when(label)
     await group.expect("不属于任何网格")

@@ -14,10 +14,14 @@ from gridcore.intake import (
     extract_place,
     match_building,
     normalise,
+    shows_words,
     suggest_category,
+    visible_length,
 )
 from gridcore.numerals import chinese_to_int, int_to_chinese, parse_number
+from gridcore.phones import parse_phone
 from gridcore.roster import parse_roster
+from gridcore.spots import public_area_in, spot_in
 
 REPO = Path(__file__).resolve().parents[1]
 MESSAGES = REPO.parent / "shared" / "data" / "resident_messages.tsv"
@@ -239,3 +243,60 @@ def test_scores_count_a_stretch_of_text_once() -> None:
     tie = (Category("a", "A", ("垃圾",)), Category("b", "B", ("停车",)))
     assert named(tie, "垃圾停车") == "A"  # a tie goes to the category listed first
     assert named(tuple(reversed(tie)), "垃圾停车") == "B"
+
+
+# --- spots (the detail question) and public areas; phone numbers as typed; blank text ---------------
+
+@pytest.mark.parametrize(("text", "spot"), [
+    ("一楼堆放杂物，楼道都堵了", "一楼"),
+    ("我家住十二楼，电梯里灯不亮", "十二楼 电梯里"),
+    ("8号楼2单元302室漏水", "302室"),
+    ("2单元1502门口有垃圾", "1502"),
+    ("3楼302门口", "3楼302"),
+    ("负一层车库积水", "负一层"),
+    ("地下室进水了", "地下室"),
+    ("楼顶的防水层坏了", "楼顶"),
+    ("楼道里堆满纸箱", "楼道里"),
+    ("５层走廊灯不亮", "5层走廊"),
+    ("3号楼楼道灯坏了", None),  # a building's name is no floor; 楼道 alone names no spot
+    ("三栋楼都停水了", None),
+    ("13幢楼下有车乱停", None),
+    ("楼房漏水", None),
+])
+def test_spot_in_finds_floors_rooms_and_spots_but_no_building_names(text, spot):
+    assert spot_in(text) == spot
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("小区门口垃圾没人清", "小区门口"), ("大门的道闸坏了", "大门"), ("广场上有人跳舞太吵", "广场"),
+    ("停车场有僵尸车", "停车场"), ("北门外路灯坏了", "北门"), ("3号楼单元门口有垃圾", None),
+    ("楼道灯坏了", None),
+])
+def test_public_area_in(text, place):
+    assert public_area_in(text) == place
+
+
+@pytest.mark.parametrize(("typed", "kept"), [
+    ("13812345678", "13812345678"), ("138 1234 5678", "13812345678"), ("138-1234-5678", "13812345678"),
+    ("+86 138 1234 5678", "13812345678"), ("+86-13812345678", "13812345678"),
+    ("8613812345678", "13812345678"),
+    ("0086 138 1234 5678", "13812345678"), ("１３８１２３４５６７８", "13812345678"),
+    ("010-87654321", "010-87654321"), ("(010) 8765 4321", "010-87654321"),
+    ("0571-8765-4321", "0571-87654321"),
+    ("021 6666 8888", "021-66668888"), ("+86 10 8765 4321", "010-87654321"), ("87654321", "87654321"),
+    ("1381234567", None), ("123456789012", None), ("12812345678", None), ("abc", None), ("110", None),
+    ("010-123", None), ("我的电话是", None), ("", None),
+])
+def test_parse_phone_accepts_the_ways_people_write_numbers(typed, kept):
+    assert parse_phone(typed) == kept
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b\u200b", "👍👍👍👍", "？？？！！", "\u200d\u2060\ufeff",
+                                  "🙏🏻🙏🏻", "   \u3000  ", "…—…", "\u202e\u202d"])
+def test_text_that_shows_no_words(text):
+    assert not shows_words(text)
+
+
+def test_text_that_shows_words_and_its_visible_length():
+    assert shows_words("灯坏了👍") and shows_words("a") and shows_words("３")
+    assert visible_length("灯\u200b\u200b") == 1 and visible_length("路灯 坏了") == 4

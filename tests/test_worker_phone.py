@@ -221,7 +221,7 @@ async def test_no_phone_nothing_is_sent_or_recorded(world, uow_factory):
     ("１３８１２３４５６７８", "+8613812345678"), ("+85291234567", "+85291234567"),
 ])
 def test_a_number_as_telegram_links_it(typed, dial):
-    from handlers.worker import dialable
+    from gridcore.phones import dialable
 
     assert dialable(typed) == dial
 

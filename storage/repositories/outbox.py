@@ -112,6 +112,11 @@ def encode_message(message: OutgoingMessage) -> dict[str, Any]:
         "clear_keyboard_of": message.clear_keyboard_of,
         "clear_keyboard_of_outbox": message.clear_keyboard_of_outbox,
         "ticket_number": message.ticket_number,
+        # Written only when used: the rows of every other message stay as they were.
+        **({"reply_keyboard": [[{"text": b.text, "request_contact": b.request_contact} for b in row]
+                               for row in message.reply_keyboard]} if message.reply_keyboard else {}),
+        **({"remove_reply_keyboard": True} if message.remove_reply_keyboard else {}),
+        **({"voice": message.voice} if message.voice else {}),
     }
 
 
@@ -132,6 +137,12 @@ def decode_message(payload: dict[str, Any]) -> OutgoingMessage:
         clear_keyboard_of=payload.get("clear_keyboard_of"),
         clear_keyboard_of_outbox=payload.get("clear_keyboard_of_outbox"),
         ticket_number=payload.get("ticket_number"),
+        reply_keyboard=tuple(
+            tuple(Button(b["text"], request_contact=bool(b.get("request_contact"))) for b in row)
+            for row in payload.get("reply_keyboard", ())
+        ),
+        remove_reply_keyboard=bool(payload.get("remove_reply_keyboard")),
+        voice=payload.get("voice"),
     )
 
 

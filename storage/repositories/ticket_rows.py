@@ -46,6 +46,7 @@ def mutable_values(ticket: Ticket, policy: ReminderPolicy) -> dict[str, Any]:
         "unit": ticket.location.unit,
         "location_detail": ticket.location.detail,
         "photos": list(ticket.photos),
+        "voice": ticket.voice,
         "reporter_user_id": ticket.reporter.user_id,
         "reporter_chat_id": ticket.reporter.chat_id,
         "reporter_display_name": ticket.reporter.display_name,
@@ -93,7 +94,7 @@ def ticket_from_row(row: Row[Any], follower_ids: Sequence[int]) -> Ticket:
     (ticket_id, number, community_code, category_code, description, building_code, unit, location_detail,
      photos, reporter_user_id, reporter_chat_id, reporter_display_name, reporter_phone, reporter_anonymous,
      urgency, status, grid_code, assignee, created_at, feedback_due_at, _updated_at, filed_by_user_id,
-     accepted_at, resolved_at, rating, accept_due_at, reminders, _next_reminder_at) = row
+     accepted_at, resolved_at, rating, accept_due_at, reminders, _next_reminder_at, voice) = row
     return Ticket(
         id=ticket_id,
         number=number,
@@ -115,6 +116,7 @@ def ticket_from_row(row: Row[Any], follower_ids: Sequence[int]) -> Ticket:
         grid_code=grid_code,
         assignee=assignee,
         photos=tuple(photos),
+        voice=voice,
         followers=tuple(follower_ids),
         filed_by=filed_by_user_id,
         accepted_at=accepted_at,

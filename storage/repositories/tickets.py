@@ -8,7 +8,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, union, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, union, update
 from sqlalchemy.engine import Row
 
 from gridcore.deadlines import ReminderPolicy
@@ -68,15 +68,20 @@ _last_seq = direct(select(func.coalesce(func.max(events.c.seq), 0))
 _reminders_of = direct(select(CommunityRow.reminders).where(CommunityRow.code == bindparam("code")))
 _cards_of = direct(select(cards.c.chat_id, cards.c.outbox_id, cards.c.kind)
                    .where(cards.c.ticket_id == bindparam("ticket_id")).order_by(cards.c.id))
+_duplicate_of = (
+    tickets.c.community_code == bindparam("community"),
+    tickets.c.category_code == bindparam("category"),
+    tickets.c.building_code == bindparam("building"),
+    tickets.c.created_at >= bindparam("since", type_=tickets.c.created_at.type),
+    tickets.c.status.in_(_OPEN),
+)
 _open_duplicate = direct(
+    select(tickets).where(*_duplicate_of).order_by(tickets.c.created_at.desc(), tickets.c.id.desc()).limit(1)
+)
+# The same, in one unit: a ticket of that unit, or one that names no unit.
+_open_duplicate_in_unit = direct(
     select(tickets)
-    .where(
-        tickets.c.community_code == bindparam("community"),
-        tickets.c.category_code == bindparam("category"),
-        tickets.c.building_code == bindparam("building"),
-        tickets.c.created_at >= bindparam("since", type_=tickets.c.created_at.type),
-        tickets.c.status.in_(_OPEN),
-    )
+    .where(*_duplicate_of, or_(tickets.c.unit == bindparam("unit"), tickets.c.unit.is_(None)))
     .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
     .limit(1)
 )
@@ -232,11 +237,15 @@ class SqlTicketRepository:
         return await self._load(result.all())
 
     async def find_open_duplicate(
-        self, community_code: str, category_code: str, building_code: str, since: datetime
+        self, community_code: str, category_code: str, building_code: str, since: datetime,
+        unit: str | None = None,
     ) -> Ticket | None:
-        result = await self._db.execute(_open_duplicate, {
+        params: dict[str, Any] = {
             "community": community_code, "category": category_code, "building": building_code, "since": since,
-        })
+        }
+        if unit is not None:
+            params["unit"] = unit
+        result = await self._db.execute(_open_duplicate if unit is None else _open_duplicate_in_unit, params)
         loaded = await self._load(result.all())
         return loaded[0] if loaded else None
 

@@ -1,0 +1,69 @@
+"""Filing a report as a ticket, and joining an open one (+1)."""
+
+from __future__ import annotations
+
+from gridcore.errors import DomainError
+from gridcore.ticket import Location, Reporter, Ticket, stand_in_number
+from handlers import dispatch, proxy
+from handlers import report_steps as s
+from handlers.context import Context
+from handlers.draft import ReportDraft
+
+
+async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
+    """The draft as a ticket: stored already routed, the resident told, the cards sent. Ends the dialog."""
+    category = s.category_of(ctx, draft)
+    assert category is not None
+    building = s.building_of(ctx, draft)
+    sender = ctx.incoming.sender
+    resident = await ctx.uow.residents.get(sender.user_id)
+    day = ctx.local(ctx.now).date()
+    ticket = Ticket.file(
+        number=stand_in_number(),  # the day's number is taken last, below
+        community_code=ctx.community.code,
+        category_code=category.code,
+        feedback_deadline=category.feedback_deadline,
+        description=draft.description or ctx.label("voice_description"),
+        location=Location(building.code if building else None, draft.unit, draft.detail or ""),
+        reporter=proxy.reporter(ctx, draft) if draft.on_behalf else Reporter(
+            sender.user_id, ctx.chat_id, sender.display_name,
+            resident.phone if resident and not draft.anonymous else None, bool(draft.anonymous)),
+        at=ctx.now,
+        urgent=category.emergency,
+        photos=tuple(draft.photos),
+        grid_code=building.grid_code if building else None,
+        voice=draft.voice,
+    )
+    if draft.on_behalf:
+        proxy.mark_filed_by(ticket, sender.user_id)
+    routing = await dispatch.route_new(ctx, ticket)
+    await ctx.end_dialog()
+    await ctx.uow.tickets.add(ticket)  # in one insert, already assigned
+    await ctx.say("filed", ticket=ticket, category=category, due=ctx.local(ticket.feedback_due_at),
+                  ticket_number=ticket.number, remove_reply_keyboard=draft.phone_asked)
+    await dispatch.send_new_cards(ctx, ticket, routing)
+    # Last: on PostgreSQL the day's number stays locked until the commit (numbers are gap-free) and every
+    # other filing waits for it (storage/repositories/numbering.py; bench/RESULTS.md §1).
+    await ctx.number_ticket(ticket, day)
+    return ticket
+
+
+async def join(ctx: Context, draft: ReportDraft) -> bool:
+    """The resident joins the open ticket offered (+1): True when joined (the dialog ended), False when it
+    is gone or closed meanwhile (the resident was told; their own report goes on)."""
+    ticket = await ctx.uow.tickets.get(draft.duplicate_number or "")
+    try:
+        if ticket is None:
+            raise DomainError("gone")
+        joined = ticket.follow(ctx.incoming.sender.user_id, at=ctx.now)
+    except DomainError:
+        await ctx.say("duplicate_gone")
+        return False
+    await ctx.uow.tickets.save(ticket)
+    await ctx.end_dialog()
+    await ctx.say("joined", ticket=ticket, followers=len(ticket.followers))
+    if joined is not None and ticket.assignee is not None:
+        # Only that one more resident raised it: never who, nor what they wrote.
+        await ctx.tell(ticket.assignee, "follower_joined", ticket=ticket, followers=len(ticket.followers),
+                       ticket_number=ticket.number)
+    return True
