@@ -95,7 +95,7 @@ async def test_a_resident_pages_and_types_through_a_huge_roster(big_bot, uow_fac
 async def test_a_worker_pages_to_whom_to_transfer_to(big_bot, uow_factory):
     client, _ = big_bot
     resident = Resident(client, RESIDENT)
-    await resident.say(f"{ROSTER.building_name(0)}灯坏了好几天了，晚上看不见")  # building 0 is in the big grid
+    await resident.say(f"{ROSTER.building_name(0)}灯坏了好几天了，晚上看不见")  # in the big grid
     await resident.expect("类别")
     await resident.say(ROSTER.category_name(1))
     await resident.expect("哪个单元")
