@@ -193,7 +193,7 @@ async def invite_command(settings: Settings, args: argparse.Namespace) -> str:
 
 async def staff_table(settings: Settings) -> str:
     """The roster's staff and who is bound to a Telegram account (from the roster or by an invite)."""
-    from handlers.cards import mask_phone
+    from gridcore.redact import mask_phone
     from storage.uow import uow_factory
 
     async with database(settings) as engine, uow_factory(engine)() as uow:

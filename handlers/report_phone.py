@@ -17,8 +17,8 @@ from __future__ import annotations
 from gridcore.conversation import Resident
 from gridcore.messages import Button
 from gridcore.phones import parse_phone
+from gridcore.redact import mask_phone
 from handlers import report_steps as s
-from handlers.cards import mask_phone
 from handlers.context import Context, Keyboard
 from handlers.draft import ReportDraft
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from gridcore.community import Building, Category
 from gridcore.intake import extract_place, match_building, shows_words, suggest_category, visible_length
 from gridcore.messages import Button
+from gridcore.redact import mask_phone
 from gridcore.spots import public_area_in, spot_in
 from handlers import keyboards
-from handlers.cards import mask_phone
 from handlers.context import Context, Keyboard
 from handlers.draft import MAX_PHOTOS, ReportDraft
 

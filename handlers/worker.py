@@ -24,6 +24,7 @@ from gridcore.authorization import Act, grid_receiver, may, may_receive
 from gridcore.community import Person, Role
 from gridcore.messages import Button
 from gridcore.phones import dialable
+from gridcore.redact import mask_name
 from gridcore.ticket import TRANSITIONS, Action, Ticket
 from handlers import cards, dispatch, keyboards, rating, report
 from handlers.context import Context
@@ -95,7 +96,7 @@ async def accept(ctx: Context, ticket: Ticket) -> None:
     await ctx.uow.tickets.save(ticket)
     await cards.refresh_cards(ctx, ticket)
     await dispatch.tell_residents(ctx, ticket, "notify_accepted",
-                                  worker=cards.mask_name(cards.staff_name(ctx, ticket.assignee)))
+                                  worker=mask_name(cards.staff_name(ctx, ticket.assignee)))
     ctx.answer(ctx.label("accepted"))
 
 
