@@ -5,13 +5,14 @@
     w:resolve:<id>   办结 ─▶ result note ─▶ photos/跳过 ─▶ resolved; the resident gets it and is asked to rate
     w:transfer:<id>  转派 ─▶ pick worker/grid (w:tt) ─▶ reason ─▶ the new handler gets a card
     w:escalate:<id>  上报社区 ─▶ reason ──────────────▶ community staff get a card to assign
-    w:reveal:<id>    联系居民 ─────────────────────────▶ the phone, a message in the handler's private
-                                                        chat (in the ledger when one was shown)
+    w:reveal:<id>    联系居民 ─────────────────────────▶ the phone, a message in the presser's private
+                                                        chat (in the ledger only when one was shown)
     w:assign:<id>    指派 (staff) ─▶ pick (w:to) ──────▶ the chosen one gets a card
 
 Every press is checked against who presses (gridcore.authorization) and the ticket's state now: a
 refused or stale press gets a short answer and changes nothing. A picked target (w:tt, w:to) is
-callback data, so it is checked too (may_receive): only what the picker would offer is taken. A used
+callback data, so it is checked too (may_receive): only what the picker would offer is taken. A long
+picker turns its pages in place (w:tt:<id>:p<page>); in a private chat a typed name picks too. A used
 picker shows the choice instead of its buttons ("✔ 转派给 张敏"); an unused one loses them with the
 next question or the end of the task.
 """
@@ -113,7 +114,6 @@ async def reveal(ctx: Context, ticket: Ticket) -> None:
     await ctx.tell(ctx.sender_id, "contact_phone", ticket=ticket, dial=dialable(phone),
                    name=ticket.reporter.display_name, ticket_number=ticket.number)
     ctx.answer(ctx.label("reveal_sent"))
-
 
 
 def transfer_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:
