@@ -5,7 +5,7 @@
     w:resolve:<id>   办结 ─▶ result note ─▶ photos/跳过 ─▶ resolved; the resident gets it and is asked to rate
     w:transfer:<id>  转派 ─▶ pick worker/grid (w:tt) ─▶ reason ─▶ the new handler gets a card
     w:escalate:<id>  上报社区 ─▶ reason ──────────────▶ community staff get a card to assign
-    w:reveal:<id>    联系居民 ─────────────────────────▶ the phone, a message in the presser's private
+    w:reveal:<id>    联系居民 ─────────────────────────▶ the phone, a message in the handler's private
                                                         chat (in the ledger only when one was shown)
     w:assign:<id>    指派 (staff) ─▶ pick (w:to) ──────▶ the chosen one gets a card
 
