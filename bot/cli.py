@@ -228,7 +228,7 @@ def _table_line(row: list[str], rows: list[list[str]]) -> str:
 
 async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
     """Print the week's summaries (plain text and the chart's path); with --send, queue them now."""
-    from gridcore.metrics import Week
+    from gridcore.weeks import Week
     from handlers import summary as weekly
     from handlers.app import Conversations
     from handlers.context import Context

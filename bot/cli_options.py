@@ -8,6 +8,7 @@ import argparse
 from typing import NoReturn
 
 from gridcore.community import Role
+from gridcore.weeks import Week
 
 INVITE_ROLES = {  # what `gridbot invite --role` accepts: short aliases and the roster's role names
     "worker": Role.GRID_WORKER, "leader": Role.GRID_LEADER, "building_leader": Role.BUILDING_LEADER,
@@ -39,8 +40,6 @@ def day_count(text: str) -> int:
 
 def iso_week(text: str) -> str:
     """--week: an ISO week like 2026-W47 that exists, in WEEK_YEARS (checked here; its time zone later)."""
-    from gridcore.metrics import Week
-
     try:
         week = Week.parse(text, "UTC")
     except ValueError as error:
