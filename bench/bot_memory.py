@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 from bench import common
 from bench.harness import BotProcess
 from bench.scale_data import FIRST_RESIDENT, RESIDENTS
-from bot.cli import groups_for, personas_for, read_roster
+from bot.cli import read_roster
+from bot.sandbox_world import groups_for, personas_for
 from sandbox.server import Sandbox, SandboxServer
 from storage import testing
 from storage.db import create_engine

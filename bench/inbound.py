@@ -48,7 +48,8 @@ from typing import Any
 from bench import common
 from bench.echo_bot import READY as ECHO_READY
 from bench.harness import TOKEN, BotProcess
-from bot.cli import groups_for, personas_for, read_roster
+from bot.cli import read_roster
+from bot.sandbox_world import groups_for, personas_for
 from sandbox import actions
 from sandbox.models import StoredMessage
 from sandbox.server import Sandbox, SandboxServer

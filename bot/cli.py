@@ -10,7 +10,7 @@ import secrets
 import signal
 import sys
 import unicodedata
-from collections.abc import AsyncIterator, Coroutine, Iterable
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from bot.cli_options import MAX_INVITE_DAYS, Parser, day_count, iso_week, port_number
+from bot.cli_options import INVITE_ROLES, build_parser
+from bot.sandbox_world import ROLE_LABELS, groups_for, personas_for
 from bot.settings import Mode, Settings
 from gridcore.community import Community, Person, Role
 from gridcore.ports import Invite
@@ -32,20 +33,6 @@ from gridcore.staff import INVITE_PREFIX, invite_target, person_key
 log = logging.getLogger("gridbot")
 SANDBOX_TOKEN = "7000000001:local_sandbox_token"
 SANDBOX_BOT_USERNAME = "gridbot_sandbox_bot"
-INVITE_ROLES = {  # what `gridbot invite --role` accepts: short aliases and the roster's role names
-    "worker": Role.GRID_WORKER, "leader": Role.GRID_LEADER, "building_leader": Role.BUILDING_LEADER,
-    "staff": Role.COMMUNITY_STAFF, "partner": Role.PARTNER,
-    **{role.value: role for role in Role if role is not Role.RESIDENT},
-}
-ROLE_LABELS = {
-    Role.GRID_WORKER: "网格员", Role.GRID_LEADER: "网格长", Role.BUILDING_LEADER: "楼栋长",
-    Role.COMMUNITY_STAFF: "社区工作人员", Role.RESIDENT: "居民", Role.PARTNER: "共建单位",
-}
-SAMPLE_RESIDENTS = [
-    {"id": 5001, "name": "张阿姨", "role_label": "居民（示例）"},
-    {"id": 5002, "name": "李叔", "role_label": "居民（示例）"},
-    {"id": 5003, "name": "王姐", "role_label": "居民（示例）"},
-]
 
 
 def read_roster_checked(path: str | Path) -> tuple[Community, list[RosterProblem]]:
@@ -68,39 +55,6 @@ def read_roster(path: str | Path) -> Community:
 def print_warnings(warnings: list[RosterProblem]) -> None:
     for warning in warnings:
         print(warning, file=sys.stderr)
-
-
-def personas_for(community: Community | None) -> list[dict]:
-    """Who the sandbox page offers to chat as: sample residents, then the roster's staff."""
-    personas = list(SAMPLE_RESIDENTS)
-    for person in community.staff if community else ():
-        if person.telegram_user_id is None:
-            continue
-        grid = community.grid(person.grid_code) if person.grid_code else None
-        label = ROLE_LABELS.get(person.role, person.role.value) + (f" · {grid.name}" if grid else "")
-        personas.append({"id": person.telegram_user_id, "name": person.name,
-                         "username": person.username, "role_label": label})
-    return personas
-
-
-def ids(people: Iterable[Person]) -> list[int]:
-    return [p.telegram_user_id for p in people if p.telegram_user_id is not None]
-
-
-def groups_for(community: Community | None) -> list[dict]:
-    """The roster's group chats, made to exist in the sandbox: the staff group and each grid's group."""
-    if community is None:
-        return []
-    groups = []
-    if community.staff_chat_id is not None:
-        groups.append({"id": community.staff_chat_id, "title": f"{community.name} 工作群",
-                       "member_ids": ids(community.people(Role.COMMUNITY_STAFF))})
-    for grid in community.grids:
-        if grid.group_chat_id is not None:
-            members = [p for p in community.staff if p.grid_code == grid.code]
-            groups.append({"id": grid.group_chat_id, "title": f"{community.name} {grid.name}",
-                           "member_ids": ids(members)})
-    return groups
 
 
 @contextlib.asynccontextmanager
@@ -239,7 +193,7 @@ async def invite_command(settings: Settings, args: argparse.Namespace) -> str:
 
 async def staff_table(settings: Settings) -> str:
     """The roster's staff and who is bound to a Telegram account (from the roster or by an invite)."""
-    from handlers.cards import mask_phone
+    from gridcore.redact import mask_phone
     from storage.uow import uow_factory
 
     async with database(settings) as engine, uow_factory(engine)() as uow:
@@ -274,7 +228,7 @@ def _table_line(row: list[str], rows: list[list[str]]) -> str:
 
 async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
     """Print the week's summaries (plain text and the chart's path); with --send, queue them now."""
-    from gridcore.metrics import Week
+    from gridcore.weeks import Week
     from handlers import summary as weekly
     from handlers.app import Conversations
     from handlers.context import Context
@@ -371,38 +325,7 @@ def configure_logging(level: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="gridbot", description="gridbot — 网格化管理的居民反映机器人")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (no BOT_TOKEN: with the local sandbox and its web page)")
-    sandbox = commands.add_parser("sandbox", help="run only the local Bot API sandbox")
-    sandbox.add_argument("--host", default=None)
-    sandbox.add_argument("--port", type=port_number, default=None)
-    roster = commands.add_parser("roster", help="roster file commands")
-    roster_commands = roster.add_subparsers(dest="roster_command", required=True)
-    load = roster_commands.add_parser("load", help="validate a roster file and load it (idempotent)")
-    load.add_argument("file")
-    check = roster_commands.add_parser("check", help="validate a roster file without loading it")
-    check.add_argument("file")
-    invite = commands.add_parser("invite", help="print a one-time deep link that binds a Telegram account "
-                                 "to a roster entry")
-    invite.add_argument("--role", required=True, choices=list(INVITE_ROLES),
-                        help="worker (grid_worker), leader (grid_leader), building_leader, staff "
-                             "(community_staff) or partner")
-    invite.add_argument("--grid", default=None, help="grid code (for workers, leaders, building leaders)")
-    invite.add_argument("--name", default=None, help="the person's name, when the role and grid name several")
-    invite.add_argument("--days", type=day_count, default=7,
-                        help=f"the link expires after this many days (7; 1 to {MAX_INVITE_DAYS})")
-    staff = commands.add_parser("staff", help="staff commands")
-    staff.add_argument("staff_command", choices=["list"], help="list: the roster's staff and who is bound")
-    weekly = commands.add_parser("summary", help="print the weekly summary; --send queues it")
-    weekly.add_argument("--week", type=iso_week, default=None,
-                        help="ISO week, e.g. 2026-W47 (default: last complete week; the week in progress "
-                             "counts up to now)")
-    weekly.add_argument("--send", action="store_true", help="queue it to the staff and grid groups now")
-    weekly.add_argument("--chart-dir", default=None, help="where the PNG goes (default ./data/charts)")
-    db = commands.add_parser("db", help="database commands")
-    db.add_argument("db_command", choices=["upgrade"])
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
 
     settings = Settings()
     configure_logging(settings.log_level)

@@ -1,11 +1,20 @@
-"""`gridbot` options checked as they are parsed: a value out of range ends the command with one line on
-stderr and exit status 2 (argparse's own for a bad option), never a traceback."""
+"""`gridbot`'s command line: its commands and options, each value checked as it is parsed — a value
+out of range ends the command with one line on stderr and exit status 2 (argparse's own for a bad
+option), never a traceback."""
 
 from __future__ import annotations
 
 import argparse
 from typing import NoReturn
 
+from gridcore.community import Role
+from gridcore.weeks import Week
+
+INVITE_ROLES = {  # what `gridbot invite --role` accepts: short aliases and the roster's role names
+    "worker": Role.GRID_WORKER, "leader": Role.GRID_LEADER, "building_leader": Role.BUILDING_LEADER,
+    "staff": Role.COMMUNITY_STAFF, "partner": Role.PARTNER,
+    **{role.value: role for role in Role if role is not Role.RESIDENT},
+}
 MAX_INVITE_DAYS = 365
 WEEK_YEARS = range(2000, 2101)  # the years `summary --week` accepts
 
@@ -31,8 +40,6 @@ def day_count(text: str) -> int:
 
 def iso_week(text: str) -> str:
     """--week: an ISO week like 2026-W47 that exists, in WEEK_YEARS (checked here; its time zone later)."""
-    from gridcore.metrics import Week
-
     try:
         week = Week.parse(text, "UTC")
     except ValueError as error:
@@ -51,3 +58,38 @@ def port_number(text: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is out of range: a port is 1 to 65535")
     return port
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="gridbot", description="gridbot — 网格化管理的居民反映机器人")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot (no BOT_TOKEN: with the local sandbox and its web page)")
+    sandbox = commands.add_parser("sandbox", help="run only the local Bot API sandbox")
+    sandbox.add_argument("--host", default=None)
+    sandbox.add_argument("--port", type=port_number, default=None)
+    roster = commands.add_parser("roster", help="roster file commands")
+    roster_commands = roster.add_subparsers(dest="roster_command", required=True)
+    load = roster_commands.add_parser("load", help="validate a roster file and load it (idempotent)")
+    load.add_argument("file")
+    check = roster_commands.add_parser("check", help="validate a roster file without loading it")
+    check.add_argument("file")
+    invite = commands.add_parser("invite", help="print a one-time deep link that binds a Telegram account "
+                                 "to a roster entry")
+    invite.add_argument("--role", required=True, choices=list(INVITE_ROLES),
+                        help="worker (grid_worker), leader (grid_leader), building_leader, staff "
+                             "(community_staff) or partner")
+    invite.add_argument("--grid", default=None, help="grid code (for workers, leaders, building leaders)")
+    invite.add_argument("--name", default=None, help="the person's name, when the role and grid name several")
+    invite.add_argument("--days", type=day_count, default=7,
+                        help=f"the link expires after this many days (7; 1 to {MAX_INVITE_DAYS})")
+    staff = commands.add_parser("staff", help="staff commands")
+    staff.add_argument("staff_command", choices=["list"], help="list: the roster's staff and who is bound")
+    weekly = commands.add_parser("summary", help="print the weekly summary; --send queues it")
+    weekly.add_argument("--week", type=iso_week, default=None,
+                        help="ISO week, e.g. 2026-W47 (default: last complete week; the week in progress "
+                             "counts up to now)")
+    weekly.add_argument("--send", action="store_true", help="queue it to the staff and grid groups now")
+    weekly.add_argument("--chart-dir", default=None, help="where the PNG goes (default ./data/charts)")
+    db = commands.add_parser("db", help="database commands")
+    db.add_argument("db_command", choices=["upgrade"])
+    return parser

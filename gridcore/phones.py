@@ -1,36 +1,36 @@
 """A phone number as residents type it: "138 1234 5678", "+86-138-1234-5678", "１３８１２３４５６７８",
-"(010) 8765-4321", "0571-87654321", "87654321". Pure functions, no I/O."""
+"(010) 8765-4321", "0571-87654321", "87654321". Pure functions, no I/O.
+
+A number is read the one way the redactor (gridcore.redact) reads it: the same digits (full-width and
+Chinese ones too), the same separators, the same prefixes and the same checks; this only asks that the
+whole text is one such number, and writes it the one way the bot keeps it.
+"""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―.()（）·]")
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-# A landline without its area code: 7 or 8 digits, not starting with 0 or 1 (a mobile or an area code).
-_LOCAL = re.compile(r"[2-9]\d{6,7}")
+from gridcore.redact import SEPARATORS, Kind, classify, digit_of, split_landline
 
 
 def parse_phone(text: str) -> str | None:
     """A mainland mobile ("13812345678") or landline ("010-87654321", "87654321") number, written the
     one way the bot keeps it; None when the text is no such number."""
-    typed = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
-    for prefix in ("+86", "0086", "86"):
-        if typed.startswith(prefix) and _MOBILE.fullmatch(typed[len(prefix):]):
-            typed = typed[len(prefix):]
-            break
-    if _MOBILE.fullmatch(typed):
-        return typed
-    if typed.startswith("+86"):
-        typed = "0" + typed[3:]  # +86 10 87654321: the area code loses its 0 abroad
-    if _LOCAL.fullmatch(typed):
-        return typed
-    if not typed.isdigit() or not typed.startswith("0") or len(typed) < 3:
+    typed = unicodedata.normalize("NFKC", text).strip()
+    international = typed.startswith("+")
+    body = typed[1:] if international else typed
+    digits = [digit_of(char) for char in body if char not in SEPARATORS]
+    if not digits or None in digits:
         return None
-    area_length = 3 if typed[1] in "12" else 4  # 010 and 02x; every other area code has 4 digits
-    area, number = typed[:area_length], typed[area_length:]
-    return f"{area}-{number}" if _LOCAL.fullmatch(number) else None
+    number = "".join(digits)  # type: ignore[arg-type]
+    if international and not number.startswith("86"):
+        return None
+    found = classify(number, labelled=True)  # the whole text is the number: it needs no label
+    if found is None or found[0] not in (Kind.MOBILE, Kind.LANDLINE):
+        return None
+    kind, value = found
+    area, local = split_landline(value) if kind is Kind.LANDLINE else ("", value)
+    return f"{area}-{local}" if area else local
 
 
 def dialable(phone: str) -> str:
@@ -40,7 +40,7 @@ def dialable(phone: str) -> str:
     mainland = parse_phone(phone)
     if mainland is not None and not mainland.isdigit():
         return "+86" + mainland.replace("-", "")[1:]  # 010-87654321 → +861087654321
-    if mainland is not None and _MOBILE.fullmatch(mainland):
+    if mainland is not None and len(mainland) == 11:  # a mobile; a local landline has 7 or 8 digits
         return "+86" + mainland
     digits = "".join(c for c in unicodedata.normalize("NFKC", phone) if c.isdigit())
     international = phone.strip().startswith(("+", "＋"))

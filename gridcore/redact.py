@@ -65,8 +65,8 @@ CHINESE_DIGITS = {**dict.fromkeys("零〇○洞", "0"), **dict.fromkeys("一幺�
                   **dict.fromkeys("二两贰", "2"), "三": "3", "叁": "3", "四": "4", "肆": "4",
                   "五": "5", "伍": "5", "六": "6", "陆": "6", "七": "7", "柒": "7", "八": "8", "捌": "8",
                   "九": "9", "玖": "9"}
-# What people put between the digits of one number: spaces, every dash, dots, brackets.
-SEPARATORS = frozenset(" \t\u00a0\u3000-‐‑‒–—―−﹣－.．()（）[]【】")
+# What people put between the digits of one number: spaces, every dash, dots (middle dots too), brackets.
+SEPARATORS = frozenset(" \t\u00a0\u3000-‐‑‒–—―−﹣－.．·・()（）[]【】")
 MAX_GAP = 3  # separator characters between two digit groups of one number
 OPENERS = frozenset("+＋(（[【")
 # Full-width ASCII (！..～) folded to ASCII, one character for one, so positions stay the same.
@@ -298,11 +298,18 @@ def mask_phone(phone: str | None) -> str:
     return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else "****"
 
 
-def _mask_landline(national: str) -> str:
+def split_landline(national: str) -> tuple[str, str]:
+    """A landline with its trunk 0 as (area code, local number): 010 and 02x have three digits, every
+    other area code four. A number without its area code is ("", number)."""
     if not national.startswith("0"):
-        return f"****{national[-4:]}"
-    area = 3 if national[1] in "12" else 4  # 010, 02x: three digits; the others four
-    return f"{national[:area]}-****{national[-4:]}"
+        return "", national
+    area = 3 if national[1:2] in ("1", "2") else 4
+    return national[:area], national[area:]
+
+
+def _mask_landline(national: str) -> str:
+    area, number = split_landline(national)
+    return f"{area}-****{number[-4:]}" if area else f"****{number[-4:]}"
 
 
 def _mask_email(address: str) -> str:

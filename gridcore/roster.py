@@ -7,27 +7,22 @@ The caller reads the file; this module only takes text.
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gridcore.community import Building, Category, Community, Grid, HandlingMode, Person, Role
-from gridcore.errors import DomainError
 from gridcore.intake import normalise, standard_aliases
 from gridcore.roster_announcements import parse_announcements
 from gridcore.roster_checks import roster_warnings, too_big, too_many
+from gridcore.roster_reader import Reader, RosterError, RosterProblem, line_of
 from gridcore.roster_reminders import parse_reminders
 
 GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.BUILDING_LEADER})
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
-_CODE = re.compile(r"[A-Za-z0-9_]{1,20}")
 _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
 _TIMEZONE = re.compile(r"UTC|[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+")
 _PHONE = re.compile(r"\+?[0-9][0-9 -]{4,19}")
@@ -46,120 +41,6 @@ _CATEGORY = (
 )
 
 
-@dataclass(frozen=True)
-class RosterProblem:
-    filename: str
-    line: int
-    message: str
-    warning: bool = False  # loads all the same; printed as "file:line: warning: message"
-
-    def __str__(self) -> str:
-        return f"{self.filename}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
-
-
-class RosterError(DomainError):
-    def __init__(self, problems: list[RosterProblem]) -> None:
-        self.problems = sorted(problems, key=lambda p: p.line)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-
-def _line(node: Node) -> int:
-    return node.start_mark.line + 1
-
-
-class _Reader:
-    """Reads typed values out of composed YAML nodes and collects the problems, each with its line."""
-
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        self.problems: list[RosterProblem] = []
-        self._constructor = SafeConstructor()
-
-    def problem(self, where: Node | int, message: str) -> None:
-        line = where if isinstance(where, int) else _line(where)
-        self.problems.append(RosterProblem(self.filename, line, message))
-
-    def fields(self, node: Node, what: str, keys: tuple[set[str], set[str]]) -> dict[str, Node] | None:
-        required, optional = keys
-        if not isinstance(node, MappingNode):
-            self.problem(node, f"{what} must be a mapping (key: value)")
-            return None
-        found: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in found:
-                self.problem(key_node, f'{what}: key "{key}" appears twice')
-            elif key not in required | optional:
-                close = difflib.get_close_matches(key, sorted(required | optional), n=1)
-                hint = f' (did you mean "{close[0]}"?)' if close else ""
-                self.problem(key_node, f'{what}: unknown key "{key}"{hint}')
-            else:
-                found[key] = value_node
-        for key in sorted(required - found.keys()):
-            self.problem(node, f'{what}: "{key}" is missing')
-        return found
-
-    def items(self, node: Node | None, what: str) -> list[Node]:
-        if node is None:
-            return []
-        if not isinstance(node, SequenceNode):
-            self.problem(node, f"{what} must be a list")
-            return []
-        return list(node.value)
-
-    def _scalar(self, node: Node) -> Any:
-        try:
-            return self._constructor.construct_object(node) if isinstance(node, ScalarNode) else node
-        except yaml.YAMLError:  # an unknown tag such as !!python/object
-            return node
-
-    def text(self, node: Node | None, what: str, *, number_ok: bool = False) -> str | None:
-        if node is None:
-            return None
-        value = self._scalar(node)
-        if number_ok and isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        if not isinstance(value, str) or not value.strip():
-            self.problem(node, f"{what} must be a non-empty text")
-            return None
-        return value.strip()
-
-    def code(self, node: Node | None, what: str) -> str | None:
-        value = self.text(node, what, number_ok=True)
-        if value is not None and node is not None and not _CODE.fullmatch(value):
-            self.problem(node, f'{what} "{value}" must be 1-20 letters, digits or _ (it goes into buttons)')
-        return value
-
-    def integer(self, node: Node | None, what: str, check: Callable[[int], bool] = bool,
-                rule: str = "") -> int | None:
-        if node is None:
-            return None
-        value = self._scalar(node)
-        if not isinstance(value, int) or isinstance(value, bool):
-            self.problem(node, f"{what} must be a whole number")
-            return None
-        if not check(value):
-            self.problem(node, f"{what} must be {rule}")
-            return None
-        return value
-
-    def boolean(self, node: Node | None, what: str) -> bool | None:
-        """False when absent, None when it is not a boolean (reported)."""
-        value = False if node is None else self._scalar(node)
-        if not isinstance(value, bool):
-            self.problem(node, f"{what} must be true or false")
-            return None
-        return value
-
-    def texts(self, node: Node | None, what: str, *, number_ok: bool = False) -> list[tuple[str, Node]]:
-        out = []
-        for item in self.items(node, what):
-            value = self.text(item, f"each of {what}", number_ok=number_ok)
-            if value is not None:
-                out.append((value, item))
-        return out
-
-
 def _label(kind: str, item: Node, index: int, key: str = "code") -> str:
     """'building "3"' from the entry's code (or name) if it has a plain one, else 'building #4'."""
     if isinstance(item, MappingNode):
@@ -169,7 +50,7 @@ def _label(kind: str, item: Node, index: int, key: str = "code") -> str:
     return f"{kind} #{index + 1}"
 
 
-def _unique_codes(r: _Reader, kind: str, entries: list[tuple[str | None, Node | None]]) -> None:
+def _unique_codes(r: Reader, kind: str, entries: list[tuple[str | None, Node | None]]) -> None:
     seen: dict[str, int] = {}
     for code, node in entries:
         if code is None or node is None:
@@ -177,10 +58,10 @@ def _unique_codes(r: _Reader, kind: str, entries: list[tuple[str | None, Node | 
         if code in seen:
             r.problem(node, f'{kind} code "{code}" is used twice (first on line {seen[code]})')
         else:
-            seen[code] = _line(node)
+            seen[code] = line_of(node)
 
 
-def _community(r: _Reader, node: Node) -> dict[str, Any]:
+def _community(r: Reader, node: Node) -> dict[str, Any]:
     f = r.fields(node, "community", _COMMUNITY) or {}
     tz = r.text(f.get("timezone"), "community timezone") or "Asia/Shanghai"
     if "timezone" in f and not _TIMEZONE.fullmatch(tz):
@@ -197,7 +78,7 @@ def _community(r: _Reader, node: Node) -> dict[str, Any]:
 
 
 
-def _grids(r: _Reader, node: Node | None) -> tuple[list[Grid], dict[str, Node]]:
+def _grids(r: Reader, node: Node | None) -> tuple[list[Grid], dict[str, Node]]:
     grids, nodes = [], []
     for i, item in enumerate(r.items(node, "grids")):
         what = _label("grid", item, i)
@@ -214,7 +95,7 @@ def _grids(r: _Reader, node: Node | None) -> tuple[list[Grid], dict[str, Node]]:
     return grids, {c: n for c, n in nodes if c and n}
 
 
-def _buildings(r: _Reader, node: Node | None, grid_codes: set[str]) -> list[Building]:
+def _buildings(r: Reader, node: Node | None, grid_codes: set[str]) -> list[Building]:
     buildings, codes = [], []
     claimed: dict[str, tuple[str, int]] = {}  # normalised name/alias -> (building label, line)
     for i, item in enumerate(r.items(node, "buildings")):
@@ -234,9 +115,9 @@ def _buildings(r: _Reader, node: Node | None, grid_codes: set[str]) -> list[Buil
         typed = r.texts(f.get("aliases"), f"{what} aliases")
         names: list[tuple[str, int]] = []
         if name:
-            names.append((name, _line(f["name"])))
-            names.extend((a, _line(f["name"])) for a in standard_aliases(name))
-        names.extend((a, _line(n)) for a, n in typed)
+            names.append((name, line_of(f["name"])))
+            names.extend((a, line_of(f["name"])) for a in standard_aliases(name))
+        names.extend((a, line_of(n)) for a, n in typed)
         aliases: list[str] = []
         clashes: dict[tuple[str, int], list[tuple[str, int]]] = {}
         for alias, line in names:
@@ -255,7 +136,7 @@ def _buildings(r: _Reader, node: Node | None, grid_codes: set[str]) -> list[Buil
     return buildings
 
 
-def _person(r: _Reader, item: Node, i: int, grid_codes: set[str],
+def _person(r: Reader, item: Node, i: int, grid_codes: set[str],
             buildings: dict[str, Building]) -> Person | None:
     what = _label("staff", item, i, key="name")
     f = r.fields(item, what, _STAFF)
@@ -303,7 +184,7 @@ def _person(r: _Reader, item: Node, i: int, grid_codes: set[str],
     return Person(name, role, grid, user_id, username, phone, building, title, away)
 
 
-def _staff(r: _Reader, node: Node | None, grid_codes: set[str], buildings: list[Building]) -> list[Person]:
+def _staff(r: Reader, node: Node | None, grid_codes: set[str], buildings: list[Building]) -> list[Person]:
     by_code = {b.code: b for b in buildings}
     people, seen = [], {}
     for i, item in enumerate(r.items(node, "staff")):
@@ -316,12 +197,12 @@ def _staff(r: _Reader, node: Node | None, grid_codes: set[str], buildings: list[
                 if key in seen:
                     r.problem(item, f'staff "{person.name}": {person.role} {ident[0]} "{ident[1]}" '
                                     f"is listed twice (first on line {seen[key]})")
-                seen.setdefault(key, _line(item))
+                seen.setdefault(key, line_of(item))
         people.append(person)
     return people
 
 
-def _category(r: _Reader, item: Node, i: int) -> tuple[Category | None, str | None, Node | None]:
+def _category(r: Reader, item: Node, i: int) -> tuple[Category | None, str | None, Node | None]:
     what = _label("category", item, i)
     f = r.fields(item, what, _CATEGORY)
     if f is None:
@@ -363,7 +244,7 @@ def _category(r: _Reader, item: Node, i: int) -> tuple[Category | None, str | No
     return category, code, f.get("code")
 
 
-def _categories(r: _Reader, node: Node | None) -> list[Category]:
+def _categories(r: Reader, node: Node | None) -> list[Category]:
     categories, codes, names = [], [], {}
     for i, item in enumerate(r.items(node, "categories")):
         category, code, code_node = _category(r, item, i)
@@ -373,7 +254,7 @@ def _categories(r: _Reader, node: Node | None) -> list[Category]:
         if category.name in names:
             first = names[category.name]
             r.problem(item, f'category name "{category.name}" is used twice (first on line {first})')
-        names.setdefault(category.name, _line(item))
+        names.setdefault(category.name, line_of(item))
         categories.append(category)
     _unique_codes(r, "category", codes)
     return categories
@@ -386,7 +267,7 @@ def parse_roster(text: str, filename: str) -> Community:
 
 def check_roster(text: str, filename: str) -> tuple[Community, list[RosterProblem]]:
     """parse_roster(), and the warnings about what loads but will not work well (gridcore.roster_checks)."""
-    r = _Reader(filename)
+    r = Reader(filename)
     if (refused := too_big(len(text.encode("utf-8")))) is not None:
         raise RosterError([RosterProblem(filename, 1, refused)])
     try:
@@ -401,7 +282,7 @@ def check_roster(text: str, filename: str) -> tuple[Community, list[RosterProble
     if top is None:
         raise RosterError(r.problems)
     if crowded := too_many(top):
-        raise RosterError([RosterProblem(filename, _line(node), message) for node, message in crowded])
+        raise RosterError([RosterProblem(filename, line_of(node), message) for node, message in crowded])
     community = _community(r, top["community"]) if "community" in top else {}
     grids, grid_nodes = _grids(r, top.get("grids"))
     for section in ("grids", "buildings", "categories"):
@@ -417,6 +298,6 @@ def check_roster(text: str, filename: str) -> tuple[Community, list[RosterProble
         raise RosterError(r.problems)
     parsed = Community(grids=tuple(grids), buildings=tuple(buildings), staff=tuple(staff),
                        categories=tuple(categories), announcements=tuple(announcements), **community)
-    grid_lines = {code: _line(node) for code, node in grid_nodes.items()}
+    grid_lines = {code: line_of(node) for code, node in grid_nodes.items()}
     return parsed, [RosterProblem(filename, line, message, warning=True)
                     for line, message in roster_warnings(parsed, grid_lines)]

@@ -15,7 +15,7 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 from gridcore.community import Announcement, AnnouncementKind, AnnouncementTarget
 
 if TYPE_CHECKING:
-    from gridcore.roster import _Reader
+    from gridcore.roster_reader import Reader
 
 _ENTRY = ({"kind", "schedule"}, {"enabled", "targets", "note", "checklist"})
 _SCHEDULE = ({"time"}, {"days", "weekdays"})
@@ -29,7 +29,7 @@ DEFAULT_TARGETS = {
 }
 
 
-def _numbers(r: _Reader, node: Node | None, what: str, low: int, high: int) -> tuple[int, ...]:
+def _numbers(r: Reader, node: Node | None, what: str, low: int, high: int) -> tuple[int, ...]:
     out: list[int] = []
     for item in r.items(node, what):
         value = r.integer(item, f"each of {what}", lambda v: low <= v <= high, f"{low}-{high}")
@@ -43,7 +43,7 @@ def _numbers(r: _Reader, node: Node | None, what: str, low: int, high: int) -> t
     return tuple(out)
 
 
-def _time(r: _Reader, node: Node | None, what: str) -> time | None:
+def _time(r: Reader, node: Node | None, what: str) -> time | None:
     if node is None:
         return None
     raw = str(node.value).strip() if isinstance(node, ScalarNode) else ""
@@ -54,7 +54,7 @@ def _time(r: _Reader, node: Node | None, what: str) -> time | None:
     return time(int(match.group(1)), int(match.group(2)))
 
 
-def _entry(r: _Reader, item: Node, i: int, *, public_chat: bool) -> Announcement | None:
+def _entry(r: Reader, item: Node, i: int, *, public_chat: bool) -> Announcement | None:
     what = f"announcement #{i + 1}"
     f = r.fields(item, what, _ENTRY)
     if f is None:
@@ -103,7 +103,7 @@ def _entry(r: _Reader, item: Node, i: int, *, public_chat: bool) -> Announcement
     return Announcement(kind, at, days, weekdays, tuple(targets), enabled, note, checklist)
 
 
-def parse_announcements(r: _Reader, node: Node | None, *, public_chat: bool) -> list[Announcement]:
+def parse_announcements(r: Reader, node: Node | None, *, public_chat: bool) -> list[Announcement]:
     """The entries of `announcements:`; none when the section is absent (nothing is sent unless listed).
     The same kind may appear more than once (e.g. two 日排查 rounds), but not with the same schedule."""
     out: list[Announcement] = []

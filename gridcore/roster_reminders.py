@@ -11,12 +11,12 @@ from yaml.nodes import Node
 from gridcore.deadlines import ReminderPolicy
 
 if TYPE_CHECKING:
-    from gridcore.roster import _Reader
+    from gridcore.roster_reader import Reader
 
 _POSITIVE = (lambda v: v > 0), "positive"
 
 
-def parse_reminders(r: _Reader, f: dict[str, Node]) -> ReminderPolicy:
+def parse_reminders(r: Reader, f: dict[str, Node]) -> ReminderPolicy:
     """The deadline clocks' settings (gridcore.deadlines), in whole hours; defaults where left out."""
     hours = {key: r.integer(f.get(key), f"community {key}", *_POSITIVE)
              for key in ("accept_hours", "urgent_accept_hours", "staff_after_hours")}

@@ -14,11 +14,7 @@ from gridcore.authorization import Act, may
 from gridcore.community import Person, Role
 from gridcore.messages import Button
 from gridcore.ports import TicketCard
-
-# mask_name / mask_phone: the core redactor's masks, offered here to the handlers that show people.
-from gridcore.redact import mask_name as mask_name
-from gridcore.redact import mask_phone as mask_phone
-from gridcore.redact import redact
+from gridcore.redact import mask_phone, redact
 from gridcore.ticket import Action, Ticket, TicketStatus
 from handlers.context import Context
 

@@ -6,7 +6,6 @@ import re
 
 from gridcore.conversation import Resident
 from gridcore.messages import Button
-from gridcore.phones import parse_phone
 from gridcore.ticket import Ticket
 from handlers import menus, onboarding, report, staff_commands, timelines
 from handlers.context import Context
@@ -98,7 +97,8 @@ async def timeline(ctx: Context) -> None:
 
 
 async def contact(ctx: Context) -> None:
-    """A resident shares their own phone number: kept for the grid worker (shown masked, issue 3)."""
+    """A resident shares their own phone number: kept for the grid worker (who sees it masked; the
+    handler alone gets it in full with 联系居民)."""
     if ctx.conversation.dialog == report.DIALOG and ctx.conversation.step == "confirm":
         await report.on_input(ctx)  # at the summary: the answer to the phone offer
         return
@@ -106,7 +106,7 @@ async def contact(ctx: Context) -> None:
     own = incoming.contact_user_id == incoming.sender.user_id and bool(incoming.phone.strip())
     if own:
         resident = await remember_resident(ctx)
-        resident.phone = parse_phone(incoming.phone) or incoming.phone.strip()[:32]
+        resident.phone = report.phone.shared_number(incoming.phone)
         await ctx.uow.residents.save(resident)
     await ctx.say("contact_saved" if own else "contact_not_own", remove_reply_keyboard=own)
     if ctx.conversation.dialog == report.DIALOG:

@@ -15,15 +15,16 @@ import re
 from dataclasses import replace
 
 from gridcore.community import Community, Person, Role
+from gridcore.phones import parse_phone
 from gridcore.ticket import Reporter, Ticket
 from handlers import report_steps as s
 from handlers.context import Context
 from handlers.draft import ReportDraft
 
 MAX_NAME = 20
-# A mobile number, a landline with area code, or a bare local landline number.
-PHONE = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})(?!\d)")
-DIGIT_GAPS = re.compile(r"(?<=\d)[-\s]+(?=\d)")
+# A run of digits as a number is typed (a + in front, spaces, dashes or brackets between the digits);
+# gridcore.phones reads whether it is a phone number.
+NUMBER = re.compile(r"[+＋(（]?\d(?:[\d\s\-‐‑–—()（）]*\d)?[)）]?")
 FILLER = re.compile(r"(姓名|名字|电话|手机|号码|联系方式)[:：]?")
 SEPARATORS = re.compile(r"[\s,，、;；:：/]+")
 ANONYMOUS_WORDS = ("匿名", "不留名", "不留姓名")
@@ -44,17 +45,22 @@ def new_draft(leader: Person) -> ReportDraft:
 def parse_neighbour(text: str) -> tuple[str, str | None] | None:
     """("王大爷", "13800001111") from "王大爷 13800001111"; the phone may be left out. None: not understood.
     """
-    text = DIGIT_GAPS.sub("", text)  # 138-0000-1111, 138 0000 1111
-    phones = PHONE.findall(text)
-    if len(phones) > 1:
-        return None
-    rest = PHONE.sub(" ", text)
-    if re.search(r"\d{5,}", rest):  # a number that is no phone number: mistyped, ask again
+    phones: list[str] = []
+
+    def take_phone(number: re.Match[str]) -> str:  # 138-0000-1111, +86 138…, (0531) 8888 6666
+        phone = parse_phone(number.group())
+        if phone is None:
+            return number.group()
+        phones.append(phone.replace("-", ""))  # the neighbour's number is kept as bare digits
+        return " "
+
+    rest = NUMBER.sub(take_phone, text)
+    if len(phones) > 1 or re.search(r"\d{5,}", rest):  # a number that is no phone: mistyped
         return None
     name = SEPARATORS.sub(" ", FILLER.sub(" ", rest)).strip()
     if not name or len(name) > MAX_NAME:
         return None
-    return name, (phones[0].replace("-", "") if phones else None)
+    return name, (phones[0] if phones else None)
 
 
 async def ask_neighbour(ctx: Context, draft: ReportDraft) -> None:

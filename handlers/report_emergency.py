@@ -121,11 +121,13 @@ async def take_follow_up(ctx: Context) -> bool:
 
 async def forward(ctx: Context, ticket: Ticket, *, text: str, photo: str, voice: str) -> None:
     """The update to the ticket's handler (their private chat); unassigned, to community staff — in a
-    group without the voice and with phone numbers and the reporter's name masked."""
+    group without the voice and redacted as a group's card is (handlers.cards)."""
     chats = [ticket.assignee] if ticket.assignee is not None else cards.staff_chat(ctx)
+    outside = [chat_id for chat_id in chats if not cards.in_chain(ctx, chat_id)]
+    names = await cards.known_names(ctx, ticket) if outside else ()
     for chat_id in chats:
-        private = chat_id > 0
-        shown = text if private else cards.for_group(text, ticket.reporter.display_name)
+        private = chat_id not in outside
+        shown = text if private else cards.for_group(text, *names)
         await ctx.tell(chat_id, "resident_update", ticket=ticket, text=shown, has_voice=bool(voice),
                        has_photo=bool(photo), private=private, photos=(photo,) if photo else (),
                        voice=voice if private else None, ticket_number=ticket.number)

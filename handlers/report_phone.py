@@ -17,8 +17,8 @@ from __future__ import annotations
 from gridcore.conversation import Resident
 from gridcore.messages import Button
 from gridcore.phones import parse_phone
+from gridcore.redact import mask_phone
 from handlers import report_steps as s
-from handlers.cards import mask_phone
 from handlers.context import Context, Keyboard
 from handlers.draft import ReportDraft
 
@@ -49,9 +49,8 @@ async def take_phone_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
     typed = text.strip()
     phone = parse_phone(typed)
     if phone is not None:
-        await keep(ctx, phone)
+        await keep(ctx, phone, confirm=True)
         draft.phone_asked, draft.phone_change = True, False
-        await ctx.say("phone_saved", phone=mask_phone(phone), remove_reply_keyboard=True)
         return True
     if typed == ctx.label("no_phone") or any(word in typed for word in DECLINE_WORDS):
         if draft.phone_change:  # asked to change it, and no number now: the old one goes
@@ -88,10 +87,8 @@ async def take_contact(ctx: Context, draft: ReportDraft) -> bool:
     if incoming.contact_user_id != incoming.sender.user_id or not incoming.phone.strip():
         await ctx.say("contact_not_own", reply_keyboard=phone_keyboard(ctx))
         return False
-    phone = parse_phone(incoming.phone) or incoming.phone.strip()[:32]
-    await keep(ctx, phone)
+    await keep(ctx, shared_number(incoming.phone), confirm=True)
     draft.phone_asked, draft.phone_change = True, False
-    await ctx.say("phone_saved", phone=mask_phone(phone), remove_reply_keyboard=True)
     return True
 
 
@@ -105,8 +102,7 @@ async def command(ctx: Context) -> None:
         return
     phone = parse_phone(typed)
     if phone is not None:
-        await keep(ctx, phone)
-        await ctx.say("phone_saved", phone=mask_phone(phone), remove_reply_keyboard=True)
+        await keep(ctx, phone, confirm=True)
     elif any(word in typed for word in DECLINE_WORDS):
         await keep(ctx, None)
         await ctx.say("phone_skipped", removed=True, remove_reply_keyboard=True)
@@ -114,10 +110,18 @@ async def command(ctx: Context) -> None:
         await ctx.say("phone_invalid", reply_keyboard=())
 
 
-async def keep(ctx: Context, phone: str | None) -> None:
-    """The resident's number for this and later reports (None: none any more)."""
+def shared_number(phone: str) -> str:
+    """The number a shared contact carries, kept as a typed one is (else as Telegram gave it)."""
+    return parse_phone(phone) or phone.strip()[:32]
+
+
+async def keep(ctx: Context, phone: str | None, *, confirm: bool = False) -> None:
+    """The resident's number for this and later reports (None: none any more); `confirm`: tell them
+    the number now on file (masked) and take the phone keyboard away."""
     sender = ctx.incoming.sender
     resident = await ctx.uow.residents.get(sender.user_id) or Resident(
         sender.user_id, ctx.chat_id, sender.display_name, sender.username)
     resident.phone = phone
     await ctx.uow.residents.save(resident)
+    if confirm and phone is not None:
+        await ctx.say("phone_saved", phone=mask_phone(phone), remove_reply_keyboard=True)

@@ -13,8 +13,8 @@
     description → building → unit → [duplicate] → detail → photos → anonymous → confirm
     (text, or a voice)  (buttons or a typed name/alias)   (实名 without a phone on file: the phone
                                                            offered before the summary, report_phone)
-    emergency: after the description, at most one place question, then filed at once
-               (handlers.report_emergency)
+    emergency (not on /proxy): after the description, at most one place question, then filed at once;
+               what the resident sends next is added to the ticket (handlers.report_emergency)
     confirm: 确认 → ticket filed │ 修改 → edit_choice → the chosen step → back to confirm │ 取消
 
 Only what is still missing is asked: `next_step` looks at the draft and picks the first gap.
@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from gridcore.community import Building, Category
 from gridcore.intake import extract_place, match_building, shows_words, suggest_category, visible_length
 from gridcore.messages import Button
+from gridcore.redact import mask_phone
 from gridcore.spots import public_area_in, spot_in
 from handlers import keyboards
-from handlers.cards import mask_phone
 from handlers.context import Context, Keyboard
 from handlers.draft import MAX_PHOTOS, ReportDraft
 

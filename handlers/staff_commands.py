@@ -25,9 +25,10 @@ from typing import Any
 from gridcore.authorization import Act, is_staff, may
 from gridcore.community import Role
 from gridcore.messages import Button
+from gridcore.redact import mask_phone
 from gridcore.ticket import Action, Ticket, TicketEvent, TicketStatus
 from handlers import proxy, report, timelines
-from handlers.cards import mask_phone, staff_name, viewer_buttons
+from handlers.cards import staff_name, viewer_buttons
 from handlers.context import Context
 
 TASKS_LIMIT = 20

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from gridcore.deadlines import ACCEPT_STAGES, Stage, due_stages, time_left
+from gridcore.redact import mask_name
 from gridcore.routing import grid_leader
 from gridcore.ticket import TRANSITIONS, Action, Ticket, TicketStatus
 from handlers import cards, dispatch
@@ -96,7 +97,7 @@ async def remind(ctx: Context, ticket: Ticket, stage: Stage) -> None:
         await dispatch.tell_grid_leader(ctx, ticket, "supervise", stage=stage.value, due=due, left=left,
                                         handler=handler)
         leader = grid_leader(ctx.community, ticket.grid_code)
-        follower = cards.mask_name(leader.name) if leader else "community"
+        follower = mask_name(leader.name) if leader else "community"
     if stage is not Stage.ACCEPT_OVERDUE:
         await dispatch.tell_residents(ctx, ticket, "overdue_resident", follower=follower,
                                       staff=stage is Stage.OVERDUE_STAFF)

@@ -6,12 +6,13 @@
     w:transfer:<id>  转派 ─▶ pick worker/grid (w:tt) ─▶ reason ─▶ the new handler gets a card
     w:escalate:<id>  上报社区 ─▶ reason ──────────────▶ community staff get a card to assign
     w:reveal:<id>    联系居民 ─────────────────────────▶ the phone, a message in the handler's private
-                                                        chat (in the ledger when one was shown)
+                                                        chat (in the ledger only when one was shown)
     w:assign:<id>    指派 (staff) ─▶ pick (w:to) ──────▶ the chosen one gets a card
 
 Every press is checked against who presses (gridcore.authorization) and the ticket's state now: a
 refused or stale press gets a short answer and changes nothing. A picked target (w:tt, w:to) is
-callback data, so it is checked too (may_receive): only what the picker would offer is taken. A used
+callback data, so it is checked too (may_receive): only what the picker would offer is taken. A long
+picker turns its pages in place (w:tt:<id>:p<page>); in a private chat a typed name picks too. A used
 picker shows the choice instead of its buttons ("✔ 转派给 张敏"); an unused one loses them with the
 next question or the end of the task.
 """
@@ -24,6 +25,7 @@ from gridcore.authorization import Act, grid_receiver, may, may_receive
 from gridcore.community import Person, Role
 from gridcore.messages import Button
 from gridcore.phones import dialable
+from gridcore.redact import mask_name
 from gridcore.ticket import TRANSITIONS, Action, Ticket
 from handlers import cards, dispatch, keyboards, rating, report
 from handlers.context import Context
@@ -95,7 +97,7 @@ async def accept(ctx: Context, ticket: Ticket) -> None:
     await ctx.uow.tickets.save(ticket)
     await cards.refresh_cards(ctx, ticket)
     await dispatch.tell_residents(ctx, ticket, "notify_accepted",
-                                  worker=cards.mask_name(cards.staff_name(ctx, ticket.assignee)))
+                                  worker=mask_name(cards.staff_name(ctx, ticket.assignee)))
     ctx.answer(ctx.label("accepted"))
 
 
@@ -112,7 +114,6 @@ async def reveal(ctx: Context, ticket: Ticket) -> None:
     await ctx.tell(ctx.sender_id, "contact_phone", ticket=ticket, dial=dialable(phone),
                    name=ticket.reporter.display_name, ticket_number=ticket.number)
     ctx.answer(ctx.label("reveal_sent"))
-
 
 
 def transfer_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:

@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.api_support import Params, api_method
 from sandbox.html_check import HtmlParseError, parse_html, utf16_len
 from sandbox.images import image_size
+from sandbox.markup import apply_chat_keyboard, check_markup
 from sandbox.models import Chat, StoredFile, StoredMessage, bad_request
 from sandbox.state import Sandbox
 
 TEXT_LIMIT = 4096
-MAX_INLINE_BUTTONS = 100
-MAX_INLINE_ROW = 8
-MAX_MARKUP_BYTES = 10_240  # "~10 kB" of reply markup
 CAPTION_LIMIT = 1024
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same "
     "as a current content and reply markup of the message"
-)
-_INLINE_ACTIONS = (
-    "callback_data",
-    "url",
-    "web_app",
-    "login_url",
-    "switch_inline_query",
-    "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat",
-    "copy_text",
-    "callback_game",
-    "pay",
 )
 _CHAT_ACTIONS = {
     "typing",
@@ -102,81 +88,6 @@ def caption_text(p: Params) -> tuple[str, list[dict[str, Any]], str | None]:
     if utf16_len(plain) > CAPTION_LIMIT:
         raise bad_request("message caption is too long")
     return plain, entities, raw if (p.str("parse_mode") or "").lower() == "html" else None
-
-
-def check_markup(p: Params, *, inline_only: bool = False) -> tuple[Any, dict[str, Any] | None]:
-    """(markup for the Message object or None, the raw markup) — validates like Telegram."""
-    markup = p.json("reply_markup", error="can't parse reply keyboard markup JSON object")
-    if markup is None:
-        return None, None
-    if not isinstance(markup, dict):
-        raise bad_request("can't parse reply keyboard markup JSON object")
-    if "inline_keyboard" in markup:
-        return check_inline_keyboard(markup["inline_keyboard"]), markup
-    if inline_only:
-        raise bad_request("inline keyboard expected")
-    if "keyboard" in markup:
-        rows = markup["keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise bad_request("can't parse reply keyboard markup JSON object")
-        for row in rows:
-            for button in row:
-                text = (
-                    button
-                    if isinstance(button, str)
-                    else button.get("text")
-                    if isinstance(button, dict)
-                    else None
-                )
-                if not text:
-                    raise bad_request("keyboard button text must be non-empty")
-        return None, markup
-    if markup.get("remove_keyboard") or markup.get("force_reply"):
-        return None, markup
-    raise bad_request("can't parse reply keyboard markup JSON object")
-
-
-def inline_markup_size(rows: Any) -> int:
-    """The size Telegram's markup limit counts: the keyboard as compact JSON, UTF-8 bytes."""
-    markup = {"inline_keyboard": rows}
-    return len(json.dumps(markup, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
-
-
-def check_inline_keyboard(rows: Any) -> dict[str, Any] | None:
-    """The keyboard as a Message shows it (empty rows dropped), or ApiError 400 as Telegram answers."""
-    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-        raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
-    for row in rows:
-        for button in row:
-            if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-                raise bad_request("can't parse inline keyboard button: Text must be a String")
-            if not button["text"]:
-                raise bad_request("inline keyboard button text must be non-empty")
-            actions = [key for key in _INLINE_ACTIONS if key in button]
-            if not actions:
-                raise bad_request("text buttons are unallowed in the inline keyboard")
-            if "callback_data" in button:
-                data = button["callback_data"]
-                if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= 64:
-                    raise bad_request("BUTTON_DATA_INVALID")
-            if "url" in button and not re.match(r"(?i)^(https?://|tg://)\S+$", str(button["url"])):
-                raise bad_request("BUTTON_URL_INVALID")
-    # Telegram's limits on the whole keyboard: 100 buttons, 8 to a row, ~10 kB; past any, one answer.
-    too_many = sum(len(row) for row in rows) > MAX_INLINE_BUTTONS
-    too_wide = any(len(row) > MAX_INLINE_ROW for row in rows)
-    if too_many or too_wide or inline_markup_size(rows) > MAX_MARKUP_BYTES:
-        raise bad_request("reply markup is too long")
-    cleaned = [row for row in rows if row]
-    return {"inline_keyboard": cleaned} if cleaned else None
-
-
-def apply_chat_keyboard(chat: Chat, raw_markup: dict[str, Any] | None) -> None:
-    if raw_markup is None:
-        return
-    if "keyboard" in raw_markup:
-        chat.reply_keyboard = raw_markup
-    elif raw_markup.get("remove_keyboard"):
-        chat.reply_keyboard = None
 
 
 def reply_target(sb: Sandbox, chat: Chat, p: Params) -> dict[str, Any] | None:
@@ -248,13 +159,13 @@ def resolve_photo(sb: Sandbox, p: Params, ref: Any, field: str = "photo") -> Sto
     return stored
 
 
-@api_method("sendPhoto")
-async def send_photo(sb: Sandbox, p: Params) -> Any:
+def _send_file(sb: Sandbox, p: Params, file_content: Callable[[], dict[str, Any]]) -> Any:
+    """sendPhoto, sendVoice: the file's content, its caption and markup, checked in Telegram's order
+    (chat, caption, markup, then the file)."""
     chat = sb.chat_for_bot(p.raw("chat_id"))
     caption, entities, html = caption_text(p)
     markup, raw_markup = check_markup(p)
-    photo = resolve_photo(sb, p, p.raw("photo"))
-    content: dict[str, Any] = {"photo": [photo.photo_size()]}
+    content = file_content()
     if caption:
         content.update(_text_content(caption, entities, key="caption"))
     if markup:
@@ -264,13 +175,12 @@ async def send_photo(sb: Sandbox, p: Params) -> Any:
     return stored.data
 
 
-@api_method("sendVoice")
-async def send_voice(sb: Sandbox, p: Params) -> Any:
-    """A voice note by file id (one the sandbox holds, of kind voice), like Telegram resends one."""
-    chat = sb.chat_for_bot(p.raw("chat_id"))
-    caption, entities, html = caption_text(p)
-    markup, raw_markup = check_markup(p)
-    ref = p.raw("voice")
+@api_method("sendPhoto")
+async def send_photo(sb: Sandbox, p: Params) -> Any:
+    return _send_file(sb, p, lambda: {"photo": [resolve_photo(sb, p, p.raw("photo")).photo_size()]})
+
+
+def _voice(sb: Sandbox, ref: Any) -> dict[str, Any]:
     if not ref or not isinstance(ref, str) or ref.startswith("attach://"):
         raise bad_request("there is no voice in the request")
     stored = sb.files.get(ref)
@@ -278,16 +188,14 @@ async def send_voice(sb: Sandbox, p: Params) -> Any:
         raise bad_request("wrong file identifier/HTTP URL specified")
     if stored.kind != "voice":
         raise bad_request("type of file mismatch")
-    content: dict[str, Any] = {"voice": {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                                         "duration": 1, "mime_type": stored.mime_type,
-                                         "file_size": len(stored.data)}}
-    if caption:
-        content.update(_text_content(caption, entities, key="caption"))
-    if markup:
-        content["reply_markup"] = markup
-    stored_message = _bot_message(sb, chat, content, html, p)
-    apply_chat_keyboard(chat, raw_markup)
-    return stored_message.data
+    return {"voice": {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "duration": 1,
+                      "mime_type": stored.mime_type, "file_size": len(stored.data)}}
+
+
+@api_method("sendVoice")
+async def send_voice(sb: Sandbox, p: Params) -> Any:
+    """A voice note by file id (one the sandbox holds, of kind voice), like Telegram resends one."""
+    return _send_file(sb, p, lambda: _voice(sb, p.raw("voice")))
 
 
 @api_method("sendMediaGroup")

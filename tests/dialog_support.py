@@ -14,8 +14,8 @@ from gridcore.roster import parse_roster
 from handlers.app import Conversations, Handled
 from handlers.inputs import Incoming, InputKind, Sender
 from handlers.texts import Texts
-from sandbox.bot_messages import check_inline_keyboard
 from sandbox.html_check import parse_html
+from sandbox.markup import check_inline_keyboard
 
 EXAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster.yaml"
 _update_ids = itertools.count(1)

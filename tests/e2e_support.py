@@ -11,8 +11,8 @@ from pii_scan import watch_sandbox
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli import groups_for, personas_for
 from bot.runtime import assemble, run_polling
+from bot.sandbox_world import groups_for, personas_for
 from bot.settings import Settings
 from sandbox.client import SandboxClient
 from sandbox.server import Sandbox, SandboxServer

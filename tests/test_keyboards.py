@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bot.delivery import keyboard_json
 from gridcore.messages import Button
 from handlers import keyboards
-from sandbox.bot_messages import check_inline_keyboard
+from sandbox.markup import check_inline_keyboard
 
 
 def turn(page: int, forward: bool) -> Button:
