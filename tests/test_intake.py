@@ -270,7 +270,8 @@ def test_spot_in_finds_floors_rooms_and_spots_but_no_building_names(text, spot):
 @pytest.mark.parametrize(("text", "place"), [
     ("小区门口垃圾没人清", "小区门口"), ("大门的道闸坏了", "大门"), ("广场上有人跳舞太吵", "广场"),
     ("停车场有僵尸车", "停车场"), ("北门外路灯坏了", "北门"), ("3号楼单元门口有垃圾", None),
-    ("楼道灯坏了", None),
+    ("楼道灯坏了", None), ("小区花园里的长椅坏了", "小区花园"), ("雅悦花园的电梯又坏了", None),
+    ("阳光花园北门外路灯坏了", "北门"),
 ])
 def test_public_area_in(text, place):
     assert public_area_in(text) == place
