@@ -147,6 +147,8 @@ _NOT_A_NAME_BEFORE = "这那哪每几某另各"
 _GARAGE = re.compile(rf"({_NUM})(号车库|号地库|号库|#车库|车库)")
 _BUILDING = re.compile(rf"({_NUM})(号楼|#楼|栋|幢|座|#|号(?={_NUM}单元))")
 _UNIT = re.compile(rf"({_NUM})单元")
+# After "<numeral>栋楼", these make 楼下 / 楼道 / 楼梯… a place in that one building, not a count of buildings.
+_PLACE_IN_A_BUILDING = ("下", "上", "道", "梯", "顶", "门")
 _ROOM = re.compile(r"(\d{3,4})(?:室|号)?(?!\d)")
 _DASHED = re.compile(r"(?<!\d)(\d{1,2})-(\d{1,2})-(\d{3,4})(?!\d)")
 _SEPARATORS = ",、的-"
@@ -190,8 +192,9 @@ def _building_spans(text: str, buildings: Sequence[Building]) -> list[tuple[int,
             if span is None:
                 continue
             is_chinese = not text[span[0]].isdigit()
-            if is_chinese and match.group(2) in ("栋", "幢") and text[span[1]:span[1] + 1] == "楼":
-                continue  # 三栋楼都停水了: three buildings
+            if (is_chinese and match.group(2) in ("栋", "幢") and text[span[1]:span[1] + 1] == "楼"
+                    and text[span[1] + 1:span[1] + 2] not in _PLACE_IN_A_BUILDING):
+                continue  # 三栋楼都停水了: three buildings; 十二幢楼下 is where in one
             spans.append(span)
     for name in _unnumbered_names(buildings):  # numbered ones the patterns above find
         spans.extend((start, start + len(name)) for start in _occurrences(name, text))

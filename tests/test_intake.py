@@ -122,6 +122,9 @@ def test_numerals_round_trip() -> None:
         ("3 号楼 2 单元 302 漏水", "3号楼", "2", "3 号楼 2 单元"),
         ("万一三号楼着火", "三号楼", None, "三号楼"),
         ("第十二栋二单元", "十二栋", "2", "十二栋二单元"),
+        ("就在十二幢楼下", "十二幢", None, "十二幢"),
+        ("三栋楼道里灯坏了", "三栋", None, "三栋"),
+        ("二十八栋楼门口煤气味很大", "二十八栋", None, "二十八栋"),
     ],
 )
 def test_extract_place(text: str, building: str, unit: str | None, mention: str) -> None:
