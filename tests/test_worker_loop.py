@@ -140,6 +140,33 @@ async def test_transfer_to_another_grid(world, uow_factory):
     assert "刘洋" in old_card.text and not old_card.buttons  # handed on: the story stays, the buttons go
 
 
+@pytest.mark.parametrize("typed", ["刘洋", "刘 洋。", "黄秀英"])  # grid 2's worker, spaced, its leader
+async def test_a_transfer_takes_the_typed_name_of_another_grids_worker(world, uow_factory, typed):
+    """The picker offers other grids by name; typing a person of such a grid means that grid (whose own
+    rule picks the handler: its worker on duty)."""
+    world, chat = world
+    resident, worker = chat(RESIDENT, "张阿姨"), chat(WORKER_1, "王芳")
+    await file_light_report(resident)
+    await worker.press("转派")
+    assert "直接输入姓名" in worker.last_text
+    await worker.send(typed)
+    assert "没有找到" not in worker.texts[-2] and "原因" in worker.last_text
+    await worker.send("这栋楼去年划到第二网格了")
+    moved = await ticket(uow_factory)
+    assert (moved.assignee, moved.grid_code) == (WORKER_2, "2")
+
+
+async def test_a_typed_name_nobody_may_receive_is_not_taken(world, uow_factory):
+    world, chat = world
+    resident, worker = chat(RESIDENT, "张阿姨"), chat(WORKER_1, "王芳")
+    await file_light_report(resident)
+    await worker.press("转派")
+    for typed in ("徐长海", "钱经理", "李建国", "王芳"):  # building leader, partner, staff, the handler
+        await worker.send(typed)
+        assert f"没有找到「{typed}」" in worker.texts[-2] and "转给谁" in worker.last_text
+    assert (await ticket(uow_factory)).assignee == WORKER_1
+
+
 async def test_escalation_and_coordinated_and_no_grid_go_to_community_staff(world, uow_factory):
     world, chat = world
     resident, worker = chat(RESIDENT, "张阿姨"), chat(WORKER_1, "王芳")
