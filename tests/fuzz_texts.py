@@ -36,8 +36,8 @@ WITH_PII = ["我是{name}，电话{phone}，{report}", "{report}，联系{phone}
 ODD = ["", " ", "\u200b\u200b", "\u202eﻣﺮﺣﺒﺎ بالعالم", "\x00\x01\x7f\x1b[31m", "e\u0301" * 50, "👨‍👩‍👧" * 30,
        "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝟙𝟚𝟛", "<b>x</b> & <script>alert(1)</script> &lt;", "\n\n\n", "🙂", "/", "//report",
        "／report", "\ufeffhello there", "a" * 4097, "楼" * 1001]
-COMMANDS = ["report", "my", "phone", "cancel", "help", "start", "tasks", "ticket", "grid", "open", "proxy", "foo",
-            "START", "start@gridbot_test_bot", "start@other_bot"]
+COMMANDS = ["report", "my", "phone", "cancel", "help", "start", "tasks", "ticket", "grid", "open", "proxy",
+            "foo", "START", "start@gridbot_test_bot", "start@other_bot"]
 PAYLOADS = ["", "b_3", "b_LG", "b_G8", "b_nope", "b_", "inv_abcdef123", "inv_", "inv_" + "x" * 70,
             "b_3 extra", "XK-20261122-0001", "XK-20261122-0002", "垃圾", "b_\u202e3"]
 WHAT = ["sticker", "voice", "video", "video_note", "audio", "document", "animation", "poll", "dice", "other"]

@@ -133,4 +133,5 @@ def test_a_week_that_has_not_begun_is_refused_in_one_line(tmp_path):
     result = gridbot("summary", "--week", "2100-W01", "--chart-dir", str(tmp_path), env=env)
     assert result.returncode == 1 and result.stdout == ""
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("gridbot summary: 2100-W01 has not begun yet") and "the week in progress is" in line
+    assert line.startswith("gridbot summary: 2100-W01 has not begun yet")
+    assert "the week in progress is" in line

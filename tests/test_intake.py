@@ -15,6 +15,7 @@ from gridcore.intake import (
     match_building,
     normalise,
     shows_words,
+    standard_aliases,
     suggest_category,
     visible_length,
 )
@@ -190,6 +191,25 @@ def test_match_building_finds_nothing(community: Community, typed: str | None) -
 def test_an_ambiguous_name_matches_nothing() -> None:
     buildings = [Building("3a", "3号楼", "1"), Building("3b", "3号楼", "2")]
     assert match_building("三栋", buildings) is None
+
+
+# A roster whose buildings carry a district in their names, beside plain numbered ones.
+DISTRICTS = [Building("E12", "东区12栋", "12", units=("1", "2")), Building("W3", "西区3号楼", "11"),
+             Building("12", "12号楼", "1", aliases=standard_aliases("12号楼")),
+             Building("3", "3号楼", "1", aliases=standard_aliases("3号楼"))]
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    ("东区十二栋", "E12"), ("东区12栋", "E12"), ("东区 １２ 栋", "E12"), ("西区三号楼", "W3"),
+    ("十二栋", "12"), ("12号楼", "12"), ("三号楼", "3"),
+    ("东区十二栋楼道灯坏了", "E12"), ("西区三号楼门口有垃圾", "W3"), ("十二栋楼道灯坏了", "12"),
+])
+def test_a_name_with_a_district_is_matched_however_its_number_is_written(typed, code):
+    """"东区十二栋" is 东区12栋, not 12号楼: a number inside a roster name is read in Chinese numerals too."""
+    found = match_building(typed, DISTRICTS)
+    assert found is not None and found.code == code
+    place = extract_place(typed, DISTRICTS)
+    assert place is not None and match_building(place.building_text, DISTRICTS).code == code
 
 
 def test_building_key_and_normalise() -> None:
