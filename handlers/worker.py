@@ -155,7 +155,7 @@ async def pick(ctx: Context, ticket: Ticket, kind: str, page: int = 0, *, edit: 
 
     shown = keyboards.paged(buttons, page, width=3, rows=8, turn=turn, fixed=fixed)
     template = "ask_transfer_target" if kind == "tt" else "ask_assign_target"
-    context = {"ticket": ticket, "none": not targets, "page": shown.number + 1, "pages": shown.count,
+    context = {"ticket": ticket, "nobody": not targets, "page": shown.number + 1, "pages": shown.count,
                "can_type": can_type}
     if edit and ctx.incoming.message_id is not None:
         await ctx.tell(ctx.chat_id, template, buttons=shown.rows, edit_message_id=ctx.incoming.message_id,

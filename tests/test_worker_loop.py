@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations
+from dialog_support import EXAMPLE_ROSTER, FakeClock, ResidentChat, World, load_example, make_conversations
 
+from gridcore.roster import parse_roster
 from gridcore.ticket import Action, TicketStatus
 
 RESIDENT, WORKER_1, WORKER_2, LEADER_1, STAFF, PARTNER = 5001, 1011, 1012, 1021, 1001, 1041
@@ -241,3 +242,22 @@ async def test_a_wrong_input_in_a_task_is_answered_not_a_crash(world, uow_factor
     await resident.presses("没人联系", "未解决", "不满意")
     await resident.photo("why-1")
     assert "请用文字回复" in resident.texts[-2] and "哪里还没解决好" in resident.last_text
+
+
+async def test_assigning_in_a_grid_with_nobody_to_receive_says_so(uow_factory):
+    """A picker with no one to offer says that nobody can take it (not a bare question without buttons:
+    in Jinja `none` is the literal None, so the context's flag is named `nobody`)."""
+    roster = EXAMPLE_ROSTER.read_text(encoding="utf-8")
+    for name in ("王芳", "马国庆"):  # grid 1's worker and leader on leave
+        roster = roster.replace(f"{{name: {name}, ", f"{{name: {name}, away: true, ")
+    async with uow_factory() as uow:
+        await uow.roster.upsert(parse_roster(roster, "roster.yaml"))
+        await uow.commit()
+    bot = make_conversations(uow_factory, FakeClock())
+    world = World()
+    resident = ResidentChat(bot, RESIDENT, "张阿姨", world=world)
+    staff = ResidentChat(bot, STAFF, "李建国", world=world, chat_id=STAFF_GROUP)
+    await file_light_report(resident)
+    assert "待指派" in staff.last_text
+    await staff.press("指派")
+    assert "没有可指派的人" in staff.last_text and not staff.last_message.buttons
