@@ -250,6 +250,9 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
                     ctx.now, ctx.community.timezone)
             except ValueError as error:
                 raise CliError(str(error)) from error
+            if week.utc_bounds[0] > ctx.now:  # nothing to count yet: no figures, no overdue list
+                now = Week.containing(ctx.now, ctx.community.timezone)
+                raise CliError(f"{week.label} has not begun yet (the week in progress is {now.label})")
             reports.extend(await weekly.prepare(ctx, week, chart_dir))
             if args.send:
                 queued = await weekly.send(ctx, week, chart_dir, reports)

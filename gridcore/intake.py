@@ -147,6 +147,8 @@ _NOT_A_NAME_BEFORE = "这那哪每几某另各"
 _GARAGE = re.compile(rf"({_NUM})(号车库|号地库|号库|#车库|车库)")
 _BUILDING = re.compile(rf"({_NUM})(号楼|#楼|栋|幢|座|#|号(?={_NUM}单元))")
 _UNIT = re.compile(rf"({_NUM})单元")
+# After "<numeral>栋楼" these make 楼下 / 楼道 / 楼梯… a place in one building, not a count of buildings.
+_PLACE_IN_A_BUILDING = ("下", "上", "道", "梯", "顶", "门")
 _ROOM = re.compile(r"(\d{3,4})(?:室|号)?(?!\d)")
 _DASHED = re.compile(r"(?<!\d)(\d{1,2})-(\d{1,2})-(\d{3,4})(?!\d)")
 _SEPARATORS = ",、的-"
@@ -190,8 +192,9 @@ def _building_spans(text: str, buildings: Sequence[Building]) -> list[tuple[int,
             if span is None:
                 continue
             is_chinese = not text[span[0]].isdigit()
-            if is_chinese and match.group(2) in ("栋", "幢") and text[span[1]:span[1] + 1] == "楼":
-                continue  # 三栋楼都停水了: three buildings
+            if (is_chinese and match.group(2) in ("栋", "幢") and text[span[1]:span[1] + 1] == "楼"
+                    and text[span[1] + 1:span[1] + 2] not in _PLACE_IN_A_BUILDING):
+                continue  # 三栋楼都停水了: three buildings; 十二幢楼下 is where in one
             spans.append(span)
     for name in _unnumbered_names(buildings):  # numbered ones the patterns above find
         spans.extend((start, start + len(name)) for start in _occurrences(name, text))
@@ -200,9 +203,28 @@ def _building_spans(text: str, buildings: Sequence[Building]) -> list[tuple[int,
 
 @_per_roster
 def _unnumbered_names(buildings: tuple[Building, ...]) -> tuple[str, ...]:
-    """The buildings' names and aliases without a number ("老干部楼"), normalised, each once."""
-    names = {normalise(n) for b in buildings for n in b.all_names() if building_key(n) is None} - {""}
-    return tuple(sorted(names))
+    """The buildings' names and aliases without a number ("老干部楼"), normalised, each once; a number
+    inside such a name ("东区12栋") in Chinese numerals too ("东区十二栋")."""
+    return tuple(sorted(_spelled_names(buildings)))
+
+
+_NUMBER_IN_NAME = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
+
+
+@_per_roster
+def _spelled_names(buildings: tuple[Building, ...]) -> dict[str, tuple[Building, ...]]:
+    """Each way the names without a number of their own form are written ("东区12栋", "东区十二栋"),
+    normalised, and the buildings that carry it."""
+    spelled: dict[str, list[Building]] = {}
+    for building in buildings:
+        for name in building.all_names():
+            if building_key(name) is not None:
+                continue  # "3号楼": its spellings are the roster's standard aliases
+            normal = normalise(name)
+            in_words = _NUMBER_IN_NAME.sub(lambda m: int_to_chinese(int(m.group())), normal)
+            for spelling in {normal, in_words} - {""}:
+                spelled.setdefault(spelling, []).append(building)
+    return {spelling: tuple(found) for spelling, found in spelled.items()}
 
 
 def _unit_at(text: str, pos: int) -> re.Match[str] | None:
@@ -292,6 +314,9 @@ def _match_exact(normal: str, buildings: Sequence[Building]) -> Building | None:
     if by_code:
         return by_code[0]
     found = _unique([b for b in buildings if normal in {normalise(n) for n in b.all_names()}])
+    if found:
+        return found
+    found = _unique(list(_spelled_names(buildings).get(normal, ())))
     if found:
         return found
     key = building_key(normal)

@@ -1,5 +1,6 @@
 """A phone number as residents type it: "138 1234 5678", "+86-138-1234-5678", "１３８１２３４５６７８",
-"(010) 8765-4321", "0571-87654321", "87654321". Pure functions, no I/O.
+"(010) 8765-4321", "0571-87654321", "87654321", and read out digit by digit in Chinese ("幺三八 一二三四
+五六七八", 两 = 2, 洞 = 0). Pure functions, no I/O.
 
 A number is read the one way the redactor (gridcore.redact) reads it: the same digits (full-width and
 Chinese ones too), the same separators, the same prefixes and the same checks; this only asks that the

@@ -60,7 +60,7 @@ async def to_staff(ctx: Context, ticket: Ticket, *, reason: str) -> None:
 # What a follower hears for each notice the reporter gets: the news, never its content (the worker's
 # note, name or photos). Notices not listed here (overdue apologies) go to the reporter only.
 FOLLOWER_NEWS = {"notify_accepted": "status", "notify_escalated": "status", "notify_resolved": "status",
-                 "notify_progress": "progress"}
+                 "notify_progress": "progress", "rate_reopened": "status"}
 
 
 async def tell_residents(ctx: Context, ticket: Ticket, template: str, *, photos: tuple[str, ...] = (),

@@ -128,4 +128,4 @@ async def complete(ctx: Context, ticket: Ticket) -> None:
         await ctx.uow.tickets.save(ticket)
         await cards.refresh_cards(ctx, ticket)
         await dispatch.to_staff(ctx, ticket, reason="reopened")
-    await ctx.tell(ticket.reporter.chat_id, "rate_reopened", ticket=ticket)
+    await dispatch.tell_residents(ctx, ticket, "rate_reopened")  # followers: it is in hand again

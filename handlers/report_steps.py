@@ -327,6 +327,10 @@ async def take_unit_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
 
 async def take_detail(ctx: Context, draft: ReportDraft, text: str) -> bool:
     text = text.strip()
+    if not shows_words(text):  # only emoji, punctuation, zero-width or format characters: no place
+        await ctx.say("detail_blank")
+        await ask_detail(ctx, draft)
+        return False
     if len(text) > MAX_DETAIL:
         await ctx.say("detail_too_long", limit=MAX_DETAIL)
         return False

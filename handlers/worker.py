@@ -156,7 +156,7 @@ async def pick(ctx: Context, ticket: Ticket, kind: str, page: int = 0, *, edit: 
 
     shown = keyboards.paged(buttons, page, width=3, rows=8, turn=turn, fixed=fixed)
     template = "ask_transfer_target" if kind == "tt" else "ask_assign_target"
-    context = {"ticket": ticket, "none": not targets, "page": shown.number + 1, "pages": shown.count,
+    context = {"ticket": ticket, "nobody": not targets, "page": shown.number + 1, "pages": shown.count,
                "can_type": can_type}
     if edit and ctx.incoming.message_id is not None:
         await ctx.tell(ctx.chat_id, template, buttons=shown.rows, edit_message_id=ctx.incoming.message_id,
@@ -171,11 +171,26 @@ async def pick(ctx: Context, ticket: Ticket, kind: str, page: int = 0, *, edit: 
 
 
 def typed_target(text: str, targets: list[tuple[str, str]]) -> str | None:
-    """The target a typed name means: the exact name, else the only name that contains it."""
-    typed = " ".join(text.split())
-    exact = [target for label, target in targets if label == typed]
-    inside = [target for label, target in targets if typed and typed in label]
-    return exact[0] if exact else inside[0] if len(inside) == 1 else None
+    """The target a typed name means: the exact name, else the only one that contains it. Spaces and
+    a closing full stop are not part of a name ("王 芳。" is 王芳)."""
+    def plain(name: str) -> str:
+        return "".join(name.split()).rstrip("。.!！")
+
+    typed = plain(text)
+    exact = list(dict.fromkeys(target for label, target in targets if plain(label) == typed))
+    inside = list(dict.fromkeys(target for label, target in targets if typed and typed in plain(label)))
+    return exact[0] if len(exact) == 1 else inside[0] if not exact and len(inside) == 1 else None
+
+
+def typed_targets(ctx: Context, ticket: Ticket, kind: str) -> list[tuple[str, str]]:
+    """What a typed name may mean: the picker's names, and for a transfer also the name of a worker or
+    leader of another grid, which stands for that grid (its own rule picks who takes it, may_receive)."""
+    targets = pick_targets(ctx, ticket, kind)
+    if kind != "tt":
+        return targets
+    grids = {f"g{g.code}" for g in ctx.community.grids if g.code != ticket.grid_code}
+    return targets + [(p.name, f"g{p.grid_code}") for p in ctx.community.staff
+                      if p.role in (Role.GRID_WORKER, Role.GRID_LEADER) and f"g{p.grid_code}" in grids]
 
 
 async def take_pick(ctx: Context, ticket: Ticket, kind: str) -> None:
@@ -187,7 +202,7 @@ async def take_pick(ctx: Context, ticket: Ticket, kind: str) -> None:
     if not await still(ctx, ticket, PICKS[kind]):
         return
     text = ctx.incoming.text if ctx.incoming.kind is InputKind.TEXT else ""
-    target = typed_target(text, pick_targets(ctx, ticket, kind))
+    target = typed_target(text, typed_targets(ctx, ticket, kind))
     if target is None:
         await ctx.say("pick_unknown", typed=text.strip()[:20])
         await pick(ctx, ticket, kind)

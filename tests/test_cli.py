@@ -122,5 +122,16 @@ def test_options_out_of_range_end_in_one_line_and_status_2(tmp_path, args):
 def test_the_week_in_range_is_accepted(tmp_path):
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}", "LOG_LEVEL": "WARNING"}
     assert gridbot("roster", "load", "examples/roster.yaml", env=env).returncode == 0
-    result = gridbot("summary", "--week", "2026-W53", "--chart-dir", str(tmp_path), env=env)
-    assert result.returncode == 0 and "2026-W53" in result.stdout, result.stderr
+    result = gridbot("summary", "--week", "2020-W53", "--chart-dir", str(tmp_path), env=env)
+    assert result.returncode == 0 and "2020-W53" in result.stdout, result.stderr
+
+
+def test_a_week_that_has_not_begun_is_refused_in_one_line(tmp_path):
+    """Its figures would count every open ticket as overdue at a moment still to come."""
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}", "LOG_LEVEL": "WARNING"}
+    assert gridbot("roster", "load", "examples/roster.yaml", env=env).returncode == 0
+    result = gridbot("summary", "--week", "2100-W01", "--chart-dir", str(tmp_path), env=env)
+    assert result.returncode == 1 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("gridbot summary: 2100-W01 has not begun yet")
+    assert "the week in progress is" in line

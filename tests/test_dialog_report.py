@@ -421,3 +421,17 @@ async def test_a_message_that_shows_no_words_is_no_description(bot, uow_factory,
     assert "太短" in chat.last_text
     await chat.send("楼道里堆满了纸箱")
     assert "哪栋楼" in chat.last_text
+
+
+@pytest.mark.parametrize("blank", ["\u200b\u200c\u200d", "😀😀", "？！…", "\u2060\ufeff"])
+async def test_a_detail_that_shows_nothing_is_asked_again(bot, uow_factory, blank):
+    chat = ResidentChat(bot)
+    await chat.send("5号楼3单元有人乱堆杂物")
+    await chat.press("是的")
+    assert "几楼" in chat.last_text
+    await chat.send(blank)
+    assert "没有看得到的文字" in chat.texts[-2] and "几楼" in chat.last_text  # asked again
+    await chat.send("二楼楼道")
+    await finish_named(chat)
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.location.detail == "二楼楼道"

@@ -10,7 +10,7 @@ import pytest
 from big_roster import WORKER_IDS_FROM, BigRoster, load_big
 from e2e_support import Resident, live
 
-from bot.sandbox_world import groups_for, personas_for
+from bot.cli import groups_for, personas_for
 from sandbox.client import ChatMessage
 from sandbox.server import Sandbox
 from storage.models import OUTBOX_FAILED
@@ -57,7 +57,7 @@ async def page_to(resident: Resident, label: str) -> int:
 async def test_a_resident_pages_and_types_through_a_huge_roster(big_bot, uow_factory):
     client, _ = big_bot
     resident = Resident(client, RESIDENT)
-    await resident.say("灯坏了好几天了，晚上看不见")
+    await resident.say("灯坏了好几天了")
     await resident.expect("类别")
     assert await page_to(resident, ROSTER.category_name(33)) >= 2
     await resident.tap(ROSTER.category_name(33))
@@ -77,7 +77,7 @@ async def test_a_resident_pages_and_types_through_a_huge_roster(big_bot, uow_fac
     await resident.expect("已提交")
 
     # A second report: the building typed at the paged question, a long unit picked by its button.
-    await resident.say("灯又坏了，晚上看不见")
+    await resident.say("灯又坏了")
     await resident.expect("类别")
     await resident.say(ROSTER.category_name(9))
     await resident.expect("哪栋楼")
@@ -95,7 +95,7 @@ async def test_a_resident_pages_and_types_through_a_huge_roster(big_bot, uow_fac
 async def test_a_worker_pages_to_whom_to_transfer_to(big_bot, uow_factory):
     client, _ = big_bot
     resident = Resident(client, RESIDENT)
-    await resident.say(f"{ROSTER.building_name(0)}灯坏了好几天了，晚上看不见")  # in the big grid
+    await resident.say(f"{ROSTER.building_name(0)}的灯坏了好几天了")  # building 0 is in the big grid
     await resident.expect("类别")
     await resident.say(ROSTER.category_name(1))
     await resident.expect("哪个单元")

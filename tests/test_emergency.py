@@ -68,6 +68,21 @@ async def test_an_emergency_without_a_place_asks_where_once(bot, uow_factory):
     assert "指派" in " ".join(buttons_of(staff))
 
 
+@pytest.mark.parametrize(("typed", "code", "worker"), [("就在十二幢楼下", "12", (1013, 1014)),
+                                                     ("五栋楼道里", "5", (WORKER_GRID_2,))])
+async def test_a_building_written_in_chinese_numerals_answers_the_place_question(
+        bot, uow_factory, typed, code, worker):
+    """"十二幢楼下" is under building 12, not "twelve buildings": the grid's worker gets it at once."""
+    world = World()
+    chat = ResidentChat(bot, world=world)
+    await chat.send("楼下有煤气味很大")
+    await chat.send(typed)
+    assert "已提交" in chat.texts[-2]
+    ticket, _ = await only_ticket(uow_factory)
+    assert ticket.location.building_code == code and ticket.assignee in worker
+    assert any("新工单" in m.text for m in world.inbox[ticket.assignee])
+
+
 async def test_a_typed_place_that_is_no_building_is_kept_and_the_ticket_filed(bot, uow_factory):
     chat = ResidentChat(bot)
     await chat.send("着火了！！")

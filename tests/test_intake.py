@@ -15,6 +15,7 @@ from gridcore.intake import (
     match_building,
     normalise,
     shows_words,
+    standard_aliases,
     suggest_category,
     visible_length,
 )
@@ -122,6 +123,9 @@ def test_numerals_round_trip() -> None:
         ("3 号楼 2 单元 302 漏水", "3号楼", "2", "3 号楼 2 单元"),
         ("万一三号楼着火", "三号楼", None, "三号楼"),
         ("第十二栋二单元", "十二栋", "2", "十二栋二单元"),
+        ("就在十二幢楼下", "十二幢", None, "十二幢"),
+        ("三栋楼道里灯坏了", "三栋", None, "三栋"),
+        ("二十八栋楼门口煤气味很大", "二十八栋", None, "二十八栋"),
     ],
 )
 def test_extract_place(text: str, building: str, unit: str | None, mention: str) -> None:
@@ -187,6 +191,25 @@ def test_match_building_finds_nothing(community: Community, typed: str | None) -
 def test_an_ambiguous_name_matches_nothing() -> None:
     buildings = [Building("3a", "3号楼", "1"), Building("3b", "3号楼", "2")]
     assert match_building("三栋", buildings) is None
+
+
+# A roster whose buildings carry a district in their names, beside plain numbered ones.
+DISTRICTS = [Building("E12", "东区12栋", "12", units=("1", "2")), Building("W3", "西区3号楼", "11"),
+             Building("12", "12号楼", "1", aliases=standard_aliases("12号楼")),
+             Building("3", "3号楼", "1", aliases=standard_aliases("3号楼"))]
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    ("东区十二栋", "E12"), ("东区12栋", "E12"), ("东区 １２ 栋", "E12"), ("西区三号楼", "W3"),
+    ("十二栋", "12"), ("12号楼", "12"), ("三号楼", "3"),
+    ("东区十二栋楼道灯坏了", "E12"), ("西区三号楼门口有垃圾", "W3"), ("十二栋楼道灯坏了", "12"),
+])
+def test_a_name_with_a_district_is_matched_however_its_number_is_written(typed, code):
+    """"东区十二栋" is 东区12栋, not 12号楼: a number inside a roster name is read in Chinese numerals too."""
+    found = match_building(typed, DISTRICTS)
+    assert found is not None and found.code == code
+    place = extract_place(typed, DISTRICTS)
+    assert place is not None and match_building(place.building_text, DISTRICTS).code == code
 
 
 def test_building_key_and_normalise() -> None:
@@ -284,9 +307,12 @@ def test_public_area_in(text, place):
     ("0086 138 1234 5678", "13812345678"), ("１３８１２３４５６７８", "13812345678"),
     ("010-87654321", "010-87654321"), ("(010) 8765 4321", "010-87654321"),
     ("0571-8765-4321", "0571-87654321"),
+    ("幺三八 一二三四 五六七八", "13812345678"), ("一三九八七六五四三二一", "13987654321"),
+    ("零五七一 八七六五 四三二一", "0571-87654321"), ("+86 幺三八两二三三四四五五", "13822334455"),
     ("021 6666 8888", "021-66668888"), ("+86 10 8765 4321", "010-87654321"), ("87654321", "87654321"),
     ("1381234567", None), ("123456789012", None), ("12812345678", None), ("abc", None), ("110", None),
     ("010-123", None), ("我的电话是", None), ("", None),
+    ("一二三", None), ("三号楼", None),
 ])
 def test_parse_phone_accepts_the_ways_people_write_numbers(typed, kept):
     assert parse_phone(typed) == kept

@@ -198,3 +198,25 @@ async def test_every_group_message_about_a_ticket_passes_the_redactor_once_more(
         assert "110***********1234" in group and "138****5678" in group and "1234 5678" not in group
         assert private == leaked  # a private chat gets what its template shows
         assert announcement == "社区办公室电话 0571-8888 6666"
+
+
+async def test_a_follower_hears_that_a_resolved_ticket_was_reopened(world, uow_factory):
+    """Told 已办结, a follower is told too when the reporter's 不满意 reopens the ticket."""
+    world, chat = world
+    reporter, follower, worker = chat(REPORTER, "张阿姨"), chat(FOLLOWER, "李叔"), chat(WORKER_2, "刘洋")
+    await reporter.send(DESCRIPTION)
+    await reporter.presses("是的", "1单元", "跳过", "没有照片", "匿名反映", "确认提交")
+    number = (await only_ticket(uow_factory)).number
+    await follower.send("5号楼1单元垃圾没人清理")
+    await follower.presses("是的", "也是我反映的")
+    await worker.presses("签收", "办结")
+    await worker.send(RESULT_NOTE)
+    await worker.press("没有照片")
+    assert "已办结" in follower.last_text
+    seen = len(follower.received)
+    await reporter.presses("没人联系", "未解决", "不满意")
+    await reporter.send("还是满的，302 张秀兰家门口")
+    assert "重新交给" in reporter.last_text
+    [notice] = follower.received[seen:]
+    assert number in notice.text and "处理中" in notice.text and not notice.buttons
+    assert_nothing_of_the_reporter(notice.text)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations
+from dialog_support import EXAMPLE_ROSTER, FakeClock, ResidentChat, World, load_example, make_conversations
 
+from gridcore.roster import parse_roster
 from gridcore.ticket import Action, TicketStatus
 
 RESIDENT, WORKER_1, WORKER_2, LEADER_1, STAFF, PARTNER = 5001, 1011, 1012, 1021, 1001, 1041
@@ -140,6 +141,33 @@ async def test_transfer_to_another_grid(world, uow_factory):
     assert "刘洋" in old_card.text and not old_card.buttons  # handed on: the story stays, the buttons go
 
 
+@pytest.mark.parametrize("typed", ["刘洋", "刘 洋。", "黄秀英"])  # grid 2's worker, spaced, its leader
+async def test_a_transfer_takes_the_typed_name_of_another_grids_worker(world, uow_factory, typed):
+    """The picker offers other grids by name; typing a person of such a grid means that grid (whose own
+    rule picks the handler: its worker on duty)."""
+    world, chat = world
+    resident, worker = chat(RESIDENT, "张阿姨"), chat(WORKER_1, "王芳")
+    await file_light_report(resident)
+    await worker.press("转派")
+    assert "直接输入姓名" in worker.last_text
+    await worker.send(typed)
+    assert "没有找到" not in worker.texts[-2] and "原因" in worker.last_text
+    await worker.send("这栋楼去年划到第二网格了")
+    moved = await ticket(uow_factory)
+    assert (moved.assignee, moved.grid_code) == (WORKER_2, "2")
+
+
+async def test_a_typed_name_nobody_may_receive_is_not_taken(world, uow_factory):
+    world, chat = world
+    resident, worker = chat(RESIDENT, "张阿姨"), chat(WORKER_1, "王芳")
+    await file_light_report(resident)
+    await worker.press("转派")
+    for typed in ("徐长海", "钱经理", "李建国", "王芳"):  # building leader, partner, staff, the handler
+        await worker.send(typed)
+        assert f"没有找到「{typed}」" in worker.texts[-2] and "转给谁" in worker.last_text
+    assert (await ticket(uow_factory)).assignee == WORKER_1
+
+
 async def test_escalation_and_coordinated_and_no_grid_go_to_community_staff(world, uow_factory):
     world, chat = world
     resident, worker = chat(RESIDENT, "张阿姨"), chat(WORKER_1, "王芳")
@@ -214,3 +242,22 @@ async def test_a_wrong_input_in_a_task_is_answered_not_a_crash(world, uow_factor
     await resident.presses("没人联系", "未解决", "不满意")
     await resident.photo("why-1")
     assert "请用文字回复" in resident.texts[-2] and "哪里还没解决好" in resident.last_text
+
+
+async def test_assigning_in_a_grid_with_nobody_to_receive_says_so(uow_factory):
+    """A picker with no one to offer says that nobody can take it (not a bare question without buttons:
+    in Jinja `none` is the literal None, so the context's flag is named `nobody`)."""
+    roster = EXAMPLE_ROSTER.read_text(encoding="utf-8")
+    for name in ("王芳", "马国庆"):  # grid 1's worker and leader on leave
+        roster = roster.replace(f"{{name: {name}, ", f"{{name: {name}, away: true, ")
+    async with uow_factory() as uow:
+        await uow.roster.upsert(parse_roster(roster, "roster.yaml"))
+        await uow.commit()
+    bot = make_conversations(uow_factory, FakeClock())
+    world = World()
+    resident = ResidentChat(bot, RESIDENT, "张阿姨", world=world)
+    staff = ResidentChat(bot, STAFF, "李建国", world=world, chat_id=STAFF_GROUP)
+    await file_light_report(resident)
+    assert "待指派" in staff.last_text
+    await staff.press("指派")
+    assert "没有可指派的人" in staff.last_text and not staff.last_message.buttons

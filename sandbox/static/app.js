@@ -362,6 +362,7 @@ $("dl-payload").addEventListener("keydown", (ev) => {
 });
 $("b-send").onclick = () => sendText().catch(fail);
 $("b-photo").onclick = () => needUser() && api("POST", "send_photo", { user_id: state.userId, chat_id: state.chatId, caption: $("text").value.trim() || undefined }).then(() => { $("text").value = ""; composerChanged(); }).catch(fail);
+$("b-voice").onclick = () => needUser() && api("POST", "send_voice", { user_id: state.userId, chat_id: state.chatId, duration: 8 }).catch(fail);
 $("b-sticker").onclick = () => needUser() && api("POST", "send_sticker", { user_id: state.userId, chat_id: state.chatId }).catch(fail);
 $("b-loc").onclick = () => needUser() && api("POST", "send_location", { user_id: state.userId, chat_id: state.chatId }).catch(fail);
 $("b-block").onclick = () => { const u = currentUser(); if (u) api("POST", "block", { user_id: u.id, blocked: !u.blocked }).catch(fail); };

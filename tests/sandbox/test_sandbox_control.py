@@ -120,6 +120,8 @@ def test_web_page_is_self_contained() -> None:
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(", script)
     routes = set(re.findall(r'api\("(?:GET|POST)", "([a-z_]+)', script))
     assert {"personas", "send_text", "press", "deep_link", "info", "poll", "callback_answers"} <= routes
+    # what a resident can send from the page: text, a photo (caption = the text box), a voice note
+    assert {"send_photo", "send_voice"} <= routes and 'id="b-voice"' in page and '$("b-voice")' in script
     doc = (Path(__file__).parents[2] / "sandbox" / "control.py").read_text(encoding="utf-8")
     assert all(f"/control/{route}" in doc for route in routes)
 
