@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -166,3 +167,22 @@ class ResidentChat:
         handled = handled or self.last
         assert handled is not None
         return "\n".join(m.text for m in handled.messages if m.text)
+
+
+async def tickets_of(uow_factory, user_id: int) -> list:
+    """A resident's tickets, newest first (as /my lists them)."""
+    async with uow_factory() as uow:
+        return list(await uow.tickets.for_resident(user_id))
+
+
+async def example_world(uow_factory) -> tuple[World, Callable[..., ResidentChat]]:
+    """The example roster loaded and one bot on a fake clock; `chat(user_id, name, chat_id=None)` opens a
+    chat with it (a person's private chat, or a group when chat_id is given) in one shared world."""
+    await load_example(uow_factory)
+    bot = make_conversations(uow_factory, FakeClock())
+    world = World()
+
+    def chat(user_id: int, name: str, chat_id: int | None = None) -> ResidentChat:
+        return ResidentChat(bot, user_id, name, world=world, chat_id=chat_id)
+
+    return world, chat

@@ -4,7 +4,7 @@ format, skipped, remembered, changed or removed (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
-from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations
+from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations, tickets_of
 
 
 @pytest.fixture
@@ -13,9 +13,6 @@ async def bot(uow_factory):
     return make_conversations(uow_factory, FakeClock())
 
 
-async def tickets_of(uow_factory, user_id=5001):
-    async with uow_factory() as uow:
-        return list(await uow.tickets.for_resident(user_id))
 
 
 async def stored_phone(uow_factory, user_id=5001):
@@ -47,7 +44,7 @@ async def test_named_without_a_phone_is_offered_the_share_button_and_a_typed_num
     assert "139****1111" in saved.text and saved.remove_reply_keyboard
     assert "电话 139****1111" in chat.last_text and "请核对" in chat.last_text
     await chat.press("确认提交")
-    [ticket] = await tickets_of(uow_factory)
+    [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.reporter.phone == "13900001111"
     card = next(m for m in world.inbox[ticket.assignee] if "新工单" in m.text)
     assert "139****1111" in card.text and "13900001111" not in card.text  # masked until revealed
@@ -56,7 +53,7 @@ async def test_named_without_a_phone_is_offered_the_share_button_and_a_typed_num
     await up_to_named(chat, "5号楼1单元门口垃圾桶满了没人清")  # the next report: remembered, not asked
     assert "留个电话" not in chat.texts[-2] and "139****1111" in chat.last_text
     await chat.press("确认提交")
-    assert [t.reporter.phone for t in await tickets_of(uow_factory)] == ["13900001111", "13900001111"]
+    assert [t.reporter.phone for t in await tickets_of(uow_factory, 5001)] == ["13900001111", "13900001111"]
 
 
 async def test_a_wrong_number_is_refused_and_skipping_files_without_one(bot, uow_factory):
@@ -69,7 +66,7 @@ async def test_a_wrong_number_is_refused_and_skipping_files_without_one(bot, uow
     await chat.press("确认提交")
     filed = chat.last_message
     assert "已提交" in filed.text and filed.remove_reply_keyboard
-    [ticket] = await tickets_of(uow_factory)
+    [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.reporter.phone is None and await stored_phone(uow_factory) is None
 
 
@@ -81,7 +78,7 @@ async def test_a_shared_contact_answers_the_offer(bot, uow_factory):
     await chat.contact("8613812345678")
     assert "138****5678" in chat.texts[-2] and chat.received[-2].remove_reply_keyboard
     await chat.press("确认提交")
-    [ticket] = await tickets_of(uow_factory)
+    [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.reporter.phone == "13812345678"
 
 
@@ -92,7 +89,7 @@ async def test_anonymous_reports_are_not_offered_and_carry_no_phone(bot, uow_fac
     await chat.presses("是的", "跳过", "没有照片", "匿名反映")
     assert not any(m.reply_keyboard for m in chat.received)
     await chat.press("确认提交")
-    [ticket] = await tickets_of(uow_factory)
+    [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.reporter.anonymous and ticket.reporter.phone is None
 
 
@@ -109,7 +106,7 @@ async def test_the_phone_is_changed_or_removed_from_the_summary(bot, uow_factory
     await chat.send("不留电话")
     assert "未留电话" in chat.last_text and await stored_phone(uow_factory) is None
     await chat.press("确认提交")
-    [ticket] = await tickets_of(uow_factory)
+    [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.reporter.phone is None
 
 

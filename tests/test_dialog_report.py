@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations
+from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations, tickets_of
 from sqlalchemy import event
 
 from gridcore.ticket import Action, TicketStatus, Urgency
@@ -15,9 +15,6 @@ async def bot(uow_factory):
     return make_conversations(uow_factory, FakeClock())
 
 
-async def tickets_of(uow_factory, user_id):
-    async with uow_factory() as uow:
-        return list(await uow.tickets.for_resident(user_id))
 
 
 async def finish_named(chat: ResidentChat) -> None:

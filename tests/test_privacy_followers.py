@@ -4,7 +4,7 @@ partners and groups see of what a resident wrote. Through the dialog, on SQLite 
 from __future__ import annotations
 
 import pytest
-from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations
+from dialog_support import example_world
 from pii_scan import scan_database
 
 from gridcore.ticket import Action
@@ -20,14 +20,7 @@ RESULT_NOTE = "垃圾已清运完毕，桶已消毒"
 
 @pytest.fixture
 async def world(uow_factory):
-    await load_example(uow_factory)
-    bot = make_conversations(uow_factory, FakeClock())
-    world = World()
-
-    def chat(user_id: int, name: str, chat_id: int | None = None) -> ResidentChat:
-        return ResidentChat(bot, user_id, name, world=world, chat_id=chat_id)
-
-    return world, chat
+    return await example_world(uow_factory)
 
 
 async def only_ticket(uow_factory, user_id=REPORTER):

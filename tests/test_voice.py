@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations
+from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations, tickets_of
 
 from gridcore.messages import Button, OutgoingMessage
 from storage.repositories.outbox import decode_message, encode_message
@@ -18,9 +18,6 @@ async def bot(uow_factory):
     return make_conversations(uow_factory, FakeClock())
 
 
-async def tickets_of(uow_factory, user_id=5001):
-    async with uow_factory() as uow:
-        return list(await uow.tickets.for_resident(user_id))
 
 
 async def test_a_voice_note_starts_a_report_and_goes_to_the_worker_with_the_card(bot, uow_factory):
@@ -34,7 +31,7 @@ async def test_a_voice_note_starts_a_report_and_goes_to_the_worker_with_the_card
     await chat.presses("2单元", "跳过", "没有照片", "匿名反映")
     assert "语音留言" in chat.last_text
     await chat.press("确认提交")
-    [ticket] = await tickets_of(uow_factory)
+    [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.voice == "AwACvoice-42" and "语音留言" in ticket.description
     [card] = [m for m in world.inbox[WORKER_GRID_1] if "新工单" in m.text]
     assert card.voice == "AwACvoice-42" and "语音" in card.text
@@ -51,7 +48,7 @@ async def test_a_voice_note_at_the_description_step_with_a_caption(bot, uow_fact
     await chat.presses("1单元", "跳过", "没有照片", "匿名反映")
     assert "楼道很脏 （语音留言）" in chat.last_text
     await chat.press("确认提交")
-    [ticket] = await tickets_of(uow_factory)
+    [ticket] = await tickets_of(uow_factory, 5001)
     assert (ticket.voice, ticket.description) == ("AwACvoice-7", "楼道很脏")
 
 
@@ -61,7 +58,7 @@ async def test_a_voice_note_at_another_step_is_politely_refused(bot, uow_factory
     await chat.voice()
     assert "语音" in chat.texts[-2] and "公共设施" in chat.last_text
     await chat.presses("是的", "跳过", "没有照片", "匿名反映", "确认提交")
-    [ticket] = await tickets_of(uow_factory)
+    [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.voice is None
 
 
@@ -76,7 +73,7 @@ async def test_a_caption_at_the_photo_step_is_kept(bot, uow_factory):
     await chat.presses("照片发完了", "匿名反映")
     assert "灯罩也掉下来了" in chat.last_text
     await chat.press("确认提交")
-    [ticket] = await tickets_of(uow_factory)
+    [ticket] = await tickets_of(uow_factory, 5001)
     assert ticket.description == "3号楼2单元楼道灯坏了一个星期了\n灯罩也掉下来了"
     assert ticket.photos == ("p1", "p2", "p3")
 

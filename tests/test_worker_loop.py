@@ -6,7 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from dialog_support import EXAMPLE_ROSTER, FakeClock, ResidentChat, World, load_example, make_conversations
+from dialog_support import (
+    EXAMPLE_ROSTER,
+    FakeClock,
+    ResidentChat,
+    World,
+    example_world,
+    make_conversations,
+)
 
 from gridcore.roster import parse_roster
 from gridcore.ticket import Action, TicketStatus
@@ -17,14 +24,7 @@ STAFF_GROUP = -1001000000001
 
 @pytest.fixture
 async def world(uow_factory):
-    await load_example(uow_factory)
-    bot = make_conversations(uow_factory, FakeClock())
-    world = World()
-
-    def chat(user_id: int, name: str, chat_id: int | None = None) -> ResidentChat:
-        return ResidentChat(bot, user_id, name, world=world, chat_id=chat_id)
-
-    return world, chat
+    return await example_world(uow_factory)
 
 
 async def ticket(uow_factory, user_id=RESIDENT):

@@ -8,7 +8,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from dialog_support import FakeClock, ResidentChat, World, example_community, load_example, make_conversations
+from dialog_support import (
+    FakeClock,
+    ResidentChat,
+    World,
+    example_community,
+    example_world,
+    make_conversations,
+)
 
 from gridcore.authorization import Act, may_receive
 from gridcore.community import Role
@@ -21,14 +28,7 @@ STAFF_GROUP, GRID_GROUP_1 = -1001000000001, -1001000000011
 
 @pytest.fixture
 async def world(uow_factory):
-    await load_example(uow_factory)
-    bot = make_conversations(uow_factory, FakeClock())
-    world = World()
-
-    def chat(user_id: int, name: str, chat_id: int | None = None) -> ResidentChat:
-        return ResidentChat(bot, user_id, name, world=world, chat_id=chat_id)
-
-    return world, chat
+    return await example_world(uow_factory)
 
 
 async def only_ticket(uow_factory) -> Ticket:
