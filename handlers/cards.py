@@ -1,9 +1,10 @@
 """Ticket cards: the worker's card with its buttons, copies for leaders and partners, the staff card.
 
 A card is remembered (ticket_cards) with the outbox id that sent it; whenever the ticket changes, every
-card is edited in place to show the current state. Only the card in the handler's chat has buttons, and
-only the buttons the current state allows. Cards outside the handling chain (group chats, partners)
-never show a resident's name, phone or other personal data (gridcore.redact).
+card is edited in place to show the current state. Only the card in the handler's chat has the handler's
+buttons, only those the current state allows; the grid leader's copy of an urgent ticket has 转派 and
+上报社区. Cards outside the handling chain (group chats, partners) never show a resident's name, phone or
+other personal data (gridcore.redact).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from gridcore.community import Person, Role
 from gridcore.messages import Button
 from gridcore.ports import TicketCard
 from gridcore.redact import mask_phone, redact
-from gridcore.ticket import Action, Ticket, TicketStatus
+from gridcore.ticket import Action, Ticket, TicketStatus, Urgency
 from handlers.context import Context
 
 HANDLER, COPY, STAFF = "handler", "copy", "staff"
@@ -25,6 +26,9 @@ CARD_ACTS = {
     TicketStatus.ACCEPTED: (Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.REVEAL_CONTACT),
 }
 STAFF_ACTS = {TicketStatus.SUBMITTED, TicketStatus.ESCALATED, TicketStatus.TRANSFERRED, TicketStatus.REOPENED}
+# The grid leader's copy of an urgent ticket: what a supervisor does while the worker runs (hand it to
+# someone nearer, or up to the community); the handler's own acts stay on the handler's card.
+LEADER_URGENT_ACTS = (Act.TRANSFER, Act.ESCALATE)
 
 
 def for_group(text: str, *names: str) -> str:
@@ -57,9 +61,13 @@ def worker_data(act: Act | str, ticket: Ticket, arg: str | int | None = None) ->
     return f"w:{value}:{ticket.id}" + (f":{arg}" if arg is not None else "")
 
 
-def card_buttons(ctx: Context, ticket: Ticket, kind: str, live: bool) -> list[list[Button]]:
+def card_buttons(ctx: Context, ticket: Ticket, kind: str, live: bool,
+                 chat_id: int | None = None) -> list[list[Button]]:
     if not live:
         return []
+    if kind == COPY and chat_id is not None and leads_urgent(ctx, ticket, chat_id):
+        return [[Button(ctx.label(f"act_{act.value}"), worker_data(act, ticket))
+                 for act in LEADER_URGENT_ACTS]]
     if kind == HANDLER and ticket.status in CARD_ACTS:
         acts = [Button(ctx.label(f"act_{act.value}"), worker_data(act, ticket))
                 for act in CARD_ACTS[ticket.status]]
@@ -67,6 +75,13 @@ def card_buttons(ctx: Context, ticket: Ticket, kind: str, live: bool) -> list[li
     if kind == STAFF and ticket.status in STAFF_ACTS:
         return [[Button(ctx.label("act_assign"), worker_data(Act.ASSIGN, ticket))]]
     return []
+
+
+def leads_urgent(ctx: Context, ticket: Ticket, chat_id: int) -> bool:
+    """The chat is the ticket's grid leader's own, and the ticket is urgent and being handled."""
+    return (ticket.urgency is Urgency.URGENT and ticket.status in CARD_ACTS and ticket.grid_code is not None
+            and any(p.role is Role.GRID_LEADER and p.grid_code == ticket.grid_code
+                    for p in ctx.community.roles_of(chat_id)))
 
 
 def staff_name(ctx: Context, user_id: int | None) -> str:
@@ -114,7 +129,7 @@ async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
         # outside the handling chain (groups, partners) redacted.
         description=ticket.description if private else for_group(ticket.description, *names),
         detail=ticket.location.detail if private else for_group(ticket.location.detail, *names),
-        live=live, buttons=card_buttons(ctx, ticket, kind, live),
+        live=live, buttons=card_buttons(ctx, ticket, kind, live, chat_id),
         photos=ticket.photos if edit_outbox_id is None else (),
         # A voice note is the resident's own words: sent to a person's chat only, never to a group.
         voice=ticket.voice if private and edit_outbox_id is None else None, voice_private=private,
