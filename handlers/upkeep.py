@@ -84,7 +84,7 @@ async def remind(ctx: Context, ticket: Ticket, stage: Stage) -> None:
         ticket.record(SYSTEM, ctx.now, Action.REMIND, stage=stage.value)
         for chat_id in handler_chats:
             await ctx.tell(chat_id, "reminder", ticket=ticket, stage=stage.value, due=due, left=left,
-                           ticket_number=ticket.number)
+                           unassigned=ticket.assignee is None, ticket_number=ticket.number)
         return
     ticket.record(SYSTEM, ctx.now, Action.SUPERVISE, stage=stage.value)
     handler = cards.staff_name(ctx, ticket.assignee)

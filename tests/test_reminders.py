@@ -93,8 +93,9 @@ def test_time_left_in_words():
     ticket = assigned()
     due = T0 + timedelta(hours=4)
 
-    def reminder(now: datetime, stage: str = "feedback_4h") -> str:
-        return texts.render("reminder", ticket=ticket, stage=stage, due=due, left=time_left(due, now))
+    def reminder(now: datetime, stage: str = "feedback_4h", unassigned: bool = False) -> str:
+        return texts.render("reminder", ticket=ticket, stage=stage, due=due, left=time_left(due, now),
+                            unassigned=unassigned)
 
     assert "还剩约 2 小时）" in reminder(T0 + timedelta(hours=2))
     assert "还剩约 40 分钟）" in reminder(T0 + timedelta(hours=3, minutes=20))
@@ -102,6 +103,10 @@ def test_time_left_in_words():
     assert "还剩约 2 天 6 小时" in reminder(T0 - timedelta(days=2, hours=2))
     assert "前签收（还剩约 15 分钟）" in reminder(T0 + timedelta(hours=3, minutes=45), "accept_reminder")
     assert "已超期约 3 小时）" in reminder(T0 + timedelta(hours=7))
+    assert f"工单 <b>{ticket.number}</b> 需要在" in reminder(T0)  # the number stands apart from the words
+    # Nobody handles it yet (the reminder goes to staff): /tasks would not list it; the card's 指派 does.
+    assert "/tasks" in reminder(T0) and "/tasks" not in reminder(T0, unassigned=True)
+    assert "指派" in reminder(T0, unassigned=True)
     supervise = texts.render("supervise", ticket=ticket, stage="overdue_leader", due=due, handler="王芳",
                              left=time_left(due, T0 + timedelta(days=2, hours=4)))
     assert "仍未办结，已超期约 2 天，经办人：王芳" in supervise
