@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from dialog_support import FakeClock, example_community
 from pii_scan import watch_sandbox
@@ -98,3 +101,21 @@ class Resident:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"no button {label!r}:\n{await self.client.transcript(self.chat_id)}")
             await asyncio.sleep(0.05)
+
+
+def free_port() -> int:
+    """A port nothing listens on, for a server a test starts by its port number (a webhook listener, a
+    `gridbot run` child). Taken below the kernel's ephemeral range: a port the kernel hands out for port 0
+    comes from that range, where an outgoing connection (a database client's) may take it before the
+    server binds it."""
+    ranges = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    first_ephemeral = int(ranges.read_text().split()[0]) if ranges.exists() else 32768
+    for _ in range(200):
+        port = random.randint(10_000, first_ephemeral - 1)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found below the ephemeral range")

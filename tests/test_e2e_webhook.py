@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 from aiogram import Dispatcher
 from dialog_support import FakeClock, load_example
-from e2e_support import Resident
+from e2e_support import Resident, free_port
 from pydantic import SecretStr
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
@@ -38,12 +38,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TIMEOUT = 10.0
 REPORT = "一楼堆放杂物，楼道都堵了"
 _forged_ids = itertools.count(900_001)  # far above the sandbox's own update ids
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def webhook_settings(server: SandboxServer, port: int, **changes: Any) -> Settings:
