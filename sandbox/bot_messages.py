@@ -151,10 +151,15 @@ def resolve_photo(sb: Sandbox, p: Params, ref: Any, field: str = "photo") -> Sto
         raise bad_request(f"there is no {field} in the request")
     if re.match(r"(?i)^https?://", ref):
         raise bad_request("failed to get HTTP URL content")
-    stored = sb.files.get(ref)
+    return _stored_file(sb, ref, "photo")
+
+
+def _stored_file(sb: Sandbox, file_id: str, kind: str) -> StoredFile:
+    """A file the sandbox holds, by its file_id, of the kind the method sends — as Telegram refuses it."""
+    stored = sb.files.get(file_id)
     if stored is None:
         raise bad_request("wrong file identifier/HTTP URL specified")
-    if stored.kind != "photo":
+    if stored.kind != kind:
         raise bad_request("type of file mismatch")
     return stored
 
@@ -183,11 +188,7 @@ async def send_photo(sb: Sandbox, p: Params) -> Any:
 def _voice(sb: Sandbox, ref: Any) -> dict[str, Any]:
     if not ref or not isinstance(ref, str) or ref.startswith("attach://"):
         raise bad_request("there is no voice in the request")
-    stored = sb.files.get(ref)
-    if stored is None:
-        raise bad_request("wrong file identifier/HTTP URL specified")
-    if stored.kind != "voice":
-        raise bad_request("type of file mismatch")
+    stored = _stored_file(sb, ref, "voice")
     return {"voice": {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "duration": 1,
                       "mime_type": stored.mime_type, "file_size": len(stored.data)}}
 
