@@ -305,6 +305,14 @@ class SandboxClient:
             methods=methods, retry_after=retry_after,
         ))
 
+    async def set_webhook_replicas(self, urls: list[str]) -> dict[str, Any]:
+        """Deliver webhook updates to these URLs in turn, as a load balancer in front of replicas would."""
+        return dict(await self._call("POST", "webhook_replicas", urls=urls))
+
+    async def webhook_replicas(self) -> dict[str, Any]:
+        """{"urls": [...], "delivered": {url: count}}."""
+        return dict(await self._call("GET", "webhook_replicas"))
+
     async def traffic(self) -> dict[str, Any]:
         """{"limits": ..., "faults": ..., "counters": {requests, injected_429, injected_500, dropped,
         limited_429, limited_chat, limited_group, limited_global, counted}}."""

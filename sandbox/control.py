@@ -31,6 +31,9 @@ status. Routes:
     GET  /control/faults                      the fault injection settings
     POST /control/faults                      (replaces) {rate_429?, rate_500?, rate_drop?, seed?, methods?,
                                                retry_after?} — all rates 0 switches it off
+    GET  /control/webhook_replicas            {"urls": [...], "delivered": {url: n}}
+    POST /control/webhook_replicas            {urls: [...]}: webhook deliveries go to these in turn, as
+                                              through a load balancer (empty: to the webhook's URL)
     GET  /control/traffic                     {limits, faults, counters: {requests, counted,
                                                injected_429, injected_500, dropped, limited_429,
                                                limited_chat, limited_group, limited_global}}
@@ -129,6 +132,8 @@ async def _info(sb: Sandbox, body: dict[str, Any], request: web.Request) -> Any:
             "url": webhook.url,
             "delivered": webhook.delivered,
             "last_error": webhook.last_error_message,
+            "max_connections": webhook.max_connections,
+            "replicas": sb.webhook_replicas.view(),
         }
         if webhook
         else None,
@@ -187,6 +192,16 @@ async def _file(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _set_replicas(sb: Sandbox, body: dict[str, Any], request: web.Request) -> Any:
+    urls = body.get("urls") or []
+    if not isinstance(urls, list) or not all(isinstance(u, str) and u.startswith(("http://", "https://"))
+                                             for u in urls):
+        raise ControlError("urls must be a list of http(s) URLs")
+    sb.webhook_replicas.set(urls)
+    sb.bump()
+    return sb.webhook_replicas.view()
+
+
 def add_control_routes(app: web.Application) -> None:
     a = actions
     posts: dict[str, Route] = {
@@ -226,6 +241,7 @@ def add_control_routes(app: web.Application) -> None:
         "reset": _reset,
         "limits": lambda sb, b, r: sb.traffic.set_limits(b),
         "faults": lambda sb, b, r: sb.traffic.set_faults(b),
+        "webhook_replicas": _set_replicas,
     }
     gets: dict[str, Route] = {
         "info": _info,
@@ -238,6 +254,7 @@ def add_control_routes(app: web.Application) -> None:
         "limits": lambda sb, b, r: sb.traffic.view()["limits"],
         "faults": lambda sb, b, r: sb.traffic.view()["faults"],
         "traffic": lambda sb, b, r: sb.traffic.view(),
+        "webhook_replicas": lambda sb, b, r: sb.webhook_replicas.view(),
     }
     for name, fn in posts.items():
         app.router.add_post(f"/control/{name}", _wrap(fn))

@@ -6,7 +6,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ApiError", "Chat", "ControlError", "StoredFile", "StoredMessage", "User", "WebhookConfig"]
+__all__ = [
+    "ApiError", "Chat", "ControlError", "Replicas", "StoredFile", "StoredMessage", "User", "WebhookConfig",
+]
+REPLICA_DOWN_FOR = 2.0  # seconds a replica that refused a connection is left out
 
 
 class ApiError(Exception):
@@ -152,6 +155,39 @@ class StoredFile:
             "height": self.height,
             "file_size": len(self.data),
         }
+
+
+@dataclass
+class Replicas:
+    """The load balancer's backends: round robin over those not marked down."""
+
+    urls: list[str] = field(default_factory=list)
+    delivered: dict[str, int] = field(default_factory=dict)
+    down_until: dict[str, float] = field(default_factory=dict)
+    _next: int = 0
+
+    def set(self, urls: list[str]) -> None:
+        self.urls = list(urls)
+        self.delivered = dict.fromkeys(self.urls, 0)
+        self.down_until = {}
+        self._next = 0
+
+    def order(self) -> list[str]:
+        """The replicas to try for one request: the next in turn first, those marked down last."""
+        if not self.urls:
+            return []
+        start = self._next % len(self.urls)
+        self._next += 1
+        turn = self.urls[start:] + self.urls[:start]
+        now = time.monotonic()
+        return [u for u in turn if self.down_until.get(u, 0) <= now] + \
+               [u for u in turn if self.down_until.get(u, 0) > now]
+
+    def mark_down(self, url: str) -> None:
+        self.down_until[url] = time.monotonic() + REPLICA_DOWN_FOR
+
+    def view(self) -> dict[str, Any]:
+        return {"urls": list(self.urls), "delivered": dict(self.delivered)}
 
 
 @dataclass

@@ -14,7 +14,16 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from sandbox.models import ApiError, Chat, StoredFile, StoredMessage, User, WebhookConfig, bad_request
+from sandbox.models import (
+    ApiError,
+    Chat,
+    Replicas,
+    StoredFile,
+    StoredMessage,
+    User,
+    WebhookConfig,
+    bad_request,
+)
 from sandbox.traffic import Traffic
 
 __all__ = ["DEFAULT_UPDATE_TYPES", "ApiHook", "MessageListener", "Sandbox"]
@@ -80,6 +89,8 @@ class Sandbox:
         self._changed = asyncio.Event()
         self.webhook: WebhookConfig | None = None
         self.webhook_task: asyncio.Task[None] | None = None
+        # A load balancer's backends: webhook deliveries go to them in turn (sandbox.webhook).
+        self.webhook_replicas = Replicas()
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._poll_generation = 0

@@ -24,9 +24,7 @@ async def bot(server: SandboxServer) -> AsyncIterator[Bot]:
     session = AiohttpSession(api=TelegramAPIServer.from_base(server.base_url))
     bot = Bot(TOKEN, session=session)
     yield bot
-    # AiohttpSession.close() sleeps 250 ms for TLS shutdown; there is no TLS here.
-    if session._session is not None:
-        await session._session.close()
+    await session.close()
 
 
 @pytest.fixture

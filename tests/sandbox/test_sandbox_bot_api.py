@@ -319,4 +319,4 @@ async def test_tokens_are_checked(server: SandboxServer) -> None:
         with pytest.raises(TelegramUnauthorizedError):
             await bad.get_me()
     finally:
-        await session._session.close()
+        await session.close()
