@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -121,3 +122,14 @@ def test_a_usable_proxy_setting_is_taken_and_logged_by_host_only(url):
     settings = Settings(telegram_proxy=SecretStr(url), _env_file=None)
     assert settings.telegram_proxy_url() == url
     assert PASSWORD not in (settings.telegram_proxy_host or "") and PASSWORD not in repr(settings)
+
+
+def test_gridbot_run_with_an_unusable_proxy_stops_at_once_with_a_message(tmp_path):
+    env = {**os.environ, "TELEGRAM_PROXY": f"https://{USER}:{PASSWORD}@proxy.example:3128",
+           "BOT_TOKEN": "7000000001:unused", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}"}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=Path(__file__).resolve().parents[1],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "TELEGRAM_PROXY" in result.stderr and "https" in result.stderr
+    assert PASSWORD not in result.stderr + result.stdout
+    assert not (tmp_path / "g.db").exists()  # refused before the database was touched
