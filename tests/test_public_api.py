@@ -25,10 +25,9 @@ PACKAGES = ("bot", "handlers", "gridcore", "storage", "sandbox", "bench")
 FIRST_PARTY = frozenset(PACKAGES)
 # pydantic-settings documents `_env_file` (and its siblings) as the way to pick the .env file per instance.
 PUBLIC_UNDERSCORE_KEYWORDS = frozenset({"_env_file"})
-# namedtuple and SQLAlchemy's Row document these as public: the underscore keeps them from clashing with
-# a field or column name.
-PUBLIC_UNDERSCORE_ATTRIBUTES = frozenset({"_fields", "_mapping", "_asdict", "_replace", "_make", "_t",
-                                          "_tuple"})
+# SQLAlchemy's Row (like namedtuple) documents these as public: the underscore keeps them from clashing
+# with a column name.
+PUBLIC_UNDERSCORE_ATTRIBUTES = frozenset({"_fields", "_mapping", "_asdict"})
 
 
 @dataclass(frozen=True)
