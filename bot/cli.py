@@ -123,16 +123,12 @@ async def bot_username(settings: Settings) -> str:
         return settings.bot_username.lstrip("@")
     if settings.bot_token is None or not settings.bot_token.get_secret_value():
         return SANDBOX_BOT_USERNAME
-    from bot.telegram_types import defer_validators
-
-    defer_validators()  # a one-off getMe needs none of aiogram's ~400 validators built up front
     from aiogram import Bot
-    from aiogram.client.telegram import TelegramAPIServer
 
-    from bot.telegram_session import GridSession
+    from bot.runtime import telegram_session
 
-    session = GridSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
-    bot = Bot(settings.bot_token.get_secret_value(), session=session)
+    check_proxy(settings)
+    bot = Bot(settings.bot_token.get_secret_value(), session=telegram_session(settings))
     try:
         me = await bot.get_me()
     except Exception as error:  # network, bad token: say what to do instead of a traceback
@@ -269,10 +265,16 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
     return "\n\n".join(parts)
 
 
-async def run(settings: Settings) -> None:
-    from bot.telegram_types import defer_validators
+def check_proxy(settings: Settings) -> None:
+    """An unusable TELEGRAM_PROXY stops the command with a message (naming no password)."""
+    try:
+        settings.telegram_proxy_url()
+    except ValueError as error:
+        raise CliError(str(error)) from None
 
-    defer_validators()  # before aiogram is imported: ~100 MB less (bot/telegram_types.py)
+
+async def run(settings: Settings) -> None:
+    check_proxy(settings)  # before the database or Telegram is touched
     from bot.runtime import assemble, exempt_startup_objects_from_gc, rate_limits, run_polling, run_webhook
     from sandbox.server import Sandbox, SandboxServer
     from storage.maintenance import last_update_id
@@ -321,8 +323,8 @@ def configure_logging(level: str) -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # URLs would carry the bot token
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run otherwise
-    # aiogram logs a line per update handled ("Update id=… is handled. Duration … ms"): about 2 % of the
-    # bot's CPU under load (bench/INBOUND.md). LOG_LEVEL=DEBUG shows them.
+    # aiogram logs a line per update handled ("Update id=… is handled. Duration … ms"); LOG_LEVEL=DEBUG
+    # shows them.
     quiet = logging.getLevelName(level.upper()) != logging.DEBUG
     logging.getLogger("aiogram.event").setLevel(logging.WARNING if quiet else logging.NOTSET)
 

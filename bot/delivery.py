@@ -1,8 +1,10 @@
 """The outbox sender: delivers queued messages after their transaction committed.
 
-Order: the store hands out at most one row per chat at a time, the oldest first (see
-storage.outbox_store), so a chat's messages go out in order; different chats go out concurrently,
-on up to `workers` deliveries at once.
+One path: claim, send, mark. `OutboxStore.claim` leases at most one row per chat, the oldest first,
+and never a chat's next row while an older one is pending, so a chat's messages go out in order and
+one at a time; different chats go out concurrently, up to `workers` deliveries at once. The sender
+claims again when a delivery settles, when `wake()` says a transaction queued messages, and every
+`idle_seconds` in any case (messages queued by another process, retries that came due).
 
 Pace: every Bot API call waits for room in Telegram's flood limits (bot.ratelimit.Pacer).
 
@@ -17,8 +19,6 @@ Failures, by what Telegram answered:
   Not failures: "message is not modified" on an edit (done), "message to edit not found" (or an
   edit of a message without text) — the text is sent as a new message instead.
 
-Rows queued by this process's own units of work can skip the claim: see bot.handoff.
-
 A row that needs several calls (photos, then the text) remembers, in this process, which calls
 went through, so a retry does not send its photos again.
 """
@@ -31,7 +31,6 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -42,58 +41,59 @@ from aiogram.exceptions import (
     TelegramMigrateToChat,
     TelegramRetryAfter,
 )
-from aiogram.types import FSInputFile, InputMediaPhoto
+from aiogram.types import (
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
-from bot.handoff import HandedOff
 from bot.outage import is_database_unavailable
 from bot.ratelimit import Backoff, Pacer, Paused, RateLimits
-from bot.telegram_session import (
-    EditMessageReplyMarkupQuietly,
-    EditMessageTextQuietly,
-    SendMessageForId,
-    call_json,
-)
 from gridcore.messages import Button, OutgoingMessage
-from storage.outbox_store import Handoff, OutboxStore, PendingMessage
+from storage.outbox_store import OutboxStore, PendingMessage
 
 __all__ = [
     "TELEGRAM_LIMITS", "Backoff", "OutboxSender", "PermanentFailureHook", "RateLimits", "deliver",
-    "is_permanent", "keyboard_json",
+    "inline_keyboard", "is_permanent", "reply_markup",
 ]
 
 log = logging.getLogger(__name__)
 PermanentFailureHook = Callable[[PendingMessage, str], Awaitable[None]]
 Pace = Callable[[str], Awaitable[None]]  # awaited before each Bot API call: "send" or "edit"
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 TELEGRAM_LIMITS = RateLimits(margin_s=0.1)  # Telegram's numbers, with room for a late arrival
 DEFAULT_BACKOFF = Backoff()
-_PARTIAL_KEPT = 1024
-HANDED_ROOM = 512  # rows handed straight to this sender at commit, at most, not yet settled
+PARTIAL_KEPT = 1024  # rows whose finished calls are remembered, at most (a retry skips those calls)
 STOP_GRACE = 3.0  # seconds a call under way at a stop may take to come back
 FILE_PREFIX = "file:"  # a photo given as a local path, uploaded (see media)
-_SEND_INSTEAD = ("message to edit not found", "there is no text in the message to edit")
+SEND_INSTEAD = ("message to edit not found", "there is no text in the message to edit")
 
 
-def keyboard_json(rows: Sequence[Sequence[Button]]) -> dict[str, Any] | None:
-    """A message's buttons as the Bot API's inline keyboard (JSON)."""
+def inline_keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+    """A message's buttons as Telegram's inline keyboard."""
     if not rows:
         return None
-    return {"inline_keyboard": [
-        [{"text": b.text, "url": b.url} if b.url else {"text": b.text, "callback_data": b.data} for b in row]
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=b.text, url=b.url) if b.url
+         else InlineKeyboardButton(text=b.text, callback_data=b.data) for b in row]
         for row in rows
-    ]}
+    ])
 
 
-def reply_markup_json(message: OutgoingMessage) -> dict[str, Any] | None:
+def reply_markup(message: OutgoingMessage) -> ReplyMarkup | None:
     """A new message's reply_markup: its inline buttons, else its reply keyboard (or taking one away)."""
     if message.buttons:
-        return keyboard_json(message.buttons)
+        return inline_keyboard(message.buttons)
     if message.reply_keyboard:
-        rows = [[{"text": b.text, "request_contact": True} if b.request_contact else {"text": b.text}
-                 for b in row] for row in message.reply_keyboard]
-        return {"keyboard": rows,
-                "resize_keyboard": True, "one_time_keyboard": True}
+        rows = [[KeyboardButton(text=b.text, request_contact=b.request_contact or None) for b in row]
+                for row in message.reply_keyboard]
+        return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
     if message.remove_reply_keyboard:
-        return {"remove_keyboard": True}
+        return ReplyKeyboardRemove(remove_keyboard=True)
     return None
 
 
@@ -120,7 +120,6 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
     if clears and not (message.text or message.photos or message.voice):
         await clear_keyboard(bot, message, store, pace)
         return []
-    markup = keyboard_json(message.buttons)
     edit_of = message.edit_message_id
     if message.edit_outbox_id is not None:
         edit_of = last(await store.sent_message_ids(message.edit_outbox_id))
@@ -131,13 +130,13 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
     if edit_of is not None:
         await pace("edit")
         try:
-            await call_json(bot, EditMessageTextQuietly, with_markup(
-                {"chat_id": chat, "message_id": edit_of, "text": message.text}, markup))
+            await bot.edit_message_text(text=message.text, chat_id=chat, message_id=edit_of,
+                                        reply_markup=inline_keyboard(message.buttons))
             return [edit_of]
         except TelegramBadRequest as error:
             if "not modified" in error.message:
                 return [edit_of]
-            if not any(reason in error.message for reason in _SEND_INSTEAD):
+            if not any(reason in error.message for reason in SEND_INSTEAD):
                 raise
             log.info("message %s in %s cannot be edited (%s); sending it anew", edit_of, chat, error.message)
     steps = done if done is not None else []
@@ -165,8 +164,7 @@ async def deliver(bot: Bot, message: OutgoingMessage, store: OutboxStore, *, pac
         return [(await bot.send_voice(chat, file_id)).message_id]
 
     async def text() -> list[int]:
-        body = with_markup({"chat_id": chat, "text": message.text}, reply_markup_json(message))
-        return [(await call_json(bot, SendMessageForId, body))["message_id"]]
+        return [(await bot.send_message(chat, message.text, reply_markup=reply_markup(message))).message_id]
 
     async def clear() -> list[int]:
         await clear_keyboard(bot, message, store, pace)
@@ -195,15 +193,9 @@ async def clear_keyboard(bot: Bot, message: OutgoingMessage, store: OutboxStore,
     chat = message.chat_id
     await pace("edit")
     try:  # no reply_markup: the buttons go
-        await call_json(bot, EditMessageReplyMarkupQuietly, {"chat_id": chat, "message_id": clear_of})
+        await bot.edit_message_reply_markup(chat_id=chat, message_id=clear_of)
     except TelegramBadRequest as error:  # already without buttons, or gone: nothing left to do
         log.debug("clearing keyboard of %s in %s: %s", clear_of, chat, error)
-
-
-def with_markup(body: dict[str, Any], markup: dict[str, Any] | None) -> dict[str, Any]:
-    if markup is not None:
-        body["reply_markup"] = markup
-    return body
 
 
 def media(photo: str) -> str | FSInputFile:
@@ -223,8 +215,7 @@ class OutboxSender:
                  workers: int = 16, limits: RateLimits | None = TELEGRAM_LIMITS,
                  backoff: Backoff = DEFAULT_BACKOFF,
                  on_permanent_failure: PermanentFailureHook | None = None, max_pause: float = 10.0,
-                 rng: random.Random | None = None, handoff: Handoff | None = None,
-                 stop_grace: float = STOP_GRACE) -> None:
+                 rng: random.Random | None = None, stop_grace: float = STOP_GRACE) -> None:
         """`limits=None` sends as fast as it can (tests only); `workers` deliveries run at once.
         A claimed row waits at most `max_pause` seconds for a 429 pause to end; a longer one puts
         it back (its lease must not run out while it waits, or another sender would send it too).
@@ -243,31 +234,23 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._partial: dict[int, list[list[int]]] = {}  # row id -> ids of the calls that went through
         self._settling: set[asyncio.Task[None]] = set()
-        # Handed rows run one chat each, and the claimed ones with them; at Telegram's 30 messages/s
-        # the last of HANDED_ROOM goes out within ~17 s, inside the 60 s lease. Under a burst the room
-        # fills up, and every row past it costs a claim transaction instead.
-        self._handed = HandedOff(self._send, self._release, self._wake.set, room=HANDED_ROOM)
-        self.notified_by_commits = handoff is not None  # no wake() needed after a commit
-        if handoff is not None:
-            handoff.receiver = self._handed
 
     def wake(self) -> None:
-        """Called after a transaction that queued messages commits."""
+        """Called after a transaction that queued messages commits: claim now, not at the next poll."""
         self._wake.set()
 
     async def run(self) -> None:
         """Deliver until cancelled, keeping up to `workers` deliveries in flight."""
-        active: set[int] = set()  # claimed rows not settled yet
+        in_flight: set[asyncio.Task[bool]] = set()
 
-        def finished(row_id: int) -> None:
-            active.discard(row_id)
+        def finished(task: asyncio.Task[bool]) -> None:
+            in_flight.discard(task)
             self._wake.set()  # a slot is free, and the chat's next row may be claimable now
 
-        self._handed.running = True
         try:
             while True:
                 self._wake.clear()
-                free = self._workers - len(active)  # handed rows have their own room (bot.handoff)
+                free = self._workers - len(in_flight)
                 if free > 0:
                     try:
                         claimed = await self._store.claim(min(free, self._batch))
@@ -275,25 +258,23 @@ class OutboxSender:
                         log.exception("outbox sender failed to claim; retrying")
                         claimed = []
                     for row in claimed:
-                        # Delivered as a handed row is, so the chat's next rows can be handed behind it.
-                        active.add(row.id)
-                        self._handed.adopt(row, partial(finished, row.id))
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns a wake-up that comes in
-                # the same turn as a cancellation and drops the cancellation (the sender never stopped).
+                        task = asyncio.create_task(self._send(row))
+                        in_flight.add(task)
+                        task.add_done_callback(finished)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can return a wake-up that comes in
+                # the same turn as a cancellation and drop the cancellation (the sender would never stop).
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._idle):
                         await self._wake.wait()
         finally:
-            # Stopping (SIGTERM): no new call starts, and a call already made gets a moment to come back.
-            # Cut short, it may have been applied without its answer, and would go out again (at least
-            # once) after its lease; the rows not yet started are put back at once (bot.handoff).
-            self._handed.running = False
-            stopping = set(self._handed.tasks)
-            if stopping:
-                await asyncio.wait(stopping, timeout=self._stop_grace)
-            for task in stopping:
+            # Stopping (SIGTERM): a call already made gets a moment to come back. Cut short, it may have
+            # been applied without its answer; its row keeps its lease and goes out again after it
+            # (at least once).
+            if in_flight:
+                await asyncio.wait(in_flight, timeout=self._stop_grace)
+            for task in in_flight:
                 task.cancel()
-            await asyncio.gather(*stopping, return_exceptions=True)
+            await asyncio.gather(*in_flight, return_exceptions=True)
             await self.settle()
 
     async def send_pending(self) -> int:
@@ -318,7 +299,7 @@ class OutboxSender:
 
     async def _send(self, row: PendingMessage) -> bool:
         """Deliver one row and record the outcome; True when it was sent."""
-        while len(self._partial) >= _PARTIAL_KEPT:  # rows another sender finished linger here
+        while len(self._partial) >= PARTIAL_KEPT:  # rows another sender finished linger here
             del self._partial[next(iter(self._partial))]
         steps = self._partial.setdefault(row.id, [])
         try:
@@ -331,25 +312,22 @@ class OutboxSender:
         except TelegramRetryAfter as error:
             log.info("outbox %s to chat %s: 429, retry after %ss", row.id, row.chat_id, error.retry_after)
             self._pacer.penalize(row.chat_id, error.retry_after)
-            await self._book(partial(self._store.mark_failed, row.id, _describe(error), permanent=False,
+            await self._book(partial(self._store.mark_failed, row.id, describe(error), permanent=False,
                                      retry_after=error.retry_after))
             return False
         except Exception as error:
             if is_permanent(error):
-                await self._give_up(row, _describe(error))
+                await self._give_up(row, describe(error))
                 return False
             delay = self._backoff.delay(row.attempts, self._rng)
             log.warning("outbox %s to chat %s failed (attempt %s), retrying in %.1fs: %s",
-                        row.id, row.chat_id, row.attempts + 1, delay, _describe(error))
-            await self._book(partial(self._store.mark_failed, row.id, _describe(error), permanent=False,
+                        row.id, row.chat_id, row.attempts + 1, delay, describe(error))
+            await self._book(partial(self._store.mark_failed, row.id, describe(error), permanent=False,
                                      retry_after=delay))
             return False
         self._partial.pop(row.id, None)
         await self._book(partial(self._store.mark_sent, row.id, ids))
         return True
-
-    async def _release(self, ids: list[int]) -> None:
-        await self._book(partial(self._store.release, ids))
 
     async def _give_up(self, row: PendingMessage, error: str) -> None:
         log.warning("outbox %s to chat %s failed for good: %s", row.id, row.chat_id, error)
@@ -370,13 +348,13 @@ class OutboxSender:
     async def _book(self, bookkeeping: Callable[[], Awaitable[None]]) -> None:
         # Shielded: a stop (SIGTERM) mid-way must not leave a delivered message unmarked, or it
         # would go out again once its lease ran out. run() waits for these before it returns.
-        task = asyncio.ensure_future(_until_recorded(bookkeeping))
+        task = asyncio.ensure_future(until_recorded(bookkeeping))
         self._settling.add(task)
         task.add_done_callback(self._settling.discard)
         await asyncio.shield(task)
 
 
-async def _until_recorded(bookkeeping: Callable[[], Awaitable[None]], max_delay: float = 5.0) -> None:
+async def until_recorded(bookkeeping: Callable[[], Awaitable[None]], max_delay: float = 5.0) -> None:
     """Record a delivery's outcome, retrying while the database is away: a sent message left unmarked
     would hold up its chat until the lease ran out, then go out twice."""
     delay = 0.2
@@ -392,7 +370,7 @@ async def _until_recorded(bookkeeping: Callable[[], Awaitable[None]], max_delay:
         delay = min(delay * 2, max_delay)
 
 
-def _describe(error: BaseException) -> str:
+def describe(error: BaseException) -> str:
     if isinstance(error, TelegramAPIError):
         return error.message
     return f"{type(error).__name__}: {error}"

@@ -21,12 +21,10 @@ from bot.outage import is_database_unavailable
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-# Updates of one batch handled at once on PostgreSQL (Settings.update_concurrency overrides it). A few
-# overlap their database round trips; a whole backlog at once queued on the day's ticket-number row lock,
-# filled the connection pool and starved the sender (bench/INBOUND.md, fourth round). 4 since the
-# statements run directly on asyncpg (storage.direct): transactions got short enough that 4 beat 2 in
-# both throughput and p99 (sixth round). SQLite takes the whole batch (getUpdates hands out at most 100):
-# its one connection serves transactions in FIFO order.
+# Updates of one batch handled at once on PostgreSQL (Settings.update_concurrency overrides it): a few
+# overlap their database round trips, while a whole backlog at once would queue on the ticket-number row
+# lock and hold every pooled connection, starving the outbox sender. SQLite takes the whole batch
+# (getUpdates hands out at most 100): its one writer serves transactions in turn.
 UPDATE_CONCURRENCY = 4
 WHOLE_BATCH = 100
 MAX_ATTEMPTS = 5  # an update that fails this often is a bug, not an outage: log it and move on

@@ -7,12 +7,10 @@ import logging
 import weakref
 
 from aiogram import Bot, Router
-from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.delivery import OutboxSender
 from bot.menus import set_chat_menus
-from bot.telegram_session import call_json
 from bot.updates import to_incoming
 from handlers.app import Conversations
 
@@ -45,8 +43,7 @@ async def handle_update(update: Update, bot: Bot, conversations: Conversations, 
         return
     async with chat_locks(incoming.chat_id):
         handled = await conversations.handle(incoming)
-    if not sender.notified_by_commits:
-        sender.wake()
+    sender.wake()  # committed: what it queued can be claimed now
     if handled.menus:  # a staff member just bound: their own command menu (after the commit)
         await set_chat_menus(bot, handled.menus)
     query = update.callback_query
@@ -61,10 +58,7 @@ async def handle_update(update: Update, bot: Bot, conversations: Conversations, 
 
 async def answer(bot: Bot, query_id: str, text: str | None, alert: bool) -> None:
     try:
-        body: dict[str, object] = {"callback_query_id": query_id, "show_alert": alert}
-        if text is not None:
-            body["text"] = text
-        await call_json(bot, AnswerCallbackQuery, body)
+        await bot.answer_callback_query(query_id, text=text, show_alert=alert)
     except Exception as error:
         log.debug("answerCallbackQuery failed: %s", error)
 

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import BotCommand
@@ -26,14 +26,14 @@ from bot.menus import bot_commands, set_chat_menu
 from bot.polling import ALLOWED_UPDATES, UPDATE_CONCURRENCY, WHOLE_BATCH, poll
 from bot.router import ChatLocks, make_router
 from bot.settings import Settings
-from bot.telegram_session import GridSession
+from bot.webhook import webhook_handler
 from handlers import menus, upkeep
 from handlers.app import Conversations
 from handlers.clock import Clock, system_clock
 from handlers.context import Context
 from handlers.texts import Texts
 from storage.db import create_engine, migrate
-from storage.outbox_store import Handoff, OutboxStore, PendingMessage
+from storage.outbox_store import OutboxStore, PendingMessage
 from storage.uow import uow_factory
 
 log = logging.getLogger(__name__)
@@ -103,26 +103,35 @@ class BotApp:
     settings: Settings
 
 
+def telegram_session(settings: Settings) -> AiohttpSession:
+    """aiogram's own aiohttp session, on TELEGRAM_API_URL, through TELEGRAM_PROXY when one is set."""
+    proxy = settings.telegram_proxy_url()  # ValueError for an unusable one, before anything starts
+    api = TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))
+    if proxy is None:
+        return AiohttpSession(api=api)
+    log.info("Telegram is reached through the proxy %s", settings.telegram_proxy_host)
+    return AiohttpSession(api=api, proxy=proxy)
+
+
 @contextlib.asynccontextmanager
 async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: AsyncEngine | None = None,
                    limits: RateLimits | None = TELEGRAM_LIMITS) -> AsyncIterator[BotApp]:
     """Build everything; close the bot session and the engine (if we made it) on exit."""
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
+    session = telegram_session(settings)
     own_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     await migrate(engine)
-    session = GridSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
     bot = Bot(settings.bot_token.get_secret_value(), session=session,
               default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True))
     try:
         me = await with_retry(bot.get_me, "getMe")
         texts = Texts()
-        handoff = Handoff()  # rows queued by this process go to its sender without a claim
-        conversations = Conversations(uow_factory(engine, handoff=handoff), texts, clock=clock,
+        conversations = Conversations(uow_factory(engine), texts, clock=clock,
                                       community_code=settings.community, bot_username=me.username or "")
-        sender = OutboxSender(bot, OutboxStore(engine, lease=handoff.lease), limits=limits,
-                              on_permanent_failure=partial(report_failure, conversations), handoff=handoff)
+        sender = OutboxSender(bot, OutboxStore(engine), limits=limits,
+                              on_permanent_failure=partial(report_failure, conversations))
         # Conversations keep their own state (handlers/), so aiogram's FSM, a lookup per update, is off.
         dispatcher = Dispatcher(conversations=conversations, sender=sender, chat_locks=ChatLocks(),
                                 disable_fsm=True)
@@ -141,16 +150,13 @@ GC_YOUNGEST_THRESHOLD = 10_000
 
 
 def exempt_startup_objects_from_gc() -> int:
-    """Put everything alive now out of the cyclic garbage collector's reach; returns how many objects.
+    """Move everything alive now out of the cyclic garbage collector's reach; returns how many objects.
 
-    At start the process holds ~180,000 tracked objects that live as long as it does (aiogram's pydantic
-    validators, SQLAlchemy's and Jinja2's compiled state; ~275,000 before aiogram's were deferred). Every
-    full collection walked all of them: a ~200 ms pause each time, which set the p99 of replies
-    (bench/INBOUND.md). Called once, when the bot is assembled; what is made later is collected as usual.
-
-    The youngest generation is collected after GC_YOUNGEST_THRESHOLD allocations instead of 700: each
-    update allocates thousands of objects that reference counting frees anyway, and collecting every
-    700 cost ~4 % of the bot's CPU under load (~2 % now)."""
+    What exists once the bot is assembled (aiogram's and pydantic's validators, SQLAlchemy's and Jinja2's
+    compiled state) lives as long as the process, and a full collection would walk all of it again each
+    time, pausing every reply under way. gc.freeze() is the standard library's way to say so; what is made
+    later is collected as usual. Each update's short-lived objects are freed by reference counting, so
+    the youngest generation is collected every GC_YOUNGEST_THRESHOLD allocations rather than 700."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNGEST_THRESHOLD, *gc.get_threshold()[1:])
@@ -199,20 +205,16 @@ def webhook_path(url: str) -> str:
 
 
 async def run_webhook(app: BotApp, settings: Settings) -> None:
-    """Serve the webhook (secret token checked) and deliver until cancelled."""
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+    """Serve the webhook (bot.webhook: secret checked, answered after the commit) and deliver until
+    cancelled."""
     from aiohttp import web
 
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     if not settings.webhook_url or not secret:
         raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     web_app = web.Application()
-    # handle_in_background=False: Telegram gets its 200 only after the update committed (a failed one
-    # gets a 500 and is redelivered). _timeout=inf: by default aiogram answers 200 after 55 s and keeps
-    # handling in the background, where a failure would lose the update; a redelivery of a slow update
-    # that does commit is recognised by its update_id.
-    SimpleRequestHandler(app.dispatcher, app.bot, secret_token=secret, handle_in_background=False,
-                         _timeout=math.inf).register(web_app, path=webhook_path(settings.webhook_url))
+    handler = webhook_handler(app.dispatcher, app.bot, secret)
+    web_app.router.add_post(webhook_path(settings.webhook_url), handler)
     runner = web.AppRunner(web_app)
     await runner.setup()
     host, port = settings.webhook_host_port

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROXY_SCHEMES = ("http", "socks5", "socks4")
 
 
 class Mode(StrEnum):
@@ -20,6 +23,9 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     bot_username: str = ""  # for invite links; default: asked from Telegram (getMe), or the sandbox's
     telegram_api_url: str = "https://api.telegram.org"
+    # Reach Telegram through this proxy: http://host:port or socks5://host:port, with user:password@ if it
+    # asks for them (see telegram_proxy_url). A secret: the URL may carry a password.
+    telegram_proxy: SecretStr | None = None
     database_url: str = "sqlite+aiosqlite:///./gridbot.db"
     timezone: str = "Asia/Shanghai"
     mode: Mode = Mode.POLLING
@@ -40,7 +46,44 @@ class Settings(BaseSettings):
     # (bot/polling.py: 2 on PostgreSQL, the whole batch on SQLite).
     update_concurrency: int | None = Field(default=None, ge=1)
 
+    def telegram_proxy_url(self) -> str | None:
+        """TELEGRAM_PROXY checked, or None when unset; ValueError (naming no password) when it is unusable.
+
+        aiogram's AiohttpSession speaks to proxies through aiohttp-socks: an HTTP CONNECT tunnel
+        (http://) or a SOCKS one (socks5://, socks4://). Requests to Telegram stay TLS inside the tunnel;
+        a proxy spoken to over TLS itself (https://) is not among what aiogram's session offers."""
+        if self.telegram_proxy is None or not self.telegram_proxy.get_secret_value():
+            return None
+        url = self.telegram_proxy.get_secret_value()
+        scheme, host, port = proxy_address(url)
+        if scheme not in PROXY_SCHEMES:
+            hint = (" (a proxy reached over TLS is not supported; use http://, the tunnel carries TLS to "
+                    "Telegram)") if scheme == "https" else ""
+            raise ValueError(f"TELEGRAM_PROXY: scheme {scheme or '(none)'!r} is not supported{hint}; "
+                             f"use one of {', '.join(s + '://' for s in PROXY_SCHEMES)}")
+        if not host or port is None:
+            raise ValueError(f"TELEGRAM_PROXY needs a host and a port, like {scheme}://proxy.example:3128")
+        return url
+
+    @property
+    def telegram_proxy_host(self) -> str | None:
+        """The proxy as the log may show it: scheme, host and port, never a user name or password."""
+        if self.telegram_proxy is None or not self.telegram_proxy.get_secret_value():
+            return None
+        scheme, host, port = proxy_address(self.telegram_proxy.get_secret_value())
+        return f"{scheme}://[{host}]:{port}" if host and ":" in host else f"{scheme}://{host}:{port}"
+
     @property
     def webhook_host_port(self) -> tuple[str, int]:
         host, _, port = self.webhook_listen.rpartition(":")
         return host or "0.0.0.0", int(port)
+
+
+def proxy_address(url: str) -> tuple[str, str | None, int | None]:
+    """A proxy URL's scheme, host and port (None when missing or not a number)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme, parts.hostname, port

@@ -29,15 +29,11 @@ import pytest
 from pii_scan import scan_database
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.telegram_types import defer_validators
 from storage import testing
 from storage.db import create_engine, migrate
 from storage.outbox_store import OutboxStore
 from storage.uow import SqlUnitOfWork
 from storage.uow import uow_factory as make_uow_factory
-
-# The tests meet aiogram's types as `gridbot run` does: each built when first used (bot/telegram_types.py).
-defer_validators()
 
 BACKENDS = ("sqlite", "postgresql")
 

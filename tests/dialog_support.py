@@ -7,8 +7,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from bot.delivery import keyboard_json
+from pydantic import BaseModel
+
+from bot.delivery import inline_keyboard
 from gridcore.community import Community
 from gridcore.messages import OutgoingMessage
 from gridcore.roster import parse_roster
@@ -49,6 +52,11 @@ def make_conversations(uow_factory, clock: FakeClock | None = None) -> Conversat
     return Conversations(uow_factory, Texts(), clock=clock or FakeClock(), bot_username="gridbot_test_bot")
 
 
+def wire(markup: BaseModel | None) -> dict[str, Any] | None:
+    """An aiogram object as the Bot API receives it (aiogram leaves out the fields that are None)."""
+    return None if markup is None else markup.model_dump(mode="json", exclude_none=True)
+
+
 def assert_telegram_accepts(message: OutgoingMessage) -> None:
     """What Telegram would refuse with a 400: bad HTML, empty or over-long text, bad callback data."""
     if message.text:
@@ -59,7 +67,7 @@ def assert_telegram_accepts(message: OutgoingMessage) -> None:
             assert button.text.strip(), message.text
             assert button.url or 1 <= len(button.data.encode()) <= 64, button
     if message.buttons:  # the keyboard as a whole: 100 buttons, 8 to a row, ~10 kB (the sandbox's rules)
-        check_inline_keyboard(keyboard_json(message.buttons)["inline_keyboard"])
+        check_inline_keyboard(wire(inline_keyboard(message.buttons))["inline_keyboard"])
 
 
 class World:

@@ -8,6 +8,7 @@ import random
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from dialog_support import FakeClock, example_community
 from pii_scan import watch_sandbox
@@ -31,17 +32,18 @@ def roster_sandbox() -> Sandbox:
 
 
 @contextlib.asynccontextmanager
-async def live(engine: AsyncEngine, clock: FakeClock | None = None, sandbox: Sandbox | None = None
-               ) -> AsyncIterator[tuple[SandboxClient, SandboxServer]]:
-    """The sandbox and the real bot polling it until the block ends. On a clean exit, no group message
-    the bot sent may show a resident's name or phone number (tests/pii_scan.py)."""
+async def live(engine: AsyncEngine, clock: FakeClock | None = None, sandbox: Sandbox | None = None,
+               **settings: Any) -> AsyncIterator[tuple[SandboxClient, SandboxServer]]:
+    """The sandbox and the real bot polling it until the block ends (`settings`: more of the bot's Settings).
+    On a clean exit, no group message the bot sent may show a resident's name or phone number
+    (tests/pii_scan.py)."""
     async with SandboxServer(sandbox=sandbox) as server, SandboxClient(server.base_url) as client:
         check_groups = watch_sandbox(server.sandbox, example_community().staff)
-        settings = Settings(bot_token=SecretStr(TOKEN), telegram_api_url=server.base_url,
-                            database_url="unused://", _env_file=None)
+        bot_settings = Settings(bot_token=SecretStr(TOKEN), telegram_api_url=server.base_url,
+                                database_url="unused://", _env_file=None, **settings)
         # Telegram's pacing (1 message/s per chat) is proven by tests/test_delivery_*; here it would
         # only make every step wait.
-        async with assemble(settings, engine=engine, clock=clock or FakeClock(), limits=None) as app:
+        async with assemble(bot_settings, engine=engine, clock=clock or FakeClock(), limits=None) as app:
             task = asyncio.create_task(run_polling(app, timeout=1))
             try:
                 yield client, server

@@ -12,10 +12,10 @@ import logging
 import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.delivery import Backoff, OutboxSender
-from bot.telegram_session import GridSession
 from gridcore.messages import Button, OutgoingMessage
 from sandbox import SandboxClient, SandboxServer
 from storage.models import OUTBOX_FAILED, OUTBOX_SENT
@@ -34,7 +34,7 @@ def wide(per_row: int, rows: int = 1, text: str = "楼") -> tuple[tuple[Button, 
 async def bot():
     async with SandboxServer() as server, SandboxClient(server.base_url) as client:
         await client.send_text(USER, "/start")
-        session = GridSession(api=TelegramAPIServer.from_base(server.base_url))
+        session = AiohttpSession(api=TelegramAPIServer.from_base(server.base_url))
         bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
         try:
             yield bot, client

@@ -19,7 +19,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.delivery import Backoff, OutboxSender, RateLimits
-from bot.telegram_session import GridSession
 from gridcore.messages import Button, OutgoingMessage
 from sandbox import SandboxClient, SandboxServer
 from sandbox.models import ApiError
@@ -45,17 +44,13 @@ class World:
 
 
 async def open_bot(base_url: str) -> Bot:
-    # as the composition root builds it: its session, Telegram HTML by default
-    return Bot(TOKEN, session=GridSession(api=TelegramAPIServer.from_base(base_url)),
+    # as the composition root builds it: aiogram's aiohttp session, Telegram HTML by default
+    return Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base_url)),
                default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True))
 
 
 async def close_bot(bot: Bot) -> None:
-    session = bot.session
-    if isinstance(session, GridSession):
-        await session._http.close()
-    if isinstance(session, AiohttpSession) and session._session is not None:
-        await session._session.close()  # close() would sleep 250 ms for TLS; there is none here
+    await bot.session.close()
 
 
 @pytest.fixture

@@ -4,10 +4,11 @@ them; pages cover the list exactly once, in order; long keys survive the trip th
 from __future__ import annotations
 
 import pytest
+from dialog_support import wire
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.delivery import keyboard_json
+from bot.delivery import inline_keyboard
 from gridcore.messages import Button
 from handlers import keyboards
 from sandbox.markup import check_inline_keyboard
@@ -38,7 +39,7 @@ def choice_lists(draw) -> list[Button]:
 
 def accepted(rows: list[list[Button]]) -> None:
     """What the sandbox answers a sendMessage with this keyboard (raises its 400 as ApiError)."""
-    check_inline_keyboard((keyboard_json(rows) or {"inline_keyboard": []})["inline_keyboard"])
+    check_inline_keyboard(wire(inline_keyboard(rows))["inline_keyboard"] if rows else [])
     assert keyboards.telegram_refusal(rows) is None
 
 
@@ -106,7 +107,7 @@ def test_short_keys_are_carried_as_they_are():
 
 @pytest.mark.parametrize("rows", [[[Button("a", "1"), Button("链接", url="https://example.org")]], []])
 def test_the_size_is_measured_on_what_the_sender_sends(rows):
-    assert (keyboards.markup_json(rows) if rows else None) == keyboard_json(rows)
+    assert (keyboards.markup_json(rows) if rows else None) == wire(inline_keyboard(rows))
 
 
 def test_page_numbers_are_read_back():
