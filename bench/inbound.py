@@ -1,5 +1,7 @@
-"""Inbound throughput and reply latency of gridbot, against a peer: the same report dialog written the
-way aiogram's documentation teaches (bench.peer_bot: FSM in Redis, one SQLAlchemy session per filing).
+"""Inbound throughput and reply latency of gridbot against a peer bot, in the same run on the same sandbox.
+
+The peer (bench.peer_bot) is the same report dialog written the way aiogram's documentation teaches: FSM
+states in Redis, the stock session, one SQLAlchemy session per filing.
 
     uv run python -m bench.inbound [--quick] [--db sqlite|postgresql|both] [--residents N]
                                    [--open-seconds S] [--repeat N] [--py-spy closed|open]
