@@ -1,7 +1,7 @@
 """The real bot in its own process (`gridbot run` with BOT_TOKEN), polling a sandbox we run here.
 
 Used by the benchmarks and by the reliability tests (which can kill -9 it and start it again on the
-same database, against the same sandbox).
+same database, against the same sandbox); with `command` and `ready_marker`, another bot (bench.peer_bot).
 
     async with SandboxServer(sandbox=...) as server:
         bot = BotProcess(server.base_url, database_url, log_path=tmp / "bot.log")
