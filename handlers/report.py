@@ -21,7 +21,7 @@
 
 Only what is still missing is asked: after an answer the dialog goes to the first of GAPS the draft
 still has (NEXT), so the order of the diagram is the order of GAPS. An answer that names a state goes
-there instead (修改 → edit_choice). Every state takes 取消; FALLBACKS answer any other input.
+there instead (修改 → edit_choice). Every question takes 取消; FALLBACKS answer any other input.
 """
 
 from __future__ import annotations
