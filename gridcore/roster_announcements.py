@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from typing import TYPE_CHECKING
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from gridcore.community import Announcement, AnnouncementKind, AnnouncementTarget
-
-if TYPE_CHECKING:
-    from gridcore.roster_reader import Reader
+from gridcore.roster_reader import Reader
 
 _ENTRY = ({"kind", "schedule"}, {"enabled", "targets", "note", "checklist"})
 _SCHEDULE = ({"time"}, {"days", "weekdays"})

@@ -4,14 +4,11 @@ staff_after_hours), validated like the rest of the roster."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from yaml.nodes import Node
 
 from gridcore.deadlines import ReminderPolicy
-
-if TYPE_CHECKING:
-    from gridcore.roster_reader import Reader
+from gridcore.roster_reader import Reader
 
 _POSITIVE = (lambda v: v > 0), "positive"
 

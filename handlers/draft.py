@@ -25,7 +25,6 @@ class ReportDraft:
     duplicate_number: str | None = None
     phone_asked: bool = False  # 实名: the phone question was answered (shared, typed or declined)
     phone_change: bool = False  # asked again from the summary's 修改, although a number is on file
-    editing: bool = False  # a change requested from the summary card: go back to it afterwards
     # 代办: a building leader files for a neighbour (handlers.proxy). neighbour: None = not asked yet,
     # "" = the neighbour stays anonymous, else their name.
     on_behalf: bool = False

@@ -6,7 +6,7 @@
               user and chat id — the leader gets every update and relays it; ticket.filed_by = the
               leader; the ledger's SUBMIT event says {"filed_by": <leader id>, "on_behalf": true}.
 
-The neighbour step is part of the report dialog's step table (handlers.report.STEPS["neighbour"]).
+The neighbour step is a state of the report dialog's table (handlers.report.STATES["neighbour"]).
 """
 
 from __future__ import annotations

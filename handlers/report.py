@@ -1,292 +1,287 @@
-"""The resident's report dialog: the step table and what comes next (diagram: handlers.report_steps).
-Filing: handlers.report_filing; emergencies: handlers.report_emergency; the phone: handlers.report_phone."""
+"""The resident's report dialog, declared as one table (run by handlers.dialog_table).
+
+    (free text / photo / voice / /report)  /proxy (a building leader, 代办: handlers.proxy)
+            │                                 ▼
+            │                            neighbour ("王大爷 138…" or 匿名); the building is the
+            │◀────────────────────────────────┘  leader's; no anonymous and no duplicate step
+            │  category suggested from keywords; from the text: building/unit, the public area
+            │  ("小区门口", "停车场"), and the floor/room/spot for the detail ("一楼", "302室", "楼道里")
+            ▼
+    confirm_category ─┐   category ◀── (no suggestion — a voice note has none —, or "选其他类别")
+            │         └──────▶│
+            ▼                 ▼
+    description → building → unit → [duplicate] → detail → photos → anonymous → confirm
+    (text, or a voice)  (buttons or a typed name/alias)   (实名 without a phone on file: the phone
+                                                           offered before the summary, report_phone)
+    emergency (not on /proxy): after the description, at most one place question (emergency_place),
+               then filed at once; for a while what the resident sends next is added to the ticket
+               (followup, handlers.report_emergency)
+    confirm: 确认 → ticket filed │ 修改 → edit_choice → the reopened step(s) → back to confirm │ 取消
+    duplicate: 加入 (+1) → joined, the dialog ends │ 仍要新报 → on to the detail
+
+Only what is still missing is asked: after an answer the dialog goes to the first of GAPS the draft
+still has (NEXT), so the order of the diagram is the order of GAPS. An answer that names a state goes
+there instead (修改 → edit_choice). Every question takes 取消; FALLBACKS answer any other input.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from gridcore.intake import shows_words, suggest_category
-from handlers import proxy, report_filing
+from handlers import dialog_table, proxy
 from handlers import report_emergency as emergency
 from handlers import report_phone as phone
+from handlers import report_place as place
+from handlers import report_review as review
 from handlers import report_steps as s
 from handlers.context import Context
+from handlers.dialog_table import END, SAME, Answer, Dialog, Fallbacks, Gap, State
 from handlers.draft import ReportDraft
 from handlers.inputs import InputKind
 
 DIALOG = "report"
 DUPLICATE_WINDOW = timedelta(days=14)
-
-STEPS: dict[str, s.Step] = {
-    "neighbour": s.Step(proxy.ask_neighbour, proxy.take_neighbour_button, proxy.take_neighbour_text),
-    "confirm_category": s.Step(s.ask_confirm_category, s.take_confirm_category, s.take_category_text),
-    "category": s.Step(s.ask_category, s.take_category_button, s.take_category_text),
-    "description": s.Step(s.ask_description, None, s.take_description, hint="use_text"),
-    "building": s.Step(s.ask_building, s.take_building_button, s.take_building_text),
-    "unit": s.Step(s.ask_unit, s.take_unit_button, s.take_unit_text),
-    "detail": s.Step(s.ask_detail, s.take_detail_button, s.take_detail, hint="use_text"),
-    "photos": s.Step(s.ask_photos, None, None, hint="use_photos"),
-    "anonymous": s.Step(s.ask_anonymous, None, None),
-    "duplicate": s.Step(s.ask_duplicate, None, None),
-    "confirm": s.Step(phone.ask_summary, None, phone.take_summary_text),
-    "edit_choice": s.Step(s.ask_edit_choice, None, None),
-    "emergency_place": s.Step(emergency.ask_place, emergency.take_place_button, emergency.take_place_text),
-}
 MIN_IDLE_TEXT = 4  # as handlers.app: shorter idle texts get the help hint instead of a report
 
 
-async def next_step(ctx: Context, draft: ReportDraft) -> str:
-    """The first thing the draft still lacks. The duplicate question comes as soon as category and place
-    are known, before the details and photos a +1 would not need. An emergency is filed as soon as
-    its place is known (report_emergency)."""
-    if draft.on_behalf and draft.neighbour is None:
-        return "neighbour"  # 代办: whom the leader reports for, first
-    if draft.category_code is None or ctx.community.category(draft.category_code) is None:
-        draft.category_code = None
-        return "confirm_category" if draft.suggested_category_code else "category"
-    if not draft.description and not draft.voice:
-        return "description"
-    category = s.category_of(ctx, draft)
-    if category is not None and category.emergency and not draft.on_behalf:
-        return "emergency_place" if draft.building_code is None else emergency.FILE_NOW
-    if draft.building_code is None:
-        return "building"
-    building = s.building_of(ctx, draft)
-    if building is not None and building.units and draft.unit is None and not draft.unit_asked:
-        return "unit"
-    if not draft.duplicate_checked and not draft.on_behalf:
-        draft.duplicate_checked = True
-        draft.duplicate_number = None
-        if draft.building_code:
-            duplicate = await ctx.uow.tickets.find_open_duplicate(
-                ctx.community.code, draft.category_code, draft.building_code, ctx.now - DUPLICATE_WINDOW,
-                unit=draft.unit,
-            )
-            if duplicate is not None and duplicate.reporter.user_id != ctx.incoming.sender.user_id:
-                draft.duplicate_number = duplicate.number
-                return "duplicate"
-    if draft.detail is None:
-        return "detail"
-    if not draft.photos_done:
-        return "photos"
-    if draft.anonymous is None:
-        return "anonymous"
-    return "confirm"
-
-
-async def advance(ctx: Context, draft: ReportDraft) -> None:
-    """Ask the next missing thing (a new turn: buttons of earlier questions go stale)."""
-    step = await next_step(ctx, draft)
-    if step == emergency.FILE_NOW:
-        await emergency.file_now(ctx, draft)
-        return
-    conversation = ctx.conversation
-    conversation.dialog, conversation.step = DIALOG, step
-    conversation.turn += 1
-    conversation.data = draft.dump()
-    await STEPS[step].ask(ctx, draft)
+# --- entry points: an input with no dialog under way ----------------------------------------------
+# handlers.app reads an idle message the same way (and first says a too-long one is too long); /report
+# (handlers.commands) calls start() with nothing, /proxy (handlers.staff_commands) advance() with the
+# leader's draft.
 
 
 async def start(ctx: Context, *, text: str = "", photo: str = "", voice: str = "") -> None:
-    """Begin a report, taking whatever the first message already says (a voice note is the description;
-    its category is then picked with buttons)."""
-    draft = ReportDraft()
-    resident = await ctx.uow.residents.get(ctx.incoming.sender.user_id)
-    if text and not shows_words(text):
-        await ctx.say("description_blank")  # only emoji, punctuation or invisible characters
-        text = ""
-        if not (photo or voice):
-            return
-    if text:
-        draft.description = text.strip()[: s.MAX_DESCRIPTION]
-        suggestion = suggest_category(text, ctx.community.categories)
-        if suggestion is not None and suggestion.emergency:
-            await s.set_category(ctx, draft, suggestion)  # no question first: say whom to call now
-        elif suggestion is not None:
-            draft.suggested_category_code = suggestion.code
-        s.take_place_from_text(ctx, draft, text)
-    if photo:
-        draft.photos.append(photo)
-    if voice:
-        draft.voice = voice
-    home = ctx.community.building(resident.home_building_code or "") if resident else None
-    if draft.building_code is None and home is not None:
-        draft.building_code = home.code
-    await advance(ctx, draft)
+    """Begin a report, taking whatever the first message already says."""
+    draft = await s.first_draft(ctx, text=text, photo=photo, voice=voice)
+    if draft is not None:
+        await advance(ctx, draft)
 
 
-async def start_afresh(ctx: Context) -> None:
-    """An input after the emergency follow-up window: read as a message with no dialog under way."""
+async def start_with_text(ctx: Context) -> bool:
+    text = ctx.incoming.text.strip()
+    if not MIN_IDLE_TEXT <= len(text) <= s.MAX_DESCRIPTION:
+        return False
+    await start(ctx, text=text)
+    return True
+
+
+async def start_with_photo(ctx: Context) -> bool:
+    await start(ctx, text=ctx.incoming.text.strip()[: s.MAX_DESCRIPTION], photo=ctx.incoming.photo_file_id)
+    return True
+
+
+async def start_with_voice(ctx: Context) -> bool:
+    await start(ctx, text=ctx.incoming.text.strip()[: s.MAX_DESCRIPTION], voice=ctx.incoming.voice_file_id)
+    return True
+
+
+ENTRY_POINTS = {
+    InputKind.TEXT: start_with_text,
+    InputKind.PHOTO: start_with_photo,
+    InputKind.VOICE: start_with_voice,
+}
+
+
+# --- what the draft still lacks, in the order asked -----------------------------------------------
+# The duplicate question comes as soon as category and place are known, before the details and photos
+# a +1 would not need. An emergency is filed as soon as its place is known.
+
+
+async def lacks_neighbour(ctx: Context, draft: ReportDraft) -> bool:
+    return draft.on_behalf and draft.neighbour is None  # 代办: whom the leader reports for, first
+
+
+async def lacks_category(ctx: Context, draft: ReportDraft) -> bool:
+    if draft.category_code is not None and ctx.community.category(draft.category_code) is None:
+        draft.category_code = None  # the roster dropped it meanwhile: asked again
+    return draft.category_code is None
+
+
+async def lacks_category_but_has_a_guess(ctx: Context, draft: ReportDraft) -> bool:
+    return await lacks_category(ctx, draft) and bool(draft.suggested_category_code)
+
+
+async def lacks_description(ctx: Context, draft: ReportDraft) -> bool:
+    return not draft.description and not draft.voice
+
+
+def is_emergency(ctx: Context, draft: ReportDraft) -> bool:
+    category = s.category_of(ctx, draft)
+    return category is not None and category.emergency and not draft.on_behalf
+
+
+async def emergency_lacks_place(ctx: Context, draft: ReportDraft) -> bool:
+    return is_emergency(ctx, draft) and draft.building_code is None
+
+
+async def emergency_is_ready(ctx: Context, draft: ReportDraft) -> bool:
+    return is_emergency(ctx, draft) and draft.building_code is not None
+
+
+async def lacks_building(ctx: Context, draft: ReportDraft) -> bool:
+    return draft.building_code is None
+
+
+async def lacks_unit(ctx: Context, draft: ReportDraft) -> bool:
+    building = s.building_of(ctx, draft)
+    return building is not None and bool(building.units) and draft.unit is None and not draft.unit_asked
+
+
+async def finds_open_duplicate(ctx: Context, draft: ReportDraft) -> bool:
+    """Looked up once per category and place (an answer changing either clears duplicate_checked): an
+    open ticket of someone else's, same category, building and unit, filed within DUPLICATE_WINDOW."""
+    if draft.duplicate_checked or draft.on_behalf:
+        return False
+    draft.duplicate_checked = True
+    draft.duplicate_number = None
+    if not draft.building_code:  # the estate's public area: no duplicate is looked for
+        return False
+    duplicate = await ctx.uow.tickets.find_open_duplicate(
+        ctx.community.code, draft.category_code, draft.building_code, ctx.now - DUPLICATE_WINDOW,
+        unit=draft.unit,
+    )
+    if duplicate is None or duplicate.reporter.user_id == ctx.incoming.sender.user_id:
+        return False
+    draft.duplicate_number = duplicate.number
+    return True
+
+
+async def lacks_detail(ctx: Context, draft: ReportDraft) -> bool:
+    return draft.detail is None
+
+
+async def lacks_photos(ctx: Context, draft: ReportDraft) -> bool:
+    return not draft.photos_done
+
+
+async def lacks_anonymity(ctx: Context, draft: ReportDraft) -> bool:
+    return draft.anonymous is None
+
+
+GAPS = (
+    Gap("neighbour", lacks_neighbour),
+    Gap("confirm_category", lacks_category_but_has_a_guess),
+    Gap("category", lacks_category),
+    Gap("description", lacks_description),
+    Gap("emergency_place", emergency_lacks_place),
+    Gap(emergency.FOLLOW_UP_STEP, emergency_is_ready, act=emergency.file_now),
+    Gap("building", lacks_building),
+    Gap("unit", lacks_unit),
+    Gap("duplicate", finds_open_duplicate),
+    Gap("detail", lacks_detail),
+    Gap("photos", lacks_photos),
+    Gap("anonymous", lacks_anonymity),
+)
+COMPLETE = "confirm"  # the draft lacks nothing: the summary
+
+
+# --- the states ----------------------------------------------------------------------------------
+
+
+async def follow_up(ctx: Context) -> None:
+    """An emergency's follow-up window: an input is added to the filed ticket; once the window is over
+    (or the ticket closed), it is read as a message with no dialog under way."""
+    if await emergency.take_follow_up(ctx):
+        return
     await ctx.end_dialog()
-    incoming = ctx.incoming
-    text = incoming.text.strip()
-    if incoming.kind is InputKind.TEXT and MIN_IDLE_TEXT <= len(text) <= s.MAX_DESCRIPTION:
-        await start(ctx, text=text)
-    elif incoming.kind is InputKind.PHOTO:
-        await start(ctx, text=text[: s.MAX_DESCRIPTION], photo=incoming.photo_file_id)
-    elif incoming.kind is InputKind.VOICE:
-        await start(ctx, text=text[: s.MAX_DESCRIPTION], voice=incoming.voice_file_id)
-    elif incoming.kind is InputKind.BUTTON:
+    if await dialog_table.enter(ctx, REPORT):
+        return
+    if ctx.incoming.kind is InputKind.BUTTON:
         await s.refuse_button(ctx)
     else:
-        await ctx.say("idle_hint", what=incoming.what or incoming.kind.value)
+        await ctx.say("idle_hint", what=ctx.incoming.what or ctx.incoming.kind.value)
 
 
-async def resume(ctx: Context) -> None:
-    """Ask the current step again (after /start, /report or an input that fits no step)."""
-    if emergency.in_follow_up(ctx):
-        await ctx.say("followup_hint", what="", ticket=None, ticket_number=None)
-        return
-    draft = ReportDraft.load(ctx.conversation.data)
-    step = ctx.conversation.step or "category"
-    await STEPS.get(step, STEPS["category"]).ask(ctx, draft)
+PLACE_BUTTONS = {
+    "b:": Answer(place.take_building_button),
+    "public": Answer(place.take_public_area),
+    s.PAGE: Answer(place.turn_building_page, SAME),
+}
+
+STATES = {
+    "neighbour": State(proxy.ask_neighbour, text=Answer(proxy.take_neighbour_text),
+                       buttons={"anon": Answer(proxy.take_neighbour_button)}),
+    "confirm_category": State(s.ask_confirm_category, text=Answer(s.take_category_text),
+                              buttons={"yes": Answer(s.take_suggestion),
+                                       "other": Answer(s.decline_suggestion)}),
+    "category": State(s.ask_category, text=Answer(s.take_category_text),
+                      buttons={"cat:": Answer(s.take_category_button),
+                               s.PAGE: Answer(s.turn_category_page, SAME)}),
+    "description": State(s.ask_description, text=Answer(s.take_description),
+                         photo=Answer(s.take_description_photo), voice=Answer(s.take_description_voice),
+                         hint="use_text"),
+    "building": State(place.ask_building, text=Answer(place.take_building_text), buttons=PLACE_BUTTONS),
+    "unit": State(place.ask_unit, text=Answer(place.take_unit_text),
+                  buttons={"u:": Answer(place.take_unit_button), s.PAGE: Answer(place.turn_unit_page, SAME)}),
+    "detail": State(place.ask_detail, text=Answer(place.take_detail),
+                    buttons={"skip": Answer(place.skip_detail)}, hint="use_text"),
+    "photos": State(review.ask_photos, photo=Answer(review.take_photo, SAME),
+                    buttons={"done": Answer(review.photos_done)}, hint="use_photos"),
+    "anonymous": State(review.ask_anonymous, text=Answer(review.take_anonymous_text),
+                       buttons={"named": Answer(review.take_named), "anon": Answer(review.take_anonymous)}),
+    "duplicate": State(review.ask_duplicate, buttons={"join": Answer(review.join, END), "new": Answer()}),
+    # A text or a shared contact here answers the phone offer (report_phone); a contact shared at any
+    # other step is kept by handlers.commands.contact, outside the dialog.
+    "confirm": State(phone.ask_summary, text=Answer(phone.take_summary_text),
+                     contact=Answer(phone.take_contact),
+                     buttons={"confirm": Answer(review.file, END), "edit": Answer(leads_to="edit_choice")}),
+    "edit_choice": State(review.ask_edit_choice, buttons={
+        "e:category": Answer(review.reopen_category),
+        "e:description": Answer(review.reopen_description),
+        "e:location": Answer(review.reopen_location),
+        "e:photos": Answer(review.reopen_photos),
+        "e:anonymity": Answer(review.reopen_anonymity),
+        "e:phone": Answer(review.reopen_phone),
+        "e:back": Answer(),
+    }),
+    "emergency_place": State(emergency.ask_place, text=Answer(emergency.take_place_text),
+                             buttons=PLACE_BUTTONS),
+    emergency.FOLLOW_UP_STEP: State(emergency.ask_follow_up, every_input=follow_up),
+}
 
 
-async def on_input(ctx: Context) -> None:
-    """An input while the report dialog is under way."""
-    if emergency.in_follow_up(ctx):
-        if not await emergency.take_follow_up(ctx):
-            await start_afresh(ctx)
-        return
-    draft = ReportDraft.load(ctx.conversation.data)
-    step_name = ctx.conversation.step or ""
-    step = STEPS.get(step_name)
-    if step is None:  # a step renamed by an upgrade: start the questions again from the draft
-        await advance(ctx, draft)
-        return
-    incoming = ctx.incoming
-    taken = False
-    if incoming.kind is InputKind.BUTTON:
-        taken = await take_button(ctx, draft, step_name, step)
-        if ctx.callback_alert:  # refused: a stale or foreign button changes nothing
-            return
-    elif incoming.kind is InputKind.TEXT and step.on_text is not None:
-        taken = await step.on_text(ctx, draft, incoming.text)
-    elif incoming.kind is InputKind.TEXT and step_name == "anonymous":
-        taken = await take_anonymous_text(ctx, draft, incoming.text)
-    elif incoming.kind is InputKind.PHOTO and step_name in ("photos", "description"):
-        taken = await take_photo_input(ctx, draft, step_name)
-    elif incoming.kind is InputKind.VOICE and step_name == "description":
-        draft.voice = incoming.voice_file_id
-        taken = True if not incoming.text.strip() else await s.take_description(ctx, draft, incoming.text)
-    elif incoming.kind is InputKind.CONTACT and step_name == "confirm":
-        taken = await phone.take_contact(ctx, draft)
-    else:
-        await ctx.say("wrong_input", what=incoming.what or incoming.kind.value, hint=step.hint)
-        await step.ask(ctx, draft)
-        return
-    if ctx.conversation.dialog != DIALOG:  # the step finished the dialog (filed, joined, cancelled)
-        return
-    if taken:
-        await advance(ctx, draft)
-    else:
-        ctx.conversation.data = draft.dump()
-
-
-async def take_photo_input(ctx: Context, draft: ReportDraft, step_name: str) -> bool:
-    caption = ctx.incoming.text.strip()
-    if step_name == "description":
-        draft.photos.append(ctx.incoming.photo_file_id)
-        if caption:
-            return await s.take_description(ctx, draft, caption)
-        await ctx.say("photo_needs_text")
-        return False
-    return await s.take_photo(ctx, draft, ctx.incoming.photo_file_id, caption)
-
-
-async def take_anonymous_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
-    if "匿名" in text and "不" not in text:
-        draft.anonymous = True
-        return True
-    if "实名" in text or "不匿名" in text:
-        draft.anonymous = False
-        return True
-    await ctx.say("wrong_input", what="text", hint="use_buttons")
-    await s.ask_anonymous(ctx, draft)
-    return False
-
-
-async def take_button(ctx: Context, draft: ReportDraft, step_name: str, step: s.Step) -> bool:
-    value = ctx.dialog_press()
-    if value is None:
-        return False
-    if value == "cancel":
-        await cancel(ctx)
-        return False
-    take = step.on_button or FIXED_BUTTONS.get(step_name)
-    if take is None:
-        return await s.refuse_button(ctx)
-    return await take(ctx, draft, value)
-
-
-async def take_photos_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    if value != "done":
-        return await s.refuse_button(ctx)
-    draft.photos_done = True
-    return True
-
-
-async def take_anonymous_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    if value not in ("named", "anon"):
-        return await s.refuse_button(ctx)
-    draft.anonymous = value == "anon"
-    return True
-
-
-async def take_duplicate_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    if value == "new":
-        return True
-    if value != "join":
-        return await s.refuse_button(ctx)
-    await report_filing.join(ctx, draft)
-    return True  # joined (the dialog ended), or the ticket is gone: the resident's own report goes on
-
-
-async def take_edit_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    field = value.removeprefix("e:")
-    if field == "category":
-        draft.category_code = draft.suggested_category_code = None
-        draft.duplicate_checked = False
-    elif field == "description":
-        draft.description = ""
-    elif field == "location":
-        draft.building_code, draft.unit, draft.unit_asked, draft.detail = None, None, False, None
-        draft.duplicate_checked = False
-    elif field == "photos":
-        draft.photos, draft.photos_done = [], False
-    elif field == "anonymity":
-        draft.anonymous, draft.neighbour = None, None
-        draft.phone_asked = False
-    elif field == "phone":
-        draft.phone_asked, draft.phone_change = False, True
-    elif field != "back":
-        return await s.refuse_button(ctx)
-    return True
-
-
-async def take_confirm_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    if value == "edit":
-        ctx.conversation.step = "edit_choice"
-        ctx.conversation.turn += 1
-        ctx.conversation.data = draft.dump()
-        await s.ask_edit_choice(ctx, draft)
-        return False
-    if value != "confirm":
-        return await s.refuse_button(ctx)
-    await report_filing.file_ticket(ctx, draft)
-    return True
+# --- fallbacks -----------------------------------------------------------------------------------
 
 
 async def cancel(ctx: Context) -> None:
+    """取消 (a question's button, or /cancel: handlers.commands): the report is dropped; in an emergency's
+    follow-up window, the window ends (the ticket stays)."""
     following = emergency.in_follow_up(ctx)
     await ctx.end_dialog()
     await ctx.say("followup_ended" if following else "cancelled", remove_reply_keyboard=True)
 
 
-FIXED_BUTTONS = {
-    "photos": take_photos_button,
-    "anonymous": take_anonymous_button,
-    "duplicate": take_duplicate_button,
-    "confirm": take_confirm_button,
-    "edit_choice": take_edit_button,
-}
+async def wrong_input(ctx: Context, state: State, draft: ReportDraft) -> None:
+    """An input of a kind the question does not take (a sticker, a photo at the building...): said
+    politely, and the question again."""
+    await ctx.say("wrong_input", what=ctx.incoming.what or ctx.incoming.kind.value, hint=state.hint)
+    await state.ask(ctx, draft)
+
+
+async def unknown_step(ctx: Context, draft: ReportDraft) -> None:
+    """A step no state has any more (renamed or dropped by an upgrade): asked again from the draft."""
+    await advance(ctx, draft)
+
+
+FALLBACKS = Fallbacks(cancel=cancel, refused_button=s.refuse_button, wrong_input=wrong_input,
+                      unknown_step=unknown_step)
+
+REPORT = Dialog(DIALOG, ENTRY_POINTS, STATES, FALLBACKS, GAPS, COMPLETE)
+
+
+# --- what the rest of the bot calls ----------------------------------------------------------------
+
+
+async def advance(ctx: Context, draft: ReportDraft) -> None:
+    """Ask the next missing thing (a new turn: buttons of earlier questions go stale)."""
+    await dialog_table.advance(ctx, REPORT, draft)
+
+
+async def resume(ctx: Context) -> None:
+    """Ask the current question again (after /start, /report or a task that interrupted the report)."""
+    await dialog_table.resume(ctx, REPORT)
+
+
+async def on_input(ctx: Context) -> None:
+    """An input while the report dialog is under way."""
+    await dialog_table.on_input(ctx, REPORT)

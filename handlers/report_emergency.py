@@ -24,12 +24,12 @@ from datetime import datetime, timedelta
 from gridcore.intake import extract_place, match_building, shows_words
 from gridcore.ticket import Action, Ticket
 from handlers import cards, report_filing
+from handlers import report_place as place
 from handlers import report_steps as s
 from handlers.context import Context
 from handlers.draft import MAX_PHOTOS, ReportDraft
 from handlers.inputs import InputKind
 
-FILE_NOW = "file_now"  # not a step: next_step's answer when the emergency can be filed
 FOLLOW_UP_STEP = "followup"
 FOLLOW_UP = timedelta(minutes=30)
 MAX_UPDATE_PHOTOS = 2 * MAX_PHOTOS  # the ticket's photos, with those sent after filing
@@ -38,12 +38,9 @@ UNKNOWN_PLACE = ("不清楚", "不知道", "不确定", "说不清", "不晓得"
 
 
 async def ask_place(ctx: Context, draft: ReportDraft) -> None:
+    """The building question, after a line saying one answer files the report."""
     await ctx.say("ask_emergency_place")
-    await s.ask_building(ctx, draft)
-
-
-async def take_place_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    return await s.take_building_button(ctx, draft, value)
+    await place.ask_building(ctx, draft)
 
 
 async def take_place_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
@@ -80,6 +77,11 @@ async def file_now(ctx: Context, draft: ReportDraft) -> Ticket:
     return ticket
 
 
+async def ask_follow_up(ctx: Context, draft: ReportDraft) -> None:
+    """The follow-up window has no question: asked again, it says what it does."""
+    await ctx.say("followup_hint", what="", ticket=None, ticket_number=None)
+
+
 def in_follow_up(ctx: Context) -> bool:
     return ctx.conversation.step == FOLLOW_UP_STEP and "ticket" in ctx.conversation.data
 
@@ -91,7 +93,7 @@ def follow_up_open(ctx: Context) -> bool:
 
 async def take_follow_up(ctx: Context) -> bool:
     """An input in the follow-up window, added to the ticket. False when the window is over or the ticket
-    closed (the caller ends it and reads the input afresh)."""
+    closed (the caller ends the window and reads the input as a new message)."""
     if not follow_up_open(ctx):
         return False
     ticket = await ctx.uow.tickets.get(str(ctx.conversation.data["ticket"]))

@@ -18,7 +18,7 @@ from gridcore.conversation import Resident
 from gridcore.messages import Button
 from gridcore.phones import parse_phone
 from gridcore.redact import mask_phone
-from handlers import report_steps as s
+from handlers import report_review as review
 from handlers.context import Context, Keyboard
 from handlers.draft import ReportDraft
 
@@ -69,7 +69,7 @@ async def ask_summary(ctx: Context, draft: ReportDraft) -> None:
         draft.phone_asked = True
         ctx.conversation.data = draft.dump()
         await ask_phone(ctx, draft)
-    await s.ask_confirm(ctx, draft)
+    await review.ask_confirm(ctx, draft)
 
 
 async def take_summary_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
@@ -77,17 +77,17 @@ async def take_summary_text(ctx: Context, draft: ReportDraft, text: str) -> bool
     if draft.phone_asked and draft.anonymous is False and not draft.on_behalf:
         return await take_phone_text(ctx, draft, text)
     await ctx.say("wrong_input", what="text", hint="use_buttons")
-    await s.ask_confirm(ctx, draft)
+    await review.ask_confirm(ctx, draft)
     return False
 
 
-async def take_contact(ctx: Context, draft: ReportDraft) -> bool:
-    """A shared contact at the phone step: the resident's own number is kept; someone else's is not."""
+async def take_contact(ctx: Context, draft: ReportDraft, phone: str) -> bool:
+    """A shared contact at the summary: the resident's own number is kept; someone else's is not."""
     incoming = ctx.incoming
-    if incoming.contact_user_id != incoming.sender.user_id or not incoming.phone.strip():
+    if incoming.contact_user_id != incoming.sender.user_id or not phone.strip():
         await ctx.say("contact_not_own", reply_keyboard=phone_keyboard(ctx))
         return False
-    await keep(ctx, shared_number(incoming.phone), confirm=True)
+    await keep(ctx, shared_number(phone), confirm=True)
     draft.phone_asked, draft.phone_change = True, False
     return True
 
