@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import scheduler
 from bot.delivery import TELEGRAM_LIMITS, OutboxSender, RateLimits
+from bot.leader import Leadership
 from bot.menus import bot_commands, set_chat_menu
 from bot.polling import ALLOWED_UPDATES, UPDATE_CONCURRENCY, WHOLE_BATCH, poll
 from bot.router import ChatLocks, make_router
@@ -130,7 +132,8 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
         texts = Texts()
         conversations = Conversations(uow_factory(engine), texts, clock=clock,
                                       community_code=settings.community, bot_username=me.username or "")
-        sender = OutboxSender(bot, OutboxStore(engine), limits=limits,
+        store = OutboxStore(engine, lease=timedelta(seconds=settings.outbox_lease_seconds))
+        sender = OutboxSender(bot, store, limits=limits,
                               on_permanent_failure=partial(report_failure, conversations))
         # Conversations keep their own state (handlers/), so aiogram's FSM, a lookup per update, is off.
         dispatcher = Dispatcher(conversations=conversations, sender=sender, chat_locks=ChatLocks(),
@@ -184,12 +187,22 @@ async def keep_running(work: Callable[[], Awaitable[None]], what: str) -> None:
 async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
     """Poll and deliver until cancelled."""
     await with_retry(partial(app.bot.delete_webhook, drop_pending_updates=False), "deleteWebhook")
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(follow_the_lead(app))
+        polling = partial(poll, app.bot, app.dispatcher, timeout=timeout,
+                          concurrency=update_concurrency(app.settings, app.engine.dialect.name))
+        tasks.create_task(keep_running(polling, "polling"))
+
+
+async def lead(app: BotApp) -> None:
+    """What only the leading process does (bot.leader): send the outbox and run the periodic jobs."""
     with scheduler.running(app.conversations, app.sender, app.engine, app.settings):
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(keep_running(app.sender.run, "the outbox sender"))
-            polling = partial(poll, app.bot, app.dispatcher, timeout=timeout,
-                              concurrency=update_concurrency(app.settings, app.engine.dialect.name))
-            tasks.create_task(keep_running(polling, "polling"))
+        await keep_running(app.sender.run, "the outbox sender")
+
+
+async def follow_the_lead(app: BotApp) -> None:
+    """Lead when this process holds the lead, stand by otherwise (one process on SQLite always leads)."""
+    await Leadership(app.engine, on_notify=app.sender.wake).run(partial(lead, app))
 
 
 def update_concurrency(settings: Settings, dialect_name: str) -> int:
@@ -222,7 +235,6 @@ async def run_webhook(app: BotApp, settings: Settings) -> None:
     await with_retry(partial(app.bot.set_webhook, settings.webhook_url, secret_token=secret,
                              allowed_updates=ALLOWED_UPDATES), "setWebhook")
     try:
-        with scheduler.running(app.conversations, app.sender, app.engine, app.settings):
-            await keep_running(app.sender.run, "the outbox sender")
+        await follow_the_lead(app)
     finally:
         await runner.cleanup()

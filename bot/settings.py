@@ -43,8 +43,11 @@ class Settings(BaseSettings):
     # for measuring the bot's own capacity against the sandbox (bench.inbound); Telegram would answer 429.
     outbox_rate_limits: Literal["telegram", "off"] = "telegram"
     # Polling: how many updates of one getUpdates batch are handled at once; default by database
-    # (bot/polling.py: 2 on PostgreSQL, the whole batch on SQLite).
+    # (bot/polling.py: 4 on PostgreSQL, the whole batch on SQLite).
     update_concurrency: int | None = Field(default=None, ge=1)
+    # How long a claimed outbox row stays the claiming process's: longer than any one send may take
+    # (with its pacing waits); a process that died gives its rows up after this.
+    outbox_lease_seconds: float = Field(default=60.0, ge=5.0)
 
     def telegram_proxy_url(self) -> str | None:
         """TELEGRAM_PROXY checked, or None when unset; ValueError (naming no password) when it is unusable.
