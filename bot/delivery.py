@@ -54,7 +54,7 @@ from bot.telegram_session import (
     call_json,
 )
 from gridcore.messages import Button, OutgoingMessage
-from storage.outbox_store import Handoff, OutboxStore, PendingMessage
+from storage.outbox_store import OutboxStore, PendingMessage
 
 __all__ = [
     "TELEGRAM_LIMITS", "Backoff", "OutboxSender", "PermanentFailureHook", "RateLimits", "deliver",
@@ -223,7 +223,7 @@ class OutboxSender:
                  workers: int = 16, limits: RateLimits | None = TELEGRAM_LIMITS,
                  backoff: Backoff = DEFAULT_BACKOFF,
                  on_permanent_failure: PermanentFailureHook | None = None, max_pause: float = 10.0,
-                 rng: random.Random | None = None, handoff: Handoff | None = None,
+                 rng: random.Random | None = None,
                  stop_grace: float = STOP_GRACE) -> None:
         """`limits=None` sends as fast as it can (tests only); `workers` deliveries run at once.
         A claimed row waits at most `max_pause` seconds for a 429 pause to end; a longer one puts
@@ -247,9 +247,7 @@ class OutboxSender:
         # the last of HANDED_ROOM goes out within ~17 s, inside the 60 s lease. Under a burst the room
         # fills up, and every row past it costs a claim transaction instead.
         self._handed = HandedOff(self._send, self._release, self._wake.set, room=HANDED_ROOM)
-        self.notified_by_commits = handoff is not None  # no wake() needed after a commit
-        if handoff is not None:
-            handoff.receiver = self._handed
+        self.notified_by_commits = False  # woken by wake() after each commit
 
     def wake(self) -> None:
         """Called after a transaction that queued messages commits."""

@@ -33,7 +33,7 @@ from handlers.clock import Clock, system_clock
 from handlers.context import Context
 from handlers.texts import Texts
 from storage.db import create_engine, migrate
-from storage.outbox_store import Handoff, OutboxStore, PendingMessage
+from storage.outbox_store import OutboxStore, PendingMessage
 from storage.uow import uow_factory
 
 log = logging.getLogger(__name__)
@@ -118,11 +118,10 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
     try:
         me = await with_retry(bot.get_me, "getMe")
         texts = Texts()
-        handoff = Handoff()  # rows queued by this process go to its sender without a claim
-        conversations = Conversations(uow_factory(engine, handoff=handoff), texts, clock=clock,
+        conversations = Conversations(uow_factory(engine), texts, clock=clock,
                                       community_code=settings.community, bot_username=me.username or "")
-        sender = OutboxSender(bot, OutboxStore(engine, lease=handoff.lease), limits=limits,
-                              on_permanent_failure=partial(report_failure, conversations), handoff=handoff)
+        sender = OutboxSender(bot, OutboxStore(engine), limits=limits,
+                              on_permanent_failure=partial(report_failure, conversations))
         # Conversations keep their own state (handlers/), so aiogram's FSM, a lookup per update, is off.
         dispatcher = Dispatcher(conversations=conversations, sender=sender, chat_locks=ChatLocks(),
                                 disable_fsm=True)
