@@ -10,6 +10,9 @@ locks the rows it takes with FOR UPDATE SKIP LOCKED: two senders claiming at onc
 "In order" is the order of commits: when two transactions queue rows for one chat at once (two residents'
 filings, each sending the same worker a card), either may commit first and go out first. Rows of one
 transaction, and of one chat's updates (applied one at a time), keep their order.
+
+On PostgreSQL a transaction that queued rows NOTIFYs OUTBOX_CHANNEL, delivered at its commit: a sender
+LISTENing there (in whichever process sends) claims at once; everywhere else it polls.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxRow
 from storage.repositories._sql import Clock, utc_now
-from storage.repositories.outbox import PendingMessage, decode_message
+from storage.repositories.outbox import OUTBOX_CHANNEL, PendingMessage, decode_message
 
-__all__ = ["OutboxStore", "PendingMessage"]
+__all__ = ["OUTBOX_CHANNEL", "OutboxStore", "PendingMessage"]
 outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 SENT_KEPT = 4096  # sent rows whose message ids this store remembers
 

@@ -80,7 +80,7 @@ class SqlUnitOfWork:
         self.tickets = SqlTicketRepository(session, dialect, clock)
         self.conversations = SqlConversationRepository(session, dialect, clock)
         self.residents = SqlResidentRepository(session, dialect)
-        self.outbox = SqlOutbox(session, clock)
+        self.outbox = SqlOutbox(session, dialect, clock)
         self.updates = SqlUpdateLog(session, dialect, clock)
         self.staff = SqlStaffRepository(session, dialect, view)
         return self

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, text
 
 from gridcore.messages import Button, OutgoingMessage
-from storage.outbox_store import OutboxStore
+from storage.outbox_store import OUTBOX_CHANNEL, OutboxStore
 
 
 class FakeClock:
@@ -248,3 +248,41 @@ async def test_sqlite_finds_a_chats_pending_rows_by_index(engine, backend, store
         plan = (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, tuple(parameters))).all()
     details = " | ".join(str(row[-1]) for row in plan)
     assert "ix_outbox_chat_id_status_id (chat_id=? AND status=?" in details, details
+
+
+async def test_postgresql_a_commit_that_queued_messages_notifies_the_sender(engine, uow_factory, backend):
+    """One NOTIFY per transaction that queued rows, delivered at its commit, none for a rollback."""
+    if backend != "postgresql":
+        pytest.skip("SQLite is one process: its commits wake the sender directly")
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    notifies: list[str] = []
+
+    def count(connection, cursor, statement, parameters, context, executemany) -> None:
+        if "pg_notify" in statement:
+            notifies.append(statement)
+
+    async with engine.connect() as listening:
+        driver = (await listening.get_raw_connection()).driver_connection
+        listener = lambda *args: heard.put_nowait(args[-1])  # noqa: E731
+        await driver.add_listener(OUTBOX_CHANNEL, listener)
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            async with uow_factory() as uow:
+                await uow.outbox.add(text_message(1, "rolled back"))
+            async with uow_factory() as uow:
+                await uow.outbox.add(text_message(1, "a"))
+                await uow.outbox.add(text_message(2, "b"))
+                await uow.commit()
+                await uow.outbox.add(text_message(1, "c"))  # a new transaction notifies again
+                await uow.commit()
+            async with engine.begin() as connection:  # the end of what there is to hear
+                await connection.execute(text("SELECT pg_notify(:channel, 'end')"),
+                                         {"channel": OUTBOX_CHANNEL})
+            payloads = []
+            while not payloads or payloads[-1] != "end":
+                payloads.append(await asyncio.wait_for(heard.get(), timeout=10))
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+            await driver.remove_listener(OUTBOX_CHANNEL, listener)
+    assert payloads == ["", "", "end"]
+    assert len(notifies) == 4  # once per transaction that queued rows, and the test's own

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.messages import Button, OutgoingMessage
@@ -17,6 +17,10 @@ outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 processed_updates: Table = ProcessedUpdateRow.__table__  # type: ignore[assignment]
 
 PAYLOAD_VERSION = 1
+# PostgreSQL: a transaction that queued messages NOTIFYs this channel; PostgreSQL delivers the notification
+# at its commit (never after a rollback), so the sending process, wherever it runs, wakes for the rows.
+OUTBOX_CHANNEL = "gridbot_outbox"
+_notify_sender = select(func.pg_notify(OUTBOX_CHANNEL, ""))
 
 # A new row is pending, never tried, and claimable at once (the sender's lease, claimed_until, is unset).
 _insert_row = (insert(outbox).values(status=OUTBOX_PENDING, attempts=0, claimed_until=None)
@@ -92,14 +96,21 @@ def decode_message(payload: dict[str, Any]) -> OutgoingMessage:
 class SqlOutbox:
     """Queues messages in the unit of work's transaction: the sender sees them once it commits."""
 
-    def __init__(self, session: AsyncSession, clock: Clock = utc_now) -> None:
+    def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now) -> None:
         self._session = session
+        self._notifies = dialect_name == "postgresql"
         self._clock = clock
+        self._notified: object = None  # the transaction that NOTIFYed already (once is enough)
 
     async def add(self, message: OutgoingMessage) -> int:
         result = await self._session.execute(_insert_row, {
             "chat_id": message.chat_id, "payload": encode_message(message),
             "ticket_number": message.ticket_number, "created_at": self._clock()})
+        if self._notifies:
+            transaction = self._session.sync_session.get_transaction()
+            if transaction is not self._notified:
+                await self._session.execute(_notify_sender)
+                self._notified = transaction
         return int(result.scalar_one())
 
 
