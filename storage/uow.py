@@ -98,7 +98,8 @@ class SqlUnitOfWork:
 
         The chat's lock is held until this transaction ends, so two updates of one chat are never applied
         at once, in this process or another one on the same database. SQLite needs none: the transaction
-        holds the database's write lock from its first statement (BEGIN IMMEDIATE)."""
+        holds the database's write lock from its first statement (BEGIN IMMEDIATE). The chat, not the
+        sender (`user_id`), is what is serialised: a conversation belongs to a chat."""
         if self._dialect == "postgresql":
             await self.session.execute(_lock_chat, {"lock_class": CHAT_LOCK, "key": chat_lock_key(chat_id)})
         return await self.updates.record(update_id)
