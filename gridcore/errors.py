@@ -9,7 +9,3 @@ class IllegalTransition(DomainError):
         self.status = status
         self.action = action
 
-
-class RepeatedUpdate(Exception):
-    """UnitOfWork.commit(): the update begin_update() took as new was recorded meanwhile (handled at the
-    same time elsewhere); nothing of this unit of work was kept."""

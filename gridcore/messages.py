@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -43,18 +43,3 @@ class OutgoingMessage:
     reply_keyboard: tuple[tuple[Button, ...], ...] = ()
     remove_reply_keyboard: bool = False
     voice: str | None = None  # a voice note's file id, sent before the photos and the text
-
-    def shows(self, text: str) -> bool:
-        """Does `text` appear in the text, a button or as the ticket number?"""
-        return (text in self.text or self.ticket_number == text
-                or any(text in b.text or text in b.data for row in self.buttons for b in row))
-
-    def replacing(self, old: str, new: str) -> OutgoingMessage:
-        """This message with `old` replaced by `new` wherever it shows: the text, the buttons, the ticket
-        number (a ticket's stand-in number once the ticket has its own; see gridcore.ticket)."""
-        if not self.shows(old):
-            return self
-        buttons = tuple(tuple(Button(b.text.replace(old, new), b.data.replace(old, new), b.url) for b in row)
-                        for row in self.buttons)
-        return replace(self, text=self.text.replace(old, new), buttons=buttons,
-                       ticket_number=new if self.ticket_number == old else self.ticket_number)

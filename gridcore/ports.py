@@ -44,8 +44,13 @@ class RosterRepository(Protocol):
 
 
 class TicketRepository(Protocol):
-    async def next_sequence(self, community_code: str, day: date) -> int:
-        """The next daily sequence number for a ticket filed on `day` (community time), from 1."""
+    async def next_number(self, community_code: str, day: date) -> str:
+        """The number of a ticket the community files on `day` (community time), from its daily counter
+        (gridcore.ticket.format_ticket_number; 1 for the day's first). Take it before the ticket and
+        anything showing its number are written, so they carry it from the start. The counter stays
+        locked by this unit of work until it ends: another filing of that community and day waits for
+        the commit (and takes the next number) or the rollback (and takes this one again), so the
+        numbers of committed tickets are consecutive, without gaps."""
 
     async def add(self, ticket: Ticket) -> None:
         """Store a new ticket and its new events; sets ticket.id."""
@@ -125,7 +130,10 @@ class StaffRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Leaving the context without commit() rolls everything back."""
+    """One transaction. Leaving the context without commit() rolls everything back.
+
+    An incoming update gets one unit of work: begin_update() first, then the handler's reads and writes
+    (the messages it sends are outbox rows), then commit(). A crash anywhere keeps all of it or none."""
 
     roster: RosterRepository
     tickets: TicketRepository
@@ -140,17 +148,12 @@ class UnitOfWork(Protocol):
     async def __aexit__(self, *exc: object) -> None: ...
 
     async def begin_update(self, update_id: int, chat_id: int, user_id: int) -> bool:
-        """updates.record(update_id) (False: a repeat), and have the chat's conversation and the sender's
-        resident row ready for conversations.get and residents.get: one statement where the database
-        allows it, since every update needs all three first. Where the record is written with the commit
-        (PostgreSQL), commit() raises errors.RepeatedUpdate if the update was recorded meanwhile."""
-
-    async def number_ticket(self, ticket: Ticket, day: date) -> str:
-        """Give a ticket added under its stand-in number (gridcore.ticket.stand_in_number) the next number
-        of `day`: on the stored ticket, on `ticket`, and in every message this unit of work queued with the
-        stand-in. Returns the number. Call it last, just before commit(): numbers stay gap-free because the
-        day's counter stays locked until the commit, and other filings wait for it meanwhile."""
+        """Start handling an incoming update, first thing in the unit of work: record its id (False: a
+        repeat, and the caller does nothing else) and make sure no other update of the chat is being
+        applied at the same time, in this process or another one sharing the database: a second unit
+        of work beginning an update of the same chat waits until this one ends. So a chat's updates are
+        applied one at a time, and the same update handled twice at once (a redelivered webhook) is
+        applied once: the second handling waits, then finds it recorded."""
 
     async def commit(self) -> None:
-        """Keep everything; errors.RepeatedUpdate (nothing kept) if begin_update's update turned out to
-        be a repeat."""
+        """Keep everything this unit of work wrote."""

@@ -32,8 +32,6 @@ from enum import StrEnum
 
 import phonenumbers
 
-from gridcore.ticket import STAND_IN_PREFIX
-
 
 class Kind(StrEnum):
     MOBILE = "mobile"
@@ -81,8 +79,8 @@ def digit_of(char: str) -> str | None:
 
 # --- numbers --------------------------------------------------------------------------------------
 
-# Ticket numbers, and the stand-in a ticket has while it is filed (gridcore.ticket.stand_in_number).
-TICKET_NUMBER = re.compile(r"[A-Za-z]{1,10}-\d{8}-\d{4,}|" + re.escape(STAND_IN_PREFIX) + r"[0-9a-f]{32}")
+# Ticket numbers (gridcore.ticket.format_ticket_number): never taken for a phone or an ID number.
+TICKET_NUMBER = re.compile(r"[A-Za-z]{1,10}-\d{8}-\d{4,}")
 PHONE_LABEL = re.compile(r"(电话|手机|座机|固话|号码|联系|致电|打|拨|热线|tel|phone|mobile|call)", re.I)
 LABEL_WINDOW = 8
 MOBILE_RE = re.compile(r"1[3-9]\d{9}")

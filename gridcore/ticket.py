@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
-from uuid import uuid4
 
 from gridcore.errors import DomainError, IllegalTransition
 
@@ -145,15 +144,6 @@ class Rating:
     @property
     def complete(self) -> bool:
         return self.answered and (not self.unhappy or self.reason is not None)
-
-
-STAND_IN_PREFIX = "filing-"
-
-
-def stand_in_number() -> str:
-    """A ticket's number while it is being filed, unique: the day's number is taken last, just before the
-    commit (UnitOfWork.number_ticket), and replaces it in the ticket and in what was written with it."""
-    return f"{STAND_IN_PREFIX}{uuid4().hex}"
 
 
 def ticket_number_prefix(community_code: str, day: date) -> str:

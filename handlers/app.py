@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from gridcore.community import Community
 from gridcore.conversation import Conversation
-from gridcore.errors import RepeatedUpdate
 from gridcore.messages import OutgoingMessage
 from gridcore.ports import UnitOfWork
 from handlers import commands, rating, report, staff_commands, worker
@@ -51,8 +50,7 @@ class Conversations:
             if community is None:
                 message = OutgoingMessage(incoming.chat_id, self._texts.render("not_configured"))
                 await uow.outbox.add(message)
-                if not await committed(uow):
-                    return Handled(duplicate=True)
+                await uow.commit()
                 return Handled(callback_answer="", messages=[message])
             ctx = Context(uow, incoming, community, conversation, self._texts, self._clock(),
                           self.bot_username)
@@ -60,8 +58,7 @@ class Conversations:
             await ctx.finish()
             conversation.updated_at = ctx.now
             await uow.conversations.save(conversation)
-            if not await committed(uow):
-                return Handled(duplicate=True)
+            await uow.commit()
         return Handled(callback_answer=ctx.callback_answer, callback_alert=ctx.callback_alert,
                        messages=ctx.sent, menus=ctx.menus)
 
@@ -88,16 +85,6 @@ class Conversations:
                 return None
             code = codes[0]
         return await uow.roster.get(code)
-
-
-async def committed(uow: UnitOfWork) -> bool:
-    """Commit an update's unit of work; False if the same update was handled meanwhile, elsewhere (that
-    handling keeps its answer, and nothing of this one is kept)."""
-    try:
-        await uow.commit()
-    except RepeatedUpdate:
-        return False
-    return True
 
 
 async def route(ctx: Context) -> None:

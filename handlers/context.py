@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,6 @@ from gridcore.conversation import Conversation
 from gridcore.messages import Button, OutgoingMessage
 from gridcore.ports import UnitOfWork
 from gridcore.redact import redact
-from gridcore.ticket import Ticket
 from handlers.inputs import Incoming
 from handlers.texts import Texts
 
@@ -93,13 +92,6 @@ class Context:
         chat's next new message, or by finish()."""
         self.retiring.extend(self.conversation.prompts)
         self.conversation.prompts = []
-
-    async def number_ticket(self, ticket: Ticket, day: date) -> str:
-        """A ticket filed under its stand-in number gets the day's number, in everything sent about it."""
-        stand_in = ticket.number
-        number = await self.uow.number_ticket(ticket, day)
-        self.sent = [message.replacing(stand_in, number) for message in self.sent]
-        return number
 
     async def finish(self) -> None:
         """Before the commit: the questions no message took along get their buttons taken away now."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gridcore.errors import DomainError
-from gridcore.ticket import Location, Reporter, Ticket, stand_in_number
+from gridcore.ticket import Location, Reporter, Ticket
 from handlers import dispatch, proxy
 from handlers import report_steps as s
 from handlers.context import Context
@@ -17,9 +17,11 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
     building = s.building_of(ctx, draft)
     sender = ctx.incoming.sender
     resident = await ctx.uow.residents.get(sender.user_id)
-    day = ctx.local(ctx.now).date()
+    # The number first, so the ticket and every message about it carry it from the start. From here to
+    # the commit, the day's counter is this filing's: another filing of the community waits for it.
+    number = await ctx.uow.tickets.next_number(ctx.community.code, ctx.local(ctx.now).date())
     ticket = Ticket.file(
-        number=stand_in_number(),  # the day's number is taken last, below
+        number=number,
         community_code=ctx.community.code,
         category_code=category.code,
         feedback_deadline=category.feedback_deadline,
@@ -42,9 +44,6 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
     await ctx.say("filed", ticket=ticket, category=category, due=ctx.local(ticket.feedback_due_at),
                   ticket_number=ticket.number, remove_reply_keyboard=draft.phone_asked)
     await dispatch.send_new_cards(ctx, ticket, routing)
-    # Last: on PostgreSQL the day's number stays locked until the commit (numbers are gap-free) and every
-    # other filing waits for it (storage/repositories/numbering.py; bench/RESULTS.md §1).
-    await ctx.number_ticket(ticket, day)
     return ticket
 
 

@@ -1,47 +1,40 @@
 """The outbox as the sender sees it: claim pending rows, then mark them sent or failed.
 
-Each call is its own short transaction (independent of any SqlUnitOfWork).
+Each call is its own short transaction, independent of any unit of work.
 
-claim() leases rows: it sets `claimed_until = now + lease` so a parallel sender (or the next
-batch) skips them; a crashed sender's rows come back once the lease runs out (at-least-once
-delivery). Per chat, only the oldest pending row is ever claimable, and only when no older row
-of that chat is leased, so a chat's messages go out in order and one at a time. On PostgreSQL the
-claim locks with FOR UPDATE SKIP LOCKED, so parallel senders never claim the same row.
-"In order" is the order of commits: when two transactions queue rows for one chat at once (two
-residents' filings, each sending the same worker a card), the rows of whichever commits first can go
-out first, and on PostgreSQL that need not be the one with the lower ids. Rows of one transaction, and
-of one resident's updates (handled one at a time), keep their order.
+claim() leases rows: it sets `claimed_until = now + lease`, so a parallel sender (another process, or
+this one's next batch) skips them; a crashed sender's rows come back once the lease runs out
+(at-least-once delivery). Per chat only the head of its queue (its oldest pending row) is claimable, and
+only while not leased, so a chat's messages go out in order, one at a time. On PostgreSQL the claim
+locks the rows it takes with FOR UPDATE SKIP LOCKED: two senders claiming at once never take the same row.
+"In order" is the order of commits: when two transactions queue rows for one chat at once (two residents'
+filings, each sending the same worker a card), either may commit first and go out first. Rows of one
+transaction, and of one chat's updates (applied one at a time), keep their order.
 
-mark_sent() commits in groups: the rows marked while one group's transaction runs are written
-together in the next one (on PostgreSQL one UPDATE ... FROM unnest(...), outside a transaction; on
-SQLite an executemany), and each call returns only once its row's mark is committed. A chat's next row
-is claimable only after that commit, as before.
+On PostgreSQL a transaction that queued rows NOTIFYs OUTBOX_CHANNEL, delivered at its commit: a sender
+LISTENing there (in whichever process sends) claims at once; everywhere else it polls.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import cache
-from typing import Protocol
+from typing import Any
 
-from sqlalchemy import Integer, Table, Update, and_, bindparam, exists, func, or_, select, text, update
+from sqlalchemy import Integer, Table, Update, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import json_dumps
-from storage.direct import DirectConnection, direct, watched
 from storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxRow
 from storage.repositories._sql import Clock, utc_now
-from storage.repositories.outbox import PendingMessage, decode_message
+from storage.repositories.outbox import OUTBOX_CHANNEL, PendingMessage, decode_message
 
-__all__ = ["Handoff", "HandoffReceiver", "OutboxStore", "PendingMessage"]
+__all__ = ["OUTBOX_CHANNEL", "OutboxStore", "PendingMessage"]
 outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
-SENT_KEPT = 4096
+SENT_KEPT = 4096  # sent rows whose message ids this store remembers
 
 
-# Built once, executed with parameters: building them cost more than running them (storage.repositories._sql).
 @cache
 def _claim(dialect_name: str) -> Update:
     older = outbox.alias("older")
@@ -69,62 +62,15 @@ def _claim(dialect_name: str) -> Update:
     )
 
 
-_mark_sent = (
-    update(outbox)
-    .where(outbox.c.id == bindparam("row_id"))
-    .values(status=OUTBOX_SENT, sent_at=bindparam("now", type_=outbox.c.sent_at.type), claimed_until=None,
-            sent_message_ids=bindparam("ids", type_=outbox.c.sent_message_ids.type))
-)
-
-
-# The same for a whole group, as one statement: the ids and their message ids as two arrays. Run on
-# the driver's connection (storage.direct), outside a transaction (it is atomic by itself).
-_mark_sent_postgresql = direct(text(
-    "UPDATE outbox SET status = :sent, sent_at = :now, claimed_until = NULL,"
-    " sent_message_ids = CAST(sent.message_ids AS JSON)"
-    " FROM unnest(CAST(:row_ids AS BIGINT[]), CAST(:message_ids AS TEXT[])) AS sent(id, message_ids)"
-    " WHERE outbox.id = sent.id"
-).bindparams(bindparam("now", type_=outbox.c.sent_at.type)))
-
-
-class HandoffReceiver(Protocol):
-    """This process's sender, as the units of work see it (bot.handoff.HandedOff)."""
-
-    def admits(self, chat_id: int) -> tuple[int, frozenset[int]] | None: ...
-
-    def take(self, rows: list[PendingMessage], epochs: dict[int, int], unleased_chats: set[int]) -> None: ...
-
-
-class Handoff:
-    """Connects the units of work of a process to its own sender (storage.repositories.outbox.SqlOutbox).
-
-    Rows inserted leased (`lease`, the same as the store's) are this sender's from the start: if the
-    process dies, the lease runs out and any sender claims them, as with a claimed row."""
-
-    def __init__(self, lease: timedelta = timedelta(seconds=60)) -> None:
-        self.lease = lease
-        self.receiver: HandoffReceiver | None = None
-
-    def admits(self, chat_id: int) -> tuple[int, frozenset[int]] | None:
-        return self.receiver.admits(chat_id) if self.receiver is not None else None
-
-    def committed(self, leased: list[PendingMessage], epochs: dict[int, int],
-                  unleased_chats: set[int]) -> None:
-        if self.receiver is not None:
-            self.receiver.take(leased, epochs, unleased_chats)
-
-
 class OutboxStore:
     def __init__(self, engine: AsyncEngine, *, lease: timedelta = timedelta(seconds=60),
                  clock: Clock = utc_now) -> None:
         self._engine = engine
         self._lease = lease
         self._clock = clock
-        # Rows this store marked sent, newest last: a sent row never changes again, and the next row of
-        # its chat (clearing its keyboard) asks for its message ids at once; no transaction for that.
+        # Message ids of rows this store marked sent, newest last. A sent row never changes again, and
+        # the chat's next row (clearing its keyboard, editing it) usually asks for them at once.
         self._sent: OrderedDict[int, tuple[int, ...]] = OrderedDict()
-        self._to_mark: list[tuple[int, tuple[int, ...], asyncio.Future[None]]] = []
-        self._marking: asyncio.Task[None] | None = None
 
     async def claim(self, limit: int = 20) -> list[PendingMessage]:
         """Lease up to `limit` deliverable rows, oldest first, at most one per chat."""
@@ -140,70 +86,14 @@ class OutboxStore:
         )
 
     async def mark_sent(self, id: int, message_ids: Sequence[int]) -> None:
-        """Delivered: Telegram gave these message ids (several for an album or a split text).
-        Returns once the row is marked in a committed transaction (shared with other rows marked
-        meanwhile); raises LookupError for a row that does not exist."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._to_mark.append((id, tuple(message_ids), done))
-        if self._marking is None or self._marking.done():
-            self._marking = asyncio.create_task(self._mark_queued())
-        await done
-
-    async def _mark_queued(self) -> None:
-        """Group commit: write what was queued, then what was queued meanwhile, until nothing is."""
-        while self._to_mark:
-            group, self._to_mark = self._to_mark, []
-            try:
-                missing = await self._mark_group({id: ids for id, ids, _ in group})
-            except BaseException as error:
-                for _, _, done in group:
-                    if done.done():
-                        continue
-                    if isinstance(error, asyncio.CancelledError):
-                        done.cancel()
-                    else:
-                        done.set_exception(error)
-                if not isinstance(error, Exception):
-                    raise
-                continue
-            for id, ids, done in group:
-                if id in missing:
-                    if not done.done():
-                        done.set_exception(LookupError(f"outbox row {id} does not exist"))
-                    continue
-                self._sent[id] = ids
-                if not done.done():
-                    done.set_result(None)
-            while len(self._sent) > SENT_KEPT:
-                self._sent.popitem(last=False)
-
-    async def _mark_group(self, group: dict[int, tuple[int, ...]]) -> set[int]:
-        """Mark the rows sent in one transaction; returns the ids of rows that do not exist."""
-        now = self._clock()
-        if self._engine.dialect.name == "postgresql":
-            # One statement, so one round trip with no BEGIN and COMMIT around it (it is atomic by itself);
-            # on PostgreSQL each round trip costs more CPU than the statement (bench/INBOUND.md, fifth round).
-            async with self._engine.connect() as connection:
-                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                parameters = {
-                    "row_ids": list(group), "message_ids": [json_dumps(list(ids)) for ids in group.values()],
-                    "now": now, "sent": OUTBOX_SENT,
-                }
-                if watched(autocommit):  # a test's fault injection sees every statement
-                    result = await autocommit.execute(_mark_sent_postgresql, parameters)
-                else:
-                    result = await DirectConnection(autocommit).execute(_mark_sent_postgresql, parameters)
-                if result.rowcount == len(group):
-                    return set()
-                found = await autocommit.scalars(select(outbox.c.id).where(outbox.c.id.in_(list(group))))
-                return set(group) - set(found)
-        params = [{"row_id": id, "ids": list(ids), "now": now} for id, ids in group.items()]
-        async with self._engine.begin() as connection:
-            result = await connection.execute(_mark_sent, params)
-            if result.rowcount == len(group) and connection.dialect.supports_sane_multi_rowcount:
-                return set()
-            found = await connection.scalars(select(outbox.c.id).where(outbox.c.id.in_(list(group))))
-            return set(group) - set(found)
+        """Delivered: Telegram gave these message ids (several for an album or a split text). The chat's
+        next row is claimable once this returns. LookupError for a row that does not exist."""
+        ids = tuple(message_ids)
+        await self._update(id, status=OUTBOX_SENT, sent_at=self._clock(), claimed_until=None,
+                           sent_message_ids=list(ids))
+        self._sent[id] = ids
+        while len(self._sent) > SENT_KEPT:
+            self._sent.popitem(last=False)
 
     async def mark_failed(
         self, id: int, error: str, permanent: bool, *, retry_after: float | None = None
@@ -265,7 +155,7 @@ class OutboxStore:
             ).all()
         return [PendingMessage(r.id, r.chat_id, decode_message(r.payload), r.attempts) for r in rows]
 
-    async def _update(self, id: int, **values: object) -> None:
+    async def _update(self, id: int, **values: Any) -> None:
         async with self._engine.begin() as connection:
             result = await connection.execute(update(outbox).where(outbox.c.id == id).values(**values))
         if result.rowcount != 1:

@@ -2,9 +2,9 @@
 
     make_uow = uow_factory(engine)
     async with make_uow() as uow:
-        if not await uow.updates.record(update_id):
-            return
-        ...
+        if not await uow.begin_update(update_id, chat_id, user_id):
+            return                       # a repeat: nothing else happens
+        ...                              # reads and writes through the repositories
         await uow.commit()
     # leaving without commit() rolls everything back
 """
@@ -12,14 +12,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Self
 
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from gridcore.errors import RepeatedUpdate
-from gridcore.ticket import Ticket
-from storage.outbox_store import Handoff
 from storage.repositories import (
     SqlConversationRepository,
     SqlOutbox,
@@ -29,11 +26,23 @@ from storage.repositories import (
     SqlTicketRepository,
     SqlUpdateLog,
 )
-from storage.repositories._sql import Clock, SessionConnection, utc_now
-from storage.repositories.chats import begin_update
-from storage.repositories.closing import ClosingWrites
-from storage.repositories.numbering import take_number
+from storage.repositories._sql import Clock, utc_now
 from storage.roster_cache import RosterCache, RosterView, cache_for
+
+# PostgreSQL advisory locks taken by gridbot use the two-int form, pg_advisory_xact_lock(class, key): its
+# key space is apart from the one-bigint form's, and the first int names what is locked, so no two
+# kinds of lock (nor another user of advisory locks with its own class id) can meet. CHAT_LOCK names a
+# chat; the chat id (Telegram's, up to 52 bits, negative for groups) is folded into the second int. Two
+# chats folded onto one key only wait for each other now and then; one chat always gets one key.
+CHAT_LOCK = 0x63686174  # "chat"
+_lock_chat = select(func.pg_advisory_xact_lock(bindparam("lock_class", type_=Integer),
+                                               bindparam("key", type_=Integer)))
+
+
+def chat_lock_key(chat_id: int) -> int:
+    """The chat id folded into a signed 32-bit int: its high half XOR its low half."""
+    folded = ((chat_id >> 32) ^ chat_id) & 0xFFFFFFFF
+    return folded - (1 << 32) if folded >= 1 << 31 else folded
 
 
 class SqlUnitOfWork:
@@ -45,18 +54,14 @@ class SqlUnitOfWork:
     updates: SqlUpdateLog
     staff: SqlStaffRepository
 
-    def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], dialect_name: str, clock: Clock = utc_now,
-        roster_cache: RosterCache | None = None, handoff: Handoff | None = None,
-    ) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], dialect_name: str,
+                 clock: Clock = utc_now, roster_cache: RosterCache | None = None) -> None:
         self._session_factory = session_factory
         self._dialect = dialect_name
         self._clock = clock
         self._roster_cache = roster_cache
-        self._handoff = handoff
         self._roster_view: RosterView | None = None
         self._session: AsyncSession | None = None
-        self._closing: ClosingWrites | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -68,20 +73,16 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a SqlUnitOfWork is not reentrant; make a new one")
-        session = self._session_factory()
-        self._session = session
-        # PostgreSQL holds an update's last writes back to send them with its record in one statement.
-        closing = self._closing = ClosingWrites() if self._dialect == "postgresql" else None
-        db = self._db = SessionConnection(session, closing)
-        clock = self._clock
+        session = self._session = self._session_factory()
+        dialect, clock = self._dialect, self._clock
         view = self._roster_view = RosterView(self._roster_cache) if self._roster_cache is not None else None
         self.roster = SqlRosterRepository(session, view)
-        self.tickets = SqlTicketRepository(db, self._dialect, clock)
-        self.conversations = SqlConversationRepository(db, self._dialect, clock)
-        self.residents = SqlResidentRepository(db, self._dialect)
-        self.outbox = SqlOutbox(db, self._dialect, clock, self._handoff)
-        self.updates = SqlUpdateLog(db, self._dialect, clock)
-        self.staff = SqlStaffRepository(db, self._dialect, view)
+        self.tickets = SqlTicketRepository(session, dialect, clock)
+        self.conversations = SqlConversationRepository(session, dialect, clock)
+        self.residents = SqlResidentRepository(session, dialect)
+        self.outbox = SqlOutbox(session, dialect, clock)
+        self.updates = SqlUpdateLog(session, dialect, clock)
+        self.staff = SqlStaffRepository(session, dialect, view)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -93,45 +94,34 @@ class SqlUnitOfWork:
             await session.close()
 
     async def begin_update(self, update_id: int, chat_id: int, user_id: int) -> bool:
-        recorded = await begin_update(self._db, self._dialect, self._clock, update_id, chat_id, user_id,
-                                      self.conversations, self.residents)
-        return await self.updates.record(update_id) if recorded is None else recorded
+        """Lock the chat (PostgreSQL), then record the update; False for a repeat.
 
-    async def number_ticket(self, ticket: Ticket, day: date) -> str:
-        stand_in = ticket.number
-        number = await take_number(self._db, self._dialect, ticket, day, self.outbox.showing(stand_in),
-                                   self.tickets.next_sequence)
-        self.outbox.replaced(stand_in, number)
-        ticket.number = number
-        return number
+        The chat's lock is held until this transaction ends, so two updates of one chat are never applied
+        at once, in this process or another one on the same database. SQLite needs none: the transaction
+        holds the database's write lock from its first statement (BEGIN IMMEDIATE). The chat, not the
+        sender (`user_id`), is what is serialised: a conversation belongs to a chat."""
+        if self._dialect == "postgresql":
+            await self.session.execute(_lock_chat, {"lock_class": CHAT_LOCK, "key": chat_lock_key(chat_id)})
+        return await self.updates.record(update_id)
 
     async def commit(self) -> None:
-        session = self.session
-        if self._closing is not None and not await self._db.close_update():
-            await session.rollback()
-            raise RepeatedUpdate("the update was recorded meanwhile; nothing of this unit of work was kept")
-        await session.commit()
+        await self.session.commit()
         if self._roster_view is not None:
             self._roster_view.committed()
-        self.outbox.committed()
 
     async def rollback(self) -> None:
-        if self._closing is not None:
-            self._closing.discard()
         await self.session.rollback()
 
 
-def uow_factory(engine: AsyncEngine, *, clock: Clock = utc_now,
-                handoff: Handoff | None = None) -> Callable[[], SqlUnitOfWork]:
+def uow_factory(engine: AsyncEngine, *, clock: Clock = utc_now) -> Callable[[], SqlUnitOfWork]:
     """A callable making a fresh unit of work per update. `clock` stamps technical columns
     (outbox.created_at, processed_updates.at, tickets.updated_at, unset conversation.updated_at).
-    The roster is read through the engine's cache (storage.roster_cache). With a `handoff`, queued
-    messages go straight to this process's sender (storage.outbox_store.Handoff)."""
+    The roster is read through the engine's cache (storage.roster_cache)."""
     sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
     dialect_name = engine.dialect.name
     roster_cache = cache_for(engine)
 
     def make() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions, dialect_name, clock, roster_cache, handoff)
+        return SqlUnitOfWork(sessions, dialect_name, clock, roster_cache)
 
     return make

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 import pytest
 from sqlalchemy import event, text
 
 from gridcore.messages import Button, OutgoingMessage
-from storage.outbox_store import OutboxStore
+from storage.outbox_store import OUTBOX_CHANNEL, OutboxStore
 
 
 class FakeClock:
@@ -136,24 +135,19 @@ async def test_mark_unknown_row(store) -> None:
         await store.mark_failed(12345, "x", permanent=True)
 
 
-async def test_marks_made_together_share_a_transaction(engine, uow_factory, store) -> None:
+async def test_marks_made_at_once_are_each_kept_and_an_unknown_row_fails_alone(engine, uow_factory,
+                                                                               store) -> None:
     await put(uow_factory, *(text_message(chat, f"m{chat}") for chat in range(1, 11)))
     claimed = await store.claim(10)
     assert len(claimed) == 10
-    begun = []
-    listen = partial(event.listen, engine.sync_engine, "begin", lambda connection: begun.append(1))
-    listen()
-    try:
-        results = await asyncio.gather(*(store.mark_sent(m.id, [100 + m.id]) for m in claimed),
-                                       store.mark_sent(12345, [1]), return_exceptions=True)
-    finally:
-        event.remove(engine.sync_engine, "begin", listen.args[2])
+    results = await asyncio.gather(*(store.mark_sent(m.id, [100 + m.id]) for m in claimed),
+                                   store.mark_sent(12345, [1]), return_exceptions=True)
     assert results[:10] == [None] * 10
-    assert isinstance(results[10], LookupError)  # an unknown row fails alone
-    assert len(begun) <= 2  # not one transaction per row
+    assert isinstance(results[10], LookupError)
     fresh = OutboxStore(engine)  # reads the database, not what `store` remembers
     for m in claimed:
         assert await fresh.sent_message_ids(m.id) == [100 + m.id]
+        assert await store.sent_message_ids(m.id) == [100 + m.id]
     assert await store.pending_count() == 0
 
 
@@ -232,17 +226,12 @@ async def test_prune_keeps_pending_and_recent(uow_factory, engine, store, clock)
         assert await uow.updates.record(2) is False  # still remembered
 
 
-
-
-async def test_sqlite_finds_a_chats_pending_rows_by_index(engine, backend, store, clock) -> None:
-    """The claim's "no older pending row of this chat" and the lease check of a queued row are index
-    seeks on (chat_id, status, id). On (chat_id, id) they walked every row the chat ever had, for each
-    pending row: a worker's chat with a backlog made every claim cost thousands of lookups."""
+async def test_sqlite_finds_a_chats_pending_rows_by_index(engine, backend, store) -> None:
+    """The claim's "no older pending row of this chat" is an index seek on (chat_id, status, id). On
+    (chat_id, id) it walked every row the chat ever had, for each pending row: a worker's chat with a
+    backlog made every claim cost thousands of lookups."""
     if backend != "sqlite":
         pytest.skip("the plan is read from SQLite's EXPLAIN QUERY PLAN")
-    from storage.direct import sql_of
-    from storage.repositories.outbox import insert_row
-
     claims: list[tuple[str, object]] = []
 
     def capture(connection, cursor, statement, parameters, context, executemany) -> None:
@@ -254,13 +243,46 @@ async def test_sqlite_finds_a_chats_pending_rows_by_index(engine, backend, store
         await store.claim(10)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
-    assert len(claims) == 1
-    leased_insert = sql_of(insert_row("sqlite", leased_if_alone=True), engine.dialect, {
-        "chat_id": 1, "payload": {}, "ticket_number": None, "created_at": clock.now, "held": [1, 2],
-        "lease_until": clock.now})
+    [(statement, parameters)] = claims
     async with engine.connect() as connection:
-        for statement, parameters in [*claims, leased_insert]:
-            explain = "EXPLAIN QUERY PLAN " + statement
-            plan = (await connection.exec_driver_sql(explain, tuple(parameters))).all()
-            details = " | ".join(str(row[-1]) for row in plan)
-            assert "ix_outbox_chat_id_status_id (chat_id=? AND status=?" in details, details
+        plan = (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, tuple(parameters))).all()
+    details = " | ".join(str(row[-1]) for row in plan)
+    assert "ix_outbox_chat_id_status_id (chat_id=? AND status=?" in details, details
+
+
+async def test_postgresql_a_commit_that_queued_messages_notifies_the_sender(engine, uow_factory, backend):
+    """One NOTIFY per transaction that queued rows, delivered at its commit, none for a rollback."""
+    if backend != "postgresql":
+        pytest.skip("SQLite is one process: its commits wake the sender directly")
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    notifies: list[str] = []
+
+    def count(connection, cursor, statement, parameters, context, executemany) -> None:
+        if "pg_notify" in statement:
+            notifies.append(statement)
+
+    async with engine.connect() as listening:
+        driver = (await listening.get_raw_connection()).driver_connection
+        listener = lambda *args: heard.put_nowait(args[-1])  # noqa: E731
+        await driver.add_listener(OUTBOX_CHANNEL, listener)
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            async with uow_factory() as uow:
+                await uow.outbox.add(text_message(1, "rolled back"))
+            async with uow_factory() as uow:
+                await uow.outbox.add(text_message(1, "a"))
+                await uow.outbox.add(text_message(2, "b"))
+                await uow.commit()
+                await uow.outbox.add(text_message(1, "c"))  # a new transaction notifies again
+                await uow.commit()
+            async with engine.begin() as connection:  # the end of what there is to hear
+                await connection.execute(text("SELECT pg_notify(:channel, 'end')"),
+                                         {"channel": OUTBOX_CHANNEL})
+            payloads = []
+            while not payloads or payloads[-1] != "end":
+                payloads.append(await asyncio.wait_for(heard.get(), timeout=10))
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+            await driver.remove_listener(OUTBOX_CHANNEL, listener)
+    assert payloads == ["", "", "end"]
+    assert len(notifies) == 4  # once per transaction that queued rows, and the test's own

@@ -240,34 +240,40 @@ async def test_find_open_duplicate(uow) -> None:
     assert await uow.tickets.find_open_duplicate("XK", "junk", "B9", since) is None
 
 
-async def test_next_sequence_per_day_and_community(uow) -> None:
-    assert [await uow.tickets.next_sequence("XK", DAY) for _ in range(3)] == [1, 2, 3]
-    assert await uow.tickets.next_sequence("XK", DAY + timedelta(days=1)) == 1
-    assert await uow.tickets.next_sequence("HY", DAY) == 1
+def number(community: str, seq: int, day: date = DAY) -> str:
+    return format_ticket_number(community, day, seq)
+
+
+async def test_next_number_per_day_and_community(uow) -> None:
+    taken = [await uow.tickets.next_number("XK", DAY) for _ in range(3)]
+    assert taken == [number("XK", n) for n in (1, 2, 3)]
+    tomorrow = DAY + timedelta(days=1)
+    assert await uow.tickets.next_number("XK", tomorrow) == number("XK", 1, tomorrow)
+    assert await uow.tickets.next_number("HY", DAY) == number("HY", 1)
     await uow.commit()
-    assert await uow.tickets.next_sequence("XK", DAY) == 4
+    assert await uow.tickets.next_number("XK", DAY) == number("XK", 4)
 
 
-async def test_next_sequence_rolled_back_with_its_transaction(uow_factory) -> None:
+async def test_next_number_rolled_back_with_its_transaction(uow_factory) -> None:
     async with uow_factory() as uow:
-        assert await uow.tickets.next_sequence("XK", DAY) == 1
+        assert await uow.tickets.next_number("XK", DAY) == number("XK", 1)
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.tickets.next_sequence("XK", DAY) == 2
+        assert await uow.tickets.next_number("XK", DAY) == number("XK", 2)
     async with uow_factory() as uow:
-        assert await uow.tickets.next_sequence("XK", DAY) == 2
+        assert await uow.tickets.next_number("XK", DAY) == number("XK", 2)
 
 
-async def test_next_sequence_concurrent_sessions_never_repeat(uow_factory) -> None:
-    async def take() -> int:
+async def test_next_number_concurrent_sessions_never_repeat(uow_factory) -> None:
+    async def take() -> str:
         async with uow_factory() as uow:
-            number = await uow.tickets.next_sequence("XK", DAY)
-            await asyncio.sleep(0.01)  # hold the transaction open while others queue
+            taken = await uow.tickets.next_number("XK", DAY)
+            await asyncio.sleep(0)  # the others queue meanwhile
             await uow.commit()
-            return number
+            return taken
 
     numbers = await asyncio.gather(*(take() for _ in range(12)))
-    assert sorted(numbers) == list(range(1, 13))
+    assert sorted(numbers) == [number("XK", n) for n in range(1, 13)]
 
 
 async def test_naive_datetimes_are_refused(uow) -> None:

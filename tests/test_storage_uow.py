@@ -167,33 +167,9 @@ async def test_make_engine_helper(make_engine, backend) -> None:
         assert await uow.updates.record(1)
 
 
-async def test_sqlite_statements_run_on_the_loops_thread(tmp_path) -> None:
-    """No hop to aiosqlite's thread and back per call (storage.db: InlineSqliteConnection)."""
-    import threading
-
-    from sqlalchemy import event, text
-
-    from storage.db import create_engine
-    from storage.testing import sqlite_url
-
-    engine = create_engine(sqlite_url(tmp_path / "inline.db"))
-    threads: list[int] = []
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _register(dbapi_connection, _record) -> None:
-        dbapi_connection.create_function("thread_id", 0, lambda: threads.append(threading.get_ident()) or 1)
-
-    try:
-        async with engine.begin() as connection:
-            assert (await connection.execute(text("SELECT thread_id()"))).scalar() == 1
-    finally:
-        await engine.dispose()
-    assert threads == [threading.get_ident()]
-
-
-async def test_sqlite_errors_come_through_the_inline_cursor_as_sqlalchemys(tmp_path) -> None:
-    """The cursor calls sqlite3 directly (storage.db: _InlineSqliteCursor): errors still arrive as
-    SQLAlchemy's exceptions, roll back, and leave the connection usable."""
+async def test_sqlite_errors_arrive_as_sqlalchemys_and_leave_the_connection_usable(tmp_path) -> None:
+    """On the one pooled connection of a file database: a failed transaction rolls back and the next
+    one works (the pool hands the same connection on)."""
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -223,7 +199,7 @@ async def test_sqlite_errors_come_through_the_inline_cursor_as_sqlalchemys(tmp_p
         await engine.dispose()
 
 
-async def test_begin_update_records_the_update_and_reads_the_chat_and_the_sender(uow_factory) -> None:
+async def test_begin_update_records_the_update(uow_factory) -> None:
     async with uow_factory() as uow:
         assert await uow.begin_update(70, chat_id=10, user_id=11)
         assert await uow.conversations.get(10) is None and await uow.residents.get(11) is None
@@ -231,7 +207,7 @@ async def test_begin_update_records_the_update_and_reads_the_chat_and_the_sender
                                                   data={"text": "楼道灯坏了"}, prompts=[3],
                                                   updated_at=datetime(2026, 11, 22, 9, 30, tzinfo=CST)))
         await uow.residents.save(Resident(user_id=11, chat_id=10, display_name="张阿姨", phone="13800001111"))
-        assert (await uow.conversations.get(10)).step == "where"  # what was saved, not what was read first
+        assert (await uow.conversations.get(10)).step == "where"  # what was saved
         await uow.commit()
     async with uow_factory() as uow:
         assert not await uow.begin_update(70, chat_id=10, user_id=11)  # a repeat
@@ -243,7 +219,39 @@ async def test_begin_update_records_the_update_and_reads_the_chat_and_the_sender
         assert conversation.updated_at == datetime(2026, 11, 22, 1, 30, tzinfo=UTC)
         assert await uow.residents.get(11) == Resident(user_id=11, chat_id=10, display_name="张阿姨",
                                                        phone="13800001111")
-        assert await uow.residents.get(12) is None  # not the sender: read when asked
+        assert await uow.residents.get(12) is None
         await uow.commit()
     async with uow_factory() as uow:
         assert not await uow.updates.record(71)
+
+
+async def test_sqlite_transactions_begin_immediate_on_one_connection(tmp_path) -> None:
+    """A file database: every transaction takes the write lock with its first statement, WAL and foreign
+    keys are on, and the engine has one connection (a second transaction queues for it)."""
+    from sqlalchemy import event, exc, text
+
+    from storage.db import create_engine
+    from storage.testing import sqlite_url
+
+    engine = create_engine(sqlite_url(tmp_path / "one.db"), pool_timeout=0.1)
+    begun: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def record(conn, cursor, statement, *args) -> None:
+        begun.append(statement)
+
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            await connection.rollback()
+        begun.clear()
+        async with engine.begin() as connection:
+            await connection.execute(text("SELECT 1"))
+        assert begun == ["BEGIN IMMEDIATE", "SELECT 1"]
+        async with engine.connect():
+            with pytest.raises(exc.TimeoutError):  # the one connection is taken: a second waits, in vain
+                async with engine.connect():
+                    pass
+    finally:
+        await engine.dispose()

@@ -1,4 +1,7 @@
-"""Alembic, driven from code: `alembic_config()`, `upgrade()`, `downgrade()`, `revisions()`.
+"""Alembic, driven from code: `alembic_config()`, `upgrade()`, `downgrade()`, `current()`, `revisions()`.
+
+They take an engine (storage.db.create_engine makes one; storage.db.migrate also takes a URL): this
+package never creates engines, so storage.db can import it and not the other way round.
 
 The migration scripts live in `storage/migrations/versions/`. For humans, `storage/alembic.ini`
 points here too:
@@ -37,17 +40,9 @@ def revisions() -> list[str]:
     return [rev.revision for rev in reversed(list(script.walk_revisions("base", "heads")))]
 
 
-async def _run(url_or_engine: str | AsyncEngine, fn: Callable[..., Any], *args: Any) -> None:
-    from storage.db import create_engine
-
-    owned = isinstance(url_or_engine, str)
-    engine = create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(_with_connection, fn, *args)
-    finally:
-        if owned:
-            await engine.dispose()
+async def _run(engine: AsyncEngine, fn: Callable[..., Any], *args: Any) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(_with_connection, fn, *args)
 
 
 def _with_connection(connection: Connection, fn: Callable[..., Any], *args: Any) -> None:
@@ -56,15 +51,15 @@ def _with_connection(connection: Connection, fn: Callable[..., Any], *args: Any)
     fn(config, *args)
 
 
-async def upgrade(url_or_engine: str | AsyncEngine, revision: str = "head") -> None:
-    await _run(url_or_engine, command.upgrade, revision)
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    await _run(engine, command.upgrade, revision)
 
 
-async def downgrade(url_or_engine: str | AsyncEngine, revision: str) -> None:
-    await _run(url_or_engine, command.downgrade, revision)
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    await _run(engine, command.downgrade, revision)
 
 
-async def current(url_or_engine: str | AsyncEngine) -> str | None:
+async def current(engine: AsyncEngine) -> str | None:
     """The revision the database is at, or None for an empty database."""
     from alembic.runtime.migration import MigrationContext
 
@@ -74,5 +69,5 @@ async def current(url_or_engine: str | AsyncEngine) -> str | None:
         context = MigrationContext.configure(config.attributes["connection"])
         found.append(context.get_current_revision())
 
-    await _run(url_or_engine, read)
+    await _run(engine, read)
     return found[0]

@@ -14,6 +14,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from storage.db import DEFAULT_URL, create_engine
 from storage.models import Base
 
 config = context.config
@@ -36,14 +37,10 @@ def _configure(connection: Connection) -> None:
 
 
 def _url() -> str:
-    from storage.db import DEFAULT_URL
-
     return os.environ.get("GRIDBOT_DATABASE_URL") or config.get_main_option("sqlalchemy.url") or DEFAULT_URL
 
 
 async def _run_async() -> None:
-    from storage.db import create_engine
-
     engine = create_engine(_url())
     try:
         async with engine.begin() as connection:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.ports import Invite
 from storage.models import StaffBindingRow, StaffInviteRow
-from storage.repositories._sql import SessionConnection, dialect_insert
+from storage.repositories._sql import dialect_insert
 from storage.roster_cache import RosterView
 
 invites: Table = StaffInviteRow.__table__  # type: ignore[assignment]
@@ -16,19 +17,19 @@ bindings: Table = StaffBindingRow.__table__  # type: ignore[assignment]
 
 
 class SqlStaffRepository:
-    def __init__(self, db: SessionConnection, dialect_name: str, cache: RosterView | None = None) -> None:
-        self._db = db
+    def __init__(self, session: AsyncSession, dialect_name: str, cache: RosterView | None = None) -> None:
+        self._session = session
         self._dialect = dialect_name
         self._cache = cache  # a binding changes the community's staff: its commit drops the cache
 
     async def add_invite(self, invite: Invite) -> None:
-        await self._db.execute(insert(invites).values(
+        await self._session.execute(insert(invites).values(
             code=invite.code, community_code=invite.community_code, person_key=invite.person_key,
             created_at=invite.created_at, expires_at=invite.expires_at))
 
     async def take_invite(self, code: str, user_id: int, at: datetime) -> Invite | None:
         # One statement marks it used, so two people opening the same link can't both get it.
-        result = await self._db.execute(
+        result = await self._session.execute(
             update(invites)
             .where(invites.c.code == code, invites.c.used_at.is_(None), invites.c.expires_at > at)
             .values(used_at=at, used_by=user_id)
@@ -48,11 +49,11 @@ class SqlStaffRepository:
             community_code=community_code, person_key=person_key, **values)
         stmt = stmt.on_conflict_do_update(index_elements=[bindings.c.community_code, bindings.c.person_key],
                                           set_=values)
-        await self._db.execute(stmt)
+        await self._session.execute(stmt)
 
     async def bound(self, community_code: str) -> dict[str, int]:
         """person_key -> Telegram user id, for every entry bound by an invite."""
-        result = await self._db.execute(
+        result = await self._session.execute(
             select(bindings.c.person_key, bindings.c.telegram_user_id)
             .where(bindings.c.community_code == community_code))
         return {key: int(user_id) for key, user_id in result}

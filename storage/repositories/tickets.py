@@ -1,4 +1,4 @@
-"""TicketRepository: tickets, their followers, the daily sequence and the append-only ledger."""
+"""TicketRepository: tickets, their followers, the daily numbers and the append-only ledger."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, union, update
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.deadlines import ReminderPolicy
 from gridcore.metrics import TicketFacts, WeekTicket
@@ -21,8 +22,8 @@ from gridcore.ticket import (
     Ticket,
     TicketEvent,
     TicketStatus,
+    format_ticket_number,
 )
-from storage.direct import direct
 from storage.models import (
     CommunityRow,
     TicketCardRow,
@@ -31,7 +32,7 @@ from storage.models import (
     TicketRow,
     TicketSequenceRow,
 )
-from storage.repositories._sql import Clock, SessionConnection, dialect_insert, utc_now
+from storage.repositories._sql import Clock, dialect_insert, utc_now
 from storage.repositories.roster import policy_from_json
 from storage.repositories.ticket_rows import (
     FACT_COLUMNS,
@@ -52,22 +53,21 @@ _OPEN = sorted(status.value for status in OPEN_STATUSES)
 _RATING_KEYS = ("contacted", "solved", "satisfaction", "reason")  # what rating_from_json reads
 _CHUNK = 5000  # ids per IN (...) list
 
-# The statements of a filing and of a worker's press are built once and executed with parameters
-# (storage.repositories._sql says why); a filing ran about ten, each built anew.
-_insert_ticket = direct(insert(tickets).returning(tickets.c.id))
-_update_ticket = direct(update(tickets).where(tickets.c.id == bindparam("ticket_id")))  # SET: the parameters
-_insert_followers = direct(insert(followers))
-_insert_events = direct(insert(events))
-_insert_card = direct(insert(cards))
-_followers_of = direct(select(followers.c.user_id).where(followers.c.ticket_id == bindparam("ticket_id")))
+# The statements of a filing and of a worker's press are built once and executed with parameters.
+_insert_ticket = insert(tickets).returning(tickets.c.id)
+_update_ticket = update(tickets).where(tickets.c.id == bindparam("ticket_id"))  # SET: the parameters
+_insert_followers = insert(followers)
+_insert_events = insert(events)
+_insert_card = insert(cards)
+_followers_of = select(followers.c.user_id).where(followers.c.ticket_id == bindparam("ticket_id"))
 _followers_of_tickets = (select(followers.c.ticket_id, followers.c.user_id)
                          .where(followers.c.ticket_id.in_(bindparam("ids", expanding=True)))
                          .order_by(followers.c.ticket_id, followers.c.position))
-_last_seq = direct(select(func.coalesce(func.max(events.c.seq), 0))
-                   .where(events.c.ticket_id == bindparam("ticket_id")))
-_reminders_of = direct(select(CommunityRow.reminders).where(CommunityRow.code == bindparam("code")))
-_cards_of = direct(select(cards.c.chat_id, cards.c.outbox_id, cards.c.kind)
-                   .where(cards.c.ticket_id == bindparam("ticket_id")).order_by(cards.c.id))
+_last_seq = (select(func.coalesce(func.max(events.c.seq), 0))
+             .where(events.c.ticket_id == bindparam("ticket_id")))
+_reminders_of = select(CommunityRow.reminders).where(CommunityRow.code == bindparam("code"))
+_cards_of = (select(cards.c.chat_id, cards.c.outbox_id, cards.c.kind)
+             .where(cards.c.ticket_id == bindparam("ticket_id")).order_by(cards.c.id))
 _duplicate_of = (
     tickets.c.community_code == bindparam("community"),
     tickets.c.category_code == bindparam("category"),
@@ -75,30 +75,32 @@ _duplicate_of = (
     tickets.c.created_at >= bindparam("since", type_=tickets.c.created_at.type),
     tickets.c.status.in_(_OPEN),
 )
-_open_duplicate = direct(
+_open_duplicate = (
     select(tickets).where(*_duplicate_of).order_by(tickets.c.created_at.desc(), tickets.c.id.desc()).limit(1)
 )
 # The same, in one unit: a ticket of that unit, or one that names no unit.
-_open_duplicate_in_unit = direct(
+_open_duplicate_in_unit = (
     select(tickets)
     .where(*_duplicate_of, or_(tickets.c.unit == bindparam("unit"), tickets.c.unit.is_(None)))
     .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
     .limit(1)
 )
-_open_counts = direct(select(tickets.c.assignee, func.count())
-                      .where(tickets.c.community_code == bindparam("community"), tickets.c.status.in_(_OPEN),
-                             tickets.c.assignee.is_not(None))
-                      .group_by(tickets.c.assignee))
+_open_counts = (select(tickets.c.assignee, func.count())
+                .where(tickets.c.community_code == bindparam("community"), tickets.c.status.in_(_OPEN),
+                       tickets.c.assignee.is_not(None))
+                .group_by(tickets.c.assignee))
 
 
 @cache
 def _next_sequence(dialect_name: str) -> Any:
+    """Take the day's next sequence number: the counter row is created at 1 or incremented, and locked
+    until the transaction ends (on SQLite the whole database is, BEGIN IMMEDIATE)."""
     stmt = dialect_insert(dialect_name, sequences).values(
         community_code=bindparam("community"), day=bindparam("day", type_=sequences.c.day.type), last=1)
-    return direct(stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[sequences.c.community_code, sequences.c.day],
         set_={"last": sequences.c.last + 1},
-    ).returning(sequences.c.last))
+    ).returning(sequences.c.last)
 
 
 @cache
@@ -108,22 +110,23 @@ def _ticket_where(dialect_name: str, column: str) -> Any:
     and neither is lost. SQLite needs no row lock: its write transactions already run one at a time
     (BEGIN IMMEDIATE)."""
     stmt = select(tickets).where(tickets.c[column] == bindparam("key"))
-    return direct(stmt.with_for_update(of=tickets) if dialect_name == "postgresql" else stmt)
+    return stmt.with_for_update(of=tickets) if dialect_name == "postgresql" else stmt
 
 
 class SqlTicketRepository:
-    def __init__(self, db: SessionConnection, dialect_name: str, clock: Clock = utc_now) -> None:
-        self._db = db
+    def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now) -> None:
+        self._session = session
         self._dialect = dialect_name
         self._clock = clock
         self._policies: dict[str, ReminderPolicy] = {}
 
-    async def next_sequence(self, community_code: str, day: date) -> int:
-        # One statement: concurrent callers on PostgreSQL queue on the row lock and each gets its own
-        # number; the number is only used up when the caller's transaction commits.
-        result = await self._db.execute(_next_sequence(self._dialect),
-                                        {"community": community_code, "day": day})
-        return int(result.scalar_one())
+    async def next_number(self, community_code: str, day: date) -> str:
+        """The day's next ticket number. The counter row stays locked by this transaction until it ends:
+        a concurrent filing of the same community and day waits for the commit (then takes the next
+        number) or the rollback (then takes this one): numbers are consecutive, without gaps."""
+        last = await self._session.scalar(_next_sequence(self._dialect),
+                                          {"community": community_code, "day": day})
+        return format_ticket_number(community_code, day, int(last))
 
     async def add(self, ticket: Ticket) -> None:
         if ticket.id is not None:
@@ -135,7 +138,7 @@ class SqlTicketRepository:
             "created_at": ticket.created_at,
             "updated_at": self._clock(),
         }
-        result = await self._db.execute(_insert_ticket, values)
+        result = await self._session.execute(_insert_ticket, values)
         ticket.id = int(result.scalar_one())
         await self._add_followers(ticket.id, ticket.followers, already=())
         await self._append_events(ticket, first_seq=1)
@@ -143,22 +146,22 @@ class SqlTicketRepository:
     async def save(self, ticket: Ticket) -> None:
         ticket_id = ticket.id
         if ticket_id is None:
-            ticket_id = await self._db.scalar(
+            ticket_id = await self._session.scalar(
                 select(tickets.c.id).where(tickets.c.number == ticket.number)
             )
             if ticket_id is None:
                 raise LookupError(f"ticket {ticket.number} is not stored; use add()")
             ticket.id = ticket_id
-        result = await self._db.execute(_update_ticket, {
+        result = await self._session.execute(_update_ticket, {
             **mutable_values(ticket, await self._policy(ticket.community_code)),
             "updated_at": self._clock(), "ticket_id": ticket_id,
         })
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LookupError(f"ticket {ticket.number} (id {ticket_id}) is not stored")
-        stored = await self._db.scalars(_followers_of, {"ticket_id": ticket_id})
+        stored = await self._session.scalars(_followers_of, {"ticket_id": ticket_id})
         await self._add_followers(ticket_id, ticket.followers, already=tuple(stored))
         if ticket.new_events:
-            last = await self._db.scalar(_last_seq, {"ticket_id": ticket_id})
+            last = await self._session.scalar(_last_seq, {"ticket_id": ticket_id})
             await self._append_events(ticket, first_seq=int(last or 0) + 1)
 
     async def _add_followers(self, ticket_id: int, user_ids: Sequence[int], already: Sequence[int]) -> None:
@@ -169,7 +172,7 @@ class SqlTicketRepository:
                 known.add(user_id)
                 rows.append({"ticket_id": ticket_id, "user_id": user_id, "position": position})
         if rows:
-            await self._db.execute(_insert_followers, rows)
+            await self._session.execute(_insert_followers, rows)
 
     async def _append_events(self, ticket: Ticket, first_seq: int) -> None:
         if not ticket.new_events:
@@ -189,7 +192,7 @@ class SqlTicketRepository:
         ]
         # The unique (ticket_id, seq) constraint makes a concurrent save of the same ticket fail
         # instead of interleaving two histories.
-        await self._db.execute(_insert_events, rows)
+        await self._session.execute(_insert_events, rows)
         ticket.new_events.clear()
 
     async def _load(self, rows: Sequence[Row[Any]]) -> list[Ticket]:
@@ -199,7 +202,7 @@ class SqlTicketRepository:
         by_ticket: dict[int, list[int]] = defaultdict(list)
         # In chunks: a summary loads thousands of tickets, and drivers cap bound parameters (~32k).
         for first in range(0, len(ids), _CHUNK):
-            result = await self._db.execute(_followers_of_tickets, {"ids": ids[first:first + _CHUNK]})
+            result = await self._session.execute(_followers_of_tickets, {"ids": ids[first:first + _CHUNK]})
             for ticket_id, user_id in result:
                 by_ticket[ticket_id].append(user_id)
         return [ticket_from_row(row, by_ticket[row.id]) for row in rows]
@@ -207,17 +210,17 @@ class SqlTicketRepository:
     async def _policy(self, community_code: str) -> ReminderPolicy:
         """The community's reminder policy (read once per unit of work)."""
         if community_code not in self._policies:
-            data = await self._db.scalar(_reminders_of, {"code": community_code})
+            data = await self._session.scalar(_reminders_of, {"code": community_code})
             self._policies[community_code] = policy_from_json(data)
         return self._policies[community_code]
 
     async def get(self, number: str) -> Ticket | None:
-        result = await self._db.execute(_ticket_where(self._dialect, "number"), {"key": number})
+        result = await self._session.execute(_ticket_where(self._dialect, "number"), {"key": number})
         loaded = await self._load(result.all())
         return loaded[0] if loaded else None
 
     async def get_by_id(self, ticket_id: int) -> Ticket | None:
-        result = await self._db.execute(_ticket_where(self._dialect, "id"), {"key": ticket_id})
+        result = await self._session.execute(_ticket_where(self._dialect, "id"), {"key": ticket_id})
         loaded = await self._load(result.all())
         return loaded[0] if loaded else None
 
@@ -231,7 +234,7 @@ class SqlTicketRepository:
         followed = (select(tickets.c.id).join(followers, followers.c.ticket_id == tickets.c.id)
                     .where(followers.c.user_id == user_id).order_by(*newest).limit(limit).subquery())
         mine = union(select(reported.c.id), select(followed.c.id)).subquery()
-        result = await self._db.execute(
+        result = await self._session.execute(
             select(tickets).join(mine, mine.c.id == tickets.c.id).order_by(*newest).limit(limit)
         )
         return await self._load(result.all())
@@ -245,12 +248,13 @@ class SqlTicketRepository:
         }
         if unit is not None:
             params["unit"] = unit
-        result = await self._db.execute(_open_duplicate if unit is None else _open_duplicate_in_unit, params)
+        statement = _open_duplicate if unit is None else _open_duplicate_in_unit
+        result = await self._session.execute(statement, params)
         loaded = await self._load(result.all())
         return loaded[0] if loaded else None
 
     async def ledger(self, number: str) -> Sequence[TicketEvent]:
-        result = await self._db.execute(
+        result = await self._session.execute(
             select(events)
             .join(tickets, tickets.c.id == events.c.ticket_id)
             .where(tickets.c.number == number)
@@ -260,12 +264,12 @@ class SqlTicketRepository:
 
     async def open_counts(self, community_code: str) -> dict[int, int]:
         """Open tickets per assignee (Telegram user id): routing gives new work to the least busy."""
-        result = await self._db.execute(_open_counts, {"community": community_code})
+        result = await self._session.execute(_open_counts, {"community": community_code})
         return {int(assignee): int(count) for assignee, count in result}
 
     async def assigned_to(self, user_id: int, limit: int = 50) -> Sequence[Ticket]:
         """A staff member's open tickets, nearest feedback deadline first."""
-        result = await self._db.execute(
+        result = await self._session.execute(
             select(tickets)
             .where(tickets.c.assignee == user_id, tickets.c.status.in_(_OPEN))
             .order_by(tickets.c.feedback_due_at, tickets.c.id)
@@ -279,14 +283,14 @@ class SqlTicketRepository:
         conditions = [tickets.c.community_code == community_code, tickets.c.status.in_(_OPEN)]
         if grid_code is not None:
             conditions.append(tickets.c.grid_code == grid_code)
-        result = await self._db.execute(
+        result = await self._session.execute(
             select(tickets).where(*conditions).order_by(tickets.c.feedback_due_at, tickets.c.id).limit(limit)
         )
         return await self._load(result.all())
 
     async def unrated_since(self, resolved_before: datetime, limit: int = 100) -> Sequence[Ticket]:
         """Resolved tickets still waiting for their rating, resolved before the given moment."""
-        result = await self._db.execute(
+        result = await self._session.execute(
             select(tickets)
             .where(tickets.c.status == TicketStatus.RESOLVED.value, tickets.c.resolved_at < resolved_before)
             .order_by(tickets.c.resolved_at, tickets.c.id)
@@ -295,11 +299,11 @@ class SqlTicketRepository:
         return await self._load(result.all())
 
     async def add_card(self, ticket_id: int, card: TicketCard) -> None:
-        await self._db.execute(_insert_card, {"ticket_id": ticket_id, "chat_id": card.chat_id,
+        await self._session.execute(_insert_card, {"ticket_id": ticket_id, "chat_id": card.chat_id,
                                               "outbox_id": card.outbox_id, "kind": card.kind})
 
     async def cards(self, ticket_id: int) -> list[TicketCard]:
-        result = await self._db.execute(_cards_of, {"ticket_id": ticket_id})
+        result = await self._session.execute(_cards_of, {"ticket_id": ticket_id})
         return [TicketCard(chat_id, outbox_id, kind) for chat_id, outbox_id, kind in result]
 
     async def due_for_reminders(self, now: datetime, limit: int = 100) -> Sequence[Ticket]:
@@ -309,7 +313,7 @@ class SqlTicketRepository:
                 .order_by(tickets.c.next_reminder_at, tickets.c.id).limit(limit))
         if self._dialect == "postgresql":
             stmt = stmt.with_for_update(of=tickets, skip_locked=True)
-        return await self._load((await self._db.execute(stmt)).all())
+        return await self._load((await self._session.execute(stmt)).all())
 
     async def for_summary(self, community_code: str, start: datetime, end: datetime) -> list[WeekTicket]:
         """What a summary of [start, end) needs: tickets filed or resolved in it, open at its end, or
@@ -323,7 +327,7 @@ class SqlTicketRepository:
         created, resolved = tickets.c.created_at, tickets.c.resolved_at
         # The week's ratings first (the last one of each ticket wins): their tickets are also the week's,
         # and reading the ledger once spares the UNION a second pass over the week's events.
-        found = await self._db.execute(
+        found = await self._session.execute(
             select(events.c.ticket_id, events.c.at, events.c.details)
             .where(rated_in_week).order_by(events.c.at, events.c.seq)
         )
@@ -348,10 +352,10 @@ class SqlTicketRepository:
         # PostgreSQL guess a hash join over a scan of every ticket.
         # Only the columns the summary reads, as small tuples (TicketFacts), not Tickets with followers;
         # the rated tickets of another community are left out by in_community.
-        ids = sorted(set((await self._db.scalars(in_week)).all()).union(ratings))
+        ids = sorted(set((await self._session.scalars(in_week)).all()).union(ratings))
         loaded: list[TicketFacts] = []
         for first in range(0, len(ids), _CHUNK):
-            result = await self._db.execute(
+            result = await self._session.execute(
                 select(*FACT_COLUMNS).where(tickets.c.id.in_(ids[first:first + _CHUNK]), in_community))
             loaded.extend(facts_from_rows(result))
         del ids

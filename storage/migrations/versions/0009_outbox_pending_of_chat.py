@@ -18,10 +18,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # The claim ("no older pending row of the chat") and the lease check of a queued row ask for a chat's
-    # pending rows. On (chat_id, id) both walked every row the chat ever had: a worker's chat holds
-    # thousands, and a chat with a backlog paid that for each of its pending rows on every claim
-    # (bench/INBOUND.md, sixth round). (chat_id, status, id) answers with one index seek.
+    # The claim ("no older pending row of the chat") asks for a chat's pending rows. On (chat_id, id) it
+    # walked every row the chat ever had (a worker's chat holds thousands), for each pending row on every
+    # claim. (chat_id, status, id) answers with one index seek.
     op.create_index(op.f("ix_outbox_chat_id_status_id"), "outbox", ["chat_id", "status", "id"])
     op.drop_index(op.f("ix_outbox_chat_id_id"), table_name="outbox")
 
