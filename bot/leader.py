@@ -28,13 +28,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-__all__ = ["LEAD_LOCK", "OUTBOX_CHANNEL", "Leadership"]
+from storage.outbox_store import OUTBOX_CHANNEL
+
+__all__ = ["LEAD_LOCK", "Leadership"]
 
 log = logging.getLogger(__name__)
 # The advisory lock's key (two int4: class and object). Other advisory locks of the project use other
 # class ids, so they never meet this one.
 LEAD_LOCK = (0x67726964, 1)  # "grid", the lead
-OUTBOX_CHANNEL = "gridbot_outbox"
 
 
 class Leadership:

@@ -6,7 +6,8 @@ import asyncio
 
 from sqlalchemy import func, select, text
 
-from bot.leader import LEAD_LOCK, OUTBOX_CHANNEL, Leadership
+from bot.leader import LEAD_LOCK, Leadership
+from storage.outbox_store import OUTBOX_CHANNEL
 
 
 async def until(check, timeout: float = 10.0) -> None:
