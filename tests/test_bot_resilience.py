@@ -171,8 +171,8 @@ async def test_a_loop_that_dies_of_a_bug_is_started_again(monkeypatch, caplog):
 
 
 def test_startup_objects_are_exempted_from_the_garbage_collector():
-    """A full collection over aiogram's and SQLAlchemy's start-up objects paused the bot ~200 ms each
-    time (bench/INBOUND.md); `gridbot run` freezes them once assembled."""
+    """A full collection would walk every start-up object (aiogram's validators, SQLAlchemy's compiled
+    state) again each time, pausing replies; `gridbot run` freezes them once assembled."""
     import gc
 
     from bot.runtime import exempt_startup_objects_from_gc

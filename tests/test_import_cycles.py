@@ -1,6 +1,6 @@
 """No import cycle among the modules of any of our packages, read with grimp (import-linter's library).
 
-Imports under `if TYPE_CHECKING:` count too (docs/decisions-dialog.md): such an import hides a cycle from
+Imports under `if TYPE_CHECKING:` count too (docs/DECISIONS.md): such an import hides a cycle from
 the interpreter, not from the reader, and moving the shared type down a module removes it for both.
 Imports inside functions count as well. Between packages, the import-linter contracts in pyproject.toml
 already keep the layers one way.

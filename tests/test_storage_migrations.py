@@ -55,3 +55,17 @@ async def test_head_matches_models(engine) -> None:
     async with engine.connect() as connection:
         differences = await connection.run_sync(diff)
     assert differences == [], "storage/models.py and the migrations disagree; write a revision"
+
+
+async def test_processes_starting_together_migrate_once(empty_database_url: str) -> None:
+    """Three bot processes started at once on an empty database: each migrates (or finds it migrated)
+    without failing on the others' tables."""
+    import asyncio
+
+    engines = [create_engine(empty_database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(migrate(engine) for engine in engines))
+        assert {await current(engine) for engine in engines} == {revisions()[-1]}
+    finally:
+        for engine in engines:
+            await engine.dispose()

@@ -19,6 +19,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -40,8 +41,17 @@ def revisions() -> list[str]:
     return [rev.revision for rev in reversed(list(script.walk_revisions("base", "heads")))]
 
 
+# Several bot processes may start at once on one PostgreSQL: each migrates in one transaction that first
+# takes this advisory lock, so the others wait and then find the database at head (DDL is transactional
+# there). SQLite's BEGIN IMMEDIATE serialises them anyway.
+MIGRATION_LOCK = (0x67726964, 2)  # "grid", migrations
+
+
 async def _run(engine: AsyncEngine, fn: Callable[..., Any], *args: Any) -> None:
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:class_id, :object_id)"),
+                                     {"class_id": MIGRATION_LOCK[0], "object_id": MIGRATION_LOCK[1]})
         await connection.run_sync(_with_connection, fn, *args)
 
 
