@@ -7,9 +7,8 @@ at all: no chart):
   shows no day still to come);
 - 三率（按网格）: per grid with a rate to show, its four rates as labelled horizontal bars.
 
-Drawn with Pillow's ImageDraw, not a plotting library: the charts are bars, one line and labels, and
-matplotlib cost the long-running bot ~55 MB of RSS from the first summary on (it is never unloaded) and
-~50 ms per chart; Pillow costs ~15 MB and a few ms (bench/RESULTS.md §3).
+Drawn with Pillow's ImageDraw, not a plotting library: the charts are bars, one line and labels, and a
+plotting library would stay loaded in the long-running bot for a weekly picture (docs/DECISIONS.md).
 """
 
 from __future__ import annotations
