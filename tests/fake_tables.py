@@ -87,8 +87,11 @@ class Tables:
     last_outbox_id: int = 0
 
     def copy(self) -> Tables:
-        return Tables(**{f.name: (value.copy() if isinstance(value := getattr(self, f.name), dict | list)
-                                   else value) for f in fields(self)})
+        copied = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            copied[f.name] = value.copy() if isinstance(value, dict | list) else value
+        return Tables(**copied)
 
 
 class Owner(Protocol):

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 import pytest
+from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations
 from fake_uow import FakeStorage
 
 from gridcore.community import (
@@ -272,3 +273,19 @@ def lifecycle(seed: int) -> Script:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 async def test_ticket_lifecycles(sql, seed) -> None:
     await compare(sql, lifecycle(seed))
+
+
+async def test_the_outbox_keeps_what_a_dialog_sent_in_order() -> None:
+    """What tests read of a FakeStorage: every committed message per chat, in the order it was queued
+    (increasing outbox ids), and nothing of an update that was a repeat."""
+    storage = FakeStorage()
+    await load_example(storage)
+    world = World()
+    resident = ResidentChat(make_conversations(storage, FakeClock()), world=world)
+    await resident.send("3号楼2单元楼道灯坏了一个星期了")
+    repeat = await resident.conversations.handle(resident.last_incoming)
+    assert repeat.duplicate and not repeat.messages
+    await resident.press("是的")
+    ids = [row.id for row in storage.outbox_rows()]
+    assert ids == sorted(set(ids)) and len(ids) == sum(len(messages) for messages in world.inbox.values())
+    assert world.inbox and all(storage.sent_messages(chat) == sent for chat, sent in world.inbox.items())
