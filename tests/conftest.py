@@ -1,19 +1,24 @@
-"""Database fixtures: every test that uses them runs on SQLite and on PostgreSQL.
+"""Database fixtures: every test that uses them runs on SQLite and on PostgreSQL, and a test of a module
+marked `pytestmark = pytest.mark.memory` that needs no database (only uow_factory) runs on the
+in-memory unit of work too (tests/fake_uow.py).
 
 Fixtures (all function-scoped unless said otherwise):
-  backend            "sqlite" | "postgresql" — parametrises the test over both (ids [sqlite]/[postgresql])
+  backend            "sqlite" | "postgresql" (| "memory") — parametrises the test over them
+                     (ids [sqlite]/[postgresql]/[memory])
   database_url       URL of an empty database migrated to head, isolated per test
                      (SQLite: a copy of a migrated template file in tmp_path; PostgreSQL: one database
                      per session, `gridbot_test_<pid>_...`, all tables truncated before each test)
   engine             AsyncEngine on database_url (disposed after the test)
   uow_factory        storage.uow.uow_factory(engine): call it for a fresh SqlUnitOfWork
+                     (memory: a FakeStorage, which makes a FakeUnitOfWork when called)
   outbox_store       storage.outbox_store.OutboxStore(engine)
   empty_database_url URL of a database with no tables at all (PostgreSQL: a fresh database, dropped after)
   make_engine        async factory for a test that picks the backend itself:
                      `engine = await make_engine("postgresql")` — migrated, clean, disposed after.
                      (PostgreSQL: the same session database as `engine`; don't use both in one test.)
 Both scan, when the test is done, every group message the database queued for residents' names and
-phone numbers (tests/pii_scan.py): a leak fails the test that caused it.
+phone numbers (tests/pii_scan.py): a leak fails the test that caused it. uow_factory on memory scans
+the fake's outbox the same way.
 
 PostgreSQL comes from GRIDBOT_TEST_PG_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres).
 When it is unreachable the PostgreSQL variants are skipped, or fail when GRIDBOT_REQUIRE_PG=1.
@@ -26,16 +31,33 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from pii_scan import scan_database
+from fake_uow import FakeStorage
+from pii_scan import scan_database, scan_fake
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gridcore.ports import UnitOfWork
 from storage import testing
 from storage.db import create_engine, migrate
 from storage.outbox_store import OutboxStore
-from storage.uow import SqlUnitOfWork
 from storage.uow import uow_factory as make_uow_factory
 
 BACKENDS = ("sqlite", "postgresql")
+MEMORY = "memory"
+# A test asking for any of these needs a real database: it stays off the in-memory backend.
+DATABASE_FIXTURES = frozenset({"database_url", "engine", "outbox_store", "empty_database_url", "make_engine",
+                               "_databases"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test using `backend` (itself or through a fixture) runs on each database; a test of a
+    module marked `memory` that needs no database also on the in-memory unit of work."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    backends = BACKENDS
+    needs_database = DATABASE_FIXTURES & set(metafunc.fixturenames)
+    if metafunc.definition.get_closest_marker("memory") and not needs_database:
+        backends = (*BACKENDS, MEMORY)
+    metafunc.parametrize("backend", backends, indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -73,9 +95,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    return request.param
+    return request.param  # from pytest_generate_tests
 
 
 class _Databases:
@@ -132,8 +154,13 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def uow_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
-    return make_uow_factory(engine)
+def uow_factory(backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[[], UnitOfWork]]:
+    if backend != MEMORY:
+        yield make_uow_factory(request.getfixturevalue("engine"))
+        return
+    storage = FakeStorage()
+    yield storage
+    scan_fake(storage)  # as the engine fixture does for a database
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,9 @@ EXAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster.yaml
 _update_ids = itertools.count(1)
 
 
+@cache
 def example_community() -> Community:
+    """The example roster (parsed once: a Community is immutable)."""
     return parse_roster(EXAMPLE_ROSTER.read_text(encoding="utf-8"), str(EXAMPLE_ROSTER))
 
 

@@ -8,7 +8,7 @@ ever queued for a group chat (the outbox keeps every row, sent or not, edits inc
 residents from the same database: the residents table, tickets' reporters (a 代办 neighbour too) and
 phone numbers written into what residents typed (descriptions, location details, rating reasons).
 tests/conftest.py runs it when each test's engine is torn down, so every suite that touches a database
-is covered.
+is covered; `scan_fake` does the same for the in-memory unit of work (tests/fake_uow.py).
 
 A resident is anyone who is not on the roster's staff; staff names may appear in groups (the handler
 of a card) and are never flagged, nor is a resident name that is also a staff member's name. Names of
@@ -23,11 +23,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fake_uow import FakeStorage
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gridcore import redact
+from gridcore.community import Community
 from sandbox.html_check import parse_html
 from storage.models import OutboxRow, ResidentRow, StaffBindingRow, TicketRow
 from storage.uow import uow_factory
@@ -120,18 +122,41 @@ async def scan_database(engine: AsyncEngine) -> None:
         return
     async with uow_factory(engine)() as uow:
         communities = [await uow.roster.get(code) for code in await uow.roster.list_codes()]
-    staff = [p for c in communities if c is not None for p in c.staff]
+    check_groups([(chat_id, payload.get("text", "")) for chat_id, payload in outbox],
+                 [c for c in communities if c is not None], bound, residents,
+                 [(user_id, name, phone, filed_by, description, detail, (rating or {}).get("reason"))
+                  for user_id, name, phone, filed_by, description, detail, rating in tickets])
+
+
+def scan_fake(storage: FakeStorage) -> None:
+    """scan_database for the in-memory unit of work (tests/fake_uow.py)."""
+    outbox = [(row.chat_id, row.message.text) for row in storage.outbox_rows() if row.chat_id < 0]
+    if not outbox:
+        return
+    check_groups(outbox, storage.communities(), storage.bound_user_ids(),
+                 [(r.user_id, r.display_name, r.phone) for r in storage.residents()],
+                 [(t.reporter.user_id, t.reporter.display_name, t.reporter.phone, t.filed_by, t.description,
+                   t.location.detail, t.rating.reason if t.rating is not None else None)
+                  for t in storage.tickets()])
+
+
+def check_groups(outbox: Iterable[tuple[int, str]], communities: Iterable[Community], bound: set[int],
+                 residents: Iterable[tuple[Any, ...]], tickets: Iterable[tuple[Any, ...]]) -> None:
+    """The group messages (chat id, text) against the residents a database knows: the residents
+    (user id, name, phone) and tickets (reporter's id, name and phone, filed by, description, location
+    detail, rating reason) that are not staff (on a community's roster, or bound by an invite)."""
+    staff = [p for c in communities for p in c.staff]
     staff_ids = {p.telegram_user_id for p in staff if p.telegram_user_id is not None} | bound
     watch = PiiWatch(frozenset(normalise(p.name).strip() for p in staff))
     for user_id, name, phone in residents:
         if user_id not in staff_ids:
             watch.resident(name, phone)
-    for user_id, name, phone, filed_by, description, detail, rating in tickets:
+    for user_id, name, phone, filed_by, description, detail, reason in tickets:
         if user_id not in staff_ids or filed_by is not None:  # a 代办 ticket's reporter is the neighbour
             watch.resident(name, phone)
-        for text in (description, detail, (rating or {}).get("reason") or ""):
+        for text in (description, detail, reason):
             watch.typed(text or "")
-    watch.check((chat_id, payload.get("text", "")) for chat_id, payload in outbox)
+    watch.check(outbox)
 
 
 def watch_sandbox(sandbox: Any, staff: Iterable[Any]) -> Callable[[], None]:

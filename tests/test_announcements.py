@@ -15,6 +15,8 @@ from gridcore.roster import RosterError, parse_roster
 from gridcore.ticket import Action, Location, Reporter, Ticket
 from handlers import announcements
 
+pytestmark = pytest.mark.memory
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 K = AnnouncementKind
 FOURS = Announcement(K.FOURS, time(9, 0), days=(4, 14, 24), targets=(AnnouncementTarget.GRIDS,))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations, tickets_of
 
+pytestmark = pytest.mark.memory
+
 
 @pytest.fixture
 async def bot(uow_factory):

@@ -12,6 +12,8 @@ from dialog_support import FakeClock, ResidentChat, World, make_conversations
 from gridcore.messages import OutgoingMessage
 from gridcore.ticket import TicketStatus
 
+pytestmark = pytest.mark.memory
+
 RESIDENT = 5001
 ROSTER = BigRoster()
 NEXT, PREVIOUS = "下一页", "上一页"

@@ -1,4 +1,5 @@
-"""The resident's report dialog, step by step, on the real storage (SQLite and PostgreSQL)."""
+"""The resident's report dialog, step by step, on the real storage (SQLite and PostgreSQL) and on the
+in-memory unit of work."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import event
 
 from gridcore.ticket import Action, TicketStatus, Urgency
 
+pytestmark = pytest.mark.memory
 
 @pytest.fixture
 async def bot(uow_factory):

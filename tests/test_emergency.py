@@ -8,6 +8,8 @@ from dialog_support import FakeClock, ResidentChat, World, load_example, make_co
 
 from gridcore.ticket import Action, TicketStatus, Urgency
 
+pytestmark = pytest.mark.memory
+
 WORKER_GRID_2, LEADER_GRID_2, STAFF_GROUP = 1012, 1022, -1001000000001
 
 

@@ -22,6 +22,8 @@ from sandbox.server import Sandbox, SandboxServer
 from storage.db import create_engine
 from storage.uow import uow_factory as make_uow_factory
 
+pytestmark = pytest.mark.memory
+
 RESIDENT, NEW_WORKER, STRANGER = 5001, 7777, 8888
 LINK = re.compile(r"https://t\.me/(\w+)\?start=(inv_[A-Za-z0-9_-]+)")
 

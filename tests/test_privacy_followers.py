@@ -9,6 +9,8 @@ from pii_scan import scan_database
 
 from gridcore.ticket import Action
 
+pytestmark = pytest.mark.memory
+
 REPORTER, FOLLOWER, WORKER_1, WORKER_2, PARTNER = 5001, 5002, 1011, 1012, 1041
 STAFF, STAFF_GROUP = 1001, -1001000000001
 # What the first resident wrote: every piece of it is theirs, and none may reach another resident.

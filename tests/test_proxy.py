@@ -8,6 +8,8 @@ from dialog_support import FakeClock, ResidentChat, World, load_example, make_co
 from gridcore.ticket import Action
 from handlers.proxy import parse_neighbour
 
+pytestmark = pytest.mark.memory
+
 LEADER, WORKER_1, RESIDENT, WORKER_2 = 1031, 1011, 5001, 1012  # 徐长海: 楼栋长 of 3号楼 (grid 1)
 
 

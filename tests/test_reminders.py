@@ -20,6 +20,8 @@ from gridcore.deadlines import (
 from gridcore.ticket import Action, Location, Reporter, Ticket, TicketStatus
 from handlers import upkeep
 
+pytestmark = pytest.mark.memory
+
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 POLICY = ReminderPolicy()
 RESIDENT, WORKER, LEADER, STAFF_GROUP = 5001, 1011, 1021, -1001000000001

@@ -7,6 +7,8 @@ import re
 import pytest
 from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations
 
+pytestmark = pytest.mark.memory
+
 RESIDENT, NEIGHBOUR, OTHER_RESIDENT, STRANGER = 5001, 5002, 5003, 5009
 WORKER_1, WORKER_2, LEADER_1, STAFF, BUILDING_LEADER = 1011, 1012, 1021, 1001, 1031
 STAFF_GROUP, GRID_GROUP = -1001000000001, -1001000000011

@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from dialog_support import FakeClock, ResidentChat, World, load_example, make_conversations
 from e2e_support import Resident, live, roster_sandbox
 from test_onboarding import roster_with_unbound_worker, zhoujie
 
 from gridcore.ports import Invite
 from gridcore.staff import INVITE_PREFIX, person_key
+
+pytestmark = pytest.mark.memory
 
 RESIDENT, WORKER_1, LEADER_1, STAFF, BUILDING_LEADER, PARTNER, NEW_WORKER = (
     5001, 1011, 1021, 1001, 1031, 1041, 7777)

@@ -6,11 +6,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gridcore.community import Building, Category, Community, Grid, HandlingMode, Person, Role
 from storage.models import BuildingRow, CategoryRow, CommunityRow, GridRow, StaffRow
+
+pytestmark = pytest.mark.memory
 
 
 def xinkang() -> Community:

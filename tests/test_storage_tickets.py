@@ -20,6 +20,8 @@ from gridcore.ticket import (
 )
 from storage.models import TicketEventRow
 
+pytestmark = pytest.mark.memory
+
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 11, 22, 9, 30, tzinfo=CST)
 DAY = date(2026, 11, 22)

@@ -12,6 +12,8 @@ from gridcore.community import Community
 from gridcore.conversation import Conversation, Resident
 from gridcore.messages import OutgoingMessage
 
+pytestmark = pytest.mark.memory
+
 CST = timezone(timedelta(hours=8))
 
 

@@ -24,6 +24,8 @@ from handlers import summary
 from handlers.chart import count_ticks
 from handlers.texts import Texts
 
+pytestmark = pytest.mark.memory
+
 SH = ZoneInfo("Asia/Shanghai")
 W47 = Week(2026, 47, "Asia/Shanghai")  # Mon 2026-11-16 00:00 to Mon 2026-11-23 00:00, Shanghai time
 NAMES = ("张阿姨", "李叔", "王姐")

@@ -10,6 +10,8 @@ from dialog_support import FakeClock, ResidentChat, World, load_example, make_co
 from gridcore.ticket import Action, TicketStatus
 from handlers import upkeep
 
+pytestmark = pytest.mark.memory
+
 RESIDENT, WORKER_1, STAFF_GROUP = 5001, 1011, -1001000000001
 
 

@@ -9,6 +9,8 @@ from dialog_support import FakeClock, ResidentChat, World, load_example, make_co
 from gridcore.messages import Button, OutgoingMessage
 from storage.repositories.outbox import decode_message, encode_message
 
+pytestmark = pytest.mark.memory
+
 WORKER_GRID_1, LEADER_GRID_1, STAFF_GROUP = 1011, 1021, -1001000000001
 
 

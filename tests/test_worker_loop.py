@@ -18,6 +18,8 @@ from dialog_support import (
 from gridcore.roster import parse_roster
 from gridcore.ticket import Action, TicketStatus
 
+pytestmark = pytest.mark.memory
+
 RESIDENT, WORKER_1, WORKER_2, LEADER_1, STAFF, PARTNER = 5001, 1011, 1012, 1021, 1001, 1041
 STAFF_GROUP = -1001000000001
 

@@ -21,6 +21,8 @@ from gridcore.authorization import Act, may_receive
 from gridcore.community import Role
 from gridcore.ticket import Action, Location, Reporter, Ticket, TicketStatus
 
+pytestmark = pytest.mark.memory
+
 RESIDENT, WORKER_1, WORKER_2, LEADER_1, LEADER_2, STAFF, PARTNER = 5001, 1011, 1012, 1021, 1022, 1001, 1041
 BUILDING_LEADER_1, WORKER_3A, WORKER_3B = 1031, 1013, 1014
 STAFF_GROUP, GRID_GROUP_1 = -1001000000001, -1001000000011
