@@ -52,7 +52,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from bench.peer_data import (
@@ -444,7 +444,11 @@ async def main() -> None:
     engine = create_async_engine(os.environ["DATABASE_URL"])
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
-    redis = Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    # redis-py's default pool raises "Too many connections" past 100 at once, and aiogram's polling runs
+    # every update of a batch as its own task: a blocking pool makes a burst wait for a connection instead.
+    pool = BlockingConnectionPool.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+                                           max_connections=100, timeout=None)
+    redis = Redis(connection_pool=pool)
     await redis.ping()
     prefix = os.environ.get("FSM_KEY_PREFIX", "fsm")
     storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=prefix), state_ttl=FSM_TTL,
