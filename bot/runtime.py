@@ -27,7 +27,7 @@ from bot.leader import Leadership
 from bot.menus import bot_commands, set_chat_menu
 from bot.polling import ALLOWED_UPDATES, UPDATE_CONCURRENCY, WHOLE_BATCH, poll
 from bot.router import ChatLocks, make_router
-from bot.settings import Settings
+from bot.settings import Mode, Settings
 from bot.webhook import webhook_handler
 from handlers import menus, upkeep
 from handlers.app import Conversations
@@ -130,7 +130,10 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
     try:
         me = await with_retry(bot.get_me, "getMe")
         texts = Texts()
-        conversations = Conversations(uow_factory(engine), texts, clock=clock,
+        # Polling is one process, whose commits wake its own sender; webhook replicas may queue messages
+        # that another process sends.
+        units = uow_factory(engine, notify_outbox=settings.mode is Mode.WEBHOOK)
+        conversations = Conversations(units, texts, clock=clock,
                                       community_code=settings.community, bot_username=me.username or "")
         store = OutboxStore(engine, lease=timedelta(seconds=settings.outbox_lease_seconds))
         sender = OutboxSender(bot, store, limits=limits,

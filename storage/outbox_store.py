@@ -17,14 +17,15 @@ LISTENing there (in whichever process sends) claims at once; everywhere else it 
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, Table, Update, and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxRow
 from storage.repositories._sql import Clock, utc_now
@@ -66,18 +67,33 @@ class OutboxStore:
     def __init__(self, engine: AsyncEngine, *, lease: timedelta = timedelta(seconds=60),
                  clock: Clock = utc_now) -> None:
         self._engine = engine
+        # PostgreSQL: each of the sender's writes is one statement, atomic by itself, so it runs in
+        # autocommit (no BEGIN and COMMIT round trips); the claim's FOR UPDATE SKIP LOCKED holds within
+        # that statement. SQLite keeps its transactions: BEGIN IMMEDIATE takes the write lock first.
+        self._statements = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                            if engine.dialect.name == "postgresql" else None)
         self._lease = lease
         self._clock = clock
         # Message ids of rows this store marked sent, newest last. A sent row never changes again, and
         # the chat's next row (clearing its keyboard, editing it) usually asks for them at once.
         self._sent: OrderedDict[int, tuple[int, ...]] = OrderedDict()
 
+    @contextlib.asynccontextmanager
+    async def _one_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one statement (see __init__)."""
+        if self._statements is not None:
+            async with self._statements.connect() as connection:
+                yield connection
+        else:
+            async with self._engine.begin() as connection:
+                yield connection
+
     async def claim(self, limit: int = 20) -> list[PendingMessage]:
         """Lease up to `limit` deliverable rows, oldest first, at most one per chat."""
         if limit < 1:
             return []
         now = self._clock()
-        async with self._engine.begin() as connection:
+        async with self._one_statement() as connection:
             rows = (await connection.execute(_claim(connection.dialect.name),
                                              {"now": now, "until": now + self._lease, "n": limit})).all()
         return sorted(
@@ -116,7 +132,7 @@ class OutboxStore:
         """Give leased rows back unsent (claimable at once); rows no longer pending are left alone."""
         if not ids:
             return
-        async with self._engine.begin() as connection:
+        async with self._one_statement() as connection:
             await connection.execute(
                 update(outbox).where(outbox.c.id.in_(list(ids)), outbox.c.status == OUTBOX_PENDING)
                 .values(claimed_until=None)
@@ -127,7 +143,7 @@ class OutboxStore:
         known = self._sent.get(id)
         if known is not None:
             return list(known)
-        async with self._engine.begin() as connection:
+        async with self._one_statement() as connection:
             ids = await connection.scalar(
                 select(outbox.c.sent_message_ids).where(outbox.c.id == id, outbox.c.status == OUTBOX_SENT)
             )
@@ -156,7 +172,7 @@ class OutboxStore:
         return [PendingMessage(r.id, r.chat_id, decode_message(r.payload), r.attempts) for r in rows]
 
     async def _update(self, id: int, **values: Any) -> None:
-        async with self._engine.begin() as connection:
+        async with self._one_statement() as connection:
             result = await connection.execute(update(outbox).where(outbox.c.id == id).values(**values))
         if result.rowcount != 1:
             raise LookupError(f"outbox row {id} does not exist")

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Self
 
-from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.repositories import (
@@ -35,8 +34,6 @@ from storage.roster_cache import RosterCache, RosterView, cache_for
 # chat; the chat id (Telegram's, up to 52 bits, negative for groups) is folded into the second int. Two
 # chats folded onto one key only wait for each other now and then; one chat always gets one key.
 CHAT_LOCK = 0x63686174  # "chat"
-_lock_chat = select(func.pg_advisory_xact_lock(bindparam("lock_class", type_=Integer),
-                                               bindparam("key", type_=Integer)))
 
 
 def chat_lock_key(chat_id: int) -> int:
@@ -55,11 +52,13 @@ class SqlUnitOfWork:
     staff: SqlStaffRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], dialect_name: str,
-                 clock: Clock = utc_now, roster_cache: RosterCache | None = None) -> None:
+                 clock: Clock = utc_now, roster_cache: RosterCache | None = None,
+                 notify_outbox: bool = True) -> None:
         self._session_factory = session_factory
         self._dialect = dialect_name
         self._clock = clock
         self._roster_cache = roster_cache
+        self._notify_outbox = notify_outbox
         self._roster_view: RosterView | None = None
         self._session: AsyncSession | None = None
 
@@ -80,7 +79,7 @@ class SqlUnitOfWork:
         self.tickets = SqlTicketRepository(session, dialect, clock)
         self.conversations = SqlConversationRepository(session, dialect, clock)
         self.residents = SqlResidentRepository(session, dialect)
-        self.outbox = SqlOutbox(session, dialect, clock)
+        self.outbox = SqlOutbox(session, dialect, clock, notify=self._notify_outbox)
         self.updates = SqlUpdateLog(session, dialect, clock)
         self.staff = SqlStaffRepository(session, dialect, view)
         return self
@@ -101,7 +100,7 @@ class SqlUnitOfWork:
         holds the database's write lock from its first statement (BEGIN IMMEDIATE). The chat, not the
         sender (`user_id`), is what is serialised: a conversation belongs to a chat."""
         if self._dialect == "postgresql":
-            await self.session.execute(_lock_chat, {"lock_class": CHAT_LOCK, "key": chat_lock_key(chat_id)})
+            return await self.updates.lock_chat_and_record(update_id, CHAT_LOCK, chat_lock_key(chat_id))
         return await self.updates.record(update_id)
 
     async def commit(self) -> None:
@@ -113,15 +112,18 @@ class SqlUnitOfWork:
         await self.session.rollback()
 
 
-def uow_factory(engine: AsyncEngine, *, clock: Clock = utc_now) -> Callable[[], SqlUnitOfWork]:
+def uow_factory(engine: AsyncEngine, *, clock: Clock = utc_now,
+                notify_outbox: bool = True) -> Callable[[], SqlUnitOfWork]:
     """A callable making a fresh unit of work per update. `clock` stamps technical columns
     (outbox.created_at, processed_updates.at, tickets.updated_at, unset conversation.updated_at).
-    The roster is read through the engine's cache (storage.roster_cache)."""
+    The roster is read through the engine's cache (storage.roster_cache). `notify_outbox` (PostgreSQL):
+    a transaction that queues messages NOTIFYs the sending process, which may be another one; a
+    deployment of one process, whose commits wake its own sender, turns it off."""
     sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
     dialect_name = engine.dialect.name
     roster_cache = cache_for(engine)
 
     def make() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions, dialect_name, clock, roster_cache)
+        return SqlUnitOfWork(sessions, dialect_name, clock, roster_cache, notify_outbox)
 
     return make

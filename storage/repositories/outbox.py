@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Integer, Table, bindparam, func, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.messages import Button, OutgoingMessage
@@ -34,6 +35,17 @@ def _record_update(dialect_name: str) -> Any:
     return (dialect_insert(dialect_name, processed_updates)
             .on_conflict_do_nothing(index_elements=[processed_updates.c.update_id])
             .returning(processed_updates.c.update_id))
+
+
+_chat_locked = select(func.pg_advisory_xact_lock(bindparam("lock_class", type_=Integer),
+                                                 bindparam("key", type_=Integer)).label("locked")).subquery()
+_lock_and_record = (
+    postgresql.insert(processed_updates)
+    .from_select(["update_id", "at"],
+                 select(bindparam("update_id", type_=processed_updates.c.update_id.type),
+                        bindparam("at", type_=processed_updates.c.at.type)).select_from(_chat_locked))
+    .on_conflict_do_nothing(index_elements=[processed_updates.c.update_id])
+    .returning(processed_updates.c.update_id))
 
 
 @dataclass(frozen=True)
@@ -96,9 +108,10 @@ def decode_message(payload: dict[str, Any]) -> OutgoingMessage:
 class SqlOutbox:
     """Queues messages in the unit of work's transaction: the sender sees them once it commits."""
 
-    def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now) -> None:
+    def __init__(self, session: AsyncSession, dialect_name: str, clock: Clock = utc_now, *,
+                 notify: bool = True) -> None:
         self._session = session
-        self._notifies = dialect_name == "postgresql"
+        self._notifies = notify and dialect_name == "postgresql"
         self._clock = clock
         self._notified: object = None  # the transaction that NOTIFYed already (once is enough)
 
@@ -123,4 +136,11 @@ class SqlUpdateLog:
     async def record(self, update_id: int) -> bool:
         result = await self._session.execute(_record_update(self._dialect),
                                              {"update_id": update_id, "at": self._clock()})
+        return result.scalar_one_or_none() is not None
+
+    async def lock_chat_and_record(self, update_id: int, lock_class: int, key: int) -> bool:
+        """PostgreSQL: take the chat's transaction lock, then record the update, in one statement (the
+        INSERT reads its row from the lock's call, so the lock is held before the record is tried)."""
+        result = await self._session.execute(_lock_and_record, {
+            "update_id": update_id, "at": self._clock(), "lock_class": lock_class, "key": key})
         return result.scalar_one_or_none() is not None
