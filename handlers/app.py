@@ -15,8 +15,6 @@ from handlers.context import Context
 from handlers.inputs import Incoming, InputKind, Sender
 from handlers.texts import Texts
 
-MIN_REPORT_TEXT = 4  # shorter idle texts ("你好", "在吗") get the help hint instead of a report
-
 
 @dataclass
 class Handled:
@@ -122,17 +120,13 @@ async def route(ctx: Context) -> None:
 
 
 async def idle_input(ctx: Context) -> None:
-    """No dialog under way: a description of a problem (or a photo of it) starts a report."""
+    """No dialog under way: a description of a problem (or a photo or voice note of it) starts a report."""
     incoming = ctx.incoming
-    text = incoming.text.strip()
-    if incoming.kind is InputKind.TEXT and len(text) > report.s.MAX_DESCRIPTION:
-        await ctx.say("description_too_long", length=len(text), limit=report.s.MAX_DESCRIPTION)
-    elif incoming.kind is InputKind.TEXT and len(text) >= MIN_REPORT_TEXT:
-        await report.start(ctx, text=text)
-    elif incoming.kind is InputKind.PHOTO:
-        await report.start(ctx, text=text[: report.s.MAX_DESCRIPTION], photo=incoming.photo_file_id)
-    elif incoming.kind is InputKind.VOICE:  # a voice note describes the problem
-        await report.start(ctx, text=text[: report.s.MAX_DESCRIPTION], voice=incoming.voice_file_id)
+    length = len(incoming.text.strip())
+    if incoming.kind is InputKind.TEXT and length > report.s.MAX_DESCRIPTION:
+        await ctx.say("description_too_long", length=length, limit=report.s.MAX_DESCRIPTION)
+    elif await report.enter(ctx):
+        pass
     elif incoming.kind is InputKind.BUTTON:
         await report.s.refuse_button(ctx)
     else:

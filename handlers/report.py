@@ -41,11 +41,11 @@ from handlers.inputs import InputKind
 
 DIALOG = "report"
 DUPLICATE_WINDOW = timedelta(days=14)
-MIN_IDLE_TEXT = 4  # as handlers.app: shorter idle texts get the help hint instead of a report
+MIN_IDLE_TEXT = 4  # shorter idle texts ("你好", "在吗") get the help hint instead of a report
 
 
 # --- entry points: an input with no dialog under way ----------------------------------------------
-# handlers.app reads an idle message the same way (and first says a too-long one is too long); /report
+# handlers.app hands an idle message to enter() (after saying a too-long one is too long); /report
 # (handlers.commands) calls start() with nothing, /proxy (handlers.staff_commands) advance() with the
 # leader's draft.
 
@@ -270,6 +270,11 @@ REPORT = Dialog(DIALOG, ENTRY_POINTS, STATES, FALLBACKS, GAPS, COMPLETE)
 
 
 # --- what the rest of the bot calls ----------------------------------------------------------------
+
+
+async def enter(ctx: Context) -> bool:
+    """An input with no dialog under way, read by the entry points; False when none starts a report."""
+    return await dialog_table.enter(ctx, REPORT)
 
 
 async def advance(ctx: Context, draft: ReportDraft) -> None:
