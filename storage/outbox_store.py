@@ -128,16 +128,6 @@ class OutboxStore:
             claimed_until=retry_at,
         )
 
-    async def release(self, ids: Sequence[int]) -> None:
-        """Give leased rows back unsent (claimable at once); rows no longer pending are left alone."""
-        if not ids:
-            return
-        async with self._one_statement() as connection:
-            await connection.execute(
-                update(outbox).where(outbox.c.id.in_(list(ids)), outbox.c.status == OUTBOX_PENDING)
-                .values(claimed_until=None)
-            )
-
     async def sent_message_ids(self, id: int) -> list[int]:
         """The Telegram message ids a delivered row produced; empty when it was not delivered."""
         known = self._sent.get(id)
