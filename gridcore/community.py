@@ -15,6 +15,9 @@ class Role(StrEnum):
     GRID_WORKER = "grid_worker"
     GRID_LEADER = "grid_leader"
     COMMUNITY_STAFF = "community_staff"
+    # 街道: staff of the street office over several communities; sees every community of its street and
+    # gets a 督办 after the community staff.
+    STREET_STAFF = "street_staff"
     # The contact of a partner unit (物业公司, 供电所...): gets a copy of 共办 tickets of its categories.
     PARTNER = "partner"
 
@@ -41,6 +44,31 @@ class Category:
     co_handler: str | None = None
 
 
+class PlaceKind(StrEnum):
+    """What a roster "building" is: residents report problems at each of these."""
+
+    BUILDING = "楼栋"
+    GARAGE = "车库"
+    SHOP = "商铺"
+    PUBLIC = "公共区域"
+
+
+@dataclass(frozen=True)
+class Estate:
+    """A named housing estate (小区) inside the community. Its buildings name it by code; building names
+    need only be unique within one estate (two estates may each have a 5栋)."""
+
+    code: str
+    name: str
+    aliases: tuple[str, ...] = ()  # what residents type: 雅悦 for 雅悦花园
+    # Every building of the estate is in this grid unless the building names its own (resolved when
+    # the roster is read: Building.grid_code is always set).
+    grid_code: str | None = None
+
+    def all_names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
 @dataclass(frozen=True)
 class Building:
     code: str
@@ -48,6 +76,8 @@ class Building:
     grid_code: str
     aliases: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
+    estate_code: str | None = None  # the 小区 it belongs to; None in a community without estates
+    kind: PlaceKind = PlaceKind.BUILDING
 
     def all_names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
@@ -130,9 +160,27 @@ class Community:
     announcements: tuple[Announcement, ...] = ()
     # When reminders and 督办 fall due (gridcore.deadlines); the roster's community keys set it.
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+    # 小区 between the community and its buildings; empty for a community of plain numbered buildings.
+    estates: tuple[Estate, ...] = ()
+    # The street office (街道) the community belongs to, by name; communities with the same street share
+    # its street staff and its street-level summary. None: the community stands alone.
+    street: str | None = None
+    # The street office's staff group (the street-level weekly summary goes there); None if there is none.
+    street_chat_id: int | None = None
 
     def building(self, code: str) -> Building | None:
         return next((b for b in self.buildings if b.code == code), None)
+
+    def estate(self, code: str | None) -> Estate | None:
+        return next((e for e in self.estates if e.code == code), None) if code else None
+
+    def place_name(self, building: Building | None, unit: str | None = None) -> str:
+        """How a place reads on a card: "雅悦花园3栋2单元" (the estate first when the building has one)."""
+        if building is None:
+            return ""
+        estate = self.estate(building.estate_code)
+        name = f"{estate.name}{building.name}" if estate is not None else building.name
+        return f"{name}{unit}单元" if unit else name
 
     def category(self, code: str) -> Category | None:
         return next((c for c in self.categories if c.code == code), None)

@@ -40,3 +40,11 @@ class Resident:
     phone: str | None = None
     # Set by a stairwell QR code (deep link b_<building>); pre-fills the next report.
     home_building_code: str | None = None
+    # The community they talk to (a street office's bot serves several): from a QR deep link, their
+    # remembered home, or their answer to "which community"; None until one of those.
+    community_code: str | None = None
+    # The rest of a remembered home (楼栋 above, in community_code): its unit and room, if given.
+    home_unit: str | None = None
+    home_room: str | None = None
+    # The bot has offered to remember their home (asked once; /home changes it any time).
+    home_offered: bool = False

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from storage.migrations import upgrade
 
 DEFAULT_URL = "sqlite+aiosqlite:///./gridbot.db"
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # another process (a CLI command, a migration) holding the write lock
 SQLITE_POOL_TIMEOUT_S = 60  # how long a transaction may queue for the one connection
 
 
@@ -66,6 +66,8 @@ def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", SQLITE_POOL_TIMEOUT_S)
+    # The driver's own wait for a lock, used while connecting (the WAL pragma), before busy_timeout is set.
+    kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
     engine = create_async_engine(url, **kwargs)
     _configure_sqlite(engine, in_memory=in_memory)
     return engine

@@ -95,6 +95,24 @@ class CommunityRow(Base):
     announcements: Mapped[list[Any]] = mapped_column(server_default=text("'[]'"))
     # The reminder policy in hours ({accept, urgent_accept, before: [...], staff_after}); None: defaults.
     reminders: Mapped[dict[str, Any] | None]
+    street: Mapped[str | None] = mapped_column(String(200))  # the street office (街道) by name
+    street_chat_id: Mapped[int | None]  # the street office's staff group
+
+
+class EstateRow(Base):
+    """A 小区 of a community; deactivated, never deleted, when it leaves the roster (like buildings)."""
+
+    __tablename__ = "estates"
+
+    community_code: Mapped[str] = mapped_column(
+        String(32), ForeignKey("communities.code", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[str]]
+    grid_code: Mapped[str | None] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean)
 
 
 class GridRow(Base):
@@ -123,6 +141,8 @@ class BuildingRow(Base):
     units: Mapped[list[str]]
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
+    estate_code: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16), server_default="楼栋")
 
 
 class StaffRow(Base):
@@ -289,6 +309,10 @@ class ResidentRow(Base):
     username: Mapped[str | None] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(32))
     home_building_code: Mapped[str | None] = mapped_column(String(32))
+    community_code: Mapped[str | None] = mapped_column(String(32))
+    home_unit: Mapped[str | None] = mapped_column(String(64))
+    home_room: Mapped[str | None] = mapped_column(String(64))
+    home_offered: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class ProcessedUpdateRow(Base):

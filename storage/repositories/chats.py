@@ -17,7 +17,8 @@ residents: Table = ResidentRow.__table__  # type: ignore[assignment]
 
 # The columns besides the key: an upsert replaces them all.
 CONVERSATION_COLUMNS = ("user_id", "dialog", "step", "turn", "data", "prompts", "updated_at")
-RESIDENT_COLUMNS = ("chat_id", "display_name", "username", "phone", "home_building_code")
+RESIDENT_COLUMNS = ("chat_id", "display_name", "username", "phone", "home_building_code", "community_code",
+                    "home_unit", "home_room", "home_offered")
 _conversation_of_chat = select(conversations).where(conversations.c.chat_id == bindparam("chat_id"))
 _resident_of_user = select(residents).where(residents.c.user_id == bindparam("user_id"))
 

@@ -23,22 +23,28 @@ from gridcore.community import (
     Building,
     Category,
     Community,
+    Estate,
     Grid,
     HandlingMode,
     Person,
+    PlaceKind,
     Role,
 )
 from gridcore.deadlines import ReminderPolicy
 from gridcore.staff import person_key
-from storage.models import BuildingRow, CategoryRow, CommunityRow, GridRow, StaffRow
+from storage.models import BuildingRow, CategoryRow, CommunityRow, EstateRow, GridRow, StaffRow
 from storage.repositories.staff import SqlStaffRepository
 from storage.roster_cache import CODES, RosterView
 
-KeyedModel = type[GridRow] | type[BuildingRow] | type[CategoryRow]
+KeyedModel = type[GridRow] | type[EstateRow] | type[BuildingRow] | type[CategoryRow]
 
 
 def _grid_values(grid: Grid) -> dict[str, Any]:
     return {"name": grid.name, "group_chat_id": grid.group_chat_id}
+
+
+def _estate_values(estate: Estate) -> dict[str, Any]:
+    return {"name": estate.name, "aliases": list(estate.aliases), "grid_code": estate.grid_code}
 
 
 def _building_values(building: Building) -> dict[str, Any]:
@@ -47,6 +53,8 @@ def _building_values(building: Building) -> dict[str, Any]:
         "grid_code": building.grid_code,
         "aliases": list(building.aliases),
         "units": list(building.units),
+        "estate_code": building.estate_code,
+        "kind": building.kind.value,
     }
 
 
@@ -145,6 +153,8 @@ class SqlRosterRepository:
             "public_chat_id": community.public_chat_id,
             "announcements": [_announcement_json(a) for a in community.announcements],
             "reminders": policy_json(community.reminders),
+            "street": community.street,
+            "street_chat_id": community.street_chat_id,
         }
         row = await session.get(CommunityRow, community.code)
         if row is None:
@@ -154,6 +164,7 @@ class SqlRosterRepository:
             _assign(row, values)
         code = community.code
         await self._sync(GridRow, code, ((g.code, _grid_values(g)) for g in community.grids))
+        await self._sync(EstateRow, code, ((e.code, _estate_values(e)) for e in community.estates))
         await self._sync(BuildingRow, code, ((b.code, _building_values(b)) for b in community.buildings))
         await self._sync(CategoryRow, code, ((c.code, _category_values(c)) for c in community.categories))
         await self._sync_staff(code, community.staff)
@@ -214,6 +225,11 @@ class SqlRosterRepository:
         grids = await session.scalars(
             select(GridRow).where(GridRow.community_code == code, GridRow.active).order_by(GridRow.position)
         )
+        estates = await session.scalars(
+            select(EstateRow).where(EstateRow.community_code == code, EstateRow.active)
+            .order_by(EstateRow.position)
+        )
+        estates_read = tuple(Estate(e.code, e.name, tuple(e.aliases), e.grid_code) for e in estates)
         buildings = await session.scalars(
             select(BuildingRow)
             .where(BuildingRow.community_code == code, BuildingRow.active)
@@ -237,9 +253,13 @@ class SqlRosterRepository:
             public_chat_id=row.public_chat_id,
             announcements=tuple(_announcement(a) for a in row.announcements or ()),
             reminders=policy_from_json(row.reminders),
+            street=row.street,
+            street_chat_id=row.street_chat_id,
+            estates=estates_read,
             grids=tuple(Grid(g.code, g.name, g.group_chat_id) for g in grids),
             buildings=tuple(
-                Building(b.code, b.name, b.grid_code, tuple(b.aliases), tuple(b.units)) for b in buildings
+                Building(b.code, b.name, b.grid_code, tuple(b.aliases), tuple(b.units), b.estate_code,
+                         PlaceKind(b.kind)) for b in buildings
             ),
             staff=tuple(with_binding(
                 Person(p.name, Role(p.role), p.grid_code, p.telegram_user_id, p.username, p.phone,
