@@ -19,7 +19,7 @@ from typing import Any
 
 from gridcore.community import Announcement, AnnouncementKind, AnnouncementTarget, Grid, Role
 from gridcore.ticket import Ticket
-from handlers.cards import chat_of
+from handlers.cards import chat_of, place_text
 from handlers.context import Context
 
 CATCH_UP = timedelta(hours=6)
@@ -125,10 +125,9 @@ async def group_notice(ctx: Context, kind: AnnouncementKind, announcement: Annou
 def _line(ctx: Context, ticket: Ticket) -> dict[str, Any]:
     """What a private prompt shows of a ticket: number, category, place, deadline. No resident data."""
     category = ctx.community.category(ticket.category_code)
-    building = ctx.community.building(ticket.location.building_code or "")
     due_at = ticket.feedback_due_at
     return {"number": ticket.number, "category": category.name if category else ticket.category_code,
-            "place": building.name if building else "", "unit": ticket.location.unit or "",
+            "place": place_text(ctx.community, ticket.location),
             "due": ctx.local(due_at) if due_at else None, "overdue": due_at is not None and due_at < ctx.now}
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gridcore.authorization import Act, may
-from gridcore.community import Person, Role
+from gridcore.community import Community, Person, Role
 from gridcore.messages import Button
 from gridcore.ports import TicketCard
 from gridcore.redact import mask_phone, redact
-from gridcore.ticket import Action, Ticket, TicketStatus, Urgency
+from gridcore.ticket import Action, Location, Ticket, TicketStatus, Urgency
 from handlers.context import Context
 
 HANDLER, COPY, STAFF = "handler", "copy", "staff"
@@ -54,6 +54,12 @@ def in_chain(ctx: Context, chat_id: int) -> bool:
     they see what the resident wrote. Groups and partners get it redacted."""
     chain = (Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF)
     return chat_id > 0 and any(p.role in chain for p in ctx.community.roles_of(chat_id))
+
+
+def place_text(community: Community, location: Location) -> str:
+    """Where a ticket is, as every card, list and notice names it (Community.place_name: the estate first,
+    "雅悦花园3栋2单元"); "" for the public area or a building the roster no longer has."""
+    return community.place_name(community.building(location.building_code or ""), location.unit)
 
 
 def worker_data(act: Act | str, ticket: Ticket, arg: str | int | None = None) -> str:
@@ -111,13 +117,13 @@ async def render_card(ctx: Context, ticket: Ticket, kind: str, *, chat_id: int,
                       edit_outbox_id: int | None = None, note: str = "", live: bool = True,
                       round_: Round | None = None) -> int:
     category = ctx.community.category(ticket.category_code)
-    building = ctx.community.building(ticket.location.building_code or "")
     private = in_chain(ctx, chat_id)  # the handling chain in a private chat: it sees what was written
     names = () if private else await known_names(ctx, ticket)
     reporter = ticket.reporter
     round_ = round_ or Round()
     return await ctx.tell(
-        chat_id, "card", kind=kind, ticket=ticket, category=category, building=building,
+        chat_id, "card", kind=kind, ticket=ticket, category=category,
+        place=place_text(ctx.community, ticket.location),
         status=ctx.label("status_" + ticket.status.value), due=ctx.local(ticket.feedback_due_at),
         handler=staff_name(ctx, ticket.assignee), note=note,
         pending=ticket.status in STAFF_ACTS, round=round_.number,

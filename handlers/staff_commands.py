@@ -28,7 +28,7 @@ from gridcore.messages import Button
 from gridcore.redact import mask_phone
 from gridcore.ticket import Action, Ticket, TicketEvent, TicketStatus
 from handlers import proxy, report, timelines
-from handlers.cards import staff_name, viewer_buttons
+from handlers.cards import place_text, staff_name, viewer_buttons
 from handlers.context import Context
 
 TASKS_LIMIT = 20
@@ -69,10 +69,7 @@ def overdue(ctx: Context, ticket: Ticket) -> bool:
 
 
 def place(ctx: Context, ticket: Ticket) -> str:
-    building = ctx.community.building(ticket.location.building_code or "")
-    if building is None:
-        return ctx.label("public_place")
-    return building.name + (ctx.label("unit", unit=ticket.location.unit) if ticket.location.unit else "")
+    return place_text(ctx.community, ticket.location) or ctx.label("public_place")
 
 
 def line(ctx: Context, ticket: Ticket) -> Line:
@@ -207,11 +204,10 @@ async def show(ctx: Context, ticket: Ticket) -> None:
         return
     events = await ctx.uow.tickets.ledger(ticket.number)
     category = ctx.community.category(ticket.category_code)
-    building = ctx.community.building(ticket.location.building_code or "")
     status = ctx.label("status_" + ticket.status.value)
     reporter = ticket.reporter
     await ctx.say("staff_ticket", ticket=ticket, category=category.name if category else ticket.category_code,
-                  building=building, status=status, handler=staff_name(ctx, ticket.assignee),
+                  place=place_text(ctx.community, ticket.location), status=status, handler=staff_name(ctx, ticket.assignee),
                   due=ctx.local(ticket.feedback_due_at), overdue=overdue(ctx, ticket),
                   anonymous=reporter.anonymous, reporter_name=reporter.display_name,
                   reporter_phone=mask_phone(reporter.phone),

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from gridcore.disclosure import Phase, PublicTicket, public_ticket, reporter_events
-from gridcore.ticket import Ticket, TicketEvent
+from gridcore.ticket import Location, Ticket, TicketEvent
+from handlers.cards import place_text
 from handlers.context import Context
 
 
@@ -26,11 +27,7 @@ def public_context(ctx: Context, ticket: Ticket, events: Sequence[TicketEvent] =
     """The template context of the public view: plain values, never the ticket itself."""
     view: PublicTicket = public_ticket(ticket, events)
     category = ctx.community.category(view.category_code)
-    building = ctx.community.building(view.building_code or "")
-    if building is None:
-        place = ctx.label("public_place")
-    else:
-        place = building.name + (ctx.label("unit", unit=view.unit) if view.unit else "")
+    place = place_text(ctx.community, Location(view.building_code, view.unit)) or ctx.label("public_place")
     return dict(
         number=view.number, category=category.name if category else view.category_code, place=place,
         phase=phase_word(ctx, view.phase), created=ctx.local(view.created_at),
@@ -49,7 +46,7 @@ async def show(ctx: Context, ticket: Ticket) -> None:
         await ctx.say("follower_timeline", **public_context(ctx, ticket, events))
         return
     await ctx.say("timeline", ticket=ticket, events=reporter_events(events), local=ctx.local,
-                  building=ctx.community.building(ticket.location.building_code or ""),
+                  place=place_text(ctx.community, ticket.location),
                   categories={c.code: c.name for c in ctx.community.categories},
                   status=ctx.label("status_" + ticket.status.value),
                   action=lambda e: ctx.label("action_" + e.action.value))
