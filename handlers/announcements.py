@@ -17,13 +17,25 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from gridcore.community import Announcement, AnnouncementKind, AnnouncementTarget, Grid, Role
+from gridcore.community import (
+    Announcement,
+    AnnouncementKind,
+    AnnouncementTarget,
+    Building,
+    Community,
+    Grid,
+    Role,
+)
 from gridcore.ticket import Ticket
 from handlers.cards import chat_of, place_text
 from handlers.context import Context
+from handlers.texts import TEXT_LIMIT, telegram_length
 
 CATCH_UP = timedelta(hours=6)
 LIST_LIMIT = 30  # tickets listed in one private prompt; the rest are counted
+# 进度公示 in one message: (lines listed, an estate's buildings named on its line), tried in turn until the
+# text fits Telegram's limit; what is left out is counted ("另有 N 处共 M 件", "等 N 处").
+BOARD_LIMITS = ((40, 12), (25, 8), (15, 5), (10, 3), (5, 0), (0, 0))
 TEMPLATES = {
     AnnouncementKind.COUNCIL_DAY: "announce_council",
     AnnouncementKind.FOURS: "announce_fours",
@@ -168,21 +180,58 @@ def previous_month(at: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
+@dataclass(frozen=True)
+class PlaceCount:
+    """One place line of the 进度公示: an estate with its buildings, or a building outside any estate, or
+    (name "") tickets of no known building."""
+
+    name: str
+    count: int
+    parts: tuple[tuple[str, int], ...] = ()  # an estate's buildings (name, count), most first
+
+
+def board_places(community: Community, buildings: Iterable[Building | None]) -> list[PlaceCount]:
+    """The resolved tickets' places, most first (ties in first-seen order): an estate's buildings grouped
+    on its line. Without estates this is one line per building, as the board always was."""
+    singles: Counter[str] = Counter()
+    in_estate: dict[str, Counter[str]] = {}
+    for building, n in Counter(buildings).items():
+        estate = community.estate(building.estate_code) if building is not None else None
+        if estate is None:
+            singles[building.name if building is not None else ""] += n
+        else:
+            in_estate.setdefault(estate.name, Counter())[building.name] += n
+    rows = [PlaceCount(name, n) for name, n in singles.items()]
+    rows += [PlaceCount(name, sum(parts.values()), tuple(parts.most_common()))
+             for name, parts in in_estate.items()]
+    return sorted(rows, key=lambda row: -row.count)
+
+
+def render_board(ctx: Context, template: str, **context: Any) -> dict[str, Any]:
+    """The board's context with the longest lists that keep the rendered text within Telegram's limit."""
+    chosen: dict[str, Any] = {}
+    for rows, parts in BOARD_LIMITS:
+        chosen = dict(context, rows=rows, parts=parts)
+        if telegram_length(ctx.texts.render(template, **chosen)) <= TEXT_LIMIT:
+            break
+    return chosen
+
+
 async def progress_board(ctx: Context, kind: AnnouncementKind, announcement: Announcement,
                          at: datetime) -> None:
-    """进度公示: the tickets resolved in the previous calendar month, counted by category and by building.
-    Counts only: no number, description, name or phone reaches the public group."""
+    """进度公示: the tickets resolved in the previous calendar month, counted by category and by place
+    (estate, then building). Counts only: no number, description, name or phone reaches the public group.
+    A long list is cut to fit one message, the rest counted."""
     start, end = previous_month(at)
     resolved = [w.ticket for w in await ctx.uow.tickets.for_summary(ctx.community.code, start, end)
                 if w.ticket.resolved_at is not None and start <= w.ticket.resolved_at < end]
     by_category: Counter[str] = Counter()
-    by_building: Counter[str] = Counter()
     for ticket in resolved:
         category = ctx.community.category(ticket.category_code)
-        by_category[category.name if category else "其他"] += 1
-        building = ctx.community.building(ticket.building_code or "")
-        by_building[building.name if building else "其他位置"] += 1
+        by_category[category.name if category else ""] += 1
+    places = board_places(ctx.community, (ctx.community.building(t.building_code or "") for t in resolved))
+    board = render_board(ctx, TEMPLATES[kind], community=ctx.community, month=start, total=len(resolved),
+                         by_category=by_category.most_common(), places=places,
+                         estates=bool(ctx.community.estates), note=announcement.note)
     for chat_id, _grid in target_chats(ctx, announcement.targets):
-        await ctx.tell(chat_id, TEMPLATES[kind], community=ctx.community, month=start, total=len(resolved),
-                       by_category=by_category.most_common(), by_building=by_building.most_common(),
-                       note=announcement.note)
+        await ctx.tell(chat_id, TEMPLATES[kind], **board)

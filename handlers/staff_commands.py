@@ -207,7 +207,8 @@ async def show(ctx: Context, ticket: Ticket) -> None:
     status = ctx.label("status_" + ticket.status.value)
     reporter = ticket.reporter
     await ctx.say("staff_ticket", ticket=ticket, category=category.name if category else ticket.category_code,
-                  place=place_text(ctx.community, ticket.location), status=status, handler=staff_name(ctx, ticket.assignee),
+                  place=place_text(ctx.community, ticket.location), status=status,
+                  handler=staff_name(ctx, ticket.assignee),
                   due=ctx.local(ticket.feedback_due_at), overdue=overdue(ctx, ticket),
                   anonymous=reporter.anonymous, reporter_name=reporter.display_name,
                   reporter_phone=mask_phone(reporter.phone),

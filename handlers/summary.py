@@ -9,8 +9,6 @@ buildings and counts only — never a resident's name or phone.
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +19,11 @@ from handlers import cards
 from handlers.announcements import occurrence_id
 from handlers.chart import Chart
 from handlers.context import Context
-from handlers.texts import Texts
+from handlers.texts import TEXT_LIMIT, Texts, telegram_length
+from handlers.texts import plain as plain  # summary.plain: how the CLI and tests read a summary's text
 
 DEFAULT_CHART_DIR = Path("data/charts")
-TEXT_LIMIT = 4096
 LIST_LIMITS = (30, 15, 8, 4, 2, 0)
-_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -36,11 +33,6 @@ class Report:
     text: str  # Telegram HTML
     chart: Path | None  # None: nothing to draw
     summary: WeekSummary
-
-
-def plain(text: str) -> str:
-    """The text as Telegram counts it (after entity parsing), and as the CLI prints it."""
-    return html.unescape(_TAG.sub("", text))
 
 
 def _names(community: Community) -> dict[str, Any]:
@@ -62,7 +54,7 @@ def render_text(texts: Texts, community: Community, summary: WeekSummary) -> str
     text = ""
     for limit in LIST_LIMITS:
         text = texts.render("weekly_summary", s=summary, title=title, limit=limit, **_names(community))
-        if len(plain(text)) <= TEXT_LIMIT:
+        if telegram_length(text) <= TEXT_LIMIT:
             return text
     return text[:TEXT_LIMIT]  # unreachable with sane data: the fixed part alone is far shorter
 

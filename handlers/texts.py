@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,18 @@ import jinja2
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LABELS = "labels.html"
+TEXT_LIMIT = 4096  # Telegram: characters of a message's text after entity parsing, in UTF-16 code units
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain(text: str) -> str:
+    """The text as Telegram counts it (after entity parsing), and as the CLI prints it."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def telegram_length(text: str) -> int:
+    """How long Telegram finds a Telegram-HTML text: its plain text in UTF-16 code units (an emoji is 2)."""
+    return len(plain(text).encode("utf-16-le")) // 2
 
 
 class Texts:
