@@ -21,6 +21,8 @@ Definitions (also in README, "Weekly summary"; "the end" is the summary's as-of 
   满意率 = (满意 + 0.9 × 基本满意) ÷ rated; 按时反馈率 = resolved on or before feedback_due_at ÷ resolved;
   a rate over nothing is shown as "—".
 - hotspots: buildings and categories with at least 2 tickets filed in the week.
+- by estate (小区), when the caller says which estate each building is in: the same figures per estate;
+  tickets of a building outside any estate, or of no building, under NO_ESTATE.
 
 Known approximation: only the tickets' present fields are kept besides the ledger's ratings, so for a
 past week a ticket resolved then and reopened later counts as still open, and a withdrawn ticket never
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
@@ -44,6 +46,7 @@ from gridcore.weeks import Week
 BASIC_WEIGHT = 0.9  # 基本满意 counts 0.9 of 满意
 HOTSPOT_MIN = 2
 NO_GRID = ""  # tickets without a grid are grouped under this code
+NO_ESTATE = ""  # tickets of a building outside any estate, or of no building, are grouped under this code
 
 
 class TicketFacts(NamedTuple):
@@ -186,6 +189,7 @@ class WeekSummary:
     total: Figures
     by_grid: dict[str, Figures] = field(default_factory=dict)
     by_category: dict[str, Figures] = field(default_factory=dict)
+    by_estate: dict[str, Figures] = field(default_factory=dict)  # empty: no estates given
     hotspots: list[Hotspot] = field(default_factory=list)
     overdue: list[OverdueItem] = field(default_factory=list)
     per_day: list[DayCount] = field(default_factory=list)  # the days begun by `as_of`
@@ -302,16 +306,20 @@ def _reopened(chosen: list[WeekTicket], week: Week, cutoff: datetime) -> list[Re
 
 
 def summarize(community_code: str, week: Week, items: Iterable[WeekTicket],
-              grid_code: str | None = None, now: datetime | None = None) -> WeekSummary:
+              grid_code: str | None = None, now: datetime | None = None,
+              estate_of: Mapping[str, str] | None = None) -> WeekSummary:
     """The week's numbers for the community, or for one grid (only that grid's tickets), as of `now`
-    (None or a moment after the week: its end)."""
-    return summarize_each(community_code, week, items, [grid_code], now)[0]
+    (None or a moment after the week: its end); by estate too when `estate_of` (building code → estate
+    code) is given."""
+    return summarize_each(community_code, week, items, [grid_code], now, estate_of)[0]
 
 
 def summarize_each(community_code: str, week: Week, items: Iterable[WeekTicket],
-                   grid_codes: Iterable[str | None], now: datetime | None = None) -> list[WeekSummary]:
+                   grid_codes: Iterable[str | None], now: datetime | None = None,
+                   estate_of: Mapping[str, str] | None = None) -> list[WeekSummary]:
     """summarize() for each of `grid_codes` (None: the whole community), counting each ticket once: the
-    figures of each (grid, category) cell are computed once and added up for each summary."""
+    figures of each (grid, category) cell, and of each (grid, estate) cell when `estate_of` is given, are
+    computed once and added up for each summary."""
     chosen = [i for i in items if i.ticket.community_code == community_code]
     by_grid: dict[str, list[WeekTicket]] = {}
     for item in chosen:
@@ -323,14 +331,34 @@ def summarize_each(community_code: str, week: Week, items: Iterable[WeekTicket],
             by_category.setdefault(item.ticket.category_code, []).append(item)
         for category, in_cell in by_category.items():
             cells[(grid, category)] = figures(in_cell, week, now)
+    estate_cells = _estate_cells(by_grid, estate_of, week, now) if estate_of else {}
     cutoff = as_of(week, now)
     return [_summary(community_code, week, code, chosen if code is None else by_grid.get(code, []),
-                     cells if code is None else {k: f for k, f in cells.items() if k[0] == code}, cutoff)
+                     _of_grid(cells, code), cutoff, _of_grid(estate_cells, code))
             for code in grid_codes]
 
 
+def _of_grid(cells: dict[tuple[str, str], Figures], grid_code: str | None) -> dict[tuple[str, str], Figures]:
+    """The (grid, x) cells of one grid; all of them for the whole community (None)."""
+    return cells if grid_code is None else {k: f for k, f in cells.items() if k[0] == grid_code}
+
+
+def _estate_cells(by_grid: dict[str, list[WeekTicket]], estate_of: Mapping[str, str], week: Week,
+                  now: datetime | None) -> dict[tuple[str, str], Figures]:
+    """The figures of each (grid, estate) cell; a ticket outside any estate is in NO_ESTATE's."""
+    cells = {}
+    for grid, members in by_grid.items():
+        by_estate: dict[str, list[WeekTicket]] = {}
+        for item in members:
+            by_estate.setdefault(estate_of.get(item.ticket.building_code or "", NO_ESTATE), []).append(item)
+        for estate, in_cell in by_estate.items():
+            cells[(grid, estate)] = figures(in_cell, week, now)
+    return cells
+
+
 def _summary(community_code: str, week: Week, grid_code: str | None, chosen: list[WeekTicket],
-             cells: dict[tuple[str, str], Figures], end: datetime) -> WeekSummary:
+             cells: dict[tuple[str, str], Figures], end: datetime,
+             estate_cells: dict[tuple[str, str], Figures]) -> WeekSummary:
     start = week.utc_bounds[0]
     filed = [i.ticket for i in chosen if start <= i.ticket.created_at < end]
     hotspots = [Hotspot("building", code, n) for code, n in
@@ -347,7 +375,7 @@ def _summary(community_code: str, week: Week, grid_code: str | None, chosen: lis
     )
     return WeekSummary(
         community_code=community_code, week=week, grid_code=grid_code, total=_sum(cells.values()),
-        by_grid=_grouped(cells, 0), by_category=_grouped(cells, 1),
+        by_grid=_grouped(cells, 0), by_category=_grouped(cells, 1), by_estate=_grouped(estate_cells, 1),
         hotspots=hotspots, overdue=overdue, per_day=_per_day(chosen, week, end),
         reopened=_reopened(chosen, week, end), as_of=end.astimezone(ZoneInfo(week.timezone)),
     )

@@ -39,8 +39,15 @@ def _names(community: Community) -> dict[str, Any]:
     return {
         "grid_names": {g.code: g.name for g in community.grids},
         "category_names": {c.code: c.name for c in community.categories},
-        "building_names": {b.code: b.name for b in community.buildings},
+        # A building as every card names it: with its estate ("雅悦花园5栋"), so two 5栋 stay apart.
+        "building_names": {b.code: community.place_name(b) for b in community.buildings},
+        "estate_names": {e.code: e.name for e in community.estates},  # roster order
     }
+
+
+def estate_of(community: Community) -> dict[str, str]:
+    """Building code → estate code, for the summary's per-estate figures; empty without estates."""
+    return {b.code: b.estate_code for b in community.buildings if b.estate_code is not None}
 
 
 def title_of(community: Community, summary: WeekSummary) -> str:
@@ -72,7 +79,8 @@ async def prepare(ctx: Context, week: Week, chart_dir: Path = DEFAULT_CHART_DIR)
     items = await ctx.uow.tickets.for_summary(community.code, week.start, week.end)
     targets: list[tuple[str | None, tuple[int, ...]]] = [(None, tuple(cards.staff_chat(ctx)))]
     targets += [(g.code, (g.group_chat_id,)) for g in community.grids if g.group_chat_id is not None]
-    summaries = zip(summarize_each(community.code, week, items, [code for code, _ in targets], ctx.now),
+    summaries = zip(summarize_each(community.code, week, items, [code for code, _ in targets], ctx.now,
+                                   estate_of(community)),
                     [chats for _, chats in targets], strict=True)
     del items  # the week's tickets are not needed for the texts and charts
     reports = []

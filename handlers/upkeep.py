@@ -79,23 +79,24 @@ async def remind(ctx: Context, ticket: Ticket, stage: Stage) -> None:
                 else ticket.feedback_due_at)
     due = ctx.local(deadline)
     left = time_left(deadline, ctx.now)  # from the moment it is sent: a late sweep says the real time
+    place = cards.place_text(ctx.community, ticket.location)  # names the estate: "雅悦花园5栋2单元"
     handler_chats = [ticket.assignee] if ticket.assignee is not None else cards.staff_chat(ctx)
     if stage in (Stage.ACCEPT_REMINDER, Stage.FEEDBACK_24H, Stage.FEEDBACK_4H):
         ticket.record(SYSTEM, ctx.now, Action.REMIND, stage=stage.value)
         for chat_id in handler_chats:
             await ctx.tell(chat_id, "reminder", ticket=ticket, stage=stage.value, due=due, left=left,
-                           unassigned=ticket.assignee is None, ticket_number=ticket.number)
+                           place=place, unassigned=ticket.assignee is None, ticket_number=ticket.number)
         return
     ticket.record(SYSTEM, ctx.now, Action.SUPERVISE, stage=stage.value)
     handler = cards.staff_name(ctx, ticket.assignee)
     if stage is Stage.OVERDUE_STAFF:
         for chat_id in cards.staff_chat(ctx):
             await ctx.tell(chat_id, "supervise", ticket=ticket, stage=stage.value, due=due, left=left,
-                           handler=handler, ticket_number=ticket.number)
+                           place=place, handler=handler, ticket_number=ticket.number)
         follower = "community"
     else:
         await dispatch.tell_grid_leader(ctx, ticket, "supervise", stage=stage.value, due=due, left=left,
-                                        handler=handler)
+                                        place=place, handler=handler)
         leader = grid_leader(ctx.community, ticket.grid_code)
         follower = mask_name(leader.name) if leader else "community"
     if stage is not Stage.ACCEPT_OVERDUE:

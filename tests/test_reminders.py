@@ -97,7 +97,7 @@ def test_time_left_in_words():
 
     def reminder(now: datetime, stage: str = "feedback_4h", unassigned: bool = False) -> str:
         return texts.render("reminder", ticket=ticket, stage=stage, due=due, left=time_left(due, now),
-                            unassigned=unassigned)
+                            place="", unassigned=unassigned)
 
     assert "还剩约 2 小时）" in reminder(T0 + timedelta(hours=2))
     assert "还剩约 40 分钟）" in reminder(T0 + timedelta(hours=3, minutes=20))
@@ -109,7 +109,8 @@ def test_time_left_in_words():
     # Nobody handles it yet (the reminder goes to staff): /tasks would not list it; the card's 指派 does.
     assert "/tasks" in reminder(T0) and "/tasks" not in reminder(T0, unassigned=True)
     assert "指派" in reminder(T0, unassigned=True)
-    supervise = texts.render("supervise", ticket=ticket, stage="overdue_leader", due=due, handler="王芳",
+    supervise = texts.render("supervise", ticket=ticket, stage="overdue_leader", due=due, place="",
+                             handler="王芳",
                              left=time_left(due, T0 + timedelta(days=2, hours=4)))
     assert "仍未办结，已超期约 2 天，经办人：王芳" in supervise
 
