@@ -29,7 +29,7 @@ from gridcore.community import (
 from gridcore.ticket import Ticket
 from handlers.cards import chat_of, place_text
 from handlers.context import Context
-from handlers.texts import TEXT_LIMIT, telegram_length
+from handlers.texts import TEXT_LIMIT, Texts, telegram_length
 
 CATCH_UP = timedelta(hours=6)
 LIST_LIMIT = 30  # tickets listed in one private prompt; the rest are counted
@@ -207,12 +207,12 @@ def board_places(community: Community, buildings: Iterable[Building | None]) -> 
     return sorted(rows, key=lambda row: -row.count)
 
 
-def render_board(ctx: Context, template: str, **context: Any) -> dict[str, Any]:
+def fit_board(texts: Texts, **context: Any) -> dict[str, Any]:
     """The board's context with the longest lists that keep the rendered text within Telegram's limit."""
     chosen: dict[str, Any] = {}
     for rows, parts in BOARD_LIMITS:
         chosen = dict(context, rows=rows, parts=parts)
-        if telegram_length(ctx.texts.render(template, **chosen)) <= TEXT_LIMIT:
+        if telegram_length(texts.render(TEMPLATES[AnnouncementKind.PROGRESS_BOARD], **chosen)) <= TEXT_LIMIT:
             break
     return chosen
 
@@ -230,7 +230,7 @@ async def progress_board(ctx: Context, kind: AnnouncementKind, announcement: Ann
         category = ctx.community.category(ticket.category_code)
         by_category[category.name if category else ""] += 1
     places = board_places(ctx.community, (ctx.community.building(t.building_code or "") for t in resolved))
-    board = render_board(ctx, TEMPLATES[kind], community=ctx.community, month=start, total=len(resolved),
+    board = fit_board(ctx.texts, community=ctx.community, month=start, total=len(resolved),
                          by_category=by_category.most_common(), places=places,
                          estates=bool(ctx.community.estates), note=announcement.note)
     for chat_id, _grid in target_chats(ctx, announcement.targets):
