@@ -191,8 +191,9 @@ class PlaceCount:
 
 
 def board_places(community: Community, buildings: Iterable[Building | None]) -> list[PlaceCount]:
-    """The resolved tickets' places, most first (ties in first-seen order): an estate's buildings grouped
-    on its line. Without estates this is one line per building, as the board always was."""
+    """The resolved tickets' places, most first: an estate's buildings grouped on its line. Ties: estates,
+    then buildings outside any estate, then tickets of no building, each in first-seen order. Without
+    estates this is one line per building, as the board always was."""
     singles: Counter[str] = Counter()
     in_estate: dict[str, Counter[str]] = {}
     for building, n in Counter(buildings).items():
@@ -201,10 +202,10 @@ def board_places(community: Community, buildings: Iterable[Building | None]) -> 
             singles[building.name if building is not None else ""] += n
         else:
             in_estate.setdefault(estate.name, Counter())[building.name] += n
-    rows = [PlaceCount(name, n) for name, n in singles.items()]
-    rows += [PlaceCount(name, sum(parts.values()), tuple(parts.most_common()))
-             for name, parts in in_estate.items()]
-    return sorted(rows, key=lambda row: -row.count)
+    rows = [PlaceCount(name, sum(parts.values()), tuple(parts.most_common()))
+            for name, parts in in_estate.items()]
+    rows += [PlaceCount(name, n) for name, n in singles.items()]
+    return sorted(rows, key=lambda row: (-row.count, not row.parts and not row.name))
 
 
 def fit_board(texts: Texts, **context: Any) -> dict[str, Any]:

@@ -9,8 +9,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from dialog_support import FakeClock, ResidentChat, World, assert_telegram_accepts, example_community, \
-    make_conversations
+from dialog_support import (
+    FakeClock,
+    ResidentChat,
+    World,
+    assert_telegram_accepts,
+    example_community,
+    make_conversations,
+)
 
 from gridcore.community import (
     Announcement,
@@ -140,3 +146,143 @@ async def test_cards_copies_my_and_tasks_name_the_estate(world):
     assert "锦绣家园5栋2单元" in tasks and "沿街商铺3号｜" in tasks
     await worker.press(number)
     assert "<b>位置</b>：锦绣家园5栋2单元" in worker.last_text
+
+
+# --- scheduled lists, 督办, the weekly summary and the 进度公示 board ------------------------------------
+
+async def store(uow_factory, serial: int, location: Location, *, resolved: bool = False,
+                category: str = "env") -> str:
+    """A ticket filed at T0 in grid 1 and assigned to 王芳 (resolved a day later when `resolved`)."""
+    number = f"XK-20261123-{serial:04d}"
+    ticket = Ticket.file(number=number, community_code="XK", category_code=category,
+                         feedback_deadline=timedelta(days=3), description="一楼堆放杂物，楼道都堵了",
+                         location=location, at=T0, grid_code="1",
+                         reporter=Reporter(RESIDENT, RESIDENT, "张阿姨", "13912345678"))
+    ticket.apply(Action.ASSIGN, actor="system", at=T0, assignee=WORKER)
+    if resolved:
+        ticket.apply(Action.ACCEPT, actor=str(WORKER), at=T0 + timedelta(hours=1))
+        ticket.apply(Action.RESOLVE, actor=str(WORKER), at=T0 + timedelta(days=1), note="已清理")
+    async with uow_factory() as uow:
+        await uow.tickets.add(ticket)
+        await uow.commit()
+    return number
+
+
+async def sweep(bot, job) -> list:
+    sent = await bot.system(job)
+    for message in sent:
+        assert_telegram_accepts(message)
+    return sent
+
+
+async def test_daily_patrol_and_supervision_name_the_estate(uow_factory):
+    patrol = Announcement(AnnouncementKind.DAILY_PATROL, time(8, 30))
+    await load(uow_factory, estate_community(patrol))
+    clock = FakeClock(T0)
+    bot = make_conversations(uow_factory, clock)
+    await store(uow_factory, 1, Location("y5", "1"))
+    await store(uow_factory, 2, Location("s3"))
+    clock.now = datetime(2026, 11, 24, 0, 30, tzinfo=UTC)  # 08:30 local
+    [patrol_text] = [m.text for m in await sweep(bot, announcements.send_due) if m.chat_id == WORKER]
+    print(patrol_text)
+    assert "· 雅悦花园5栋1单元 ·" in patrol_text and "· 沿街商铺3号 ·" in patrol_text
+
+    from handlers import upkeep
+
+    clock.now = T0 + timedelta(days=5)  # long past every deadline: the grid leader and staff 督办
+    sent = await sweep(bot, upkeep.send_reminders)
+    supervision = [m.text for m in sent if "督办" in m.text and m.chat_id in (LEADER, STAFF_GROUP)]
+    print("\n".join(supervision))
+    assert any("（雅悦花园5栋1单元）" in text for text in supervision)
+    assert any("（沿街商铺3号）" in text for text in supervision)
+
+
+def week_items(tickets: list[Ticket]) -> list[WeekTicket]:
+    return [WeekTicket.of(ticket) for ticket in tickets]
+
+
+def ticket_at(serial: int, location: Location, created: datetime) -> Ticket:
+    ticket = Ticket.file(number=f"XK-20261118-{serial:04d}", community_code="XK", category_code="env",
+                         feedback_deadline=timedelta(days=1), description="楼道堆物", location=location,
+                         at=created, grid_code="1",
+                         reporter=Reporter(RESIDENT, RESIDENT, "张阿姨", "13912345678"))
+    ticket.apply(Action.ASSIGN, actor="system", at=created, assignee=WORKER)
+    return ticket
+
+
+def test_the_weekly_summary_names_estates_and_counts_each():
+    community = estate_community()
+    created = datetime(2026, 11, 17, 2, 0, tzinfo=UTC)  # Tuesday of W47
+    tickets = [ticket_at(1, Location("y5", "1"), created), ticket_at(2, Location("y5", "2"), created),
+               ticket_at(3, Location("j5", "1"), created), ticket_at(4, Location("s3"), created)]
+    week = Week(2026, 47, "Asia/Shanghai")
+    s = summarize("XK", week, week_items(tickets), estate_of=summary.estate_of(community))
+    assert {code: f.new for code, f in s.by_estate.items()} == {"yy": 2, "jx": 1, "": 1}
+    text = summary.render_text(Texts(), community, s)
+    print(text)
+    assert "· 雅悦花园5栋：2 件" in text  # the hotspot: which 5栋 it is
+    assert "<b>按小区</b>\n· 雅悦花园：新增 2 · 办结 0 · 在办 2 · 超期 2\n· 锦绣家园：新增 1" in text
+    assert "· 其他位置：新增 1" in text
+    assert "锦绣家园5栋，超期" in text and "沿街商铺3号，超期" in text  # the overdue list
+    # Without estates (the example community) there is no estate line and buildings read as before.
+    plain = summarize("XK", week, week_items([ticket_at(5, Location("3", "1"), created)] * 2))
+    assert plain.by_estate == {}
+    plain_text = summary.render_text(Texts(), example_community(), plain)
+    assert "按小区" not in plain_text and "· 3号楼：2 件" in plain_text
+
+
+async def test_the_progress_board_groups_by_estate_then_building(uow_factory):
+    board = Announcement(AnnouncementKind.PROGRESS_BOARD, time(10, 0), days=(1,),
+                         targets=(AnnouncementTarget.PUBLIC,))
+    await load(uow_factory, estate_community(board))
+    clock = FakeClock(T0)
+    bot = make_conversations(uow_factory, clock)
+    for serial, location in enumerate([Location("y5", "1"), Location("y5", "2"), Location("yg8"),
+                                       Location("j5", "1"), Location("s3"), Location(None)], start=1):
+        await store(uow_factory, serial, location, resolved=True)
+    clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 1 December, 10:00 local
+    [text] = [m.text for m in await sweep(bot, announcements.send_due) if m.chat_id == PUBLIC]
+    print(text)
+    assert "<b>按小区、楼栋</b>：\n• 雅悦花园 3 件（5栋 2 件、8号车库 1 件）\n" in text
+    # Ties: estates first, then single buildings and shops, the places of no building last.
+    assert "• 锦绣家园 1 件（5栋 1 件）\n• 沿街商铺3号 1 件\n• 其他位置 1 件\n" in text
+    for personal in ("张阿姨", "13912345678", "堆放杂物", "XK-2026", "王芳"):
+        assert personal not in text
+
+
+def big_community(estates: int, per_estate: int, singles: int, long: str = "") -> Community:
+    """A 翠湖-like community: garden estates of numbered buildings and old single buildings outside them
+    (`long` lengthens every name)."""
+    estate_list = tuple(Estate(f"e{k}", f"第{k}花园小区{long}") for k in range(estates))
+    buildings = tuple(Building(f"e{k}b{n}", f"{long}{n}栋", "1", units=("1", "2"), estate_code=f"e{k}")
+                      for k in range(estates) for n in range(1, per_estate + 1))
+    buildings += tuple(Building(f"s{n}", f"幸福路{long}{n}号楼", "1") for n in range(singles))
+    return replace(example_community(), estates=estate_list, buildings=buildings)
+
+
+LONG = "老旧小区改造安置房<b>&</b>" * 6  # markup in a roster name is text: escaped, and counted as text
+
+
+@pytest.mark.parametrize(("estates", "per_estate", "singles", "long"),
+                         [(7, 5, 205, ""), (0, 0, 240, ""), (12, 20, 0, ""), (7, 5, 205, LONG),
+                          (12, 20, 0, LONG), (0, 0, 240, LONG)])
+def test_a_board_of_240_buildings_fits_one_telegram_message(estates, per_estate, singles, long):
+    from sandbox.html_check import parse_html
+
+    community = big_community(estates, per_estate, singles, long)
+    assert len(community.buildings) == 240
+    resolved = [b for k, b in enumerate(community.buildings) for _ in range(1 + k % 3)] + [None]
+    places = announcements.board_places(community, resolved)
+    texts = Texts()
+    board = announcements.fit_board(texts, community=community, month=datetime(2026, 11, 1),
+                                    total=len(resolved), by_category=[("环境卫生", len(resolved))],
+                                    places=places, estates=bool(community.estates), note="")
+    text = texts.render("announce_board", **board)
+    plain, _ = parse_html(text)
+    assert telegram_length(text) <= TEXT_LIMIT and len(plain) <= TEXT_LIMIT
+    assert board["rows"] > 0  # still lists the busiest places
+    assert not long or board["rows"] < announcements.BOARD_LIMITS[0][0]  # long names: shorter lists
+    assert f"<b>{len(resolved)}</b> 件" in text
+    listed = sum(p.count for p in places[:board["rows"]])
+    rest = sum(p.count for p in places[board["rows"]:])
+    assert listed + rest == len(resolved) and (not rest or f"共 {rest} 件" in text)
