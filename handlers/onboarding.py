@@ -75,7 +75,7 @@ def described(community: Community, people: tuple[Person, ...] | list[Person]) -
                 "role": p.role.value,
                 "title": p.title,
                 "grid": (grid.name if (grid := community.grid(p.grid_code or "")) else ""),
-                "building": (b.name if (b := community.building(p.building_code or "")) else ""),
+                "building": community.place_name(community.building(p.building_code or "")),
             }
             for p in people
         ],
