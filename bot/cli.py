@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr
 
 from bot.cli_options import INVITE_ROLES, build_parser
-from bot.sandbox_world import ROLE_LABELS, groups_for, personas_for
+from bot.sandbox_world import ROLE_LABELS, groups_for_all, personas_for_all
 from bot.settings import Mode, Settings
 from gridcore.community import Community, Person, Role
 from gridcore.ports import Invite
@@ -81,22 +81,43 @@ async def load_roster(settings: Settings, path: str) -> Community:
     return community
 
 
-async def ensure_roster(settings: Settings, engine) -> Community | None:
-    """An empty database gets the roster file (examples/roster.yaml by default) at start."""
+async def ensure_roster(settings: Settings, engine) -> list[Community]:
+    """The communities this run serves: COMMUNITY's, else every one in the database. An empty database
+    first gets every roster file of ROSTER_FILE (examples/roster.yaml by default; several are
+    comma-separated), each its own community, all in one transaction; a missing file is skipped."""
     from storage.uow import uow_factory
 
     async with uow_factory(engine)() as uow:
         codes = await uow.roster.list_codes()
-        if codes:
-            return await uow.roster.get(settings.community or codes[0])
-        if not Path(settings.roster_file).is_file():
-            log.warning("no community in the database and no roster file at %s", settings.roster_file)
-            return None
-        community = read_roster(settings.roster_file)
-        await uow.roster.upsert(community)
-        await uow.commit()
-        log.info("loaded roster %s (%s)", settings.roster_file, community.code)
-        return community
+        if not codes:
+            loaded = _read_rosters(settings.roster_paths())
+            for community in loaded:
+                await uow.roster.upsert(community)
+            await uow.commit()
+            for path, community in zip(settings.roster_paths(), loaded, strict=False):
+                log.info("loaded roster %s (%s)", path, community.code)
+            codes = [c.code for c in loaded]
+        if settings.community:
+            codes = [code for code in codes if code == settings.community]
+        found = [await uow.roster.get(code) for code in codes]
+        return [community for community in found if community is not None]
+
+
+def _read_rosters(paths: list[str]) -> list[Community]:
+    """Each existing file's community (a missing one is logged and skipped); two files that declare the
+    same community code are a CliError, as a second load would silently replace the first."""
+    communities: list[Community] = []
+    where: dict[str, str] = {}
+    for path in paths:
+        if not Path(path).is_file():
+            log.warning("no community in the database and no roster file at %s", path)
+            continue
+        community = read_roster(path)
+        if community.code in where:
+            raise CliError(f"{where[community.code]} and {path} both declare community {community.code}")
+        where[community.code] = path
+        communities.append(community)
+    return communities
 
 
 class CliError(Exception):
@@ -113,7 +134,8 @@ async def _community_code(settings: Settings, uow) -> str:
             raise CliError(f"no community {settings.community!r} in the database ({', '.join(codes)})")
         return settings.community
     if len(codes) > 1:
-        raise CliError(f"several communities in the database ({', '.join(codes)}): set COMMUNITY")
+        raise CliError(f"several communities in the database ({', '.join(codes)}): say which with "
+                       f"--community {codes[0]} (or COMMUNITY={codes[0]})")
     return codes[0]
 
 
@@ -280,7 +302,7 @@ async def run(settings: Settings) -> None:
     from storage.maintenance import last_update_id
 
     async with database(settings) as engine:
-        community = await ensure_roster(settings, engine)
+        communities = await ensure_roster(settings, engine)
         if settings.bot_token is not None:
             async with assemble(settings, engine=engine, limits=rate_limits(settings)) as app:
                 exempt_startup_objects_from_gc()
@@ -294,8 +316,8 @@ async def run(settings: Settings) -> None:
         first_update_id = (await last_update_id(engine) or 0) + 1
         # The roster's people have "started" the bot and its group chats exist, as in a community
         # that has been using it; any other id is a new resident.
-        sandbox = Sandbox(personas_for(community), first_update_id=first_update_id,
-                          groups=groups_for(community), personas_started=True)
+        sandbox = Sandbox(personas_for_all(communities), first_update_id=first_update_id,
+                          groups=groups_for_all(communities), personas_started=True)
         async with SandboxServer(settings.sandbox_host, settings.sandbox_port, sandbox=sandbox) as server:
             local = settings.model_copy(update={"bot_token": SecretStr(SANDBOX_TOKEN),
                                                 "telegram_api_url": server.base_url, "mode": Mode.POLLING})
@@ -333,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     settings = Settings()
+    if getattr(args, "community", None):  # --community wins over COMMUNITY
+        settings = settings.model_copy(update={"community": args.community})
     configure_logging(settings.log_level)
     try:
         if args.command == "run":
@@ -341,11 +365,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "sandbox":
             from sandbox.server import serve_forever
 
-            community = read_roster(settings.roster_file) if Path(settings.roster_file).is_file() else None
+            communities = _read_rosters(settings.roster_paths())
             host, port = args.host or settings.sandbox_host, args.port or settings.sandbox_port
             print(f"sandbox: http://{host}:{port}/", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(serve_forever(host, port, personas_for(community)))
+                asyncio.run(serve_forever(host, port, personas_for_all(communities)))
         elif args.command == "roster" and args.roster_command == "check":
             community, warnings = read_roster_checked(args.file)
             print_warnings(warnings)
@@ -379,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def summary(community: Community) -> str:
-    return (f"{community.name} ({community.code}): {len(community.grids)} 个网格, "
+    estates = f"{len(community.estates)} 个小区, " if community.estates else ""
+    return (f"{community.name} ({community.code}): {len(community.grids)} 个网格, {estates}"
             f"{len(community.buildings)} 栋楼, {len(community.staff)} 名工作人员, "
             f"{len(community.categories)} 个问题类别")
 

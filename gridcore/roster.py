@@ -240,7 +240,8 @@ def check_roster(text: str, filename: str) -> tuple[Community, list[RosterProble
             r.problem(top[section], f"{section} must list at least one entry")
     grid_codes = set(grid_nodes)
     estates, estate_nodes = parse_estates(r, top.get("estates"), grid_codes)
-    buildings = parse_buildings(r, top.get("buildings"), grid_codes, {e.code: e for e in estates})
+    buildings = parse_buildings(r, top.get("buildings"), grid_codes, {e.code: e for e in estates},
+                                estate_nodes)
     staff = _staff(r, top.get("staff"), grid_codes, buildings, community.get("street"))
     categories = _categories(r, top.get("categories"))
     announcements = parse_announcements(r, top.get("announcements"),

@@ -7,6 +7,8 @@ Estate names and aliases are unique across the roster. Building codes are unique
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from gridcore.community import Building, Estate, PlaceKind
@@ -62,7 +64,8 @@ def _claim(claimed: dict[str, tuple[str, int]], what: str, name: str | None,
 
 
 def parse_estates(r: Reader, node: Node | None, grid_codes: set[str]) -> tuple[list[Estate], dict[str, Node]]:
-    """The estates and, by code, the node of each one's entry (for warnings at its line)."""
+    """The estates and, by code, the node of each entry that gives one (for warnings at its line, and
+    so a building naming an estate whose entry has a problem is not reported a second time)."""
     estates, codes = [], []
     claimed: dict[str, tuple[str, int]] = {}  # normalised estate name/alias -> (estate label, line)
     for i, item in enumerate(r.items(node, "estates")):
@@ -76,17 +79,17 @@ def parse_estates(r: Reader, node: Node | None, grid_codes: set[str]) -> tuple[l
         grid = r.code(f.get("grid"), f"{what} grid")
         if grid is not None and grid not in grid_codes:
             r.problem(f["grid"], f'{what} names unknown grid "{grid}"')
-            grid = None
         names = [(name, line_of(f["name"]))] if name else []
         names.extend((a, line_of(n)) for a, n in r.texts(f.get("aliases"), f"{what} aliases"))
         aliases = _claim(claimed, what, name, names, r)
-        if code and name:
-            estates.append((Estate(code, name, tuple(aliases), grid), item))
+        # An entry with a problem still takes its code: its buildings are not "in an unknown estate" too.
+        estates.append((Estate(code, name, tuple(aliases), grid) if code and name else None, code, item))
     unique_codes(r, "estate", codes)
     first: dict[str, Node] = {}
-    for estate, item in estates:
-        first.setdefault(estate.code, item)
-    return [e for e, _ in estates], first
+    for _, code, item in estates:
+        if code:
+            first.setdefault(code, item)
+    return [e for e, _, _ in estates if e is not None], first
 
 
 def default_kind(name: str) -> PlaceKind:
@@ -104,8 +107,9 @@ def _kind(r: Reader, node: Node | None, what: str, name: str | None) -> PlaceKin
     return PlaceKind(text)
 
 
-def parse_buildings(r: Reader, node: Node | None, grid_codes: set[str],
-                    estates: dict[str, Estate]) -> list[Building]:
+def parse_buildings(r: Reader, node: Node | None, grid_codes: set[str], estates: dict[str, Estate],
+                    declared: Collection[str] = ()) -> list[Building]:
+    """The buildings; `declared` are the estate codes the roster lists, valid entries or not."""
     buildings, codes = [], []
     # per estate code (None: the buildings without one): normalised name/alias -> (building label, line)
     claimed: dict[str | None, dict[str, tuple[str, int]]] = {}
@@ -120,7 +124,7 @@ def parse_buildings(r: Reader, node: Node | None, grid_codes: set[str],
         estate_code = r.code(f.get("estate"), f"{what} estate")
         estate = estates.get(estate_code or "")
         estate_ok = estate_code is None or estate is not None
-        if not estate_ok:
+        if not estate_ok and estate_code not in declared:
             r.problem(f["estate"], f'{what} names unknown estate "{estate_code}"')
         grid = r.code(f.get("grid"), f"{what} grid")
         if grid is not None and grid not in grid_codes:
