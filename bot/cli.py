@@ -96,7 +96,7 @@ async def ensure_roster(settings: Settings, engine) -> list[Community]:
             await uow.commit()
             for path, community in zip(settings.roster_paths(), loaded, strict=False):
                 log.info("loaded roster %s (%s)", path, community.code)
-            codes = [c.code for c in loaded]
+            codes = sorted(c.code for c in loaded)  # as list_codes() orders them
         if settings.community:
             codes = [code for code in codes if code == settings.community]
         found = [await uow.roster.get(code) for code in codes]
