@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr
 
 from bot.cli_options import INVITE_ROLES, build_parser
+from bot.roster_files import ensure_roster, print_warnings, read_roster_checked, read_rosters
+from bot.roster_files import read_roster as read_roster  # bench and tests read rosters from here
 from bot.sandbox_world import ROLE_LABELS, groups_for_all, personas_for_all
 from bot.settings import Mode, Settings
 from gridcore.community import Community, Person, Role
 from gridcore.ports import Invite
-from gridcore.roster import RosterError, RosterProblem, check_roster
-from gridcore.roster_checks import too_big
+from gridcore.roster import RosterError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,28 +34,6 @@ from gridcore.staff import INVITE_PREFIX, invite_target, person_key
 log = logging.getLogger("gridbot")
 SANDBOX_TOKEN = "7000000001:local_sandbox_token"
 SANDBOX_BOT_USERNAME = "gridbot_sandbox_bot"
-
-
-def read_roster_checked(path: str | Path) -> tuple[Community, list[RosterProblem]]:
-    """Parse a roster file and its warnings; RosterError names the file, line and problem. A file over
-    the size limit is refused before it is read."""
-    path = Path(path)
-    if (refused := too_big(path.stat().st_size)) is not None:
-        raise RosterError([RosterProblem(str(path), 1, refused)])
-    return check_roster(path.read_text(encoding="utf-8"), str(path))
-
-
-def read_roster(path: str | Path) -> Community:
-    """Parse a roster file; RosterError names the file, line and problem. Warnings are logged."""
-    community, warnings = read_roster_checked(path)
-    for warning in warnings:
-        log.warning("%s", warning)
-    return community
-
-
-def print_warnings(warnings: list[RosterProblem]) -> None:
-    for warning in warnings:
-        print(warning, file=sys.stderr)
 
 
 @contextlib.asynccontextmanager
@@ -79,45 +58,6 @@ async def load_roster(settings: Settings, path: str) -> Community:
         await uow.roster.upsert(community)
         await uow.commit()
     return community
-
-
-async def ensure_roster(settings: Settings, engine) -> list[Community]:
-    """The communities this run serves: COMMUNITY's, else every one in the database. An empty database
-    first gets every roster file of ROSTER_FILE (examples/roster.yaml by default; several are
-    comma-separated), each its own community, all in one transaction; a missing file is skipped."""
-    from storage.uow import uow_factory
-
-    async with uow_factory(engine)() as uow:
-        codes = await uow.roster.list_codes()
-        if not codes:
-            loaded = _read_rosters(settings.roster_paths())
-            for community in loaded:
-                await uow.roster.upsert(community)
-            await uow.commit()
-            for path, community in zip(settings.roster_paths(), loaded, strict=False):
-                log.info("loaded roster %s (%s)", path, community.code)
-            codes = sorted(c.code for c in loaded)  # as list_codes() orders them
-        if settings.community:
-            codes = [code for code in codes if code == settings.community]
-        found = [await uow.roster.get(code) for code in codes]
-        return [community for community in found if community is not None]
-
-
-def _read_rosters(paths: list[str]) -> list[Community]:
-    """Each existing file's community (a missing one is logged and skipped); two files that declare the
-    same community code are a CliError, as a second load would silently replace the first."""
-    communities: list[Community] = []
-    where: dict[str, str] = {}
-    for path in paths:
-        if not Path(path).is_file():
-            log.warning("no community in the database and no roster file at %s", path)
-            continue
-        community = read_roster(path)
-        if community.code in where:
-            raise CliError(f"{where[community.code]} and {path} both declare community {community.code}")
-        where[community.code] = path
-        communities.append(community)
-    return communities
 
 
 class CliError(Exception):
@@ -365,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "sandbox":
             from sandbox.server import serve_forever
 
-            communities = _read_rosters(settings.roster_paths())
+            communities = list(read_rosters(settings.roster_paths()).values())
             host, port = args.host or settings.sandbox_host, args.port or settings.sandbox_port
             print(f"sandbox: http://{host}:{port}/", flush=True)
             with contextlib.suppress(KeyboardInterrupt):

@@ -3,16 +3,18 @@ empty database; `gridbot roster load` adds one community per call; commands abou
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from e2e_support import free_port
 from test_cli import ROOT, gridbot, start_run, stop
 
-from bot.cli import CliError, ensure_roster
+from bot.roster_files import ensure_roster, read_roster
 from bot.sandbox_world import groups_for_all, personas_for_all
 from bot.settings import Settings
 from gridcore.community import Role
+from gridcore.roster import RosterError
 from sandbox.client import SandboxClient
 from storage.uow import uow_factory as make_uow_factory
 
@@ -47,7 +49,8 @@ async def test_a_missing_file_is_skipped_and_a_repeated_community_refused(engine
     monkeypatch.chdir(ROOT)
     twin = tmp_path / "twin.yaml"
     twin.write_text(Path("examples/roster.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    with pytest.raises(CliError, match=f"examples/roster.yaml and {twin} both declare community XK"):
+    again = f"{twin}:1: community XK is declared again (first in examples/roster.yaml)"
+    with pytest.raises(RosterError, match=re.escape(again)):
         await ensure_roster(settings(roster_file=f"examples/roster.yaml,{twin}"), engine)
     async with make_uow_factory(engine)() as uow:
         assert await uow.roster.list_codes() == []  # nothing half-loaded
@@ -57,8 +60,6 @@ async def test_a_missing_file_is_skipped_and_a_repeated_community_refused(engine
 
 
 def test_the_sandbox_world_holds_both_communities(monkeypatch) -> None:
-    from bot.cli import read_roster
-
     monkeypatch.chdir(ROOT)
     xinkang, cuihu = read_roster("examples/roster.yaml"), read_roster("examples/cuihu.yaml")
     personas = personas_for_all([xinkang, cuihu])
