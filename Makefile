@@ -42,11 +42,17 @@ test: lint
 reliability: install
 	GRIDBOT_SUITE_SIZE=full $(UV) run pytest -m reliability -s $(PYTEST_ARGS)
 
+# `make run` on an empty database loads both example communities, a street office (信江街道) with two:
+# 兴康社区 (examples/roster.yaml) and 翠湖社区 (examples/cuihu.yaml, estates and 271 places). A
+# ROSTER_FILE in the environment or in .env is used instead.
+EXAMPLE_ROSTERS := examples/roster.yaml,examples/cuihu.yaml
+ROSTER_DEFAULT = $(if $(shell grep -s '^ROSTER_FILE=' .env),,ROSTER_FILE="$${ROSTER_FILE:-$(EXAMPLE_ROSTERS)}")
+
 run: install
-	$(UV) run gridbot run
+	$(ROSTER_DEFAULT) $(UV) run gridbot run
 
 sandbox: install
-	$(UV) run gridbot sandbox
+	$(ROSTER_DEFAULT) $(UV) run gridbot sandbox
 
 # Benchmarks (bench/RESULTS.md): full sizes take a while; bench-quick runs each in under a minute.
 bench: install

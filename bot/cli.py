@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr
 
 from bot.cli_options import INVITE_ROLES, build_parser
-from bot.sandbox_world import ROLE_LABELS, groups_for, personas_for
+from bot.roster_files import ensure_roster, print_warnings, read_roster_checked, read_rosters
+from bot.roster_files import read_roster as read_roster  # bench and tests read rosters from here
+from bot.sandbox_world import ROLE_LABELS, groups_for_all, personas_for_all
 from bot.settings import Mode, Settings
 from gridcore.community import Community, Person, Role
 from gridcore.ports import Invite
-from gridcore.roster import RosterError, RosterProblem, check_roster
-from gridcore.roster_checks import too_big
+from gridcore.roster import RosterError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,28 +34,6 @@ from gridcore.staff import INVITE_PREFIX, invite_target, person_key
 log = logging.getLogger("gridbot")
 SANDBOX_TOKEN = "7000000001:local_sandbox_token"
 SANDBOX_BOT_USERNAME = "gridbot_sandbox_bot"
-
-
-def read_roster_checked(path: str | Path) -> tuple[Community, list[RosterProblem]]:
-    """Parse a roster file and its warnings; RosterError names the file, line and problem. A file over
-    the size limit is refused before it is read."""
-    path = Path(path)
-    if (refused := too_big(path.stat().st_size)) is not None:
-        raise RosterError([RosterProblem(str(path), 1, refused)])
-    return check_roster(path.read_text(encoding="utf-8"), str(path))
-
-
-def read_roster(path: str | Path) -> Community:
-    """Parse a roster file; RosterError names the file, line and problem. Warnings are logged."""
-    community, warnings = read_roster_checked(path)
-    for warning in warnings:
-        log.warning("%s", warning)
-    return community
-
-
-def print_warnings(warnings: list[RosterProblem]) -> None:
-    for warning in warnings:
-        print(warning, file=sys.stderr)
 
 
 @contextlib.asynccontextmanager
@@ -81,24 +60,6 @@ async def load_roster(settings: Settings, path: str) -> Community:
     return community
 
 
-async def ensure_roster(settings: Settings, engine) -> Community | None:
-    """An empty database gets the roster file (examples/roster.yaml by default) at start."""
-    from storage.uow import uow_factory
-
-    async with uow_factory(engine)() as uow:
-        codes = await uow.roster.list_codes()
-        if codes:
-            return await uow.roster.get(settings.community or codes[0])
-        if not Path(settings.roster_file).is_file():
-            log.warning("no community in the database and no roster file at %s", settings.roster_file)
-            return None
-        community = read_roster(settings.roster_file)
-        await uow.roster.upsert(community)
-        await uow.commit()
-        log.info("loaded roster %s (%s)", settings.roster_file, community.code)
-        return community
-
-
 class CliError(Exception):
     """A problem the person at the command line can fix; printed without a traceback, exit status 1."""
 
@@ -113,7 +74,8 @@ async def _community_code(settings: Settings, uow) -> str:
             raise CliError(f"no community {settings.community!r} in the database ({', '.join(codes)})")
         return settings.community
     if len(codes) > 1:
-        raise CliError(f"several communities in the database ({', '.join(codes)}): set COMMUNITY")
+        raise CliError(f"several communities in the database ({', '.join(codes)}): say which with "
+                       f"--community {codes[0]} (or COMMUNITY={codes[0]})")
     return codes[0]
 
 
@@ -280,7 +242,7 @@ async def run(settings: Settings) -> None:
     from storage.maintenance import last_update_id
 
     async with database(settings) as engine:
-        community = await ensure_roster(settings, engine)
+        communities = await ensure_roster(settings, engine)
         if settings.bot_token is not None:
             async with assemble(settings, engine=engine, limits=rate_limits(settings)) as app:
                 exempt_startup_objects_from_gc()
@@ -294,8 +256,8 @@ async def run(settings: Settings) -> None:
         first_update_id = (await last_update_id(engine) or 0) + 1
         # The roster's people have "started" the bot and its group chats exist, as in a community
         # that has been using it; any other id is a new resident.
-        sandbox = Sandbox(personas_for(community), first_update_id=first_update_id,
-                          groups=groups_for(community), personas_started=True)
+        sandbox = Sandbox(personas_for_all(communities), first_update_id=first_update_id,
+                          groups=groups_for_all(communities), personas_started=True)
         async with SandboxServer(settings.sandbox_host, settings.sandbox_port, sandbox=sandbox) as server:
             local = settings.model_copy(update={"bot_token": SecretStr(SANDBOX_TOKEN),
                                                 "telegram_api_url": server.base_url, "mode": Mode.POLLING})
@@ -333,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     settings = Settings()
+    if getattr(args, "community", None):  # --community wins over COMMUNITY
+        settings = settings.model_copy(update={"community": args.community})
     configure_logging(settings.log_level)
     try:
         if args.command == "run":
@@ -341,11 +305,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "sandbox":
             from sandbox.server import serve_forever
 
-            community = read_roster(settings.roster_file) if Path(settings.roster_file).is_file() else None
+            communities = list(read_rosters(settings.roster_paths()).values())
             host, port = args.host or settings.sandbox_host, args.port or settings.sandbox_port
             print(f"sandbox: http://{host}:{port}/", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(serve_forever(host, port, personas_for(community)))
+                asyncio.run(serve_forever(host, port, personas_for_all(communities)))
         elif args.command == "roster" and args.roster_command == "check":
             community, warnings = read_roster_checked(args.file)
             print_warnings(warnings)
@@ -379,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def summary(community: Community) -> str:
-    return (f"{community.name} ({community.code}): {len(community.grids)} 个网格, "
+    estates = f"{len(community.estates)} 个小区, " if community.estates else ""
+    return (f"{community.name} ({community.code}): {len(community.grids)} 个网格, {estates}"
             f"{len(community.buildings)} 栋楼, {len(community.staff)} 名工作人员, "
             f"{len(community.categories)} 个问题类别")
 

@@ -60,6 +60,13 @@ def port_number(text: str) -> int:
     return port
 
 
+def _with_community(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """A command about one community: --community names it when the database holds several."""
+    command.add_argument("--community", default=None, metavar="CODE",
+                         help="the community's code (default: COMMUNITY, else the only one loaded)")
+    return command
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="gridbot", description="gridbot — 网格化管理的居民反映机器人")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,8 +80,8 @@ def build_parser() -> Parser:
     load.add_argument("file")
     check = roster_commands.add_parser("check", help="validate a roster file without loading it")
     check.add_argument("file")
-    invite = commands.add_parser("invite", help="print a one-time deep link that binds a Telegram account "
-                                 "to a roster entry")
+    invite = _with_community(commands.add_parser("invite", help="print a one-time deep link that binds a "
+                                                 "Telegram account to a roster entry"))
     invite.add_argument("--role", required=True, choices=list(INVITE_ROLES),
                         help="worker (grid_worker), leader (grid_leader), building_leader, staff "
                              "(community_staff) or partner")
@@ -82,9 +89,10 @@ def build_parser() -> Parser:
     invite.add_argument("--name", default=None, help="the person's name, when the role and grid name several")
     invite.add_argument("--days", type=day_count, default=7,
                         help=f"the link expires after this many days (7; 1 to {MAX_INVITE_DAYS})")
-    staff = commands.add_parser("staff", help="staff commands")
+    staff = _with_community(commands.add_parser("staff", help="staff commands"))
     staff.add_argument("staff_command", choices=["list"], help="list: the roster's staff and who is bound")
-    weekly = commands.add_parser("summary", help="print the weekly summary; --send queues it")
+    weekly = _with_community(commands.add_parser("summary",
+                                                 help="print the weekly summary; --send queues it"))
     weekly.add_argument("--week", type=iso_week, default=None,
                         help="ISO week, e.g. 2026-W47 (default: last complete week; the week in progress "
                              "counts up to now)")

@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0:8080"
     community: str | None = None  # community code to serve; default: the only one loaded
-    roster_file: str = "examples/roster.yaml"  # loaded at start when the database has no community
+    # Loaded at start when the database has no community: one path, or several separated by commas
+    # (a street office's communities, each its own roster); see roster_paths().
+    roster_file: str = "examples/roster.yaml"
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8081
     log_level: str = "INFO"
@@ -75,6 +77,10 @@ class Settings(BaseSettings):
             return None
         scheme, host, port = proxy_address(self.telegram_proxy.get_secret_value())
         return f"{scheme}://[{host}]:{port}" if host and ":" in host else f"{scheme}://{host}:{port}"
+
+    def roster_paths(self) -> list[str]:
+        """ROSTER_FILE's paths: "a.yaml, b.yaml" -> ["a.yaml", "b.yaml"] (blanks between commas dropped)."""
+        return [path.strip() for path in self.roster_file.split(",") if path.strip()]
 
     @property
     def webhook_host_port(self) -> tuple[str, int]:

@@ -12,12 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, SequenceNode
 
 from gridcore.community import Building, Category, Community, Grid, HandlingMode, Person, Role
-from gridcore.intake import normalise, standard_aliases
+from gridcore.intake import standard_aliases  # noqa: F401 (callers import it from here)
 from gridcore.roster_announcements import parse_announcements
 from gridcore.roster_checks import roster_warnings, too_big, too_many
+from gridcore.roster_places import label, parse_buildings, parse_estates, unique_codes
 from gridcore.roster_reader import Reader, RosterError, RosterProblem, line_of
 from gridcore.roster_reminders import parse_reminders
 
@@ -29,36 +30,16 @@ _PHONE = re.compile(r"\+?[0-9][0-9 -]{4,19}")
 _GROUP = (lambda v: v < 0), "negative (a group chat)"
 _POSITIVE = (lambda v: v > 0), "positive"
 
-_TOP = ({"community", "grids", "buildings", "staff", "categories"}, {"announcements"})
+_TOP = ({"community", "grids", "buildings", "staff", "categories"}, {"announcements", "estates"})
 _COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id", "public_chat_id", "rating_days", "accept_hours",
-                                  "urgent_accept_hours", "reminder_hours", "staff_after_hours"})
+                                  "urgent_accept_hours", "reminder_hours", "staff_after_hours",
+                                  "street", "street_chat_id"})
 _GRID = ({"code", "name"}, {"group_chat_id"})
-_BUILDING = ({"code", "name", "grid"}, {"aliases", "units"})
 _STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username", "phone", "title", "away"})
 _CATEGORY = (
     {"code", "name"},
     {"keywords", "feedback_days", "feedback_hours", "mode", "co_handler", "emergency", "numbers"},
 )
-
-
-def _label(kind: str, item: Node, index: int, key: str = "code") -> str:
-    """'building "3"' from the entry's code (or name) if it has a plain one, else 'building #4'."""
-    if isinstance(item, MappingNode):
-        for key_node, value_node in item.value:
-            if key_node.value == key and isinstance(value_node, ScalarNode) and value_node.value.strip():
-                return f'{kind} "{value_node.value.strip()}"'
-    return f"{kind} #{index + 1}"
-
-
-def _unique_codes(r: Reader, kind: str, entries: list[tuple[str | None, Node | None]]) -> None:
-    seen: dict[str, int] = {}
-    for code, node in entries:
-        if code is None or node is None:
-            continue
-        if code in seen:
-            r.problem(node, f'{kind} code "{code}" is used twice (first on line {seen[code]})')
-        else:
-            seen[code] = line_of(node)
 
 
 def _community(r: Reader, node: Node) -> dict[str, Any]:
@@ -72,16 +53,20 @@ def _community(r: Reader, node: Node) -> dict[str, Any]:
     chat = r.integer(f.get("staff_chat_id"), "community staff_chat_id", *_GROUP)
     rating_days = r.integer(f.get("rating_days"), "community rating_days", *_POSITIVE)
     public = r.integer(f.get("public_chat_id"), "community public_chat_id", *_GROUP)
+    street = r.text(f.get("street"), "community street")
+    street_chat = r.integer(f.get("street_chat_id"), "community street_chat_id", *_GROUP)
+    if "street_chat_id" in f and "street" not in f:
+        r.problem(f["street_chat_id"], 'community street_chat_id needs the "street" it is the group of')
     return {"code": code or "", "name": r.text(f.get("name"), "community name") or "",
             "timezone": tz, "staff_chat_id": chat, "rating_days": rating_days or 7, "public_chat_id": public,
-            "reminders": parse_reminders(r, f)}
+            "reminders": parse_reminders(r, f), "street": street, "street_chat_id": street_chat}
 
 
 
 def _grids(r: Reader, node: Node | None) -> tuple[list[Grid], dict[str, Node]]:
     grids, nodes = [], []
     for i, item in enumerate(r.items(node, "grids")):
-        what = _label("grid", item, i)
+        what = label("grid", item, i)
         f = r.fields(item, what, _GRID)
         if f is None:
             continue
@@ -91,54 +76,13 @@ def _grids(r: Reader, node: Node | None) -> tuple[list[Grid], dict[str, Node]]:
         nodes.append((code, f.get("code")))
         if code and name:
             grids.append(Grid(code=code, name=name, group_chat_id=chat))
-    _unique_codes(r, "grid", nodes)
+    unique_codes(r, "grid", nodes)
     return grids, {c: n for c, n in nodes if c and n}
-
-
-def _buildings(r: Reader, node: Node | None, grid_codes: set[str]) -> list[Building]:
-    buildings, codes = [], []
-    claimed: dict[str, tuple[str, int]] = {}  # normalised name/alias -> (building label, line)
-    for i, item in enumerate(r.items(node, "buildings")):
-        what = _label("building", item, i)
-        f = r.fields(item, what, _BUILDING)
-        if f is None:
-            continue
-        code = r.code(f.get("code"), "building code")
-        codes.append((code, f.get("code")))
-        name = r.text(f.get("name"), f"{what} name")
-        grid = r.code(f.get("grid"), f"{what} grid")
-        if grid is not None and grid not in grid_codes:
-            r.problem(f["grid"], f'{what} names unknown grid "{grid}"')
-        units = [u for u, _ in r.texts(f.get("units"), f"{what} units", number_ok=True)]
-        if len(set(units)) != len(units):
-            r.problem(f["units"], f"{what} lists a unit twice")
-        typed = r.texts(f.get("aliases"), f"{what} aliases")
-        names: list[tuple[str, int]] = []
-        if name:
-            names.append((name, line_of(f["name"])))
-            names.extend((a, line_of(f["name"])) for a in standard_aliases(name))
-        names.extend((a, line_of(n)) for a, n in typed)
-        aliases: list[str] = []
-        clashes: dict[tuple[str, int], list[tuple[str, int]]] = {}
-        for alias, line in names:
-            owner = claimed.setdefault(normalise(alias), (what, line))
-            if owner[0] != what:
-                clashes.setdefault(owner, []).append((alias, line))
-            elif alias != name and alias not in aliases:
-                aliases.append(alias)
-        for (other, other_line), taken in clashes.items():
-            listed = ", ".join(f'"{a}"' for a, _ in taken)
-            verb = "is" if len(taken) == 1 else "are"
-            r.problem(taken[0][1], f"{what}: {listed} {verb} already taken by {other} (line {other_line})")
-        if code and name and grid:
-            buildings.append(Building(code, name, grid, tuple(aliases), tuple(units)))
-    _unique_codes(r, "building", codes)
-    return buildings
 
 
 def _person(r: Reader, item: Node, i: int, grid_codes: set[str],
             buildings: dict[str, Building]) -> Person | None:
-    what = _label("staff", item, i, key="name")
+    what = label("staff", item, i, key="name")
     f = r.fields(item, what, _STAFF)
     if f is None:
         return None
@@ -152,7 +96,9 @@ def _person(r: Reader, item: Node, i: int, grid_codes: set[str],
             choices = ", ".join(sorted(x.value for x in STAFF_ROLES))
             r.problem(f["role"], f'{what}: role "{role_text}" is not one of {choices}')
     grid = r.code(f.get("grid"), f"{what} grid")
-    if grid is not None and grid not in grid_codes:
+    if grid is not None and role is Role.STREET_STAFF:
+        r.problem(f["grid"], f"{what}: a street_staff serves the whole street and has no grid")
+    elif grid is not None and grid not in grid_codes:
         r.problem(f["grid"], f'{what} names unknown grid "{grid}"')
     elif grid is None and role in GRID_ROLES:
         r.problem(item, f'{what}: a {role} needs a "grid"')
@@ -184,13 +130,17 @@ def _person(r: Reader, item: Node, i: int, grid_codes: set[str],
     return Person(name, role, grid, user_id, username, phone, building, title, away)
 
 
-def _staff(r: Reader, node: Node | None, grid_codes: set[str], buildings: list[Building]) -> list[Person]:
+def _staff(r: Reader, node: Node | None, grid_codes: set[str], buildings: list[Building],
+           street: str | None) -> list[Person]:
     by_code = {b.code: b for b in buildings}
     people, seen = [], {}
     for i, item in enumerate(r.items(node, "staff")):
         person = _person(r, item, i, grid_codes, by_code)
         if person is None:
             continue
+        if person.role is Role.STREET_STAFF and street is None:
+            r.problem(item, f'staff "{person.name}": a street_staff serves the community\'s street; give the '
+                            'community its "street" (the 街道 office, e.g. 信江街道)')
         for ident in (("id", person.telegram_user_id), ("username", (person.username or "").lower())):
             if ident[1]:
                 key = (person.role, ident)
@@ -203,7 +153,7 @@ def _staff(r: Reader, node: Node | None, grid_codes: set[str], buildings: list[B
 
 
 def _category(r: Reader, item: Node, i: int) -> tuple[Category | None, str | None, Node | None]:
-    what = _label("category", item, i)
+    what = label("category", item, i)
     f = r.fields(item, what, _CATEGORY)
     if f is None:
         return None, None, None
@@ -256,7 +206,7 @@ def _categories(r: Reader, node: Node | None) -> list[Category]:
             r.problem(item, f'category name "{category.name}" is used twice (first on line {first})')
         names.setdefault(category.name, line_of(item))
         categories.append(category)
-    _unique_codes(r, "category", codes)
+    unique_codes(r, "category", codes)
     return categories
 
 
@@ -285,19 +235,23 @@ def check_roster(text: str, filename: str) -> tuple[Community, list[RosterProble
         raise RosterError([RosterProblem(filename, line_of(node), message) for node, message in crowded])
     community = _community(r, top["community"]) if "community" in top else {}
     grids, grid_nodes = _grids(r, top.get("grids"))
-    for section in ("grids", "buildings", "categories"):
+    for section in ("grids", "buildings", "categories", "estates"):
         if section in top and isinstance(top[section], SequenceNode) and not top[section].value:
             r.problem(top[section], f"{section} must list at least one entry")
     grid_codes = set(grid_nodes)
-    buildings = _buildings(r, top.get("buildings"), grid_codes)
-    staff = _staff(r, top.get("staff"), grid_codes, buildings)
+    estates, estate_nodes = parse_estates(r, top.get("estates"), grid_codes)
+    buildings = parse_buildings(r, top.get("buildings"), grid_codes, {e.code: e for e in estates},
+                                estate_nodes)
+    staff = _staff(r, top.get("staff"), grid_codes, buildings, community.get("street"))
     categories = _categories(r, top.get("categories"))
     announcements = parse_announcements(r, top.get("announcements"),
                                         public_chat=community.get("public_chat_id") is not None)
     if r.problems:
         raise RosterError(r.problems)
     parsed = Community(grids=tuple(grids), buildings=tuple(buildings), staff=tuple(staff),
-                       categories=tuple(categories), announcements=tuple(announcements), **community)
-    grid_lines = {code: line_of(node) for code, node in grid_nodes.items()}
+                       categories=tuple(categories), announcements=tuple(announcements),
+                       estates=tuple(estates), **community)
+    lines = {("grid", code): line_of(node) for code, node in grid_nodes.items()}
+    lines.update({("estate", code): line_of(node) for code, node in estate_nodes.items()})
     return parsed, [RosterProblem(filename, line, message, warning=True)
-                    for line, message in roster_warnings(parsed, grid_lines)]
+                    for line, message in roster_warnings(parsed, lines)]

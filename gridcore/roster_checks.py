@@ -14,7 +14,8 @@ from yaml.nodes import Node, SequenceNode
 from gridcore.community import Community, Role
 
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
-MAX_ENTRIES = {"grids": 1_000, "buildings": 5_000, "staff": 10_000, "categories": 500, "announcements": 200}
+MAX_ENTRIES = {"grids": 1_000, "estates": 1_000, "buildings": 5_000, "staff": 10_000, "categories": 500,
+               "announcements": 200}
 HANDLER_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER})  # who a grid's tickets go to
 
 
@@ -45,9 +46,20 @@ def unhandled_grids(community: Community) -> list[str]:
     return [grid.code for grid in community.grids if grid.code not in reachable]
 
 
-def roster_warnings(community: Community, grid_lines: Mapping[str, int]) -> list[tuple[int, str]]:
-    """(line, message) of each warning: for now, the grids nobody can handle (at their entry's line)."""
-    return [(grid_lines.get(code, 1),
-             f'grid "{code}" has no grid_worker or grid_leader with a telegram_user_id or username: nobody '
-             "in it can handle its tickets (they will wait for community staff)")
-            for code in unhandled_grids(community)]
+def empty_estates(community: Community) -> list[str]:
+    """Codes of the estates no building names: residents could pick them and find nothing to report at."""
+    used = {b.estate_code for b in community.buildings}
+    return [estate.code for estate in community.estates if estate.code not in used]
+
+
+def roster_warnings(community: Community, lines: Mapping[tuple[str, str], int]) -> list[tuple[int, str]]:
+    """(line, message) of each warning, at the line of the entry it is about; `lines` maps ("grid", code)
+    and ("estate", code) to the line of that entry."""
+    found = [(lines.get(("grid", code), 1),
+              f'grid "{code}" has no grid_worker or grid_leader with a telegram_user_id or username: nobody '
+              "in it can handle its tickets (they will wait for community staff)")
+             for code in unhandled_grids(community)]
+    found.extend((lines.get(("estate", code), 1),
+                  f'estate "{code}" has no buildings: no building names it with `estate: {code}`')
+                 for code in empty_estates(community))
+    return sorted(found, key=lambda warning: warning[0])

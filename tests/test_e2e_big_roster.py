@@ -10,7 +10,7 @@ import pytest
 from big_roster import WORKER_IDS_FROM, BigRoster, load_big
 from e2e_support import Resident, live
 
-from bot.cli import groups_for, personas_for
+from bot.sandbox_world import groups_for, personas_for
 from sandbox.client import ChatMessage
 from sandbox.server import Sandbox
 from storage.models import OUTBOX_FAILED

@@ -136,3 +136,43 @@ async def test_the_example_roster_round_trips_whole(uow_factory):
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.roster.get(community.code) == community
+
+
+def cuihu() -> Community:
+    from pathlib import Path
+
+    from gridcore.roster import parse_roster
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "cuihu.yaml"
+    return parse_roster(path.read_text(encoding="utf-8"), str(path))
+
+
+async def test_the_cuihu_roster_round_trips_whole(uow_factory):
+    """Estates (with aliases and grids), each building's estate and kind, the street and its street_staff
+    survive storage; beside the other example, each community reads back as itself."""
+    from dialog_support import example_community
+
+    community = cuihu()
+    assert len(community.buildings) >= 200 and community.estates and community.street
+    async with uow_factory() as uow:
+        await uow.roster.upsert(example_community())
+        await uow.roster.upsert(community)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.roster.list_codes() == ["CH", "XK"]
+        assert await uow.roster.get("CH") == community
+        assert await uow.roster.get("XK") == example_community()
+
+
+async def test_an_estate_change_updates_its_buildings(uow_factory):
+    """A building moved out of its estate and an estate renamed read back as the roster now says."""
+    old = cuihu()
+    moved = replace(old.buildings[0], estate_code=None, name="雅悦老1栋", aliases=())
+    new = replace(old, estates=(replace(old.estates[0], name="雅悦府", aliases=("雅悦",)), *old.estates[1:]),
+                  buildings=(moved, *old.buildings[1:]))
+    for community in (old, new):
+        async with uow_factory() as uow:
+            await uow.roster.upsert(community)
+            await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.roster.get("CH") == new
