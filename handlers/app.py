@@ -57,12 +57,17 @@ class Conversations:
                 await route(ctx)
             elif community_choice.pending(conversation) and not community_choice.wants_choice(incoming):
                 chosen = await community_choice.on_input(ctx, communities)
-                if chosen is not None and chosen[1] is not None:  # what they sent first goes on now
+                if chosen is not None:  # what they sent first goes on now, or the report they were at
                     await ctx.finish()
-                    kept = self._context(uow, chosen[1], with_street(communities, chosen[0]), conversation)
-                    await route(kept)
-                    await kept.finish()
-                    sent = ctx.sent + kept.sent
+                    community, first = chosen
+                    then = self._context(uow, first or incoming, with_street(communities, community),
+                                         conversation)
+                    if first is not None:
+                        await route(then)
+                    elif conversation.dialog == report.DIALOG:
+                        await report.resume(then)
+                    await then.finish()
+                    sent = ctx.sent + then.sent
             else:
                 await community_choice.begin(ctx, communities)
             await ctx.finish()

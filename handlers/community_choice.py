@@ -89,9 +89,11 @@ async def begin(ctx: Context, communities: Sequence[Community]) -> None:
     conversation = ctx.conversation
     incoming = ctx.incoming
     data: dict[str, Any] = {}
-    if conversation.dialog is not None:
+    if pending(conversation):  # asked again (/community): what the first asking kept stays
+        data = {key: conversation.data[key] for key in (BEFORE, KEPT) if key in conversation.data}
+    elif conversation.dialog is not None:
         data[BEFORE] = {"dialog": conversation.dialog, "step": conversation.step, "data": conversation.data}
-    if incoming.kind in KEPT_KINDS and not wants_choice(incoming):
+    if incoming.kind in KEPT_KINDS and not wants_choice(incoming) and KEPT not in data:
         data[KEPT] = dataclasses.asdict(incoming)
     conversation.dialog, conversation.step, conversation.data = DIALOG, "choose", data
     conversation.turn += 1

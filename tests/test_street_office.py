@@ -277,3 +277,17 @@ async def test_one_community_is_never_asked(uow_factory):
     assert ASKED not in resident.last_text and "兴康社区" in resident.last_text
     await resident.send("/community")
     assert "只服务" in resident.last_text
+
+
+async def test_a_report_begun_before_a_second_community_came_resumes_after_the_choice(uow_factory):
+    await load(uow_factory, first_community())
+    resident = ResidentChat(make_conversations(uow_factory), RESIDENT, "张阿姨")
+    await resident.send("3号楼2单元楼道堆放杂物，走不过去")
+    assert "环境卫生" in resident.last_text and ASKED not in resident.last_text
+    await load(uow_factory, second_community())  # the street office's second community arrives
+    await resident.send("/community")
+    assert ASKED in resident.last_text
+    await resident.send("兴康社区")
+    assert "环境卫生" in resident.last_texts()  # the report is where it was
+    await resident.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
+    assert re.search(r"XK-\d{8}-\d{4}", resident.last_text) and "已提交" in resident.last_text
