@@ -9,7 +9,7 @@ from gridcore.community import Community
 from gridcore.conversation import Conversation
 from gridcore.messages import OutgoingMessage
 from gridcore.ports import UnitOfWork
-from handlers import commands, community_choice, rating, report, staff_commands, worker
+from handlers import commands, community_choice, onboarding, rating, report, staff_commands, worker
 from handlers.clock import Clock, system_clock
 from handlers.communities import all_communities, by_chat, by_staff, find, ticket_of, with_street
 from handlers.context import Context
@@ -148,6 +148,9 @@ class Conversations:
             await community_choice.remember(uow, incoming, linked)
             return linked
         staff = by_staff(communities, incoming.sender.user_id)
+        if incoming.kind is InputKind.COMMAND and incoming.command == "start" and onboarding.is_invite(
+                incoming.args):
+            return staff or communities[0]  # an invite names its community (handlers.onboarding)
         if staff is not None:
             return staff  # staff act where their roster is; /community explains that
         if community_choice.pending(conversation) or community_choice.wants_choice(incoming):

@@ -291,3 +291,17 @@ async def test_a_report_begun_before_a_second_community_came_resumes_after_the_c
     assert "环境卫生" in resident.last_texts()  # the report is where it was
     await resident.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
     assert re.search(r"XK-\d{8}-\d{4}", resident.last_text) and "已提交" in resident.last_text
+
+
+async def test_a_staff_invite_binds_in_its_own_community_without_the_question(street, uow_factory):
+    from test_onboarding import add_invite, roster_with_unbound_worker, zhoujie
+
+    _, clock, _, chat = street
+    unbound = dataclasses.replace(second_community(), staff=roster_with_unbound_worker().staff)
+    await load(uow_factory, unbound)
+    newcomer = chat(7777, "周杰")
+    await newcomer.send(await add_invite(uow_factory, unbound, "hxjoin", clock))
+    assert ASKED not in newcomer.last_texts() and "和祥社区" in newcomer.last_texts()
+    async with uow_factory() as uow:
+        bound = await uow.roster.get("HX")
+    assert zhoujie(bound).telegram_user_id == 7777
