@@ -76,7 +76,8 @@ async def set_staff_menus(bot: Bot, conversations: Conversations) -> int:
     async def collect(ctx: Context) -> None:
         found.update(menus.staff_menus(ctx.community, ctx.texts))
 
-    await conversations.system(collect)
+    for code in await conversations.community_codes():
+        await conversations.system(collect, code)
     done = 0
     for chat_id, menu in found.items():
         done += await with_retry(partial(set_chat_menu, bot, chat_id, menu), "setMyCommands (staff)")
@@ -85,9 +86,11 @@ async def set_staff_menus(bot: Bot, conversations: Conversations) -> int:
 
 
 async def report_failure(conversations: Conversations, row: PendingMessage, error: str) -> None:
-    """A message given up for good: on the ticket's ledger, and staff told (handlers.upkeep)."""
-    await conversations.system(partial(upkeep.delivery_failed, chat_id=row.chat_id,
-                                       ticket_number=row.message.ticket_number, error=error))
+    """A message given up for good: on the ticket's ledger, and staff told (handlers.upkeep), in the
+    ticket's community (a ticket number starts with its community's code)."""
+    number = row.message.ticket_number
+    await conversations.system(partial(upkeep.delivery_failed, chat_id=row.chat_id, ticket_number=number,
+                                       error=error), number.split("-", 1)[0] if number else None)
 
 
 def rate_limits(settings: Settings) -> RateLimits | None:

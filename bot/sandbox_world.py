@@ -12,8 +12,8 @@ from gridcore.community import Community, Person, Role
 # How the CLI and the sandbox page name a roster role.
 ROLE_LABELS = {
     Role.GRID_WORKER: "网格员", Role.GRID_LEADER: "网格长", Role.BUILDING_LEADER: "楼栋长",
-    Role.COMMUNITY_STAFF: "社区工作人员", Role.RESIDENT: "居民", Role.PARTNER: "共建单位",
-    Role.STREET_STAFF: "街道工作人员",
+    Role.COMMUNITY_STAFF: "社区工作人员", Role.STREET_STAFF: "街道工作人员", Role.RESIDENT: "居民",
+    Role.PARTNER: "共建单位",
 }
 SAMPLE_RESIDENTS = [
     {"id": 5001, "name": "张阿姨", "role_label": "居民（示例）"},

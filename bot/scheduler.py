@@ -33,13 +33,20 @@ UPDATE_LOG_DAYS = 8
 
 async def run_job(conversations: Conversations, sender: OutboxSender,
                   work: Callable[[Context], Awaitable[object]], what: str) -> None:
-    """One tick of a periodic job, in one unit of work; wakes the sender when it queued messages."""
+    """One tick of a periodic job for every community served, one unit of work each (a community
+    whose run fails does not hold up the others); wakes the sender when any queued messages."""
     try:
-        sent = await conversations.system(work)
+        codes = await conversations.community_codes()
     except Exception:  # the database may be away; the next tick (or next week's run) tries again
         log.exception("%s failed", what)
         return
-    if sent:
+    queued = False
+    for code in codes:
+        try:
+            queued = bool(await conversations.system(work, code)) or queued
+        except Exception:
+            log.exception("%s failed (community %s)", what, code)
+    if queued:
         sender.wake()
 
 

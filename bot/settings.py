@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0:8080"
-    community: str | None = None  # community code to serve; default: the only one loaded
+    community: str | None = None  # serve only this community; default (None): every community loaded
     # Loaded at start when the database has no community: one path, or several separated by commas
     # (a street office's communities, each its own roster); see roster_paths().
     roster_file: str = "examples/roster.yaml"

@@ -1,6 +1,9 @@
 """Who may do what to a ticket. Checked on the server for every action, whatever the button said.
 
-Scope: a grid worker or leader acts within their own grid; community staff across the community.
+Scope: a grid worker or leader acts within their own grid; community staff across the community;
+nobody acts on another community's ticket (a street office's bot serves several). Street staff (街道)
+appear in each community of their street (handlers.communities.with_street) and may view its tickets,
+nothing more: they follow up through the community, not on the card.
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ def is_staff(community: Community, user_id: int) -> bool:
 
 def may(community: Community, user_id: int, act: Act, ticket: Ticket) -> bool:
     """True when this Telegram user may do `act` to `ticket` now (state aside: the lifecycle decides that)."""
+    if ticket.community_code != community.code:
+        return False  # the roster that decides is the ticket's community's own
     held = roles(community, user_id)
+    street_staff = any(role is Role.STREET_STAFF for role, _ in held)
     community_staff = any(role is Role.COMMUNITY_STAFF for role, _ in held)
     leads_grid = ticket.grid_code is not None and (Role.GRID_LEADER, ticket.grid_code) in held
     works_grid = ticket.grid_code is not None and (Role.GRID_WORKER, ticket.grid_code) in held
@@ -49,7 +55,7 @@ def may(community: Community, user_id: int, act: Act, ticket: Ticket) -> bool:
         return community_staff or leads_grid
     if act is Act.VIEW:
         resident = user_id == ticket.reporter.user_id or user_id in ticket.followers
-        return resident or handler or works_grid or leads_grid or community_staff
+        return resident or handler or works_grid or leads_grid or community_staff or street_staff
     return False
 
 

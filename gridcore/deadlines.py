@@ -13,6 +13,7 @@ messages they cause):
     feedback_4h       4 h before                                         → the handler
     overdue_leader    feedback deadline passed, not resolved             → grid leader + resident (督办)
     overdue_staff     `staff_after` later still not resolved             → community staff (督办)
+    overdue_street    `street_after` later still not resolved            → street office staff (督办)
 
 When several stages of one clock are due at once (the bot was down), only the latest is sent and the
 earlier ones count as done: a "24 h before" reminder is no use once the ticket is overdue.
@@ -35,11 +36,14 @@ class Stage(StrEnum):
     FEEDBACK_4H = "feedback_4h"
     OVERDUE_LEADER = "overdue_leader"
     OVERDUE_STAFF = "overdue_staff"
+    OVERDUE_STREET = "overdue_street"
 
 
 ACCEPT_STAGES = (Stage.ACCEPT_REMINDER, Stage.ACCEPT_OVERDUE)
-FEEDBACK_STAGES = (Stage.FEEDBACK_24H, Stage.FEEDBACK_4H, Stage.OVERDUE_LEADER, Stage.OVERDUE_STAFF)
-SUPERVISION = frozenset({Stage.ACCEPT_OVERDUE, Stage.OVERDUE_LEADER, Stage.OVERDUE_STAFF})  # 督办
+FEEDBACK_STAGES = (Stage.FEEDBACK_24H, Stage.FEEDBACK_4H, Stage.OVERDUE_LEADER, Stage.OVERDUE_STAFF,
+                   Stage.OVERDUE_STREET)
+SUPERVISION = frozenset({Stage.ACCEPT_OVERDUE, Stage.OVERDUE_LEADER, Stage.OVERDUE_STAFF,  # 督办
+                         Stage.OVERDUE_STREET})
 WAITING_FOR_ACCEPT = frozenset({TicketStatus.ASSIGNED})
 WAITING_FOR_RESULT = frozenset({TicketStatus.SUBMITTED, TicketStatus.ASSIGNED, TicketStatus.ACCEPTED,
                                 TicketStatus.REOPENED, TicketStatus.ESCALATED, TicketStatus.TRANSFERRED})
@@ -51,6 +55,7 @@ class ReminderPolicy:
     accept_within_urgent: timedelta = timedelta(hours=1)
     feedback_reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=4))
     staff_after: timedelta = timedelta(hours=24)  # after the grid leader was told
+    street_after: timedelta = timedelta(hours=24)  # after community staff were told
 
     def accept_window(self, ticket: Ticket) -> timedelta:
         return self.accept_within_urgent if ticket.urgency is Urgency.URGENT else self.accept_within
@@ -70,6 +75,7 @@ def stage_times(ticket: Ticket, policy: ReminderPolicy) -> dict[Stage, datetime]
             times[stage] = due - offset
         times[Stage.OVERDUE_LEADER] = due
         times[Stage.OVERDUE_STAFF] = due + policy.staff_after
+        times[Stage.OVERDUE_STREET] = due + policy.staff_after + policy.street_after
     return {stage: at for stage, at in times.items() if stage not in ticket.reminders}
 
 
@@ -83,8 +89,9 @@ def due_stages(ticket: Ticket, now: datetime, policy: ReminderPolicy) -> tuple[l
         if not due:
             continue
         latest = due[-1]
-        # The leader's 督办 is never skipped: staff are only told after the leader was.
-        keep = {latest} | ({Stage.OVERDUE_LEADER} if latest is Stage.OVERDUE_STAFF else set())
+        # A 督办 is never skipped: staff are only told after the leader was, the street after staff.
+        keep = {latest} | ({stage for stage in due if stage in SUPERVISION}
+                           if latest in (Stage.OVERDUE_STAFF, Stage.OVERDUE_STREET) else set())
         send.extend(stage for stage in due if stage in keep)
         skip.extend(stage for stage in due if stage not in keep)
     return send, skip

@@ -33,7 +33,7 @@ _POSITIVE = (lambda v: v > 0), "positive"
 _TOP = ({"community", "grids", "buildings", "staff", "categories"}, {"announcements", "estates"})
 _COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id", "public_chat_id", "rating_days", "accept_hours",
                                   "urgent_accept_hours", "reminder_hours", "staff_after_hours",
-                                  "street", "street_chat_id"})
+                                  "street", "street_chat_id", "street_after_hours"})
 _GRID = ({"code", "name"}, {"group_chat_id"})
 _STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username", "phone", "title", "away"})
 _CATEGORY = (

@@ -9,8 +9,9 @@ from gridcore.community import Community
 from gridcore.conversation import Conversation
 from gridcore.messages import OutgoingMessage
 from gridcore.ports import UnitOfWork
-from handlers import commands, rating, report, staff_commands, worker
+from handlers import commands, community_choice, onboarding, rating, report, staff_commands, worker
 from handlers.clock import Clock, system_clock
+from handlers.communities import all_communities, by_chat, by_staff, find, ticket_of, with_street
 from handlers.context import Context
 from handlers.inputs import Incoming, InputKind, Sender
 from handlers.texts import Texts
@@ -42,47 +43,122 @@ class Conversations:
         async with self._uow_factory() as uow:
             if not await uow.begin_update(incoming.update_id, incoming.chat_id, incoming.sender.user_id):
                 return Handled(duplicate=True)
-            community = await self._community(uow)
             conversation = await uow.conversations.get(incoming.chat_id) or Conversation(
                 incoming.chat_id, incoming.sender.user_id)
-            if community is None:
+            communities, community = await self._resolve(uow, incoming, conversation)
+            if not communities:
                 message = OutgoingMessage(incoming.chat_id, self._texts.render("not_configured"))
                 await uow.outbox.add(message)
                 await uow.commit()
                 return Handled(callback_answer="", messages=[message])
-            ctx = Context(uow, incoming, community, conversation, self._texts, self._clock(),
-                          self.bot_username)
-            await route(ctx)
+            ctx = self._context(uow, incoming, community or communities[0], conversation)
+            sent = ctx.sent
+            if community is not None:
+                await route(ctx)
+            elif community_choice.pending(conversation) and not community_choice.wants_choice(incoming):
+                chosen = await community_choice.on_input(ctx, communities)
+                if chosen is not None:  # what they sent first goes on now, or the report they were at
+                    await ctx.finish()
+                    community, first = chosen
+                    then = self._context(uow, first or incoming, with_street(communities, community),
+                                         conversation)
+                    if first is not None:
+                        await route(then)
+                    elif conversation.dialog == report.DIALOG:
+                        await report.resume(then)
+                    await then.finish()
+                    sent = ctx.sent + then.sent
+            else:
+                await community_choice.begin(ctx, communities)
             await ctx.finish()
             conversation.updated_at = ctx.now
             await uow.conversations.save(conversation)
             await uow.commit()
         return Handled(callback_answer=ctx.callback_answer, callback_alert=ctx.callback_alert,
-                       messages=ctx.sent, menus=ctx.menus)
+                       messages=sent, menus=ctx.menus)
 
-    async def system(self, work: Callable[[Context], Awaitable[None]]) -> list[OutgoingMessage]:
+    def _context(self, uow: UnitOfWork, incoming: Incoming, community: Community,
+                 conversation: Conversation) -> Context:
+        return Context(uow, incoming, community, conversation, self._texts, self._clock(), self.bot_username)
+
+    async def system(self, work: Callable[[Context], Awaitable[None]],
+                     community_code: str | None = None) -> list[OutgoingMessage]:
         """Run a job that no one's message started (a sweep, a delivery failure) in one unit of work,
-        with the same Context the conversations get; what it queues goes out through the outbox."""
+        with the same Context the conversations get; what it queues goes out through the outbox.
+        `community_code`: the community it is for (default: the served one, else the first)."""
         async with self._uow_factory() as uow:
-            community = await self._community(uow)
+            community = await self._community(uow, community_code)
             if community is None:
                 return []
             incoming = Incoming(0, 0, Sender(0, "system"), InputKind.TEXT, is_private=False)
-            ctx = Context(uow, incoming, community, Conversation(0, 0), self._texts, self._clock(),
-                          self.bot_username)
+            ctx = self._context(uow, incoming, community, Conversation(0, 0))
             await work(ctx)
             await ctx.finish()
             await uow.commit()
         return ctx.sent
 
-    async def _community(self, uow: UnitOfWork) -> Community | None:
-        code = self._community_code
+    async def community_codes(self) -> list[str]:
+        """The communities this deployment serves: the COMMUNITY setting's, else every one loaded."""
+        if self._community_code is not None:
+            return [self._community_code]
+        async with self._uow_factory() as uow:
+            return await uow.roster.list_codes()
+
+    async def _community(self, uow: UnitOfWork, code: str | None = None) -> Community | None:
+        code = code or self._community_code
         if code is None:
             codes = await uow.roster.list_codes()
             if not codes:
                 return None
             code = codes[0]
-        return await uow.roster.get(code)
+        if self._community_code is not None and code != self._community_code:
+            return None  # this deployment serves one community only
+        community = await uow.roster.get(code)
+        if community is None or community.street is None or self._community_code is not None:
+            return community
+        return with_street(await all_communities(uow), community)
+
+    async def _resolve(self, uow: UnitOfWork, incoming: Incoming, conversation: Conversation
+                       ) -> tuple[list[Community], Community | None]:
+        """Every community served, and the one this update is about (None: ask the resident which)."""
+        if self._community_code is not None:
+            community = await uow.roster.get(self._community_code)
+            return ([community] if community else []), community
+        communities = await all_communities(uow)
+        if len(communities) <= 1:
+            return communities, (communities[0] if communities else None)
+        found = await self._pick(uow, incoming, conversation, communities)
+        return communities, (with_street(communities, found) if found is not None else None)
+
+    async def _pick(self, uow: UnitOfWork, incoming: Incoming, conversation: Conversation,
+                    communities: list[Community]) -> Community | None:
+        """See handlers.communities and handlers.community_choice for the order."""
+        ticket = await ticket_of(uow, incoming)
+        task_ticket = conversation.data.get("ticket_id") if conversation.dialog in TICKET_TASKS else None
+        if ticket is None and isinstance(task_ticket, int) and incoming.kind is not InputKind.BUTTON:
+            ticket = await uow.tickets.get_by_id(task_ticket)  # a worker's note, a rating's reason
+        if ticket is not None and (found := find(communities, ticket.community_code)) is not None:
+            return found
+        if not incoming.is_private:
+            return by_chat(communities, incoming.chat_id) or communities[0]
+        linked = community_choice.from_link(incoming, communities)
+        if linked is not None:
+            if community_choice.pending(conversation):
+                community_choice.restore(conversation)  # the link answers the question
+            await community_choice.remember(uow, incoming, linked)
+            return linked
+        staff = by_staff(communities, incoming.sender.user_id)
+        if incoming.kind is InputKind.COMMAND and incoming.command == "start" and onboarding.is_invite(
+                incoming.args):
+            return staff or communities[0]  # an invite names its community (handlers.onboarding)
+        if staff is not None:
+            return staff  # staff act where their roster is; /community explains that
+        if community_choice.pending(conversation) or community_choice.wants_choice(incoming):
+            return None
+        return await community_choice.saved(uow, incoming.sender.user_id, communities)
+
+
+TICKET_TASKS = (worker.TASK, rating.DIALOG)  # short dialogs about one ticket (conversation.data ticket_id)
 
 
 async def route(ctx: Context) -> None:
@@ -95,7 +171,9 @@ async def route(ctx: Context) -> None:
         await group_input(ctx)
         return
     await commands.remember_resident(ctx)
-    if incoming.kind is InputKind.COMMAND:
+    if incoming.kind is InputKind.COMMAND and incoming.command == community_choice.COMMAND:
+        await community_choice.explain(ctx)
+    elif incoming.kind is InputKind.COMMAND:
         await commands.COMMANDS.get(incoming.command, unknown_command)(ctx)
     elif button.startswith("t:"):
         await commands.timeline(ctx)

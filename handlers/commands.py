@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from gridcore.conversation import Resident
+from gridcore.links import read_building_link
 from gridcore.messages import Button
 from gridcore.ticket import Ticket
 from handlers import menus, onboarding, report, staff_commands, timelines
 from handlers.context import Context
 from handlers.draft import ReportDraft
 
-DEEP_LINK_BUILDING = re.compile(r"^b_([A-Za-z0-9_-]{1,40})$")
 MY_LIMIT = 10
 
 
@@ -21,8 +19,9 @@ async def start(ctx: Context) -> None:
     if onboarding.is_invite(ctx.incoming.args):
         await onboarding.open_invite(ctx)
         return
-    match = DEEP_LINK_BUILDING.match(ctx.incoming.args)
-    building = ctx.community.building(match.group(1)) if match else None
+    link = read_building_link(ctx.incoming.args)  # b-<community>-<building>, or an old b_<building>
+    building = (ctx.community.building(link.building_code)
+                if link is not None and link.community_code in (None, ctx.community.code) else None)
     if building is not None:
         resident = await remember_resident(ctx)
         resident.home_building_code = building.code

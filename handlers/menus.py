@@ -5,6 +5,7 @@ Everyone gets the resident's commands; staff and volunteers get theirs in front:
     grid worker       /tasks /ticket
     grid leader       /tasks /grid /ticket
     community staff   /open /tasks /ticket
+    street staff      /tasks /ticket (the street's overdue tickets; any ticket of the street)
     building leader   /proxy
     partner           (copies only: nothing more)
 
@@ -22,6 +23,7 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.GRID_WORKER: ("tasks", "ticket"),
     Role.GRID_LEADER: ("tasks", "grid", "ticket"),
     Role.COMMUNITY_STAFF: ("open", "tasks", "ticket"),
+    Role.STREET_STAFF: ("tasks", "ticket"),
     Role.BUILDING_LEADER: ("proxy",),
     Role.PARTNER: (),
 }

@@ -1,7 +1,8 @@
 """Commands for staff and volunteers, and the v:<ticket id> button that shows a ticket.
 
-    /tasks            any staff          my open tickets, nearest feedback deadline first, overdue
-                                         marked; a v:<id> button each
+    /tasks            any staff          my open tickets (of this community), nearest feedback deadline
+                                         first, overdue marked; a v:<id> button each. Street staff:
+                                         the overdue tickets of every community of their street
     /ticket <number>  anyone with        the ticket and its timeline (staff in scope: with the reporter
                       Act.VIEW           and notes; the reporter: their own; followers: the public view,
                                          handlers.timelines); anyone else gets "没有找到", whether the
@@ -17,7 +18,7 @@ Who may is decided from the roster on every use; the others get a polite refusal
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -29,6 +30,7 @@ from gridcore.redact import mask_phone
 from gridcore.ticket import Action, Ticket, TicketEvent, TicketStatus
 from handlers import proxy, report, timelines
 from handlers.cards import place_text, staff_name, viewer_buttons
+from handlers.communities import all_communities, street_of
 from handlers.context import Context
 
 TASKS_LIMIT = 20
@@ -94,11 +96,33 @@ async def tasks(ctx: Context) -> None:
     if not is_staff(ctx.community, ctx.sender_id):
         await ctx.say("staff_only", need="staff")
         return
-    tickets = list(await ctx.uow.tickets.assigned_to(ctx.sender_id, limit=TASKS_LIMIT + 1))
+    if {p.role for p in ctx.community.roles_of(ctx.sender_id)} == {Role.STREET_STAFF}:
+        await street_overdue(ctx)
+        return
+    # Only this community's: whoever is in several rosters acts in each one on its own tickets.
+    tickets = [t for t in await ctx.uow.tickets.assigned_to(ctx.sender_id, limit=TASKS_LIMIT + 1)
+               if t.community_code == ctx.community.code]
     lines = [line(ctx, t) for t in tickets[:TASKS_LIMIT]]
     buttons = [[Button(ctx.label("task_button", number=item.number, overdue=item.overdue), f"v:{item.id}")]
                for item in lines]
     await ctx.say("tasks", lines=lines, more=len(tickets) > TASKS_LIMIT, buttons=buttons)
+
+
+async def street_overdue(ctx: Context) -> None:
+    """/tasks of street office staff (街道): the overdue tickets of every community of their street, the
+    most overdue first (a v:<id> button each: the ticket, read-only; the community handles it)."""
+    found = []
+    for community in street_of(await all_communities(ctx.uow), ctx.community):
+        view = replace(ctx, community=community)  # that community's names of categories and buildings
+        for ticket in await ctx.uow.tickets.open_in(community.code, limit=LIST_LIMIT):
+            if overdue(view, ticket):
+                found.append((ticket.feedback_due_at, community.name, line(view, ticket)))
+    found.sort(key=lambda item: item[0])
+    shown = found[:TASKS_LIMIT]
+    buttons = [[Button(ctx.label("task_button", number=item.number, overdue=True), f"v:{item.id}")]
+               for _, _, item in shown]
+    await ctx.say("street_tasks", street=ctx.community.street or ctx.community.name,
+                  lines=[(name, item) for _, name, item in shown], total=len(found), buttons=buttons)
 
 
 # --- /grid and /open ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 from gridcore.community import Community
 from gridcore.metrics import Week, WeekSummary, summarize_each
-from handlers import cards
+from handlers import cards, street_summary
 from handlers.announcements import occurrence_id
 from handlers.chart import Chart
 from handlers.context import Context
@@ -112,8 +112,10 @@ async def send(ctx: Context, week: Week | None = None, chart_dir: Path = DEFAULT
 
 async def send_weekly(ctx: Context, chart_dir: Path = DEFAULT_CHART_DIR) -> int:
     """The scheduled send: last week's summary, once, however many processes run the job (the week is
-    recorded in the update log in the same transaction as its outbox rows)."""
+    recorded in the update log in the same transaction as its outbox rows); and the street office's,
+    once per street, by whichever of its communities' runs comes first (handlers.street_summary)."""
     week = Week.before(ctx.now, ctx.community.timezone)
+    queued = await street_summary.send_once(ctx, week)
     if not await ctx.uow.updates.record(occurrence_id(ctx.community.code, f"weekly_summary:{week.label}")):
-        return 0
-    return await send(ctx, week, chart_dir)
+        return queued
+    return queued + await send(ctx, week, chart_dir)

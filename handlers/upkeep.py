@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from gridcore.deadlines import ACCEPT_STAGES, Stage, due_stages, time_left
+from gridcore.messages import Button
 from gridcore.redact import mask_name
 from gridcore.routing import grid_leader
 from gridcore.ticket import TRANSITIONS, Action, Ticket, TicketStatus
 from handlers import cards, dispatch
+from handlers.communities import street_chats
 from handlers.context import Context
 
 SYSTEM = "system"
@@ -87,8 +89,11 @@ async def remind(ctx: Context, ticket: Ticket, stage: Stage) -> None:
             await ctx.tell(chat_id, "reminder", ticket=ticket, stage=stage.value, due=due, left=left,
                            place=place, unassigned=ticket.assignee is None, ticket_number=ticket.number)
         return
-    ticket.record(SYSTEM, ctx.now, Action.SUPERVISE, stage=stage.value)
     handler = cards.staff_name(ctx, ticket.assignee)
+    if stage is Stage.OVERDUE_STREET:
+        await supervise_street(ctx, ticket, due=due, left=left, handler=handler, place=place)
+        return
+    ticket.record(SYSTEM, ctx.now, Action.SUPERVISE, stage=stage.value)
     if stage is Stage.OVERDUE_STAFF:
         for chat_id in cards.staff_chat(ctx):
             await ctx.tell(chat_id, "supervise", ticket=ticket, stage=stage.value, due=due, left=left,
@@ -102,3 +107,17 @@ async def remind(ctx: Context, ticket: Ticket, stage: Stage) -> None:
     if stage is not Stage.ACCEPT_OVERDUE:
         await dispatch.tell_residents(ctx, ticket, "overdue_resident", follower=follower,
                                       staff=stage is Stage.OVERDUE_STAFF)
+
+
+async def supervise_street(ctx: Context, ticket: Ticket, **context: object) -> None:
+    """The street office's 督办, a day (street_after) after community staff's: only where there is a
+    street office to tell; the resident heard already when staff were told."""
+    chats = street_chats(ctx.community)
+    if not chats:
+        return
+    ticket.record(SYSTEM, ctx.now, Action.SUPERVISE, stage=Stage.OVERDUE_STREET.value)
+    for chat_id in chats:
+        await ctx.tell(chat_id, "supervise", ticket=ticket, stage=Stage.OVERDUE_STREET.value,
+                       community=ctx.community.name, ticket_number=ticket.number,
+                       buttons=[[Button(ctx.label("view_ticket"), f"v:{ticket.id}")]] if chat_id > 0 else (),
+                       **context)

@@ -8,12 +8,16 @@ from bot import scheduler
 
 
 class FakeConversations:
-    def __init__(self, result=None, error: Exception | None = None) -> None:
-        self.result, self.error, self.runs = result, error, 0
+    def __init__(self, result=None, error: Exception | None = None, codes=("XK",)) -> None:
+        self.result, self.error, self.runs, self.codes, self.ran = result, error, 0, list(codes), []
 
-    async def system(self, work):
+    async def community_codes(self):
+        return self.codes
+
+    async def system(self, work, community_code=None):
         self.runs += 1
-        if self.error:
+        self.ran.append(community_code)
+        if self.error and community_code in (None, self.codes[0]):
             raise self.error
         return self.result
 
@@ -44,6 +48,14 @@ async def test_a_failing_tick_is_logged_and_the_next_one_still_runs(caplog):
     await scheduler.run_job(failing, sender, lambda ctx: asyncio.sleep(0), "sending reminders")
     assert failing.runs == 2 and sender.woken == 0
     assert "sending reminders failed" in caplog.text
+
+
+async def test_a_tick_runs_for_every_community_and_one_failing_does_not_stop_the_others(caplog):
+    conversations, sender = FakeConversations(result=["a message"], error=ConnectionError("x"),
+                                              codes=("XK", "HX", "CH")), FakeSender()
+    await scheduler.run_job(conversations, sender, lambda ctx: asyncio.sleep(0), "sending reminders")
+    assert conversations.ran == ["XK", "HX", "CH"] and sender.woken == 1
+    assert "sending reminders failed (community XK)" in caplog.text
 
 
 async def test_the_update_log_is_pruned_daily_keeping_eight_days(engine):

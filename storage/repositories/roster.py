@@ -110,7 +110,7 @@ def _hours(delta: timedelta) -> float:
 def policy_json(policy: ReminderPolicy) -> dict[str, Any]:
     return {"accept": _hours(policy.accept_within), "urgent_accept": _hours(policy.accept_within_urgent),
             "before": [_hours(b) for b in policy.feedback_reminders],
-            "staff_after": _hours(policy.staff_after)}
+            "staff_after": _hours(policy.staff_after), "street_after": _hours(policy.street_after)}
 
 
 def policy_from_json(data: dict[str, Any] | None) -> ReminderPolicy:
@@ -120,7 +120,10 @@ def policy_from_json(data: dict[str, Any] | None) -> ReminderPolicy:
         accept_within=timedelta(hours=data["accept"]),
         accept_within_urgent=timedelta(hours=data["urgent_accept"]),
         feedback_reminders=tuple(timedelta(hours=h) for h in data["before"]),
-        staff_after=timedelta(hours=data["staff_after"]))
+        staff_after=timedelta(hours=data["staff_after"]),
+        # Stored before street offices: the default street_after.
+        street_after=(timedelta(hours=data["street_after"]) if "street_after" in data
+                      else ReminderPolicy.street_after))
 
 
 def with_binding(person: Person, bound: dict[str, int]) -> Person:
