@@ -41,7 +41,7 @@ def second_community(code: str = "HX", name: str = "和祥社区", shift: int = 
     grids = tuple(dataclasses.replace(g, group_chat_id=g.group_chat_id - chats * 1_000_000_000
                                       if g.group_chat_id else None) for g in base.grids)
     return dataclasses.replace(
-        base, code=code, name=name, staff=staff, grids=grids, announcements=(), street=STREET,
+        base, code=code, name=name, staff=staff, grids=grids, announcements=(), street=STREET, street_chat_id=None,
         staff_chat_id=base.staff_chat_id - chats * 1_000_000_000 if base.staff_chat_id else None,
         public_chat_id=base.public_chat_id - chats * 1_000_000_000 if base.public_chat_id else None)
 
@@ -50,7 +50,8 @@ def first_community() -> Community:
     """兴康社区 in the street office, with the street's staff member in its roster."""
     base = example_community()
     street_person = Person("街道王", Role.STREET_STAFF, telegram_user_id=STREET_STAFF)
-    return dataclasses.replace(base, street=STREET, staff=(*base.staff, street_person))
+    return dataclasses.replace(base, street=STREET, street_chat_id=None,
+                               staff=(*base.staff, street_person))
 
 
 async def load(uow_factory, *communities: Community) -> None:
