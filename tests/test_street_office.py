@@ -41,7 +41,8 @@ def second_community(code: str = "HX", name: str = "和祥社区", shift: int = 
     grids = tuple(dataclasses.replace(g, group_chat_id=g.group_chat_id - chats * 1_000_000_000
                                       if g.group_chat_id else None) for g in base.grids)
     return dataclasses.replace(
-        base, code=code, name=name, staff=staff, grids=grids, announcements=(), street=STREET, street_chat_id=None,
+        base, code=code, name=name, staff=staff, grids=grids, announcements=(), street=STREET,
+        street_chat_id=None,
         staff_chat_id=base.staff_chat_id - chats * 1_000_000_000 if base.staff_chat_id else None,
         public_chat_id=base.public_chat_id - chats * 1_000_000_000 if base.public_chat_id else None)
 
