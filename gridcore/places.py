@@ -44,6 +44,7 @@ class PlaceFind:
     unit: str | None = None
     room: str | None = None
     mention: str = ""
+    building_text: str | None = None  # the building as the text names it, found in the roster or not
 
     @property
     def ambiguous(self) -> bool:
@@ -113,7 +114,8 @@ def _in_buildings(text: str, buildings: Sequence[Building], community: Community
         if len(candidates) == 1:
             building, candidates = candidates[0], ()
     estate = community.estate(building.estate_code) if building else None
-    return PlaceFind(building, candidates, estate, mention.unit, mention.room, mention.mention)
+    return PlaceFind(building, candidates, estate, mention.unit, mention.room, mention.mention,
+                     mention.building_text)
 
 
 def same_name_in_estates(typed: str, buildings: Sequence[Building]) -> tuple[Building, ...]:
@@ -151,7 +153,7 @@ def find_place(text: str, community: Community) -> PlaceFind | None:
     if found is not None and found.building is not None:
         at = rest.find(found.mention)
         mention = text[typed_start:after] + rest[: at + len(found.mention)] if at >= 0 else found.mention
-        return PlaceFind(found.building, (), estate, found.unit, found.room, mention)
+        return PlaceFind(found.building, (), estate, found.unit, found.room, mention, found.building_text)
     elsewhere = _in_buildings(rest, community.buildings, community)
     if elsewhere is not None and elsewhere.building is not None:
         return elsewhere  # "雅悦花园对面的沿街商铺3号": the shop, of no estate
