@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from dialog_support import example_community
 from estate_roster import BIG_ESTATE_BUILDINGS, with_estates
+from test_intake import read_messages
 
 from gridcore.community import Building, Community, Estate, PlaceKind
 from gridcore.intake import extract_place, match_building, normalise
 from gridcore.places import estate_spellings, find_place, match_estate, match_typed_place
-from test_intake import read_messages
 
 
 @pytest.fixture(scope="module")
@@ -92,13 +92,14 @@ def test_a_typed_answer_within_an_estate(community):
 
 def test_a_community_without_estates_reads_places_as_before():
     example = example_community()
-    for text, _, location in read_messages():
+    for text, _, _ in read_messages():
         found = find_place(text, example)
         mention = extract_place(text, example.buildings)
         assert (found is None) == (mention is None), text
         if found is not None:
             assert found.mention == mention.mention
-            expected = match_building(mention.building_text, example.buildings) if mention.building_text else None
+            named = mention.building_text
+            expected = match_building(named, example.buildings) if named else None
             assert found.building == expected and found.candidates == ()
 
 
