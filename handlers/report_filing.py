@@ -47,9 +47,13 @@ async def file_ticket(ctx: Context, draft: ReportDraft, offer: Offer | None = No
     await ctx.end_dialog()
     await ctx.uow.tickets.add(ticket)  # in one insert, already assigned
     offer_place, buttons = await offer(ctx, draft) if offer is not None else ("", [])
+    # One message takes the phone question's reply keyboard away or carries buttons, not both.
+    apart = bool(buttons) and draft.phone_asked
     await ctx.say("filed", ticket=ticket, category=category, due=ctx.local(ticket.feedback_due_at),
-                  ticket_number=ticket.number, remove_reply_keyboard=draft.phone_asked and not buttons,
-                  offer_place=offer_place, buttons=buttons)
+                  ticket_number=ticket.number, remove_reply_keyboard=draft.phone_asked,
+                  offer_place="" if apart else offer_place, buttons=[] if apart else buttons)
+    if apart:
+        await ctx.say("offer_home", place=offer_place, buttons=buttons)
     await dispatch.send_new_cards(ctx, ticket, routing)
     return ticket
 
