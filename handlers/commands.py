@@ -21,6 +21,8 @@ async def start(ctx: Context) -> None:
     if onboarding.is_invite(ctx.incoming.args):
         await onboarding.open_invite(ctx)
         return
+    if report.home.under_way(ctx):  # the home offer or /home: left as it is (a QR code is no home)
+        await ctx.end_dialog()
     link = read_building_link(ctx.incoming.args)
     building = None
     if link is not None:
@@ -59,8 +61,8 @@ async def help_(ctx: Context) -> None:
 
 
 async def report_(ctx: Context) -> None:
-    if report.emergency.in_follow_up(ctx):  # a new report ends an emergency's follow-up window
-        await ctx.end_dialog()
+    if report.emergency.in_follow_up(ctx) or report.home.under_way(ctx):
+        await ctx.end_dialog()  # a new report ends an emergency's follow-up window, or the home question
     if ctx.conversation.dialog == report.DIALOG:
         await ctx.say("dialog_continues")
         await report.resume(ctx)

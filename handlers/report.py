@@ -247,7 +247,8 @@ STATES = {
                          photo=Answer(s.take_description_photo), voice=Answer(s.take_description_voice),
                          hint="use_text"),
     "which_place": State(place.ask_which_place, text=Answer(place.take_which_place_text),
-                         buttons={"pc:": Answer(place.take_which_place_button)}),
+                         buttons={"pc:": Answer(place.take_which_place_button),
+                                  s.PAGE: Answer(place.turn_which_place_page, SAME)}),
     "home": State(home.ask_home, text=Answer(home.take_home_text),
                   buttons={"hy": Answer(home.take_home), "hn": Answer(home.take_other_place)}),
     "estate": State(place.ask_estate, text=Answer(place.take_estate_text),
@@ -291,7 +292,7 @@ async def cancel(ctx: Context) -> None:
     """取消 (a question's button, or /cancel: handlers.commands): the report is dropped; in an emergency's
     follow-up window, the window ends (the ticket stays)."""
     following = emergency.in_follow_up(ctx)
-    home_only = bool(ctx.conversation.data.get("home_only"))
+    home_only = home.under_way(ctx)
     await ctx.end_dialog()
     if home_only:
         await ctx.say("home_kept")
@@ -333,10 +334,13 @@ HOME_STATES = {
 HOME = Dialog(DIALOG, {}, HOME_STATES, FALLBACKS, HOME_GAPS, "home_saved")
 
 
+def table_for_draft(draft: ReportDraft) -> Dialog:
+    """The report's table, or the home's when the draft sets the home."""
+    return HOME if draft.home_only else REPORT
+
+
 def table(ctx: Context, draft: ReportDraft | None = None) -> Dialog:
-    """The report's table, or the home's when the draft under way sets the home."""
-    home_only = draft.home_only if draft is not None else bool(ctx.conversation.data.get("home_only"))
-    return HOME if home_only else REPORT
+    return table_for_draft(draft) if draft is not None else HOME if home.under_way(ctx) else REPORT
 
 
 # --- what the rest of the bot calls ----------------------------------------------------------------

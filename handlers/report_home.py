@@ -28,6 +28,11 @@ YES_WORDS = ("是", "对", "还是", "没错", "嗯", "好")
 Reenter = Callable[[Context], Awaitable[object]]
 
 
+def under_way(ctx: Context) -> bool:
+    """The home offer, /home or its place questions are under way (not a report)."""
+    return bool(ctx.conversation.data.get("home_only"))
+
+
 async def resident_home(ctx: Context) -> tuple[Resident | None, Building | None]:
     resident = await ctx.uow.residents.get(ctx.sender_id)
     code = resident.home_building_code if resident else None

@@ -72,13 +72,21 @@ async def take_estate_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
 # --- which estate's building (a typed name several estates have) -------------------------------------
 
 
-async def ask_which_place(ctx: Context, draft: ReportDraft) -> None:
+async def ask_which_place(ctx: Context, draft: ReportDraft, page: int = 0, *, edit: bool = False) -> None:
     candidates = [b for b in map(ctx.community.building, draft.place_candidates) if b is not None]
     choices = [Button(ctx.community.place_name(b), s.data(ctx, f"pc:{keyboards.compact_key(b.code)}"))
                for b in candidates]
-    await s.ask_paged(ctx, "ask_which_place", choices, 0, width=2, edit=False,
+    await s.ask_paged(ctx, "ask_which_place", choices, page, width=2, edit=edit,
                       fixed=[[s.button(ctx, "none_of_these", "pc:")], [s.button(ctx, "cancel", "cancel")]],
                       building=candidates[0].name if candidates else "")
+
+
+async def turn_which_place_page(ctx: Context, draft: ReportDraft, value: str) -> bool:
+    page = keyboards.page_number(value, s.PAGE)
+    if page is None:
+        return await s.refuse_button(ctx)
+    await ask_which_place(ctx, draft, page, edit=True)
+    return False
 
 
 async def take_which_place_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
