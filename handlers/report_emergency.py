@@ -1,7 +1,7 @@
 """An emergency report (a live emergency keyword, or an emergency category chosen): filed at once.
 
     whom to call (report_steps.set_category), then
-    place known (from the text, or the resident's home building)? ── yes ──▶ filed now, urgent
+    place known (from the text, or a stairwell QR code just opened)? ── yes ──▶ filed now, urgent
         │ no
         ▼
     emergency_place: ONE question — a building (button or typed) or 小区公共区域 / 不清楚; a typed

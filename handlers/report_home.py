@@ -74,7 +74,8 @@ async def take_home(ctx: Context, draft: ReportDraft, value: str) -> bool:
     if resident is None or building is None:
         return True
     s.set_building(draft, building, resident.home_unit)
-    draft.unit_asked = draft.unit is not None
+    # No unit in the home is an answer (不清楚/没有单元); a unit the building has lost since is asked.
+    draft.unit_asked = draft.unit is not None or resident.home_unit is None
     if resident.home_room:
         draft.room = resident.home_room
         if draft.detail is None:
@@ -90,7 +91,7 @@ async def take_other_place(ctx: Context, draft: ReportDraft, value: str) -> bool
 async def take_home_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
     """是 typed, or a place typed instead (taken as it is), or anything else: the place questions."""
     typed = text.strip()
-    if typed.startswith(YES_WORDS) and not typed.startswith(("是不是",)) and "不" not in typed:
+    if typed.startswith(YES_WORDS) and "不" not in typed:
         return await take_home(ctx, draft, "hy")
     draft.home_asked = True
     s.take_place_from_text(ctx, draft, typed)

@@ -276,3 +276,23 @@ async def test_a_link_naming_another_community_is_kept_for_it_and_fills_nothing_
     await chat.send("/start b-OTHER-wl7")
     assert "没有找到" in chat.last_text
     assert (await resident(uow_factory)).community_code == "OTHER"
+
+
+async def test_typed_answers_to_the_home_question(bot, uow_factory):
+    chat = ResidentChat(bot)
+    await chat.send("/home")
+    await chat.press("设置")
+    await chat.send("翠湖花园2栋")
+    await chat.press("不在单元内")  # a home without a unit: not asked again each time
+    await chat.send("楼道灯坏了好几天了")
+    await chat.press("是的")
+    assert "还是 <b>翠湖花园2栋</b> 吗" in chat.last_text
+    await chat.send("是的")
+    assert "几楼" in chat.last_text
+    await chat.send("/cancel")
+    await chat.send("楼道灯坏了好几天了")
+    await chat.press("是的")
+    await chat.send("雅悦花园7栋1单元")  # another place typed instead of 换一个地方
+    assert "几楼" in chat.last_text
+    await finish(chat)
+    assert await location(uow_factory) == ("yy7", "1")
