@@ -38,7 +38,8 @@ class Resident:
     display_name: str = ""
     username: str | None = None
     phone: str | None = None
-    # Set by a stairwell QR code (deep link b_<building>); pre-fills the next report.
+    # The remembered home's building (offered after a first report, /home); a report naming no place
+    # asks "还是 <home> 吗？". A stairwell QR code fills one report and never sets it.
     home_building_code: str | None = None
     # The community they talk to (a street office's bot serves several): from a QR deep link, their
     # remembered home, or their answer to "which community"; None until one of those.

@@ -25,7 +25,7 @@ def normalise(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def _normalise_with_origin(text: str) -> tuple[str, list[int]]:
+def normalise_with_origin(text: str) -> tuple[str, list[int]]:
     """normalise(), plus for each character of the result the index of the typed character it came from."""
     chars: list[str] = []
     origin: list[int] = []
@@ -244,7 +244,7 @@ def extract_place(text: str, buildings: Sequence[Building] = ()) -> PlaceMention
 
     Pass the roster's buildings to find names without a number as well ("老干部楼").
     """
-    normal, origin = _normalise_with_origin(text)
+    normal, origin = normalise_with_origin(text)
 
     def typed(start: int, end: int) -> str:
         return text[origin[start]:origin[end - 1] + 1]

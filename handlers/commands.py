@@ -14,29 +14,44 @@ MY_LIMIT = 10
 
 
 async def start(ctx: Context) -> None:
-    """Welcome; a stairwell QR code's deep link (b_<building>) remembers the building for next reports.
-    A staff invite's deep link (inv_<code>) binds the account to its roster entry instead."""
+    """Welcome; a stairwell QR code's deep link (b-<community>-<building>, or the older b_<building>)
+    fills the building of the next report only (the remembered home stays: handlers.report_home), and a
+    link naming a community makes it the resident's. A staff invite's deep link (inv_<code>) binds the
+    account to its roster entry instead."""
     if onboarding.is_invite(ctx.incoming.args):
         await onboarding.open_invite(ctx)
         return
-    link = read_building_link(ctx.incoming.args)  # b-<community>-<building>, or an old b_<building>
-    building = (ctx.community.building(link.building_code)
-                if link is not None and link.community_code in (None, ctx.community.code) else None)
-    if building is not None:
+    if report.home.under_way(ctx):  # the home offer or /home: left as it is (a QR code is no home)
+        await ctx.end_dialog()
+    link = read_building_link(ctx.incoming.args)
+    building = None
+    if link is not None:
         resident = await remember_resident(ctx)
-        resident.home_building_code = building.code
-        await ctx.uow.residents.save(resident)
-    await ctx.say("welcome", community=ctx.community.name, building=building,
+        if link.community_code is not None and resident.community_code != link.community_code:
+            resident.community_code = link.community_code
+            await ctx.uow.residents.save(resident)
+        if link.community_code in (None, ctx.community.code):
+            building = ctx.community.building(link.building_code)
+    if building is not None and ctx.conversation.dialog is None:
+        ctx.conversation.data[report.s.LINKED_BUILDING] = building.code
+    await ctx.say("welcome", community=ctx.community.name,
+                  place=ctx.community.place_name(building) if building else "",
                   unknown_link=bool(ctx.incoming.args) and building is None)
     if ctx.conversation.dialog != report.DIALOG:
         return
     await ctx.say("dialog_continues")
     draft = ReportDraft.load(ctx.conversation.data)
     if building is not None and draft.building_code is None:
-        draft.building_code = building.code
+        report.s.set_building(draft, building)
+        draft.home_asked = True
         await report.advance(ctx, draft)
     else:
         await report.resume(ctx)
+
+
+async def home(ctx: Context) -> None:
+    """/home: the remembered home, to change or forget (handlers.report_home)."""
+    await report.home.command(ctx, report.DIALOG)
 
 
 async def help_(ctx: Context) -> None:
@@ -46,8 +61,8 @@ async def help_(ctx: Context) -> None:
 
 
 async def report_(ctx: Context) -> None:
-    if report.emergency.in_follow_up(ctx):  # a new report ends an emergency's follow-up window
-        await ctx.end_dialog()
+    if report.emergency.in_follow_up(ctx) or report.home.under_way(ctx):
+        await ctx.end_dialog()  # a new report ends an emergency's follow-up window, or the home question
     if ctx.conversation.dialog == report.DIALOG:
         await ctx.say("dialog_continues")
         await report.resume(ctx)
@@ -138,6 +153,7 @@ COMMANDS = {
     "help": help_,
     "report": report_,
     "my": my_tickets,
+    "home": home,
     "cancel": cancel,
     "phone": report.phone.command,
     # Staff and volunteers (handlers.staff_commands): each checks the roster and refuses politely.

@@ -171,11 +171,12 @@ async def on_input(ctx: Context, dialog: Dialog) -> None:
             await dialog.fallbacks.wrong_input(ctx, state, draft)
             return
         value = incoming.phone if incoming.kind is InputKind.CONTACT else incoming.text
+    turn = ctx.conversation.turn
     taken = await answer.take(ctx, draft, value) if answer.take is not None else True
     if ctx.callback_alert:  # the take refused the button: nothing changes
         return
-    if ctx.conversation.dialog != dialog.name:  # the take ended the dialog (filed, joined)
-        return
+    if ctx.conversation.dialog != dialog.name or ctx.conversation.turn != turn:
+        return  # the take ended the dialog (filed, joined) or moved it on itself (an offer after filing)
     if not taken or answer.leads_to == SAME:
         ctx.conversation.data = draft.dump()
     elif answer.leads_to in dialog.states:

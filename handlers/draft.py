@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 MAX_PHOTOS = 10
+NO_ESTATE = "-"  # estate_code: the resident picked the buildings that belong to no estate
 
 
 @dataclass
@@ -30,6 +31,15 @@ class ReportDraft:
     on_behalf: bool = False
     neighbour: str | None = None
     neighbour_phone: str | None = None
+    # Where, in a community with estates: the estate picked on the way to the building (NO_ESTATE: the
+    # buildings of no estate); the buildings a typed name could mean (one per estate: asked which) and
+    # the unit typed with it; the room a text named (kept for the home the bot offers to remember).
+    estate_code: str | None = None
+    place_candidates: list[str] = field(default_factory=list)
+    candidate_unit: str | None = None
+    room: str | None = None
+    home_asked: bool = False  # "还是 <home> 吗？" answered, or not to be asked (the place was changed)
+    home_only: bool = False  # no report: the resident sets their remembered home (/home, the offer)
 
     @classmethod
     def load(cls, data: dict[str, Any]) -> ReportDraft:

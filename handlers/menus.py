@@ -18,7 +18,7 @@ from __future__ import annotations
 from gridcore.community import Community, Role
 from handlers.texts import Texts
 
-RESIDENT_COMMANDS = ("report", "my", "phone", "cancel", "help")
+RESIDENT_COMMANDS = ("report", "my", "home", "phone", "cancel", "help")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.GRID_WORKER: ("tasks", "ticket"),
     Role.GRID_LEADER: ("tasks", "grid", "ticket"),

@@ -10,7 +10,8 @@
     confirm_category ─┐   category ◀── (no suggestion — a voice note has none —, or "选其他类别")
             │         └──────▶│
             ▼                 ▼
-    description → building → unit → [duplicate] → detail → photos → anonymous → confirm
+    description → (place: [which_place] [home] [estate]) building → unit → [duplicate] → detail → photos
+                                                                       → anonymous → confirm
     (text, or a voice)  (buttons or a typed name/alias)   (实名 without a phone on file: the phone
                                                            offered before the summary, report_phone)
     emergency (not on /proxy): after the description, at most one place question (emergency_place),
@@ -18,6 +19,10 @@
                (followup, handlers.report_emergency)
     confirm: 确认 → ticket filed │ 修改 → edit_choice → the reopened step(s) → back to confirm │ 取消
     duplicate: 加入 (+1) → joined, the dialog ends │ 仍要新报 → on to the detail
+    which_place: a typed building several estates have ("5栋") → just those estates │ 都不是 → estate
+    home: "还是 <home> 吗？" (a resident with a remembered home, no place in the text: handlers.report_home)
+    estate → building of that estate (communities with estates; "其他楼栋" for buildings of no estate)
+    after filing a first report: home_offer (remember this place as the home?); /home: home_menu
 
 Only what is still missing is asked: after an answer the dialog goes to the first of GAPS the draft
 still has (NEXT), so the order of the diagram is the order of GAPS. An answer that names a state goes
@@ -30,6 +35,7 @@ from datetime import timedelta
 
 from handlers import dialog_table, proxy
 from handlers import report_emergency as emergency
+from handlers import report_home as home
 from handlers import report_phone as phone
 from handlers import report_place as place
 from handlers import report_review as review
@@ -122,6 +128,14 @@ async def lacks_building(ctx: Context, draft: ReportDraft) -> bool:
     return draft.building_code is None
 
 
+async def lacks_place_choice(ctx: Context, draft: ReportDraft) -> bool:
+    return draft.building_code is None and bool(draft.place_candidates)
+
+
+async def lacks_estate(ctx: Context, draft: ReportDraft) -> bool:
+    return draft.building_code is None and bool(ctx.community.estates) and draft.estate_code is None
+
+
 async def lacks_unit(ctx: Context, draft: ReportDraft) -> bool:
     building = s.building_of(ctx, draft)
     return building is not None and bool(building.units) and draft.unit is None and not draft.unit_asked
@@ -165,6 +179,9 @@ GAPS = (
     Gap("description", lacks_description),
     Gap("emergency_place", emergency_lacks_place),
     Gap(emergency.FOLLOW_UP_STEP, emergency_is_ready, act=emergency.file_now),
+    Gap("which_place", lacks_place_choice),
+    Gap("home", home.lacks_home_answer),
+    Gap("estate", lacks_estate),
     Gap("building", lacks_building),
     Gap("unit", lacks_unit),
     Gap("duplicate", finds_open_duplicate),
@@ -184,19 +201,38 @@ async def follow_up(ctx: Context) -> None:
     if await emergency.take_follow_up(ctx):
         return
     await ctx.end_dialog()
+    await idle(ctx)
+
+
+PLACE_BUTTONS = {
+    "b:": Answer(place.take_building_button),
+    "public": Answer(place.take_public_area),
+    "es:": Answer(place.take_other_estate),
+    s.PAGE: Answer(place.turn_building_page, SAME),
+}
+
+
+async def file_report(ctx: Context, draft: ReportDraft, value: str) -> bool:
+    """Filed; after a first report, the offer to remember its place as the home."""
+    return await review.file(ctx, draft, value, offer=lambda c, d: home.offer(c, d, DIALOG))
+
+
+async def home_offer_input(ctx: Context) -> None:
+    await home.on_offer_input(ctx, idle)
+
+
+async def home_menu_input(ctx: Context) -> None:
+    await home.on_menu_input(ctx, idle, lambda c, draft: dialog_table.advance(c, HOME, draft))
+
+
+async def idle(ctx: Context) -> None:
+    """An input read as if no dialog were under way."""
     if await dialog_table.enter(ctx, REPORT):
         return
     if ctx.incoming.kind is InputKind.BUTTON:
         await s.refuse_button(ctx)
     else:
         await ctx.say("idle_hint", what=ctx.incoming.what or ctx.incoming.kind.value)
-
-
-PLACE_BUTTONS = {
-    "b:": Answer(place.take_building_button),
-    "public": Answer(place.take_public_area),
-    s.PAGE: Answer(place.turn_building_page, SAME),
-}
 
 STATES = {
     "neighbour": State(proxy.ask_neighbour, text=Answer(proxy.take_neighbour_text),
@@ -210,6 +246,15 @@ STATES = {
     "description": State(s.ask_description, text=Answer(s.take_description),
                          photo=Answer(s.take_description_photo), voice=Answer(s.take_description_voice),
                          hint="use_text"),
+    "which_place": State(place.ask_which_place, text=Answer(place.take_which_place_text),
+                         buttons={"pc:": Answer(place.take_which_place_button),
+                                  s.PAGE: Answer(place.turn_which_place_page, SAME)}),
+    "home": State(home.ask_home, text=Answer(home.take_home_text),
+                  buttons={"hy": Answer(home.take_home), "hn": Answer(home.take_other_place)}),
+    "estate": State(place.ask_estate, text=Answer(place.take_estate_text),
+                    buttons={"es:": Answer(place.take_estate_button),
+                             "public": Answer(place.take_public_area),
+                             s.PAGE: Answer(place.turn_estate_page, SAME)}),
     "building": State(place.ask_building, text=Answer(place.take_building_text), buttons=PLACE_BUTTONS),
     "unit": State(place.ask_unit, text=Answer(place.take_unit_text),
                   buttons={"u:": Answer(place.take_unit_button), s.PAGE: Answer(place.turn_unit_page, SAME)}),
@@ -224,7 +269,7 @@ STATES = {
     # other step is kept by handlers.commands.contact, outside the dialog.
     "confirm": State(phone.ask_summary, text=Answer(phone.take_summary_text),
                      contact=Answer(phone.take_contact),
-                     buttons={"confirm": Answer(review.file, END), "edit": Answer(leads_to="edit_choice")}),
+                     buttons={"confirm": Answer(file_report, END), "edit": Answer(leads_to="edit_choice")}),
     "edit_choice": State(review.ask_edit_choice, buttons={
         "e:category": Answer(review.reopen_category),
         "e:description": Answer(review.reopen_description),
@@ -247,7 +292,11 @@ async def cancel(ctx: Context) -> None:
     """取消 (a question's button, or /cancel: handlers.commands): the report is dropped; in an emergency's
     follow-up window, the window ends (the ticket stays)."""
     following = emergency.in_follow_up(ctx)
+    home_only = home.under_way(ctx)
     await ctx.end_dialog()
+    if home_only:
+        await ctx.say("home_kept")
+        return
     await ctx.say("followup_ended" if following else "cancelled", remove_reply_keyboard=True)
 
 
@@ -268,6 +317,31 @@ FALLBACKS = Fallbacks(cancel=cancel, refused_button=s.refuse_button, wrong_input
 
 REPORT = Dialog(DIALOG, ENTRY_POINTS, STATES, FALLBACKS, GAPS, COMPLETE)
 
+# /home and the offer after a first report: the report's place questions, then the home saved. Under
+# the report's dialog name (the draft says home_only), so every input of it reaches on_input here.
+HOME_GAPS = (
+    Gap("which_place", lacks_place_choice),
+    Gap("estate", lacks_estate),
+    Gap("building", lacks_building),
+    Gap("unit", lacks_unit),
+)
+HOME_STATES = {
+    **{name: STATES[name] for name in ("which_place", "estate", "building", "unit")},
+    home.OFFER_STEP: State(home.ask_offer, every_input=home_offer_input),
+    home.MENU_STEP: State(home.ask_menu, every_input=home_menu_input),
+    "home_saved": State(home.save_home),
+}
+HOME = Dialog(DIALOG, {}, HOME_STATES, FALLBACKS, HOME_GAPS, "home_saved")
+
+
+def table_for_draft(draft: ReportDraft) -> Dialog:
+    """The report's table, or the home's when the draft sets the home."""
+    return HOME if draft.home_only else REPORT
+
+
+def table(ctx: Context, draft: ReportDraft | None = None) -> Dialog:
+    return table_for_draft(draft) if draft is not None else HOME if home.under_way(ctx) else REPORT
+
 
 # --- what the rest of the bot calls ----------------------------------------------------------------
 
@@ -279,14 +353,14 @@ async def enter(ctx: Context) -> bool:
 
 async def advance(ctx: Context, draft: ReportDraft) -> None:
     """Ask the next missing thing (a new turn: buttons of earlier questions go stale)."""
-    await dialog_table.advance(ctx, REPORT, draft)
+    await dialog_table.advance(ctx, table(ctx, draft), draft)
 
 
 async def resume(ctx: Context) -> None:
     """Ask the current question again (after /start, /report or a task that interrupted the report)."""
-    await dialog_table.resume(ctx, REPORT)
+    await dialog_table.resume(ctx, table(ctx))
 
 
 async def on_input(ctx: Context) -> None:
     """An input while the report dialog is under way."""
-    await dialog_table.on_input(ctx, REPORT)
+    await dialog_table.on_input(ctx, table(ctx))

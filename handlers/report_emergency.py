@@ -1,7 +1,7 @@
 """An emergency report (a live emergency keyword, or an emergency category chosen): filed at once.
 
     whom to call (report_steps.set_category), then
-    place known (from the text, or the resident's home building)? ── yes ──▶ filed now, urgent
+    place known (from the text, or a stairwell QR code just opened)? ── yes ──▶ filed now, urgent
         │ no
         ▼
     emergency_place: ONE question — a building (button or typed) or 小区公共区域 / 不清楚; a typed
@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from gridcore.intake import extract_place, match_building, shows_words
+from gridcore.places import find_place
 from gridcore.ticket import Action, Ticket
 from handlers import cards, report_filing
 from handlers import report_place as place
@@ -49,10 +50,14 @@ async def take_place_text(ctx: Context, draft: ReportDraft, text: str) -> bool:
     mention = extract_place(typed, ctx.community.buildings)
     building = match_building(mention.building_text if mention else typed, ctx.community.buildings)
     building = building or match_building(typed, ctx.community.buildings)
+    unit = mention.unit if mention else None
+    if building is None and ctx.community.estates:  # "雅悦12栋": the estate's building
+        found = find_place(typed, ctx.community)
+        building, unit = (found.building, found.unit) if found is not None else (None, None)
     if building is not None:
         draft.building_code = building.code
-        if mention and mention.unit and mention.unit in building.units:
-            draft.unit = mention.unit
+        if unit and unit in building.units:
+            draft.unit = unit
         s.take_spot_from_text(draft, typed)
         return True
     draft.building_code, draft.unit, draft.unit_asked = s.PUBLIC_AREA, None, True

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from gridcore.errors import DomainError
 from gridcore.ticket import Location, Reporter, Ticket
 from handlers import dispatch, proxy
 from handlers import report_steps as s
-from handlers.context import Context
+from handlers.context import Context, Keyboard
 from handlers.draft import ReportDraft
 
+Offer = Callable[[Context, ReportDraft], Awaitable[tuple[str, Keyboard]]]
 
-async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
-    """The draft as a ticket: stored already routed, the resident told, the cards sent. Ends the dialog."""
+
+async def file_ticket(ctx: Context, draft: ReportDraft, offer: Offer | None = None) -> Ticket:
+    """The draft as a ticket: stored already routed, the resident told, the cards sent. Ends the dialog;
+    `offer`, once it ended, may start a question the message saying "filed" asks (the home offer)."""
     category = s.category_of(ctx, draft)
     assert category is not None
     building = s.building_of(ctx, draft)
@@ -41,8 +46,14 @@ async def file_ticket(ctx: Context, draft: ReportDraft) -> Ticket:
     routing = await dispatch.route_new(ctx, ticket)
     await ctx.end_dialog()
     await ctx.uow.tickets.add(ticket)  # in one insert, already assigned
+    offer_place, buttons = await offer(ctx, draft) if offer is not None else ("", [])
+    # One message takes the phone question's reply keyboard away or carries buttons, not both.
+    apart = bool(buttons) and draft.phone_asked
     await ctx.say("filed", ticket=ticket, category=category, due=ctx.local(ticket.feedback_due_at),
-                  ticket_number=ticket.number, remove_reply_keyboard=draft.phone_asked)
+                  ticket_number=ticket.number, remove_reply_keyboard=draft.phone_asked,
+                  offer_place="" if apart else offer_place, buttons=[] if apart else buttons)
+    if apart:
+        await ctx.say("offer_home", place=offer_place, buttons=buttons)
     await dispatch.send_new_cards(ctx, ticket, routing)
     return ticket
 

@@ -104,14 +104,15 @@ async def ask_confirm(ctx: Context, draft: ReportDraft) -> None:
     resident = await ctx.uow.residents.get(ctx.sender_id)
     phone = mask_phone(resident.phone) if resident and resident.phone and not draft.on_behalf else ""
     await ctx.say("summary_proxy" if draft.on_behalf else "summary", draft=draft, category=category,
-                  building=building, phone=phone,
+                  building=building, place=ctx.community.place_name(building, draft.unit), phone=phone,
                   public_area=draft.building_code == s.PUBLIC_AREA,
                   buttons=[[s.button(ctx, "confirm", "confirm")],
                            [s.button(ctx, "edit", "edit"), s.button(ctx, "cancel", "cancel")]])
 
 
-async def file(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    await report_filing.file_ticket(ctx, draft)
+async def file(ctx: Context, draft: ReportDraft, value: str,
+               offer: report_filing.Offer | None = None) -> bool:
+    await report_filing.file_ticket(ctx, draft, offer)
     return True
 
 
@@ -143,6 +144,8 @@ async def reopen_description(ctx: Context, draft: ReportDraft, value: str) -> bo
 async def reopen_location(ctx: Context, draft: ReportDraft, value: str) -> bool:
     draft.building_code, draft.unit, draft.unit_asked, draft.detail = None, None, False, None
     draft.duplicate_checked = False
+    draft.estate_code, draft.place_candidates, draft.room = None, [], None
+    draft.home_asked = True  # the place is changed: not "还是 <home> 吗？" again
     return True
 
 

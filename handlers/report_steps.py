@@ -9,17 +9,20 @@ not take (a photo, a voice note) is kept in the draft all the same.
 from __future__ import annotations
 
 from gridcore.community import Building, Category
-from gridcore.intake import extract_place, match_building, shows_words, suggest_category, visible_length
+from gridcore.intake import shows_words, suggest_category, visible_length
 from gridcore.messages import Button
+from gridcore.places import PlaceFind, find_place
 from gridcore.spots import public_area_in, spot_in
 from handlers import keyboards
 from handlers.context import Context, Keyboard
-from handlers.draft import ReportDraft
+from handlers.draft import NO_ESTATE, ReportDraft
 
 MAX_DESCRIPTION = 1000
 MIN_DESCRIPTION = 2
 MAX_DETAIL = 100
 PUBLIC_AREA = ""  # building_code for "小区公共区域": a place, but not inside a building
+# conversation.data key, with no dialog under way: the building of the QR code the resident just opened
+LINKED_BUILDING = "linked_building"
 PAGE = "pg:"  # a button that shows another page of the same question's choices (handlers.keyboards)
 
 
@@ -55,7 +58,6 @@ async def first_draft(ctx: Context, *, text: str = "", photo: str = "",
     """The draft of a new report, with whatever the first message already says (a voice note is the
     description; its category is then picked with buttons). None: the message shows nothing to report."""
     draft = ReportDraft()
-    resident = await ctx.uow.residents.get(ctx.incoming.sender.user_id)
     if text and not shows_words(text):
         await ctx.say("description_blank")  # only emoji, punctuation or invisible characters
         text = ""
@@ -73,31 +75,57 @@ async def first_draft(ctx: Context, *, text: str = "", photo: str = "",
         draft.photos.append(photo)
     if voice:
         draft.voice = voice
-    home = ctx.community.building(resident.home_building_code or "") if resident else None
-    if draft.building_code is None and home is not None:
-        draft.building_code = home.code
+    linked = ctx.community.building(str(ctx.conversation.data.get(LINKED_BUILDING) or ""))
+    if draft.building_code is None and linked is not None:  # a stairwell QR code, for this one report
+        draft.building_code, draft.home_asked = linked.code, True
+        draft.estate_code = linked.estate_code or NO_ESTATE
     return draft
 
 
 def take_place_from_text(ctx: Context, draft: ReportDraft, text: str) -> None:
-    """Fill what the resident wrote of the place: building and unit ("3号楼2单元") if it names a known
-    building, else the estate's public area ("小区门口", "停车场"); and the floor, room or spot ("一楼",
-    "302室", "楼道里") for the detail question."""
-    mention = extract_place(text, ctx.community.buildings)
-    take_spot_from_text(draft, text, room=mention.room if mention else None)
+    """Fill what the resident wrote of the place: building and unit ("3号楼2单元", "雅悦花园12栋3单元") if it
+    names a known building; the buildings it could mean when several estates have that name (asked
+    which); the estate alone ("雅悦花园门口": the building asked within it); else the estate's public area
+    ("小区门口", "停车场"); and the floor, room or spot ("一楼", "302室", "楼道里") for the detail
+    question."""
+    found = find_place(text, ctx.community)
+    take_spot_from_text(draft, text, room=found.room if found else None)
+    if found is not None and found.room:
+        draft.room = found.room
     if draft.building_code is not None:
         return
-    building = match_building(mention.building_text, ctx.community.buildings) if mention else None
-    if building is not None:
-        draft.building_code = building.code
-        if mention and mention.unit and mention.unit in building.units:
-            draft.unit = mention.unit
+    if found is not None and (found.building is not None or found.ambiguous):
+        take_found_place(draft, found)
         return
-    public = public_area_in(text) if mention is None or mention.building_text is None else None
+    public = public_area_in(text) if found is None or found.building_text is None else None
     if public is not None:
         draft.building_code, draft.unit, draft.unit_asked = PUBLIC_AREA, None, True
         if draft.detail is None:
             draft.detail = public
+    elif found is not None and found.estate is not None:
+        draft.estate_code = found.estate.code
+
+
+def take_found_place(draft: ReportDraft, found: PlaceFind) -> bool:
+    """A place read from text into the draft: its building (and unit, if the building has it), or the
+    buildings it could mean. False when it names neither."""
+    if found.room:
+        draft.room = found.room
+    if found.building is not None:
+        set_building(draft, found.building, found.unit)
+        return True
+    if found.ambiguous:
+        draft.place_candidates = [b.code for b in found.candidates]
+        draft.candidate_unit = found.unit
+        return True
+    return False
+
+
+def set_building(draft: ReportDraft, building: Building, unit: str | None = None) -> None:
+    draft.building_code, draft.duplicate_checked = building.code, False
+    draft.estate_code = building.estate_code or NO_ESTATE
+    draft.unit = unit if unit and unit in building.units else None
+    draft.place_candidates, draft.candidate_unit = [], None
 
 
 def take_spot_from_text(draft: ReportDraft, text: str, room: str | None = None) -> None:

@@ -35,8 +35,8 @@ async def test_free_text_with_place_asks_only_what_is_missing(bot, uow_factory):
     assert "几楼" in chat.last_text  # building and unit were taken from the text
     await chat.press("跳过")
     await finish_named(chat)
-    assert "XK-20261122-0001" in chat.last_text
-    assert "11月25日 09:30" in chat.last_text  # filed 09:30 Shanghai time, 3 days to feed back
+    assert "XK-20261122-0001" in chat.last_texts()  # (then, after a first report, the home offer)
+    assert "11月25日 09:30" in chat.last_texts()  # filed 09:30 Shanghai time, 3 days to feed back
     [ticket] = await tickets_of(uow_factory, 5001)
     assert (ticket.location.building_code, ticket.location.unit) == ("3", "2")
     assert ticket.description == "3号楼2单元楼道灯坏了一个星期了"
@@ -176,7 +176,7 @@ async def test_duplicate_offer_join_and_new_anyway(bot, uow_factory):
     await third.presses("是的", "1单元", "仍要新建", "跳过", "没有照片", "实名反映")
     assert "请核对" in third.last_text
     await third.press("确认提交")
-    assert "XK-20261122-0002" in third.last_text
+    assert "XK-20261122-0002" in third.last_texts()
 
 
 async def test_emergency_says_whom_to_call_first_and_files_urgent(bot, uow_factory):
@@ -315,7 +315,7 @@ async def test_a_filing_takes_its_number_first(bot, uow_factory, engine):
     await chat.press("实名反映")
     statements.clear()
     await chat.press("确认提交")
-    assert "XK-20261122-0001" in chat.last_text
+    assert "XK-20261122-0001" in chat.last_texts()
     taken = next(i for i, s in enumerate(statements) if "INTO TICKET_SEQUENCES" in s)
     after = statements[taken + 1:]
     assert not any(s.startswith(("INSERT INTO TICKETS ", "INSERT INTO OUTBOX ")) for s in statements[:taken])
@@ -339,11 +339,14 @@ async def test_each_step_retires_the_last_question_in_its_own_reply(bot, uow_fac
     for label in ("是的", "跳过", "没有照片", "实名反映", "确认提交"):
         await chat.press(label)
         # (实名 without a phone on file: the phone offer, under the input field, comes first.)
+        # (Filed: the message takes the phone question's reply keyboard away, so the home offer, with
+        # buttons, follows on its own.)
         mine = [m for m in chat.last.messages if m.chat_id == chat.chat_id and not m.reply_keyboard]
-        assert len(mine) == 1 and mine[0].clear_keyboard_of_outbox is not None, (label, mine)
-    assert "XK-20261122-0001" in chat.last_text
-    async with uow_factory() as uow:
-        assert (await uow.conversations.get(chat.chat_id)).prompts == []
+        offer = [m for m in mine[1:] if "是您家吗" in m.text] if label == "确认提交" else []
+        assert len(mine) == 1 + len(offer) and mine[0].clear_keyboard_of_outbox is not None, (label, mine)
+    assert "XK-20261122-0001" in chat.last_texts()
+    async with uow_factory() as uow:  # the one live question: the home offer
+        assert len((await uow.conversations.get(chat.chat_id)).prompts) == 1 and chat.last_message.buttons
     await chat.send("楼道灯坏了")
     await chat.send("/cancel")  # the end of a dialog without a question after it
     [cancelled] = chat.last.messages

@@ -55,7 +55,7 @@ async def test_a_resident_reports_a_problem_end_to_end(live_bot, uow_factory):
     await resident.expect("提交反映")
     # The bot registered everyone's command menu (staff chats the sandbox does not know were refused).
     [menu] = [m for m in (await client.info())["commands"] if m["scope"] == "type=default"]
-    assert {c["command"] for c in menu["commands"]} == {"report", "my", "phone", "cancel", "help"}
+    assert {c["command"] for c in menu["commands"]} == {"report", "my", "home", "phone", "cancel", "help"}
 
 
 async def test_stale_button_and_cancel_over_http(live_bot, uow_factory):

@@ -126,3 +126,14 @@ async def test_every_button_a_question_shows_is_taken_by_its_state(name):
                if b.data.startswith(DIALOG_BUTTON)]
     assert pressed, f"{name} asks with no button"  # every question here offers at least one
     assert [v for v in pressed if v != CANCEL and state.answer_to_button(v) is None] == []
+
+
+def test_the_home_table_walks_the_place_questions_to_its_end():
+    table = report.HOME
+    assert [gap.state for gap in table.gaps if gap.state not in table.states] == []
+    assert table.complete in table.states and table.name == report.DIALOG
+    for name, state in table.states.items():
+        for leads_to in state.leads():
+            assert leads_to in (NEXT, SAME, END) or leads_to in table.states, (name, leads_to)
+    assert report.table_for_draft(ReportDraft(home_only=True)) is table
+    assert report.table_for_draft(ReportDraft()) is report.REPORT

@@ -73,7 +73,7 @@ async def test_staff_chats_get_their_own_menu_at_start_and_on_binding(engine, uo
     sandbox = roster_sandbox()
     async with live(engine, clock, sandbox) as (client, _server):
         default = [c["command"] for c in sandbox.commands[("type=default", "")]]
-        assert default == ["report", "my", "phone", "cancel", "help"]
+        assert default == ["report", "my", "home", "phone", "cancel", "help"]
         assert scoped(sandbox, WORKER_1)[:2] == ["tasks", "ticket"]
         assert scoped(sandbox, LEADER_1)[:3] == ["tasks", "grid", "ticket"]
         assert scoped(sandbox, STAFF)[:3] == ["open", "tasks", "ticket"]
