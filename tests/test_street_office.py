@@ -83,8 +83,8 @@ async def file_in(resident: ResidentChat, community_name: str | None = None,
         assert ASKED in resident.last_text
         await resident.press(community_name)
     await resident.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
-    number = NUMBER.search(resident.last_text)
-    assert number and "已提交" in resident.last_text, resident.texts[-3:]
+    number = NUMBER.search(resident.last_texts())
+    assert number and "已提交" in resident.last_texts(), resident.texts[-3:]
     return number.group(0)
 
 
@@ -104,7 +104,7 @@ async def test_a_new_resident_is_asked_and_the_first_text_goes_on_in_the_chosen_
     said = resident.last_texts()
     assert "和祥社区" in said and "环境" in said  # the kept text went on: its category is offered
     await resident.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
-    assert re.search(r"HX-\d{8}-\d{4}", resident.last_text)
+    assert re.search(r"HX-\d{8}-\d{4}", resident.last_texts())
     assert [m for m in world.inbox[B_WORKER] if "HX-" in (m.text or "")]  # 和祥's grid worker has the card
     assert not world.inbox[A_WORKER]
     assert await resident_community(uow_factory, RESIDENT) == "HX"
@@ -292,7 +292,7 @@ async def test_a_report_begun_before_a_second_community_came_resumes_after_the_c
     await resident.send("兴康社区")
     assert "环境卫生" in resident.last_texts()  # the report is where it was
     await resident.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
-    assert re.search(r"XK-\d{8}-\d{4}", resident.last_text) and "已提交" in resident.last_text
+    assert re.search(r"XK-\d{8}-\d{4}", resident.last_texts()) and "已提交" in resident.last_texts()
 
 
 async def test_a_staff_invite_binds_in_its_own_community_without_the_question(street, uow_factory):
