@@ -12,7 +12,8 @@ paths (Conversations.system / .handle, one Conversations per community as the bo
   community;
 - a street office's week: street_week(), each of its communities' summary as the bot prepares it today,
   and the same with numbers only (for_summary + summarize);
-- sweep ticks over the city (city_tick(): the communities with work due, then the job in each);
+- sweep ticks over the city (city_tick(): the communities with work due, then the job in each), as the
+  roster cache has it and again with every roster kept cached;
 - /my for the resident with the most tickets and a typical one, /tasks for the busiest worker, and
   open_in / open_counts of a community.
 
@@ -50,6 +51,7 @@ from handlers.texts import Texts
 from storage import testing
 from storage.db import create_engine, migrate
 from storage.models import CommunityRow, TicketRow
+from storage.roster_cache import DEFAULT_TTL, cache_for
 from storage.uow import uow_factory
 
 FULL = {"communities": 300, "streets": 30, "tickets": 3_000_000}
@@ -305,6 +307,12 @@ async def run_backend(backend: str, size: dict[str, int], workers: int, reuse: b
                 result["street_summary"] = await bench.street_summary(street, Path(folder), repeat=3)
             result["street_numbers"] = await bench.street_summary(street, None, repeat=3)
             result["sweep"] = await bench.sweep()
+            # The same with every roster kept in this process's cache (the ticks above read each due
+            # community's roster again: the cache keeps one for DEFAULT_TTL seconds).
+            cache = cache_for(engine)
+            cache.ttl = float("inf")
+            result["sweep_rosters_cached"] = await bench.sweep()
+            cache.ttl = DEFAULT_TTL
             for name, (code, user_id), command in (("my_heavy", who["heavy_resident"], "/my"),
                                                    ("my_typical", who["typical_resident"], "/my"),
                                                    ("tasks_busy", who["busy_worker"], "/tasks")):
