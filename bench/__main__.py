@@ -8,8 +8,9 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("inbound", "outbound", "scale", "bot_memory")
+BENCHMARKS = ("inbound", "outbound", "scale", "bot_memory", "city", "city_memory")
 QUICK_TICKETS = "20000"  # bench.scale's quick size, which bot_memory then reuses
+QUICK_CITY = ["--communities", "20", "--tickets", "40000"]  # bench.city's quick size, for city_memory
 
 
 def main() -> int:
@@ -27,7 +28,11 @@ def main() -> int:
         command = [sys.executable, "-m", f"bench.{name}", "--db", options.db]
         if name == "scale":
             command += ["--reuse"]  # bot_memory measures the bot on the database scale generated
-        if name == "bot_memory" and options.quick:
+        if name == "city":  # a city is PostgreSQL's, kept for city_memory
+            command = [sys.executable, "-m", "bench.city", "--db", "postgresql", "--reuse"]
+        if name == "city_memory":
+            command = [sys.executable, "-m", "bench.city_memory", *(QUICK_CITY if options.quick else [])]
+        elif name == "bot_memory" and options.quick:
             command += ["--tickets", QUICK_TICKETS]
         elif options.quick:
             command += ["--quick"]

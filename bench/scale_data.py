@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,7 +57,8 @@ class Batch:
 class History:
     """Makes tickets one after another, in filing order, with their whole lives up to NOW."""
 
-    def __init__(self, community: Community, total: int, seed: int = 7) -> None:
+    def __init__(self, community: Community, total: int, seed: int = 7, first_resident: int = FIRST_RESIDENT,
+                 residents: int = RESIDENTS) -> None:
         self.community = community
         self.total = total
         self.rng = random.Random(seed)
@@ -72,29 +74,23 @@ class History:
         self.staff = [p for p in community.people(Role.COMMUNITY_STAFF) if p.telegram_user_id]
         # A few residents report a lot (Zipf-like): resident k is drawn with weight 1 / (k + 100), so the
         # first one files ~0.2% of all tickets and the median one ~0.002%.
-        self.resident_ids = range(FIRST_RESIDENT, FIRST_RESIDENT + RESIDENTS)
-        self.resident_cumulative = list(itertools.accumulate(1 / (k + 100) for k in range(RESIDENTS)))
+        self.resident_ids = range(first_resident, first_resident + residents)
+        self.resident_cumulative = list(itertools.accumulate(1 / (k + 100) for k in range(residents)))
         self.sequences: dict[date, int] = {}
 
     def resident(self) -> int:
         return self.rng.choices(self.resident_ids, cum_weights=self.resident_cumulative)[0]
 
-    def batches(self, size: int = BATCH) -> Iterator[Batch]:
+    def tickets(self) -> Iterator[Ticket]:
+        """The tickets in filing order, without ids, evenly spread over SPAN up to NOW."""
         start = NOW - SPAN
         step = SPAN / self.total
-        next_id = 1
-        batch = Batch([], [], [])
         for index in range(self.total):
-            at = start + step * index + timedelta(seconds=self.rng.random() * step.total_seconds())
-            ticket = self.ticket(at)
-            ticket.id = next_id
-            next_id += 1
-            self.add_rows(batch, ticket)
-            if len(batch.tickets) >= size:
-                yield batch
-                batch = Batch([], [], [])
-        if batch.tickets:
-            yield batch
+            jitter = timedelta(seconds=self.rng.random() * step.total_seconds())
+            yield self.ticket(start + step * index + jitter)
+
+    def batches(self, size: int = BATCH) -> Iterator[Batch]:
+        return in_batches(((self, ticket) for ticket in self.tickets()), size)
 
     def ticket(self, at: datetime) -> Ticket:
         rng = self.rng
@@ -221,16 +217,39 @@ class History:
             batch.followers.append({"ticket_id": ticket.id, "user_id": user_id, "position": position})
 
 
+def in_batches(made: Iterator[tuple[History, Ticket]], size: int = BATCH, first_id: int = 1,
+               id_step: int = 1) -> Iterator[Batch]:
+    """Rows of the tickets (each made by its community's History), numbered first_id, first_id + id_step,
+    ... in this order."""
+    batch = Batch([], [], [])
+    for index, (history, ticket) in enumerate(made):
+        ticket.id = first_id + index * id_step
+        history.add_rows(batch, ticket)
+        if len(batch.tickets) >= size:
+            yield batch
+            batch = Batch([], [], [])
+    if batch.tickets:
+        yield batch
+
+
 DESCRIPTIONS = ["楼道灯不亮了", "电梯又坏了，困了好几次", "下水道堵了，味道很大", "楼下有人乱停车",
                 "垃圾桶满了没人清", "单元门禁坏了", "楼顶漏水", "夜里广场舞太吵", "小区路灯不亮",
                 "墙皮脱落有危险", "暖气不热", "水管漏水", "有人在楼道堆放杂物", "绿化带被踩坏了"]
 PLACES = ["东门", "小广场", "北侧停车场", "活动中心门口"]
 
 
-def _value(column: str, value: Any) -> Any:
-    if column in JSON_COLUMNS:
-        return None if value is None else json_dumps(value)
-    return value
+def _records(columns: list[str], rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """The rows as COPY takes them: values in column order, JSON columns as text."""
+    values = itemgetter(*columns)
+    as_json = [i for i, c in enumerate(columns) if c in JSON_COLUMNS]
+    records = []
+    for row in rows:
+        record = list(values(row))
+        for i in as_json:
+            if record[i] is not None:
+                record[i] = json_dumps(record[i])
+        records.append(record)
+    return records
 
 
 async def _copy(url: str, batches: Iterator[Batch]) -> dict[str, int]:
@@ -246,10 +265,9 @@ async def _copy(url: str, batches: Iterator[Batch]) -> dict[str, int]:
             async with connection.transaction():
                 await connection.copy_records_to_table(
                     "tickets", columns=TICKET_COLUMNS,
-                    records=[[_value(c, row[c]) for c in TICKET_COLUMNS] for row in batch.tickets])
+                    records=_records(TICKET_COLUMNS, batch.tickets))
                 await connection.copy_records_to_table(
-                    "ticket_events", columns=EVENT_COLUMNS,
-                    records=[[_value(c, row[c]) for c in EVENT_COLUMNS] for row in batch.events])
+                    "ticket_events", columns=EVENT_COLUMNS, records=_records(EVENT_COLUMNS, batch.events))
                 if batch.followers:
                     await connection.copy_records_to_table(
                         "ticket_followers", columns=["ticket_id", "user_id", "position"],

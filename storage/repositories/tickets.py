@@ -326,10 +326,12 @@ class SqlTicketRepository:
         rated_in_week = and_(events.c.action == Action.RATE.value, events.c.at >= start, events.c.at < end)
         created, resolved = tickets.c.created_at, tickets.c.resolved_at
         # The week's ratings first (the last one of each ticket wins): their tickets are also the week's,
-        # and reading the ledger once spares the UNION a second pass over the week's events.
+        # and reading the ledger once spares the UNION a second pass over the week's events. Only this
+        # community's: on a database of many communities the week's ratings are mostly other ones'.
         found = await self._session.execute(
             select(events.c.ticket_id, events.c.at, events.c.details)
-            .where(rated_in_week).order_by(events.c.at, events.c.seq)
+            .join(tickets, tickets.c.id == events.c.ticket_id)
+            .where(rated_in_week, in_community).order_by(events.c.at, events.c.seq)
         )
         known: dict[tuple[Any, ...], Rating | None] = {}  # a few answers repeat thousands of times
         ratings: dict[int, tuple[datetime, Rating | None]] = {}
@@ -350,8 +352,7 @@ class SqlTicketRepository:
         )
         # The ids first, then the rows by primary key in chunks: a join of the UNION with tickets lets
         # PostgreSQL guess a hash join over a scan of every ticket.
-        # Only the columns the summary reads, as small tuples (TicketFacts), not Tickets with followers;
-        # the rated tickets of another community are left out by in_community.
+        # Only the columns the summary reads, as small tuples (TicketFacts), not Tickets with followers.
         ids = sorted(set((await self._session.scalars(in_week)).all()).union(ratings))
         loaded: list[TicketFacts] = []
         for first in range(0, len(ids), _CHUNK):
