@@ -43,8 +43,8 @@ from sqlalchemy.engine import make_url
 from bench import common
 from bench.scale import REPEAT, Bench, explain, timings
 from bench.scale_data import NOW
-from gridcore.metrics import Week, summarize_each
-from handlers import summary, upkeep
+from gridcore.metrics import Week
+from handlers import street_summary, summary, upkeep
 from handlers.app import Conversations
 from handlers.context import Context
 from handlers.texts import Texts
@@ -116,22 +116,23 @@ def _generate(url: str, size: dict[str, int], workers: int) -> dict[str, Any]:
 
 
 async def street_week(run_in: Callable[[str, Job], Awaitable[Any]], codes: list[str], week: Week,
-                      chart_dir: Path | None) -> dict[str, Any]:
-    """A street office's week: each of its communities' weekly summary, computed as the bot computes one
-    community's today. With `chart_dir`, handlers.summary.prepare (texts and charts of the community and
-    its grids); without, the numbers only (uow.tickets.for_summary and gridcore.metrics.summarize_each for
-    the community). `run_in(code, job)` runs a job in that community's unit of work.
-    When the street-level summary exists, point this at it."""
-    async def numbers(ctx: Context) -> Any:
-        items = await ctx.uow.tickets.for_summary(ctx.community.code, week.start, week.end)
-        return summarize_each(ctx.community.code, week, items, [None], ctx.now)[0]
+                      chart_dir: Path | None) -> Any:
+    """A street office's week. Without `chart_dir`: the street-level summary the bot sends
+    (handlers.street_summary: each community's figures, rendered), in one unit of work. With it: each
+    of its communities' own weekly summary with charts (handlers.summary.prepare), the upper bound of
+    what a street office could ask for. `run_in(code, job)` runs a job in that community's unit of work."""
+    async def street(ctx: Context) -> Any:
+        communities = [c for c in [await ctx.uow.roster.get(code) for code in codes] if c is not None]
+        rows = await street_summary.street_week(ctx.uow, communities, week, ctx.now)
+        return street_summary.render(ctx.texts, ctx.community.street or "", week, rows, ctx.now)
 
     async def reports(ctx: Context) -> Any:
         assert chart_dir is not None
         return (await summary.prepare(ctx, week, chart_dir))[0].summary
 
-    job = numbers if chart_dir is None else reports
-    return {code: await run_in(code, job) for code in codes}
+    if chart_dir is None:
+        return {codes[0]: await run_in(codes[0], street)}
+    return {code: await run_in(code, reports) for code in codes}
 
 
 class CityBench(Bench):
@@ -240,8 +241,9 @@ class CityBench(Bench):
 
         name = "street_summary" if folder else "street_numbers"
         seconds = await self.timed(name, run, repeat=repeat)
-        return {"communities": len(codes), "new": sum(s.total.new for s in found.values()),
-                **self.timings(name, seconds)}
+        figures = {"new": sum(s.total.new for s in found.values())} if folder else {
+            "messages": sum(len(texts) for texts in found.values())}
+        return {"communities": len(codes), **figures, **self.timings(name, seconds)}
 
     async def sweep(self) -> dict[str, Any]:
         """As bench.scale's, each tick over the whole city (city_tick)."""
