@@ -32,11 +32,12 @@ UPDATE_LOG_DAYS = 8
 
 
 async def run_job(conversations: Conversations, sender: OutboxSender,
-                  work: Callable[[Context], Awaitable[object]], what: str) -> None:
+                  work: Callable[[Context], Awaitable[object]], what: str, *, sweep: bool = False) -> None:
     """One tick of a periodic job for every community served, one unit of work each (a community
-    whose run fails does not hold up the others); wakes the sender when any queued messages."""
+    whose run fails does not hold up the others); wakes the sender when any queued messages.
+    `sweep`: a deadline sweep, run only in the communities that have tickets due now."""
     try:
-        codes = await conversations.community_codes()
+        codes = await conversations.community_codes(with_work_due=sweep)
     except Exception:  # the database may be away; the next tick (or next week's run) tries again
         log.exception("%s failed", what)
         return
@@ -79,12 +80,12 @@ def running(conversations: Conversations, sender: OutboxSender, engine: AsyncEng
                       coalesce=True, max_instances=1, misfire_grace_time=3600)
     scheduler.add_job(run_job, "interval", minutes=SWEEP_MINUTES,
                       args=[conversations, sender, upkeep.close_unrated, "closing unrated tickets"],
-                      id="close_unrated", coalesce=True, max_instances=1)
+                      kwargs={"sweep": True}, id="close_unrated", coalesce=True, max_instances=1)
     # Every process may sweep: each due ticket is locked while one sweeper handles it (SKIP LOCKED),
     # and its stage is marked in that same transaction, so nothing is sent twice.
     scheduler.add_job(run_job, "interval", minutes=REMINDER_MINUTES,
                       args=[conversations, sender, upkeep.send_reminders, "sending reminders"],
-                      id="send_reminders", coalesce=True, max_instances=1)
+                      kwargs={"sweep": True}, id="send_reminders", coalesce=True, max_instances=1)
     # Each occurrence is recorded in the update log with its outbox rows (one transaction), so every
     # process may sweep and none is sent twice.
     scheduler.add_job(run_job, "interval", minutes=ANNOUNCE_MINUTES,

@@ -85,8 +85,17 @@ class TicketRepository(Protocol):
                       limit: int = 100) -> Sequence[Ticket]:
         """Open tickets of the community or of one grid, nearest feedback deadline first."""
 
-    async def unrated_since(self, resolved_before: datetime, limit: int = 100) -> Sequence[Ticket]:
-        """Resolved tickets without a rating, resolved before the given moment."""
+    async def unrated_since(self, resolved_before: datetime, limit: int = 100,
+                            community_code: str | None = None) -> Sequence[Ticket]:
+        """Resolved tickets without a rating, resolved before the given moment (of one community)."""
+
+    async def due_for_reminders(self, now: datetime, limit: int = 100,
+                                community_code: str | None = None) -> Sequence[Ticket]:
+        """Tickets whose next reminder or 督办 stage is due (of one community), locked for the transaction."""
+
+    async def communities_due(self, now: datetime) -> list[str]:
+        """The communities with work for a sweep now: a reminder or 督办 stage due, or a resolved ticket
+        unrated past the community's rating_days. A city's sweep visits only these."""
 
     async def add_card(self, ticket_id: int, card: TicketCard) -> None: ...
 

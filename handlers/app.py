@@ -97,12 +97,17 @@ class Conversations:
             await uow.commit()
         return ctx.sent
 
-    async def community_codes(self) -> list[str]:
-        """The communities this deployment serves: the COMMUNITY setting's, else every one loaded."""
-        if self._community_code is not None:
-            return [self._community_code]
+    async def community_codes(self, *, with_work_due: bool = False) -> list[str]:
+        """The communities this deployment serves: the COMMUNITY setting's, else every one loaded.
+        `with_work_due`: only those a deadline sweep has work in now (uow.tickets.communities_due), so
+        a city's minute tick visits a handful of communities, not all of them."""
         async with self._uow_factory() as uow:
-            return await uow.roster.list_codes()
+            served = self._community_code
+            codes = [served] if served is not None else await uow.roster.list_codes()
+            if with_work_due:
+                due = set(await uow.tickets.communities_due(self._clock()))
+                codes = [code for code in codes if code in due]
+        return codes
 
     async def _community(self, uow: UnitOfWork, code: str | None = None) -> Community | None:
         code = code or self._community_code

@@ -23,8 +23,8 @@ async def close_unrated(ctx: Context) -> int:
     """A resolved ticket the resident has not rated within the roster's rating_days closes as 未评价."""
     cutoff = ctx.now - timedelta(days=ctx.community.rating_days)
     closed = 0
-    for ticket in await ctx.uow.tickets.unrated_since(cutoff):
-        if ticket.status is not TicketStatus.RESOLVED or ticket.community_code != ctx.community.code:
+    for ticket in await ctx.uow.tickets.unrated_since(cutoff, community_code=ctx.community.code):
+        if ticket.status is not TicketStatus.RESOLVED:
             continue
         ticket.apply(Action.CLOSE, actor=SYSTEM, at=ctx.now, reason="unrated")
         await ctx.uow.tickets.save(ticket)
@@ -64,9 +64,7 @@ async def send_reminders(ctx: Context) -> int:
     transaction as the messages it causes (a sweep that runs twice, or after downtime, sends nothing
     twice; a stage missed while the bot was down goes out now, once)."""
     sent = 0
-    for ticket in await ctx.uow.tickets.due_for_reminders(ctx.now):
-        if ticket.community_code != ctx.community.code:
-            continue
+    for ticket in await ctx.uow.tickets.due_for_reminders(ctx.now, community_code=ctx.community.code):
         send, skip = due_stages(ticket, ctx.now, ctx.community.reminders)
         for stage in send:
             await remind(ctx, ticket, stage)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fake_tables import Repository, StoredEvent, StoredTicket, Tables, through_json, utc
@@ -128,17 +128,35 @@ class FakeTicketRepository(Repository):
                                  and (grid_code is None or t.grid_code == grid_code),
                                  _nearest_deadline_first, limit)
 
-    async def unrated_since(self, resolved_before: datetime, limit: int = 100) -> list[Ticket]:
+    async def unrated_since(self, resolved_before: datetime, limit: int = 100,
+                            community_code: str | None = None) -> list[Ticket]:
         return await self._where(
             lambda t: t.status is TicketStatus.RESOLVED and t.resolved_at is not None
-            and t.resolved_at < resolved_before, lambda t: (t.resolved_at, t.id), limit)
+            and t.resolved_at < resolved_before and community_code in (None, t.community_code),
+            lambda t: (t.resolved_at, t.id), limit)
 
-    async def due_for_reminders(self, now: datetime, limit: int = 100) -> list[Ticket]:
+    async def due_for_reminders(self, now: datetime, limit: int = 100,
+                                community_code: str | None = None) -> list[Ticket]:
         """Open tickets whose next reminder or 督办 stage is due, the earliest first."""
         due = sorted((s for s in (await self._tables()).tickets.values()
-                      if s.next_reminder_at is not None and s.next_reminder_at <= now and s.ticket.is_open),
+                      if s.next_reminder_at is not None and s.next_reminder_at <= now and s.ticket.is_open
+                      and community_code in (None, s.ticket.community_code)),
                      key=lambda s: (s.next_reminder_at, s.ticket.id))
         return [ticket_of(s) for s in due[:limit]]
+
+    async def communities_due(self, now: datetime) -> list[str]:
+        tables = await self._tables()
+        due = set()
+        for stored in tables.tickets.values():
+            ticket, community = stored.ticket, tables.communities.get(stored.ticket.community_code)
+            reminder_due = (stored.next_reminder_at is not None and stored.next_reminder_at <= now
+                            and ticket.is_open)
+            unrated_due = (ticket.status is TicketStatus.RESOLVED and ticket.resolved_at is not None
+                           and community is not None
+                           and ticket.resolved_at < now - timedelta(days=community.rating_days))
+            if reminder_due or unrated_due:
+                due.add(ticket.community_code)
+        return sorted(due)
 
     async def add_card(self, ticket_id: int, card: TicketCard) -> None:
         tables = await self._tables()

@@ -244,3 +244,25 @@ async def test_a_community_policy_survives_storage_and_drives_the_sweep(uow_fact
     await resident.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
     clock.advance(hours=1)  # half of the community's 2 h acceptance time
     assert "还没有签收" in to(await sweep(bot), WORKER)[0]
+
+
+async def test_the_sweeps_know_which_communities_have_work_due(filed, uow_factory):
+    """A city's minute tick visits only the communities with a stage due or a rating overdue."""
+    bot, clock, world = filed
+    assert await bot.community_codes(with_work_due=True) == []  # filed now: nothing due yet
+    clock.advance(hours=2)  # the 签收 reminder is due
+    assert await bot.community_codes(with_work_due=True) == ["XK"]
+    await sweep(bot)
+    assert await bot.community_codes(with_work_due=True) == []
+    worker = ResidentChat(bot, WORKER, "王芳", world=world)
+    await worker.press("签收")
+    await worker.press("办结")
+    await worker.send("已清理")
+    await worker.press("没有照片")
+    async with uow_factory() as uow:
+        [ticket] = await uow.tickets.for_resident(RESIDENT)
+        assert ticket.status is TicketStatus.RESOLVED
+        for code, days in (("XK", 6), ("XK", 8)):
+            due = await uow.tickets.communities_due(clock.now + timedelta(days=days))
+            # (the feedback stages are done or moot once resolved; the rating runs 7 days)
+            assert (code in due) is (days > 7), (days, due)

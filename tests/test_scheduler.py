@@ -11,7 +11,8 @@ class FakeConversations:
     def __init__(self, result=None, error: Exception | None = None, codes=("XK",)) -> None:
         self.result, self.error, self.runs, self.codes, self.ran = result, error, 0, list(codes), []
 
-    async def community_codes(self):
+    async def community_codes(self, *, with_work_due: bool = False):
+        self.asked_due = with_work_due
         return self.codes
 
     async def system(self, work, community_code=None):
@@ -77,3 +78,13 @@ async def test_the_update_log_is_pruned_daily_keeping_eight_days(engine):
     async with uow_factory(engine)() as uow:
         assert await uow.updates.record(1) is True  # nine days old: forgotten
         assert await uow.updates.record(2) is False  # a week old: still known
+
+
+async def test_deadline_sweeps_ask_only_for_the_communities_with_work_due():
+    conversations, sender = FakeConversations(result=[]), FakeSender()
+    with scheduler.running(conversations, sender) as running:
+        jobs = {job.id: job for job in running.get_jobs()}
+    assert jobs["send_reminders"].kwargs == {"sweep": True} and jobs["close_unrated"].kwargs == {"sweep": True}
+    assert jobs["send_announcements"].kwargs == {} and jobs["weekly_summary"].kwargs == {}
+    await scheduler.run_job(conversations, sender, lambda ctx: asyncio.sleep(0), "sending reminders", sweep=True)
+    assert conversations.asked_due is True

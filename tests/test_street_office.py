@@ -171,10 +171,10 @@ async def test_a_group_chat_gets_its_own_communitys_messages(street):
     assert "兴康社区" in in_a.last_text and "XK-" in in_a.last_text and "HX-" not in in_a.last_text
 
 
-async def tick(bot, world: World, work) -> None:
-    """One tick of a periodic job as the scheduler runs it (each community served in turn,
-    bot.scheduler.run_job), its messages delivered into the world."""
-    for code in await bot.community_codes():
+async def tick(bot, world: World, work, *, sweep: bool = False) -> None:
+    """One tick of a periodic job as the scheduler runs it (each community served in turn, a deadline
+    sweep only where tickets are due: bot.scheduler.run_job), its messages delivered into the world."""
+    for code in await bot.community_codes(with_work_due=sweep):
         for message in await bot.system(work, code):
             world.inbox[message.chat_id].append(message)
 
@@ -186,17 +186,17 @@ async def test_sweeps_run_for_both_and_the_street_supervises_after_community_sta
     a_number = await file_in(chat(RESIDENT, "张阿姨"), "兴康社区")
     b_number = await file_in(chat(NEIGHBOUR, "李叔"), "和祥社区")
     clock.advance(days=3, hours=1)  # past the feedback deadline: the grid leaders' 督办
-    await tick(bot, world, upkeep.send_reminders)
+    await tick(bot, world, upkeep.send_reminders, sweep=True)
     assert any(a_number in (m.text or "") for m in world.inbox[A_LEADER])
     assert any(b_number in (m.text or "") for m in world.inbox[B_LEADER])
     assert not world.inbox[STREET_STAFF]
     clock.advance(hours=24)  # community staff's
-    await tick(bot, world, upkeep.send_reminders)
+    await tick(bot, world, upkeep.send_reminders, sweep=True)
     assert any(b_number in (m.text or "") for m in world.inbox[B_STAFF_GROUP])
     assert not world.inbox[STREET_STAFF]
     clock.advance(hours=24)  # the street office's, for both communities, once each
-    await tick(bot, world, upkeep.send_reminders)
-    await tick(bot, world, upkeep.send_reminders)
+    await tick(bot, world, upkeep.send_reminders, sweep=True)
+    await tick(bot, world, upkeep.send_reminders, sweep=True)
     street_texts = [m.text for m in world.inbox[STREET_STAFF]]
     assert len(street_texts) == 2 and all("请街道督促" in t for t in street_texts)
     assert any(a_number in t and "兴康社区" in t for t in street_texts)

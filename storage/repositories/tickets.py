@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -288,15 +288,16 @@ class SqlTicketRepository:
         )
         return await self._load(result.all())
 
-    async def unrated_since(self, resolved_before: datetime, limit: int = 100) -> Sequence[Ticket]:
+    async def unrated_since(self, resolved_before: datetime, limit: int = 100,
+                            community_code: str | None = None) -> Sequence[Ticket]:
         """Resolved tickets still waiting for their rating, resolved before the given moment."""
-        result = await self._session.execute(
-            select(tickets)
-            .where(tickets.c.status == TicketStatus.RESOLVED.value, tickets.c.resolved_at < resolved_before)
-            .order_by(tickets.c.resolved_at, tickets.c.id)
-            .limit(limit)
-        )
-        return await self._load(result.all())
+        stmt = (select(tickets)
+                .where(tickets.c.status == TicketStatus.RESOLVED.value,
+                       tickets.c.resolved_at < resolved_before)
+                .order_by(tickets.c.resolved_at, tickets.c.id).limit(limit))
+        if community_code is not None:
+            stmt = stmt.where(tickets.c.community_code == community_code)
+        return await self._load((await self._session.execute(stmt)).all())
 
     async def add_card(self, ticket_id: int, card: TicketCard) -> None:
         await self._session.execute(_insert_card, {"ticket_id": ticket_id, "chat_id": card.chat_id,
@@ -306,14 +307,34 @@ class SqlTicketRepository:
         result = await self._session.execute(_cards_of, {"ticket_id": ticket_id})
         return [TicketCard(chat_id, outbox_id, kind) for chat_id, outbox_id, kind in result]
 
-    async def due_for_reminders(self, now: datetime, limit: int = 100) -> Sequence[Ticket]:
+    async def due_for_reminders(self, now: datetime, limit: int = 100,
+                                community_code: str | None = None) -> Sequence[Ticket]:
         """Tickets whose next reminder or 督办 stage is due, oldest first, locked for this transaction
         (on PostgreSQL, rows another sweeper holds are skipped)."""
         stmt = (select(tickets).where(tickets.c.next_reminder_at <= now, tickets.c.status.in_(_OPEN))
                 .order_by(tickets.c.next_reminder_at, tickets.c.id).limit(limit))
+        if community_code is not None:
+            stmt = stmt.where(tickets.c.community_code == community_code)
         if self._dialect == "postgresql":
             stmt = stmt.with_for_update(of=tickets, skip_locked=True)
         return await self._load((await self._session.execute(stmt)).all())
+
+    async def communities_due(self, now: datetime) -> list[str]:
+        """Both halves read an index range of the few tickets in question (next_reminder_at; status and
+        resolved_at), never a community's history."""
+        reminders = select(tickets.c.community_code).where(
+            tickets.c.next_reminder_at <= now, tickets.c.status.in_(_OPEN)).distinct()
+        due = set((await self._session.scalars(reminders)).all())
+        oldest = (select(tickets.c.community_code, func.min(tickets.c.resolved_at))
+                  .where(tickets.c.status == TicketStatus.RESOLVED.value)
+                  .group_by(tickets.c.community_code))
+        resolved = dict((await self._session.execute(oldest)).all())
+        if resolved:
+            days = select(CommunityRow.code, CommunityRow.rating_days).where(CommunityRow.code.in_(resolved))
+            for code, rating_days in (await self._session.execute(days)).all():
+                if resolved[code] < now - timedelta(days=rating_days):
+                    due.add(code)
+        return sorted(due)
 
     async def for_summary(self, community_code: str, start: datetime, end: datetime) -> list[WeekTicket]:
         """What a summary of [start, end) needs: tickets filed or resolved in it, open at its end, or
