@@ -21,10 +21,11 @@ from typing import Any
 
 from gridcore.community import Community
 
-__all__ = ["DEFAULT_TTL", "RosterCache", "RosterView", "cache_for"]
+__all__ = ["CODES", "DEFAULT_TTL", "DIRECTORY", "RosterCache", "RosterView", "cache_for"]
 
 DEFAULT_TTL = 5.0
 CODES = "\x00codes"  # the key of the list of community codes
+DIRECTORY = "\x00directory"  # the key of the community directory (gridcore.directory)
 
 
 class RosterCache:
