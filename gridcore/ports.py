@@ -9,6 +9,7 @@ from typing import Protocol, Self
 
 from gridcore.community import Community
 from gridcore.conversation import Conversation, Resident
+from gridcore.directory import CommunityDirectory
 from gridcore.messages import OutgoingMessage
 from gridcore.metrics import WeekTicket
 from gridcore.ticket import Ticket, TicketEvent
@@ -41,6 +42,10 @@ class RosterRepository(Protocol):
     async def get(self, code: str) -> Community | None: ...
 
     async def list_codes(self) -> list[str]: ...
+
+    async def directory(self) -> CommunityDirectory:
+        """Every community's entry (gridcore.directory), as of the last roster load and staff binding:
+        enough to pick the community of an update without reading every roster."""
 
 
 class TicketRepository(Protocol):

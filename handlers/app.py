@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 from gridcore.community import Community
 from gridcore.conversation import Conversation
+from gridcore.directory import CommunityDirectory, DirectoryEntry
 from gridcore.messages import OutgoingMessage
 from gridcore.ports import UnitOfWork
 from handlers import commands, community_choice, onboarding, rating, report, staff_commands, worker
 from handlers.clock import Clock, system_clock
-from handlers.communities import all_communities, by_chat, by_staff, find, ticket_of, with_street
+from handlers.communities import ticket_of, with_street
 from handlers.context import Context
 from handlers.inputs import Incoming, InputKind, Sender
 from handlers.texts import Texts
@@ -45,23 +46,24 @@ class Conversations:
                 return Handled(duplicate=True)
             conversation = await uow.conversations.get(incoming.chat_id) or Conversation(
                 incoming.chat_id, incoming.sender.user_id)
-            communities, community = await self._resolve(uow, incoming, conversation)
-            if not communities:
+            directory, community = await self._resolve(uow, incoming, conversation)
+            shown = community or await self._first(uow, directory)  # the question is asked in its name
+            if shown is None:
                 message = OutgoingMessage(incoming.chat_id, self._texts.render("not_configured"))
                 await uow.outbox.add(message)
                 await uow.commit()
                 return Handled(callback_answer="", messages=[message])
-            ctx = self._context(uow, incoming, community or communities[0], conversation)
+            ctx = self._context(uow, incoming, shown, conversation)
             sent = ctx.sent
             if community is not None:
                 await route(ctx)
             elif community_choice.pending(conversation) and not community_choice.wants_choice(incoming):
-                chosen = await community_choice.on_input(ctx, communities)
+                chosen = await community_choice.on_input(ctx, directory.entries)
                 if chosen is not None:  # what they sent first goes on now, or the report they were at
                     await ctx.finish()
-                    community, first = chosen
-                    then = self._context(uow, first or incoming, with_street(communities, community),
-                                         conversation)
+                    entry, first = chosen
+                    community = await self._load(uow, directory, entry.code) or shown
+                    then = self._context(uow, first or incoming, community, conversation)
                     if first is not None:
                         await route(then)
                     elif conversation.dialog == report.DIALOG:
@@ -69,7 +71,7 @@ class Conversations:
                     await then.finish()
                     sent = ctx.sent + then.sent
             else:
-                await community_choice.begin(ctx, communities)
+                await community_choice.begin(ctx, directory.entries)
             await ctx.finish()
             conversation.updated_at = ctx.now
             await uow.conversations.save(conversation)
@@ -121,46 +123,58 @@ class Conversations:
         community = await uow.roster.get(code)
         if community is None or community.street is None or self._community_code is not None:
             return community
-        return with_street(await all_communities(uow), community)
+        return with_street(await uow.roster.directory(), community)
 
     async def _resolve(self, uow: UnitOfWork, incoming: Incoming, conversation: Conversation
-                       ) -> tuple[list[Community], Community | None]:
-        """Every community served, and the one this update is about (None: ask the resident which)."""
+                       ) -> tuple[CommunityDirectory, Community | None]:
+        """Every community served, and the one this update is about (None: ask the resident which).
+        Only that community's roster is read; the choice is made on the directory."""
         if self._community_code is not None:
             community = await uow.roster.get(self._community_code)
-            return ([community] if community else []), community
-        communities = await all_communities(uow)
-        if len(communities) <= 1:
-            return communities, (communities[0] if communities else None)
-        found = await self._pick(uow, incoming, conversation, communities)
-        return communities, (with_street(communities, found) if found is not None else None)
+            return CommunityDirectory(() if community is None else (DirectoryEntry.of(community),)), community
+        directory = await uow.roster.directory()
+        if len(directory) <= 1:
+            return directory, await self._first(uow, directory)
+        found = await self._pick(uow, incoming, conversation, directory)
+        return directory, (await self._load(uow, directory, found.code) if found is not None else None)
+
+    @staticmethod
+    async def _first(uow: UnitOfWork, directory: CommunityDirectory) -> Community | None:
+        """The first community's roster (as it is: a lone community has no siblings)."""
+        return await uow.roster.get(directory.entries[0].code) if directory else None
+
+    @staticmethod
+    async def _load(uow: UnitOfWork, directory: CommunityDirectory, code: str) -> Community | None:
+        """The community's roster, with its street's street staff."""
+        community = await uow.roster.get(code)
+        return with_street(directory, community) if community is not None else None
 
     async def _pick(self, uow: UnitOfWork, incoming: Incoming, conversation: Conversation,
-                    communities: list[Community]) -> Community | None:
+                    directory: CommunityDirectory) -> DirectoryEntry | None:
         """See handlers.communities and handlers.community_choice for the order."""
         ticket = await ticket_of(uow, incoming)
         task_ticket = conversation.data.get("ticket_id") if conversation.dialog in TICKET_TASKS else None
         if ticket is None and isinstance(task_ticket, int) and incoming.kind is not InputKind.BUTTON:
             ticket = await uow.tickets.get_by_id(task_ticket)  # a worker's note, a rating's reason
-        if ticket is not None and (found := find(communities, ticket.community_code)) is not None:
+        if ticket is not None and (found := directory.find(ticket.community_code)) is not None:
             return found
         if not incoming.is_private:
-            return by_chat(communities, incoming.chat_id) or communities[0]
-        linked = community_choice.from_link(incoming, communities)
+            return directory.by_chat(incoming.chat_id) or directory.entries[0]
+        linked = await community_choice.from_link(uow, incoming, directory)
         if linked is not None:
             if community_choice.pending(conversation):
                 community_choice.restore(conversation)  # the link answers the question
             await community_choice.remember(uow, incoming, linked)
             return linked
-        staff = by_staff(communities, incoming.sender.user_id)
+        staff = directory.by_staff(incoming.sender.user_id)
         if incoming.kind is InputKind.COMMAND and incoming.command == "start" and onboarding.is_invite(
                 incoming.args):
-            return staff or communities[0]  # an invite names its community (handlers.onboarding)
+            return staff or directory.entries[0]  # an invite names its community (handlers.onboarding)
         if staff is not None:
             return staff  # staff act where their roster is; /community explains that
         if community_choice.pending(conversation) or community_choice.wants_choice(incoming):
             return None
-        return await community_choice.saved(uow, incoming.sender.user_id, communities)
+        return await community_choice.saved(uow, incoming.sender.user_id, directory)
 
 
 TICKET_TASKS = (worker.TASK, rating.DIALOG)  # short dialogs about one ticket (conversation.data ticket_id)

@@ -17,8 +17,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from gridcore.community import Community
 from gridcore.conversation import Conversation, Resident
+from gridcore.directory import CommunityDirectory, DirectoryEntry
 from gridcore.links import read_building_link
 from gridcore.messages import Button
 from gridcore.ports import UnitOfWork
@@ -37,26 +37,32 @@ KEPT_KINDS = frozenset({InputKind.TEXT, InputKind.COMMAND, InputKind.PHOTO, Inpu
                         InputKind.LOCATION, InputKind.CONTACT})
 
 
-def from_link(incoming: Incoming, communities: Sequence[Community]) -> Community | None:
-    """The community a /start deep link to a building names, if it names one that exists."""
+async def from_link(uow: UnitOfWork, incoming: Incoming, directory: CommunityDirectory
+                    ) -> DirectoryEntry | None:
+    """The community a /start deep link to a building names, if it names one that exists. An old link
+    naming no community reads the rosters to find the one community having that building (rare: such
+    links predate serving several communities)."""
     if incoming.kind is not InputKind.COMMAND or incoming.command != "start":
         return None
     link = read_building_link(incoming.args)
     if link is None:
         return None
     if link.community_code is not None:
-        return next((c for c in communities if c.code == link.community_code), None)
-    having = [c for c in communities if c.building(link.building_code) is not None]
+        return directory.find(link.community_code)
+    having = []
+    for entry in directory.entries:
+        community = await uow.roster.get(entry.code)
+        if community is not None and community.building(link.building_code) is not None:
+            having.append(entry)
     return having[0] if len(having) == 1 else None
 
 
-async def saved(uow: UnitOfWork, user_id: int, communities: Sequence[Community]) -> Community | None:
+async def saved(uow: UnitOfWork, user_id: int, directory: CommunityDirectory) -> DirectoryEntry | None:
     resident = await uow.residents.get(user_id)
-    code = resident.community_code if resident is not None else None
-    return next((c for c in communities if c.code == code), None) if code else None
+    return directory.find(resident.community_code) if resident is not None else None
 
 
-async def remember(uow: UnitOfWork, incoming: Incoming, community: Community) -> None:
+async def remember(uow: UnitOfWork, incoming: Incoming, community: DirectoryEntry) -> None:
     """Save the resident's community (created if the bot never met them)."""
     sender = incoming.sender
     resident = await uow.residents.get(sender.user_id) or Resident(
@@ -84,7 +90,7 @@ async def explain(ctx: Context) -> None:
 # --- the question ---------------------------------------------------------------------------------
 
 
-async def begin(ctx: Context, communities: Sequence[Community]) -> None:
+async def begin(ctx: Context, communities: Sequence[DirectoryEntry]) -> None:
     """Ask which community; keep what was sent (unless it was /community itself) for after the answer."""
     conversation = ctx.conversation
     incoming = ctx.incoming
@@ -100,7 +106,7 @@ async def begin(ctx: Context, communities: Sequence[Community]) -> None:
     await ask(ctx, communities, 0)
 
 
-async def ask(ctx: Context, communities: Sequence[Community], page: int, *, edit: bool = False,
+async def ask(ctx: Context, communities: Sequence[DirectoryEntry], page: int, *, edit: bool = False,
               unknown: str = "") -> None:
     choices = [Button(c.name, ctx.dialog_data(PICK + c.code)) for c in communities]
     shown = keyboards.paged(choices, page, width=WIDTH, rows=8, turn=lambda n, forward: Button(
@@ -114,7 +120,7 @@ async def ask(ctx: Context, communities: Sequence[Community], page: int, *, edit
         await ctx.say("ask_community", buttons=shown.rows, **context)
 
 
-def typed(communities: Sequence[Community], text: str) -> Community | None:
+def typed(communities: Sequence[DirectoryEntry], text: str) -> DirectoryEntry | None:
     """The community a typed answer names: its name or code, or a part of its name only it has."""
     text = "".join(text.split())
     if not text:
@@ -126,10 +132,10 @@ def typed(communities: Sequence[Community], text: str) -> Community | None:
     return partial[0] if len(partial) == 1 else None
 
 
-Chosen = tuple[Community, Incoming | None]  # the community, and the input kept for after the answer
+Chosen = tuple[DirectoryEntry, Incoming | None]  # the community, and the input kept for after the answer
 
 
-async def on_input(ctx: Context, communities: Sequence[Community]) -> Chosen | None:
+async def on_input(ctx: Context, communities: Sequence[DirectoryEntry]) -> Chosen | None:
     """An input while the question is open: the chosen community and the kept input, or None when
     the question stays (a page turned, an unknown name, something else sent)."""
     incoming = ctx.incoming
@@ -156,7 +162,7 @@ async def on_input(ctx: Context, communities: Sequence[Community]) -> Chosen | N
     return await choose(ctx, chosen)
 
 
-async def choose(ctx: Context, community: Community) -> Chosen:
+async def choose(ctx: Context, community: DirectoryEntry) -> Chosen:
     await remember(ctx.uow, ctx.incoming, community)
     kept = ctx.conversation.data.get(KEPT)
     restore(ctx.conversation)

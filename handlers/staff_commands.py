@@ -30,7 +30,7 @@ from gridcore.redact import mask_phone
 from gridcore.ticket import Action, Ticket, TicketEvent, TicketStatus
 from handlers import proxy, report, timelines
 from handlers.cards import place_text, staff_name, viewer_buttons
-from handlers.communities import all_communities, street_of
+from handlers.communities import street_communities
 from handlers.context import Context
 
 TASKS_LIMIT = 20
@@ -112,7 +112,7 @@ async def street_overdue(ctx: Context) -> None:
     """/tasks of street office staff (街道): the overdue tickets of every community of their street, the
     most overdue first (a v:<id> button each: the ticket, read-only; the community handles it)."""
     found = []
-    for community in street_of(await all_communities(ctx.uow), ctx.community):
+    for community in await street_communities(ctx.uow, ctx.community):
         view = replace(ctx, community=community)  # that community's names of categories and buildings
         for ticket in await ctx.uow.tickets.open_in(community.code, limit=LIST_LIMIT):
             if overdue(view, ticket):

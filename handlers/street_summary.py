@@ -18,7 +18,7 @@ from gridcore.metrics import Figures, summarize_each
 from gridcore.ports import UnitOfWork
 from gridcore.weeks import Week
 from handlers.announcements import occurrence_id
-from handlers.communities import all_communities, street_chats, street_of
+from handlers.communities import street_chats, street_communities
 from handlers.context import Context
 from handlers.texts import Texts
 
@@ -72,7 +72,7 @@ async def send_once(ctx: Context, week: Week) -> int:
         return 0
     if not await ctx.uow.updates.record(occurrence_id(f"street:{street}", f"street_summary:{week.label}")):
         return 0
-    communities = street_of(await all_communities(ctx.uow), ctx.community)
+    communities = await street_communities(ctx.uow, ctx.community)
     rows = await street_week(ctx.uow, communities, week, ctx.now)
     queued = 0
     for text in render(ctx.texts, street, week, rows, ctx.local(ctx.now) if week.end > ctx.now else None):

@@ -8,6 +8,9 @@ engine. A unit of work that changed the roster reads it from the database until 
 see its own writes). A change made by another process (`gridbot roster load` beside a running
 bot) is seen once the entry is `ttl` seconds old.
 
+Beside each community, the cache keeps the list of codes and the community directory
+(gridcore.directory, RosterRepository.directory): the same rules drop them.
+
 An entry read while a change was being committed is not kept: each unit of work remembers the
 cache's generation when it began, and a read is stored only if no commit dropped the cache since.
 """
@@ -21,10 +24,11 @@ from typing import Any
 
 from gridcore.community import Community
 
-__all__ = ["DEFAULT_TTL", "RosterCache", "RosterView", "cache_for"]
+__all__ = ["CODES", "DEFAULT_TTL", "DIRECTORY", "RosterCache", "RosterView", "cache_for"]
 
 DEFAULT_TTL = 5.0
 CODES = "\x00codes"  # the key of the list of community codes
+DIRECTORY = "\x00directory"  # the key of the community directory (gridcore.directory)
 
 
 class RosterCache:

@@ -34,6 +34,7 @@ from fake_tickets import FakeTicketRepository, ticket_of
 
 from gridcore.community import Community, Person
 from gridcore.conversation import Conversation, Resident
+from gridcore.directory import CommunityDirectory
 from gridcore.messages import OutgoingMessage
 from gridcore.ports import Invite
 from gridcore.staff import person_key
@@ -183,6 +184,10 @@ class FakeRosterRepository(Repository):
 
     async def list_codes(self) -> list[str]:
         return sorted((await self._tables()).communities)
+
+    async def directory(self) -> CommunityDirectory:
+        tables = await self._tables()
+        return CommunityDirectory.of(_with_bindings(c, tables) for c in tables.communities.values())
 
 
 class FakeStaffRepository(Repository):

@@ -94,11 +94,13 @@ async def roster_staff_and_chats(make: Factory, seen: list[tuple[str, Any]]) -> 
     async with make() as uow:
         seen.append(("codes", await uow.roster.list_codes()))
         seen.append(("roster", await uow.roster.get("XK")))
+        seen.append(("directory", (await uow.roster.directory()).entries))
         seen.append(("no roster", await uow.roster.get("ZZ")))
         smaller = replace(community("XK"), grids=community("XK").grids[:1], staff=community("XK").staff[1:],
                           buildings=community("XK").buildings[::-1])
         await uow.roster.upsert(smaller)
         seen.append(("roster reloaded", await uow.roster.get("XK")))
+        seen.append(("directory reloaded", (await uow.roster.directory()).entries))
         with pytest.raises(ValueError, match="appears twice"):
             await uow.roster.upsert(replace(smaller, grids=smaller.grids * 2))
     async with make() as uow:  # the failed upsert's transaction was dropped
@@ -117,6 +119,7 @@ async def roster_staff_and_chats(make: Factory, seen: list[tuple[str, Any]]) -> 
         seen.append(("bound", await uow.staff.bound("XK")))
         seen.append(("staff", (await uow.roster.get("XK")).staff))
         seen.append(("other community", (await uow.roster.get("HY")).staff))
+        seen.append(("directory bound", (await uow.roster.directory()).entries))
         conversation = Conversation(7, 7, "report", "where", 2, {"photos": ("p1",), "n": {1: True}}, [3, 4],
                                     T0)
         await uow.conversations.save(conversation)

@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 from dialog_support import example_community, load_example
 from sqlalchemy import event
 
+from gridcore.community import Person, Role
+from gridcore.directory import DirectoryEntry
+from gridcore.staff import person_key
 from storage.roster_cache import RosterCache
 from storage.uow import uow_factory as make_uow_factory
 
@@ -76,3 +79,69 @@ def test_entries_expire_and_a_read_that_raced_a_change_is_not_kept() -> None:
     cache.store("XK", community, began)
     assert cache.lookup("XK") is None
 
+
+
+def statements(engine) -> list[str]:
+    seen: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def record(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    return seen
+
+
+def sibling(community):
+    """Another community of the same street: no groups of its own but its staff group, street staff."""
+    walker = Person("街道王", Role.STREET_STAFF, telegram_user_id=9001, phone="13800009001")
+    boss = Person("和主任", Role.COMMUNITY_STAFF, telegram_user_id=2001)
+    return replace(community, code="HX", name="和祥社区", staff_chat_id=-5, public_chat_id=None,
+                   street_chat_id=None, grids=tuple(replace(g, group_chat_id=None) for g in community.grids),
+                   staff=(walker, boss), announcements=())
+
+
+async def test_the_directory_is_read_in_a_few_statements_and_agrees_with_the_rosters(engine, uow_factory):
+    community = await load_example(uow_factory)
+    async with uow_factory() as uow:
+        await uow.roster.upsert(sibling(community))
+        await uow.commit()
+    seen = statements(engine)
+    async with uow_factory() as uow:
+        directory = await uow.roster.directory()
+    assert 1 <= len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) <= 4
+    assert "FROM buildings" not in "".join(seen) and "FROM categories" not in "".join(seen)
+    async with uow_factory() as uow:
+        rosters = [await uow.roster.get(code) for code in ("HX", "XK")]
+        assert await uow.roster.directory() is directory  # served from the cache
+    assert directory.entries == tuple(DirectoryEntry.of(c) for c in rosters)
+    assert directory.codes() == ["HX", "XK"] and directory.find("HX").name == "和祥社区"
+    assert directory.by_chat(community.grids[2].group_chat_id).code == "XK"
+    assert directory.by_chat(-5).code == "HX"
+    assert directory.by_chat(community.street_chat_id).code == "XK"
+    assert directory.by_staff(2001).code == "HX" and directory.by_staff(9001).code == "HX"
+    assert directory.find("HX").street_staff[0].phone == "13800009001"  # street staff whole: with_street
+
+
+async def test_a_binding_by_invite_and_a_roster_reload_reach_the_directory(engine, uow_factory):
+    community = await load_example(uow_factory)
+    unbound = next(p for p in community.staff if p.telegram_user_id is None)
+    async with uow_factory() as uow:
+        assert (await uow.roster.directory()).by_staff(4242) is None
+    async with uow_factory() as uow:
+        await uow.staff.bind(community.code, person_key(unbound), 4242, datetime(2026, 11, 22, tzinfo=UTC))
+        await uow.staff.bind(community.code, person_key(community.staff[0]), 4343,
+                             datetime(2026, 11, 22, tzinfo=UTC))  # the roster's own id wins
+        await uow.commit()
+    async with uow_factory() as uow:
+        directory = await uow.roster.directory()
+    assert directory.by_staff(4242).code == community.code and directory.by_staff(4343) is None
+    renamed = replace(community, name="新兴康社区", grids=community.grids[:1])
+    async with uow_factory() as uow:
+        await uow.roster.upsert(renamed)
+        assert (await uow.roster.directory()).find(community.code).name == "新兴康社区"  # its own change
+        await uow.commit()
+    async with uow_factory() as uow:
+        entry = (await uow.roster.directory()).find(community.code)
+    assert entry.name == "新兴康社区"
+    assert community.grids[2].group_chat_id not in entry.own_chats  # a grid the roster dropped
+    assert community.grids[0].group_chat_id in entry.own_chats

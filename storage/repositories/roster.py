@@ -31,10 +31,19 @@ from gridcore.community import (
     Role,
 )
 from gridcore.deadlines import ReminderPolicy
+from gridcore.directory import CommunityDirectory, DirectoryEntry
 from gridcore.staff import person_key
-from storage.models import BuildingRow, CategoryRow, CommunityRow, EstateRow, GridRow, StaffRow
+from storage.models import (
+    BuildingRow,
+    CategoryRow,
+    CommunityRow,
+    EstateRow,
+    GridRow,
+    StaffBindingRow,
+    StaffRow,
+)
 from storage.repositories.staff import SqlStaffRepository
-from storage.roster_cache import CODES, RosterView
+from storage.roster_cache import CODES, DIRECTORY, RosterView
 
 KeyedModel = type[GridRow] | type[EstateRow] | type[BuildingRow] | type[CategoryRow]
 
@@ -293,3 +302,46 @@ class SqlRosterRepository:
         if codes and self._cache is not None:
             self._cache.store(CODES, tuple(codes))
         return codes
+
+    async def directory(self) -> CommunityDirectory:
+        """Every community's entry, from four set-based reads (not each roster), cached like a roster."""
+        cached = self._cache.lookup(DIRECTORY) if self._cache is not None else None
+        if cached is not None:
+            return cached
+        directory = await self._read_directory()
+        if directory and self._cache is not None:
+            self._cache.store(DIRECTORY, directory)
+        return directory
+
+    async def _read_directory(self) -> CommunityDirectory:
+        session = self._session
+        communities = (await session.execute(
+            select(CommunityRow.code, CommunityRow.name, CommunityRow.street, CommunityRow.staff_chat_id,
+                   CommunityRow.public_chat_id, CommunityRow.street_chat_id))).all()
+        chats: dict[str, list[int]] = {}
+        for code, chat_id in await session.execute(
+                select(GridRow.community_code, GridRow.group_chat_id)
+                .where(GridRow.active, GridRow.group_chat_id.is_not(None))):
+            chats.setdefault(code, []).append(chat_id)
+        bound: dict[str, dict[str, int]] = {}
+        for code, key, user_id in await session.execute(
+                select(StaffBindingRow.community_code, StaffBindingRow.person_key,
+                       StaffBindingRow.telegram_user_id)):
+            bound.setdefault(code, {})[key] = user_id
+        # Street staff in full (few); everybody else by role and account only.
+        staff: dict[str, list[Person]] = {}
+        for p in await session.execute(
+                select(StaffRow.community_code, StaffRow.name, StaffRow.role, StaffRow.grid_code,
+                       StaffRow.telegram_user_id, StaffRow.username, StaffRow.phone, StaffRow.building_code,
+                       StaffRow.title, StaffRow.away).order_by(StaffRow.community_code, StaffRow.position)):
+            role = Role(p.role)
+            person = (Person(p.name, role, p.grid_code, p.telegram_user_id, p.username, p.phone,
+                             building_code=p.building_code, title=p.title, away=p.away)
+                      if role is Role.STREET_STAFF else Person(p.name, role, p.grid_code, p.telegram_user_id))
+            bindings = bound.get(p.community_code, {})
+            staff.setdefault(p.community_code, []).append(with_binding(person, bindings))
+        return CommunityDirectory(
+            DirectoryEntry.build(c.code, c.name, c.street,
+                                 (c.staff_chat_id, c.public_chat_id, *chats.get(c.code, ())),
+                                 c.street_chat_id, staff.get(c.code, ()))
+            for c in communities)
