@@ -143,6 +143,7 @@ class CityBench(Bench):
         self.factory = uow_factory(engine, clock=self.clock)
         self.texts = Texts()  # one for the process, as the bot has
         self.by_code: dict[str, Conversations] = {}
+        self.city: Conversations | None = None
         self.cpu: dict[str, list[float]] = {}
 
     def use(self, code: str) -> None:
@@ -174,17 +175,15 @@ class CityBench(Bench):
         return await self.system(job)
 
     async def city_tick(self, job: Job) -> int:
-        """One tick of a sweep job over the city: the communities with work due (the job's own city-wide
-        query), then the job in each of those communities' units of work.
-        When the multi-community sweep exists, point this at it."""
-        async with self.factory() as uow:
-            if job is upkeep.send_reminders:
-                due = await uow.tickets.due_for_reminders(self.clock())
-            else:
-                due = await uow.tickets.unrated_since(self.clock() - timedelta(days=RATING_DAYS))
+        """One tick of a sweep job over the city as bot.scheduler.run_job runs it (sweep=True): the
+        communities with work due (uow.tickets.communities_due), then the job in each one's unit of work,
+        through one Conversations serving every community, as the bot's."""
+        if self.city is None:
+            self.city = Conversations(self.factory, self.texts, clock=self.clock,
+                                      bot_username="gridbot_bench_bot")
         done = 0
-        for code in sorted({ticket.community_code for ticket in due}):
-            done += await self.run_in(code, job)
+        for code in await self.city.community_codes(with_work_due=True):
+            done += len(await self.city.system(job, code))
         return done
 
     async def shape(self) -> dict[str, Any]:

@@ -84,7 +84,8 @@ async def test_deadline_sweeps_ask_only_for_the_communities_with_work_due():
     conversations, sender = FakeConversations(result=[]), FakeSender()
     with scheduler.running(conversations, sender) as running:
         jobs = {job.id: job for job in running.get_jobs()}
-    assert jobs["send_reminders"].kwargs == {"sweep": True} and jobs["close_unrated"].kwargs == {"sweep": True}
+    assert jobs["send_reminders"].kwargs == jobs["close_unrated"].kwargs == {"sweep": True}
     assert jobs["send_announcements"].kwargs == {} and jobs["weekly_summary"].kwargs == {}
-    await scheduler.run_job(conversations, sender, lambda ctx: asyncio.sleep(0), "sending reminders", sweep=True)
+    await scheduler.run_job(conversations, sender, lambda ctx: asyncio.sleep(0), "sending reminders",
+                            sweep=True)
     assert conversations.asked_due is True
