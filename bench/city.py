@@ -124,7 +124,7 @@ async def street_week(run_in: Callable[[str, Job], Awaitable[Any]], codes: list[
     async def street(ctx: Context) -> Any:
         communities = [c for c in [await ctx.uow.roster.get(code) for code in codes] if c is not None]
         rows = await street_summary.street_week(ctx.uow, communities, week, ctx.now)
-        return street_summary.render(ctx.texts, ctx.community.street or "", week, rows, ctx.now)
+        return rows, street_summary.render(ctx.texts, ctx.community.street or "", week, rows, ctx.now)
 
     async def reports(ctx: Context) -> Any:
         assert chart_dir is not None
@@ -240,8 +240,11 @@ class CityBench(Bench):
 
         name = "street_summary" if folder else "street_numbers"
         seconds = await self.timed(name, run, repeat=repeat)
-        figures = {"new": sum(s.total.new for s in found.values())} if folder else {
-            "messages": sum(len(texts) for texts in found.values())}
+        if folder:
+            figures = {"new": sum(s.total.new for s in found.values())}
+        else:
+            [(rows, texts)] = found.values()
+            figures = {"new": sum(row.figures.new for row in rows), "messages": len(texts)}
         return {"communities": len(codes), **figures, **self.timings(name, seconds)}
 
     async def sweep(self) -> dict[str, Any]:
