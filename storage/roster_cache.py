@@ -41,24 +41,24 @@ class RosterCache:
     def __init__(self, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self.generation = 0
-        self._clock = clock
+        self.clock = clock
         self._entries: dict[str, tuple[float, Any, Any]] = {}  # key -> (stored at, value, stamp)
 
     def lookup(self, key: str) -> Any | None:
         """The value if it is younger than `ttl`."""
         entry = self._entries.get(key)
-        if entry is None or self._clock() - entry[0] >= self.ttl:
+        if entry is None or self.clock() - entry[0] >= self.ttl:
             return None
         return entry[1]
 
     def expired(self, key: str) -> bool:
         """An entry older than `ttl` that `revalidate` may keep."""
         entry = self._entries.get(key)
-        return entry is not None and entry[2] is not _NO_STAMP and self._clock() - entry[0] >= self.ttl
+        return entry is not None and entry[2] is not _NO_STAMP and self.clock() - entry[0] >= self.ttl
 
     def store(self, key: str, value: Any, generation: int, stamp: Any = _NO_STAMP) -> None:
         if generation == self.generation and self.ttl > 0:
-            self._entries[key] = (self._clock(), value, stamp)
+            self._entries[key] = (self.clock(), value, stamp)
 
     def revalidate(self, current: dict[str, Any], generation: int) -> None:
         """`current`: the stamps as the database has them now. Every stamped entry whose stamp is the
@@ -66,7 +66,7 @@ class RosterCache:
         commit dropped the cache since `generation` (`current` may predate it)."""
         if generation != self.generation:
             return
-        now = self._clock()
+        now = self.clock()
         for key, (_, value, stamp) in list(self._entries.items()):
             if stamp is _NO_STAMP:
                 continue
