@@ -311,8 +311,8 @@ async def run_backend(backend: str, size: dict[str, int], workers: int, reuse: b
                 result["street_summary"] = await bench.street_summary(street, Path(folder), repeat=3)
             result["street_numbers"] = await bench.street_summary(street, None, repeat=3)
             result["sweep"] = await bench.sweep()
-            # The same with every roster kept in this process's cache (the ticks above read each due
-            # community's roster again: the cache keeps one for DEFAULT_TTL seconds).
+            # The same with every roster kept in this process's cache without revalidation (the ticks
+            # above revalidate entries older than DEFAULT_TTL seconds: one query for every version).
             cache = cache_for(engine)
             cache.ttl = float("inf")
             result["sweep_rosters_cached"] = await bench.sweep()

@@ -97,6 +97,10 @@ class CommunityRow(Base):
     reminders: Mapped[dict[str, Any] | None]
     street: Mapped[str | None] = mapped_column(String(200))  # the street office (街道) by name
     street_chat_id: Mapped[int | None]  # the street office's staff group
+    # Bumped in the transaction of every change of what RosterRepository.get returns (this row, its
+    # grids, estates, buildings, categories, staff, invite bindings): a cached roster of the same
+    # version is still right (storage.roster_cache).
+    roster_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class EstateRow(Base):

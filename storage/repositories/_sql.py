@@ -7,8 +7,11 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import CommunityRow
 
 Clock = Callable[[], datetime]
 
@@ -33,3 +36,11 @@ def upsert(dialect_name: str, table: Table, key: str, columns: tuple[str, ...]) 
     stmt = dialect_insert(dialect_name, table)
     return stmt.on_conflict_do_update(index_elements=[table.c[key]],
                                       set_={name: stmt.excluded[name] for name in columns})
+
+
+async def bump_roster_version(session: AsyncSession, community_code: str) -> None:
+    """In the transaction that changes what RosterRepository.get returns for the community: copies
+    cached by any process are no longer right (storage.roster_cache). Incremented in SQL, so two
+    concurrent changes give two versions."""
+    await session.execute(update(CommunityRow).where(CommunityRow.code == community_code)
+                          .values(roster_version=CommunityRow.roster_version + 1))

@@ -1,6 +1,7 @@
 """RosterRepository: the community as the roster declares it.
 
-upsert() diffs against what is stored, so loading the same roster twice writes nothing.
+upsert() diffs against what is stored, so loading the same roster twice writes nothing; a load that
+changes something bumps communities.roster_version (storage.roster_cache revalidates with it).
 Grids, buildings and categories missing from a newer roster are deactivated (kept for the tickets
 and ledger lines that name them; get() no longer returns them); a returning code is reactivated.
 Staff rows are matched by their position in the roster and surplus rows are deleted.
@@ -42,6 +43,7 @@ from storage.models import (
     StaffBindingRow,
     StaffRow,
 )
+from storage.repositories._sql import bump_roster_version
 from storage.repositories.staff import SqlStaffRepository
 from storage.roster_cache import CODES, DIRECTORY, RosterView
 
@@ -141,10 +143,14 @@ def with_binding(person: Person, bound: dict[str, int]) -> Person:
     return replace(person, telegram_user_id=user_id) if user_id is not None else person
 
 
-def _assign(row: Any, values: dict[str, Any]) -> None:
+def _assign(row: Any, values: dict[str, Any]) -> bool:
+    """True if a value changed."""
+    changed = False
     for key, value in values.items():
         if getattr(row, key) != value:  # only real changes reach the UPDATE
             setattr(row, key, value)
+            changed = True
+    return changed
 
 
 class SqlRosterRepository:
@@ -170,22 +176,31 @@ class SqlRosterRepository:
         }
         row = await session.get(CommunityRow, community.code)
         if row is None:
-            session.add(CommunityRow(code=community.code, **values))
+            session.add(CommunityRow(code=community.code, roster_version=0, **values))
             await session.flush()  # the parent row first: children reference it
+            changed = True
         else:
-            _assign(row, values)
+            changed = _assign(row, values)
         code = community.code
-        await self._sync(GridRow, code, ((g.code, _grid_values(g)) for g in community.grids))
-        await self._sync(EstateRow, code, ((e.code, _estate_values(e)) for e in community.estates))
-        await self._sync(BuildingRow, code, ((b.code, _building_values(b)) for b in community.buildings))
-        await self._sync(CategoryRow, code, ((c.code, _category_values(c)) for c in community.categories))
-        await self._sync_staff(code, community.staff)
+        # Every table is synced (no short-circuit): each call brings its rows up to date.
+        sync = self._sync
+        changes = (
+            await sync(GridRow, code, ((g.code, _grid_values(g)) for g in community.grids)),
+            await sync(EstateRow, code, ((e.code, _estate_values(e)) for e in community.estates)),
+            await sync(BuildingRow, code, ((b.code, _building_values(b)) for b in community.buildings)),
+            await sync(CategoryRow, code, ((c.code, _category_values(c)) for c in community.categories)),
+            await self._sync_staff(code, community.staff),
+        )
         await session.flush()
+        if changed or any(changes):
+            await bump_roster_version(session, code)
 
-    async def _sync(self, model: KeyedModel, community_code: str, items: Iterable[tuple[str, dict]]) -> None:
+    async def _sync(self, model: KeyedModel, community_code: str, items: Iterable[tuple[str, dict]]) -> bool:
+        """Brings the community's rows of `model` to `items`; True if anything changed."""
         result = await self._session.scalars(select(model).where(model.community_code == community_code))
         stored: dict[str, Any] = {row.code: row for row in result}
         seen: set[str] = set()
+        changed = False
         for position, (code, values) in enumerate(items):
             if code in seen:
                 raise ValueError(f"{model.__tablename__}: code {code!r} appears twice in {community_code}")
@@ -194,39 +209,70 @@ class SqlRosterRepository:
             row = stored.get(code)
             if row is None:
                 self._session.add(model(community_code=community_code, code=code, **values))
+                changed = True
             else:
-                _assign(row, values)
+                changed = _assign(row, values) or changed
         for code, row in stored.items():
             if code not in seen and row.active:
                 row.active = False
+                changed = True
+        return changed
 
-    async def _sync_staff(self, community_code: str, people: Sequence[Person]) -> None:
+    async def _sync_staff(self, community_code: str, people: Sequence[Person]) -> bool:
         result = await self._session.scalars(
             select(StaffRow).where(StaffRow.community_code == community_code)
         )
         stored = {row.position: row for row in result}
+        changed = False
         for position, person in enumerate(people):
             row = stored.get(position)
             if row is None:
                 self._session.add(
                     StaffRow(community_code=community_code, position=position, **_person_values(person))
                 )
+                changed = True
             else:
-                _assign(row, _person_values(person))
+                changed = _assign(row, _person_values(person)) or changed
         if len(stored) > len(people):
             await self._session.execute(
                 delete(StaffRow).where(
                     StaffRow.community_code == community_code, StaffRow.position >= len(people)
                 )
             )
+            changed = True
+        return changed
+
+    async def _cached(self, key: str) -> Any | None:
+        """The cached value of `key`; one that has outlived the cache's ttl is revalidated first."""
+        view = self._cache
+        if view is None:
+            return None
+        value = view.lookup(key)
+        if value is None and view.expired(key):
+            await self._revalidate()
+            value = view.lookup(key)
+        return value
+
+    async def _revalidate(self) -> None:
+        """One query for every community's version (and the list of codes): the cache keeps what is
+        unchanged for another ttl, drops the rest."""
+        assert self._cache is not None
+        rows = await self._session.execute(
+            select(CommunityRow.code, CommunityRow.roster_version).order_by(CommunityRow.code))
+        versions = {code: version for code, version in rows}
+        current: dict[str, Any] = {**versions, CODES: tuple(versions), DIRECTORY: tuple(versions.items())}
+        self._cache.revalidate(current)
 
     async def get(self, code: str) -> Community | None:
-        cached = self._cache.community(code) if self._cache is not None else None
+        cached = await self._cached(code)
         if cached is not None:
             return cached
         community = await self._read(code)
-        if community is not None and self._cache is not None:
-            self._cache.store(code, community)
+        if community is not None and self._cache is not None and not self._cache.dirty:
+            # _read loaded the row first, so this version is no newer than what was read with it.
+            row = await self._session.get(CommunityRow, code)  # from the identity map: no query
+            assert row is not None
+            self._cache.store(code, community, row.roster_version)
         return community
 
     async def _read(self, code: str) -> Community | None:
@@ -294,30 +340,34 @@ class SqlRosterRepository:
         )
 
     async def list_codes(self) -> list[str]:
-        cached = self._cache.lookup(CODES) if self._cache is not None else None
+        cached = await self._cached(CODES)
         if cached is not None:
             return list(cached)
         result = await self._session.scalars(select(CommunityRow.code).order_by(CommunityRow.code))
         codes = list(result)
         if codes and self._cache is not None:
-            self._cache.store(CODES, tuple(codes))
+            self._cache.store(CODES, tuple(codes), tuple(codes))
         return codes
 
     async def directory(self) -> CommunityDirectory:
         """Every community's entry, from four set-based reads (not each roster), cached like a roster."""
-        cached = self._cache.lookup(DIRECTORY) if self._cache is not None else None
+        cached = await self._cached(DIRECTORY)
         if cached is not None:
             return cached
-        directory = await self._read_directory()
+        directory, stamp = await self._read_directory()
         if directory and self._cache is not None:
-            self._cache.store(DIRECTORY, directory)
+            self._cache.store(DIRECTORY, directory, stamp)
         return directory
 
-    async def _read_directory(self) -> CommunityDirectory:
+    async def _read_directory(self) -> tuple[CommunityDirectory, tuple[tuple[str, int], ...]]:
+        """The directory, and its cache stamp: every community's version as its first statement read them
+        (no newer than the data read after; a change in between costs one more read, never a stale one)."""
         session = self._session
         communities = (await session.execute(
             select(CommunityRow.code, CommunityRow.name, CommunityRow.street, CommunityRow.staff_chat_id,
-                   CommunityRow.public_chat_id, CommunityRow.street_chat_id))).all()
+                   CommunityRow.public_chat_id, CommunityRow.street_chat_id, CommunityRow.roster_version)
+            .order_by(CommunityRow.code))).all()
+        stamp = tuple((row.code, row.roster_version) for row in communities)
         chats: dict[str, list[int]] = {}
         for code, chat_id in await session.execute(
                 select(GridRow.community_code, GridRow.group_chat_id)
@@ -344,4 +394,4 @@ class SqlRosterRepository:
             DirectoryEntry.build(c.code, c.name, c.street,
                                  (c.staff_chat_id, c.public_chat_id, *chats.get(c.code, ())),
                                  c.street_chat_id, staff.get(c.code, ()))
-            for c in communities)
+            for c in communities), stamp

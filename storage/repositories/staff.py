@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.ports import Invite
 from storage.models import StaffBindingRow, StaffInviteRow
-from storage.repositories._sql import dialect_insert
+from storage.repositories._sql import bump_roster_version, dialect_insert
 from storage.roster_cache import RosterView
 
 invites: Table = StaffInviteRow.__table__  # type: ignore[assignment]
@@ -20,7 +20,8 @@ class SqlStaffRepository:
     def __init__(self, session: AsyncSession, dialect_name: str, cache: RosterView | None = None) -> None:
         self._session = session
         self._dialect = dialect_name
-        self._cache = cache  # a binding changes the community's staff: its commit drops the cache
+        self._cache = cache  # a binding changes the community's staff: its commit drops the cache,
+        # and its roster_version tells other processes
 
     async def add_invite(self, invite: Invite) -> None:
         await self._session.execute(insert(invites).values(
@@ -50,6 +51,7 @@ class SqlStaffRepository:
         stmt = stmt.on_conflict_do_update(index_elements=[bindings.c.community_code, bindings.c.person_key],
                                           set_=values)
         await self._session.execute(stmt)
+        await bump_roster_version(self._session, community_code)
 
     async def bound(self, community_code: str) -> dict[str, int]:
         """person_key -> Telegram user id, for every entry bound by an invite."""
