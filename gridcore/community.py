@@ -30,7 +30,7 @@ class HandlingMode(StrEnum):
     COORDINATED = "联办"  # coordinated by community staff
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Category:
     code: str
     name: str
@@ -53,7 +53,7 @@ class PlaceKind(StrEnum):
     PUBLIC = "公共区域"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Estate:
     """A named housing estate (小区) inside the community. Its buildings name it by code; building names
     need only be unique within one estate (two estates may each have a 5栋)."""
@@ -69,7 +69,7 @@ class Estate:
         return (self.name, *self.aliases)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Building:
     code: str
     name: str
@@ -83,14 +83,14 @@ class Building:
         return (self.name, *self.aliases)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grid:
     code: str
     name: str
     group_chat_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """A member of staff or a volunteer named in the roster."""
 
@@ -127,7 +127,7 @@ class AnnouncementTarget(StrEnum):
     STAFF = "staff"  # the community staff group
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Announcement:
     """One scheduled post. At `at` (community local time) on each listed day of the month, or each
     listed weekday (1 = Monday ... 7 = Sunday), or every day when neither is listed."""
@@ -142,7 +142,7 @@ class Announcement:
     checklist: tuple[str, ...] = ()  # 日排查 only: what to look at on today's round
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Community:
     code: str
     name: str

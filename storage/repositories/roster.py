@@ -9,6 +9,7 @@ Staff rows are matched by their position in the roster and surplus rows are dele
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import time, timedelta
@@ -141,6 +142,27 @@ def with_binding(person: Person, bound: dict[str, int]) -> Person:
     """A roster entry without a Telegram id takes the one an invite bound to it (roster ids win)."""
     user_id = bound.get(person_key(person)) if person.telegram_user_id is None else None
     return replace(person, telegram_user_id=user_id) if user_id is not None else person
+
+
+class _Shared:
+    """One copy of each repeated code, name and tuple of a roster as it is read: a city's rosters repeat
+    the same grid, estate and building codes, building names ("5栋") and unit lists thousands of times,
+    and the bot keeps every roster it read (storage.roster_cache). Strings are interned process-wide
+    (sys.intern: freed again once nothing uses them); equal tuples are shared within one read."""
+
+    def __init__(self) -> None:
+        self._tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    @staticmethod
+    def text(value: str) -> str:
+        return sys.intern(value)
+
+    def optional(self, value: str | None) -> str | None:
+        return None if value is None else sys.intern(value)
+
+    def texts(self, values: Iterable[str] | None) -> tuple[str, ...]:
+        read = tuple(sys.intern(v) for v in values or ())
+        return self._tuples.setdefault(read, read)
 
 
 def _assign(row: Any, values: dict[str, Any]) -> bool:
@@ -287,7 +309,9 @@ class SqlRosterRepository:
             select(EstateRow).where(EstateRow.community_code == code, EstateRow.active)
             .order_by(EstateRow.position)
         )
-        estates_read = tuple(Estate(e.code, e.name, tuple(e.aliases), e.grid_code) for e in estates)
+        shared = _Shared()
+        estates_read = tuple(Estate(shared.text(e.code), shared.text(e.name), shared.texts(e.aliases),
+                                    shared.optional(e.grid_code)) for e in estates)
         buildings = await session.scalars(
             select(BuildingRow)
             .where(BuildingRow.community_code == code, BuildingRow.active)
@@ -314,9 +338,10 @@ class SqlRosterRepository:
             street=row.street,
             street_chat_id=row.street_chat_id,
             estates=estates_read,
-            grids=tuple(Grid(g.code, g.name, g.group_chat_id) for g in grids),
+            grids=tuple(Grid(shared.text(g.code), g.name, g.group_chat_id) for g in grids),
             buildings=tuple(
-                Building(b.code, b.name, b.grid_code, tuple(b.aliases), tuple(b.units), b.estate_code,
+                Building(shared.text(b.code), shared.text(b.name), shared.text(b.grid_code),
+                         shared.texts(b.aliases), shared.texts(b.units), shared.optional(b.estate_code),
                          PlaceKind(b.kind)) for b in buildings
             ),
             staff=tuple(with_binding(
