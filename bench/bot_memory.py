@@ -1,7 +1,8 @@
-"""The real bot's memory: RSS of `gridbot run` (aiogram and all) idle on an empty database, and on the
-1,000,000-ticket database of bench.scale while it runs its jobs and posts a weekly summary.
+"""The real bot's memory: RSS of `gridbot run` (aiogram and all) idle on an empty database (its first
+start, which migrates it, then a restart on it at head), and on the 1,000,000-ticket database of
+bench.scale while it runs its jobs and posts a weekly summary.
 
-    uv run python -m bench.bot_memory [--db sqlite|postgresql|both] [--tickets N]
+    uv run python -m bench.bot_memory [--db sqlite|postgresql|both] [--tickets N] [--idle-only]
 
 The big database must exist already (`uv run python -m bench.scale --reuse` makes and keeps it). The
 summary job is set to every minute (SUMMARY_CRON), so within about a minute of starting, the bot
@@ -100,11 +101,17 @@ async def measure(database_url: str, *, wait_for_summary: bool) -> dict[str, Any
 async def main() -> None:
     args = common.parser(__doc__ or "")
     args.add_argument("--tickets", type=int, default=1_000_000)
+    args.add_argument("--idle-only", action="store_true", help="only the empty database (no big one)")
     options = args.parse_args()
     results: dict[str, Any] = {}
     for backend in common.backends(options.db):
         async with common.fresh_database(backend) as empty_url:
             empty = await measure(empty_url, wait_for_summary=False)
+            # Started again on the database the first start migrated: nothing to migrate.
+            empty["restart_at_head"] = (await measure(empty_url, wait_for_summary=False))["idle"]
+        if options.idle_only:
+            results[backend] = {"empty_database": empty}
+            continue
         big_url = big_database_url(backend, options.tickets)
         await forget_scheduled_sends(big_url)
         big = await measure(big_url, wait_for_summary=True)
