@@ -43,6 +43,7 @@ QUESTIONS = [
     ("filed", "已提交"),
 ]
 STEP_ORDER = {name: index for index, (name, _) in enumerate(QUESTIONS)}
+HOME_OFFER = "是您家吗"  # after the first report filed (handlers.report_home)
 PROBLEMS = ["门口垃圾桶满了没人清", "楼道的灯坏了", "楼下有人乱停车", "保安晚上不在岗，物业不管",
             "消防通道被堵了"]
 BUILDINGS = ["1号楼", "2号楼", "3号楼", "5号楼", "6号楼", "9号楼", "10号楼", "13号楼", "14号楼", "17号楼",
@@ -100,6 +101,12 @@ class ScriptedResident:
             if kind == "filed":
                 body = message.data.get("text", "")
                 self.ticket_number = body.split("工单号：", 1)[1].split()[0]
+                # After a first report the bot offers to remember its place as the home (on the filed
+                # message or right after it): a resident who says 不用 leaves no dialog open.
+                offer = await self._message_with(HOME_OFFER)
+                await self._pause()
+                self.answered.append("home")
+                self._input(self._press(offer, "不用"))
                 return
             await self._pause()
             self.answered.append(kind)
@@ -124,6 +131,14 @@ class ScriptedResident:
 
     async def _pause(self) -> None:
         await asyncio.sleep(self.rng.random() * self.think)
+
+    async def _message_with(self, fragment: str) -> StoredMessage:
+        while True:
+            version = self.sb.version
+            for message in self.bot_messages():
+                if fragment in (message.data.get("text") or ""):
+                    return message
+            await self.sb.wait_change(version, 1.0)
 
     async def _next_question(self) -> tuple[str, StoredMessage]:
         while True:
