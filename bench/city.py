@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ from bench import common
 from bench.scale import REPEAT, Bench, explain, timings
 from bench.scale_data import NOW
 from gridcore.metrics import Week
-from handlers import street_summary, summary, upkeep
+from handlers import street_summary, summary
 from handlers.app import Conversations
 from handlers.context import Context
 from handlers.texts import Texts
@@ -249,30 +248,7 @@ class CityBench(Bench):
 
     async def sweep(self) -> dict[str, Any]:
         """As bench.scale's, each tick over the whole city (city_tick)."""
-        result: dict[str, Any] = {}
-        async with self.engine.connect() as connection:
-            latest = await connection.scalar(select(func.max(TicketRow.updated_at)))
-        base = max(NOW, latest or NOW)
-        for name, job, minutes in (("send_reminders", upkeep.send_reminders, 1),
-                                   ("close_unrated", upkeep.close_unrated, 10)):
-            due: list[float] = []
-            idle: list[float] = []
-            done: list[int] = []
-            for tick in range(REPEAT + 1):
-                self.clock.now = base + timedelta(minutes=minutes * (tick + 1))
-                if job is upkeep.close_unrated:  # keep the reminders caught up too (not timed here)
-                    await self.city_tick(upkeep.send_reminders)
-                with self.statements.capture(f"sweep_{name}") if tick == 0 else contextlib.nullcontext():
-                    started = time.perf_counter()
-                    done.append(await self.city_tick(job))
-                    due.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                assert await self.city_tick(job) == 0, "the same moment again must find nothing due"
-                idle.append(time.perf_counter() - started)
-            result[name] = {"every_minutes": minutes, "done_per_tick": done[1:], "due_tick": timings(due[1:]),
-                            "idle_tick": timings(idle[1:])}
-        self.clock.now = NOW
-        return result
+        return await super().sweep(tick=self.city_tick, label="city_sweep")
 
     async def lists(self, code: str, grid_code: str) -> dict[str, Any]:
         """The repository calls that take a community: open_in (of the community, of a grid), open_counts."""
