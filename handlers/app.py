@@ -118,12 +118,9 @@ class Conversations:
             if not codes:
                 return None
             code = codes[0]
-        if self._community_code is not None and code != self._community_code:
-            return None  # this deployment serves one community only
-        community = await uow.roster.get(code)
-        if community is None or community.street is None or self._community_code is not None:
-            return community
-        return with_street(await uow.roster.directory(), community)
+        if self._community_code is not None:  # this deployment serves one community only, as it is
+            return await uow.roster.get(code) if code == self._community_code else None
+        return await self._load(uow, await uow.roster.directory(), code)
 
     async def _resolve(self, uow: UnitOfWork, incoming: Incoming, conversation: Conversation
                        ) -> tuple[CommunityDirectory, Community | None]:

@@ -32,8 +32,8 @@ async def street_communities(uow: UnitOfWork, community: Community) -> list[Comm
     cache (itself alone when it names no street)."""
     if community.street is None:
         return [community]
-    codes = [e.code for e in (await uow.roster.directory()).entries if e.street == community.street]
-    found = [await uow.roster.get(code) for code in codes]
+    siblings = (await uow.roster.directory()).street_of(community.code)
+    found = [await uow.roster.get(entry.code) for entry in siblings]
     return [c for c in found if c is not None]
 
 
@@ -58,10 +58,8 @@ async def ticket_of(uow: UnitOfWork, incoming: Incoming) -> Ticket | None:
     if data.startswith("t:"):
         return await uow.tickets.get(data.removeprefix("t:")[:40])
     if data.startswith(TICKET_ID_BUTTONS):
-        parts = data.split(":")
-        raw = parts[1] if data.startswith("v:") else (parts[2] if len(parts) > 2 else "")
-        if data.startswith("rt:"):
-            raw = parts[1]
+        parts = data.split(":")  # v:<id>, rt:<id>:…, w:<act>:<id>…
+        raw = parts[1] if not data.startswith("w:") else (parts[2] if len(parts) > 2 else "")
         return await uow.tickets.get_by_id(int(raw)) if raw.isdigit() and len(raw) < 19 else None
     if incoming.kind is InputKind.COMMAND and incoming.command == "ticket" and incoming.args.strip():
         return await uow.tickets.get(incoming.args.strip().upper()[:40])

@@ -37,12 +37,7 @@ async def ask_estate(ctx: Context, draft: ReportDraft, page: int = 0, *, edit: b
     await s.ask_paged(ctx, "ask_estate", choices, page, width=2, edit=edit, fixed=fixed, home=draft.home_only)
 
 
-async def turn_estate_page(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    page = keyboards.page_number(value, s.PAGE)
-    if page is None:
-        return await s.refuse_button(ctx)
-    await ask_estate(ctx, draft, page, edit=True)
-    return False
+turn_estate_page = s.page_turner(ask_estate)
 
 
 async def take_estate_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
@@ -81,12 +76,7 @@ async def ask_which_place(ctx: Context, draft: ReportDraft, page: int = 0, *, ed
                       building=candidates[0].name if candidates else "")
 
 
-async def turn_which_place_page(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    page = keyboards.page_number(value, s.PAGE)
-    if page is None:
-        return await s.refuse_button(ctx)
-    await ask_which_place(ctx, draft, page, edit=True)
-    return False
+turn_which_place_page = s.page_turner(ask_which_place)
 
 
 async def take_which_place_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
@@ -153,12 +143,7 @@ async def take_other_estate(ctx: Context, draft: ReportDraft, value: str) -> boo
     return True
 
 
-async def turn_building_page(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    page = keyboards.page_number(value, s.PAGE)
-    if page is None:
-        return await s.refuse_button(ctx)
-    await ask_building(ctx, draft, page, edit=True)
-    return False
+turn_building_page = s.page_turner(ask_building)
 
 
 async def take_public_area(ctx: Context, draft: ReportDraft, value: str) -> bool:
@@ -211,12 +196,7 @@ async def ask_unit(ctx: Context, draft: ReportDraft, page: int = 0, *, edit: boo
                       fixed=[[s.button(ctx, "no_unit", "u:")]])
 
 
-async def turn_unit_page(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    page = keyboards.page_number(value, s.PAGE)
-    if page is None or s.building_of(ctx, draft) is None:
-        return await s.refuse_button(ctx)
-    await ask_unit(ctx, draft, page, edit=True)
-    return False
+turn_unit_page = s.page_turner(ask_unit, ready=lambda ctx, draft: s.building_of(ctx, draft) is not None)
 
 
 async def take_unit_button(ctx: Context, draft: ReportDraft, value: str) -> bool:

@@ -8,6 +8,8 @@ not take (a photo, a voice note) is kept in the draft all the same.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from gridcore.community import Building, Category
 from gridcore.intake import shows_words, suggest_category, visible_length
 from gridcore.messages import Button
@@ -196,12 +198,25 @@ async def ask_category(ctx: Context, draft: ReportDraft, page: int = 0, *, edit:
                     fixed=[[button(ctx, "cancel", "cancel")]])
 
 
-async def turn_category_page(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    page = keyboards.page_number(value, PAGE)
-    if page is None:
-        return await refuse_button(ctx)
-    await ask_category(ctx, draft, page, edit=True)
-    return False
+Ask = Callable[..., Awaitable[None]]  # ask_x(ctx, draft, page, *, edit)
+TurnPage = Callable[[Context, ReportDraft, str], Awaitable[bool]]
+
+
+def page_turner(ask: Ask, ready: Callable[[Context, ReportDraft], bool] | None = None) -> TurnPage:
+    """The answer to ‹ 上一页 / 下一页 › of a paged question: `ask` again at that page, editing the
+    message in place (the question stays: SAME). A forged page, or a question no longer `ready`, is
+    refused."""
+    async def turn(ctx: Context, draft: ReportDraft, value: str) -> bool:
+        page = keyboards.page_number(value, PAGE)
+        if page is None or (ready is not None and not ready(ctx, draft)):
+            return await refuse_button(ctx)
+        await ask(ctx, draft, page, edit=True)
+        return False
+
+    return turn
+
+
+turn_category_page = page_turner(ask_category)
 
 
 async def take_category_button(ctx: Context, draft: ReportDraft, value: str) -> bool:
