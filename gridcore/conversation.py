@@ -49,3 +49,13 @@ class Resident:
     home_room: str | None = None
     # The bot has offered to remember their home (asked once; /home changes it any time).
     home_offered: bool = False
+
+    def move_to(self, community_code: str) -> bool:
+        """Talk to `community_code` from now on; False if they already do. The home lies in the community
+        it was saved in (building codes are unique only within a roster), so moving forgets it."""
+        if self.community_code == community_code:
+            return False
+        if self.community_code is not None:
+            self.home_building_code = self.home_unit = self.home_room = None
+        self.community_code = community_code
+        return True

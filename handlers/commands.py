@@ -27,8 +27,7 @@ async def start(ctx: Context) -> None:
     building = None
     if link is not None:
         resident = await remember_resident(ctx)
-        if link.community_code is not None and resident.community_code != link.community_code:
-            resident.community_code = link.community_code
+        if link.community_code is not None and resident.move_to(link.community_code):
             await ctx.uow.residents.save(resident)
         if link.community_code in (None, ctx.community.code):
             building = ctx.community.building(link.building_code)

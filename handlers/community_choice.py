@@ -67,8 +67,7 @@ async def remember(uow: UnitOfWork, incoming: Incoming, community: DirectoryEntr
     sender = incoming.sender
     resident = await uow.residents.get(sender.user_id) or Resident(
         sender.user_id, incoming.chat_id, sender.display_name, sender.username)
-    if resident.community_code != community.code:
-        resident.community_code = community.code
+    if resident.move_to(community.code):
         await uow.residents.save(resident)
 
 

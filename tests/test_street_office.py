@@ -307,3 +307,18 @@ async def test_a_staff_invite_binds_in_its_own_community_without_the_question(st
     async with uow_factory() as uow:
         bound = await uow.roster.get("HX")
     assert zhoujie(bound).telegram_user_id == 7777
+
+
+async def test_a_home_in_one_community_is_not_asked_back_in_another(street):
+    """Building codes are unique only within a roster (both communities here have a "3"): after moving,
+    the home saved in the first community is not this one's."""
+    _, _, _, chat = street
+    resident = chat(RESIDENT, "张阿姨")
+    await file_in(resident, "兴康社区")
+    await resident.press("是，记住")
+    await resident.send("/community")
+    await resident.press("和祥社区")
+    await resident.send("门口垃圾桶满了没人清")
+    await resident.press("是的")
+    # the building is asked, not "还是 3号楼2单元 吗？"
+    assert "哪栋楼" in resident.last_text and "吗？" not in resident.last_text
