@@ -86,6 +86,18 @@ def frozen_clock(engine) -> list[float]:
     return now
 
 
+async def bind_in_another_process(database_url: str, community_code: str, person, user_id: int) -> None:
+    """An invite bound by another process: its own engine and roster cache."""
+    other = create_engine(database_url)
+    try:
+        async with make_uow_factory(other)() as uow:
+            at = datetime(2026, 11, 22, tzinfo=UTC)
+            await uow.staff.bind(community_code, person_key(person), user_id, at)
+            await uow.commit()
+    finally:
+        await other.dispose()
+
+
 async def version_of(engine, code: str) -> int:
     async with engine.connect() as connection:
         return await connection.scalar(select(CommunityRow.roster_version).where(CommunityRow.code == code))
@@ -150,14 +162,7 @@ async def test_a_binding_by_another_process_is_seen_after_the_ttl(engine, uow_fa
     now = frozen_clock(engine)
     async with uow_factory() as uow:
         await uow.roster.get(community.code)
-    other = create_engine(database_url)
-    try:
-        async with make_uow_factory(other)() as uow:
-            at = datetime(2026, 11, 22, tzinfo=UTC)
-            await uow.staff.bind(community.code, person_key(unbound), 4242, at)
-            await uow.commit()
-    finally:
-        await other.dispose()
+    await bind_in_another_process(database_url, community.code, unbound, 4242)
     now[0] = 6.0
     async with uow_factory() as uow:
         staff = (await uow.roster.get(community.code)).staff
@@ -313,14 +318,7 @@ async def test_the_directory_is_revalidated_like_a_roster(engine, uow_factory, d
     async with uow_factory() as uow:
         assert (await uow.roster.directory()).find(community.code) is not None
     assert len([s for s in seen if "SELECT" in s]) == 1 and "FROM staff" not in "".join(seen)
-    other = create_engine(database_url)  # another process binds a staff member
-    try:
-        async with make_uow_factory(other)() as uow:
-            at = datetime(2026, 11, 22, tzinfo=UTC)
-            await uow.staff.bind(community.code, person_key(unbound), 4242, at)
-            await uow.commit()
-    finally:
-        await other.dispose()
+    await bind_in_another_process(database_url, community.code, unbound, 4242)
     now[0] = 120.0
     async with uow_factory() as uow:
         assert (await uow.roster.directory()).by_staff(4242).code == community.code
