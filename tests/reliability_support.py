@@ -44,6 +44,7 @@ QUESTIONS = [
 ]
 STEP_ORDER = {name: index for index, (name, _) in enumerate(QUESTIONS)}
 HOME_OFFER = "是您家吗"  # after the first report filed (handlers.report_home)
+HOME_DECLINED = "不记住"  # the bot's answer to 不用 (templates/zh/home_not_saved.html)
 PROBLEMS = ["门口垃圾桶满了没人清", "楼道的灯坏了", "楼下有人乱停车", "保安晚上不在岗，物业不管",
             "消防通道被堵了"]
 BUILDINGS = ["1号楼", "2号楼", "3号楼", "5号楼", "6号楼", "9号楼", "10号楼", "13号楼", "14号楼", "17号楼",
@@ -107,6 +108,7 @@ class ScriptedResident:
                 await self._pause()
                 self.answered.append("home")
                 self._input(self._press(offer, "不用"))
+                await self._message_with(HOME_DECLINED)  # handled: nothing of it still to queue
                 return
             await self._pause()
             self.answered.append(kind)
