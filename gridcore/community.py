@@ -42,6 +42,8 @@ class Category:
     emergency_numbers: tuple[str, ...] = ()
     # Who shares the work in 共办 mode, e.g. "物业公司".
     co_handler: str | None = None
+    # A 矛盾纠纷 category: its tickets go into the dispute ledger (gridcore.ledger.is_dispute).
+    dispute: bool = False
 
 
 class PlaceKind(StrEnum):

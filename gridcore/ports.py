@@ -78,6 +78,14 @@ class TicketRepository(Protocol):
     async def ledger(self, number: str) -> Sequence[TicketEvent]:
         """All events of the ticket, oldest first."""
 
+    async def ledgers(self, ticket_ids: Sequence[int]) -> dict[int, list[TicketEvent]]:
+        """The events of many tickets at once (an export reads thousands), by ticket id, each ticket's
+        oldest first; an unknown id is left out."""
+
+    async def filed_between(self, community_code: str, start: datetime | None,
+                            end: datetime | None) -> Sequence[Ticket]:
+        """The community's tickets filed in [start, end) (None: unbounded), oldest first."""
+
     async def get_by_id(self, ticket_id: int) -> Ticket | None: ...
 
     async def open_counts(self, community_code: str) -> dict[int, int]:

@@ -38,7 +38,7 @@ _GRID = ({"code", "name"}, {"group_chat_id"})
 _STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username", "phone", "title", "away"})
 _CATEGORY = (
     {"code", "name"},
-    {"keywords", "feedback_days", "feedback_hours", "mode", "co_handler", "emergency", "numbers"},
+    {"keywords", "feedback_days", "feedback_hours", "mode", "co_handler", "emergency", "numbers", "dispute"},
 )
 
 
@@ -187,10 +187,11 @@ def _category(r: Reader, item: Node, i: int) -> tuple[Category | None, str | Non
         r.problem(f.get("numbers", item), f"{what}: an emergency category must list its numbers (119...)")
     if numbers and emergency is False:
         r.problem(f["numbers"], f"{what}: only an emergency category lists numbers")
+    dispute = r.boolean(f.get("dispute"), f"{what} dispute")
     if code is None or name is None:
         return None, code, f.get("code")
     category = Category(code, name, keywords, deadline, bool(emergency), mode,
-                        tuple(n for n, _ in numbers), co_handler)
+                        tuple(n for n, _ in numbers), co_handler, bool(dispute))
     return category, code, f.get("code")
 
 

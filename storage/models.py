@@ -186,6 +186,7 @@ class CategoryRow(Base):
     mode: Mapped[str] = mapped_column(String(16))
     emergency_numbers: Mapped[list[str]]
     co_handler: Mapped[str | None] = mapped_column(String(200))  # who shares the work in 共办 mode
+    dispute: Mapped[bool] = mapped_column(Boolean, server_default=false())  # a 矛盾纠纷 category
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
 

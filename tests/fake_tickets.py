@@ -3,7 +3,7 @@ storage/repositories/tickets.py does: the same orders, limits, ledger and summar
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -109,6 +109,19 @@ class FakeTicketRepository(Repository):
         ticket_id = tables.ticket_ids.get(number)
         events = tables.events.get(ticket_id, ()) if ticket_id is not None else ()
         return [replace(e.event, details=through_json(e.event.details)) for e in events]
+
+    async def ledgers(self, ticket_ids: Sequence[int]) -> dict[int, list[TicketEvent]]:
+        events = (await self._tables()).events
+        return {ticket_id: [replace(e.event, details=through_json(e.event.details))
+                            for e in events[ticket_id]]
+                for ticket_id in sorted(set(ticket_ids)) if events.get(ticket_id)}
+
+    async def filed_between(self, community_code: str, start: datetime | None,
+                            end: datetime | None) -> list[Ticket]:
+        return await self._where(lambda t: t.community_code == community_code
+                                 and (start is None or t.created_at >= start)
+                                 and (end is None or t.created_at < end),
+                                 lambda t: (t.created_at, t.id or 0))
 
     async def open_counts(self, community_code: str) -> dict[int, int]:
         counts: dict[int, int] = {}

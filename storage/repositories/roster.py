@@ -79,6 +79,7 @@ def _category_values(category: Category) -> dict[str, Any]:
         "mode": category.mode.value,
         "emergency_numbers": list(category.emergency_numbers),
         "co_handler": category.co_handler,
+        "dispute": category.dispute,
     }
 
 
@@ -359,6 +360,7 @@ class SqlRosterRepository:
                     mode=HandlingMode(c.mode),
                     emergency_numbers=tuple(c.emergency_numbers),
                     co_handler=c.co_handler,
+                    dispute=c.dispute,
                 )
                 for c in categories
             ),

@@ -262,6 +262,28 @@ class SqlTicketRepository:
         )
         return [event_from_row(row) for row in result]
 
+    async def ledgers(self, ticket_ids: Sequence[int]) -> dict[int, list[TicketEvent]]:
+        """One query per _CHUNK tickets (drivers cap bound parameters), not one per ticket."""
+        found: dict[int, list[TicketEvent]] = {}
+        ids = sorted(set(ticket_ids))
+        for first in range(0, len(ids), _CHUNK):
+            result = await self._session.execute(
+                select(events).where(events.c.ticket_id.in_(ids[first:first + _CHUNK]))
+                .order_by(events.c.ticket_id, events.c.seq))
+            for row in result:
+                found.setdefault(row.ticket_id, []).append(event_from_row(row))
+        return found
+
+    async def filed_between(self, community_code: str, start: datetime | None,
+                            end: datetime | None) -> Sequence[Ticket]:
+        stmt = select(tickets).where(tickets.c.community_code == community_code)
+        if start is not None:
+            stmt = stmt.where(tickets.c.created_at >= start)
+        if end is not None:
+            stmt = stmt.where(tickets.c.created_at < end)
+        result = await self._session.execute(stmt.order_by(tickets.c.created_at, tickets.c.id))
+        return await self._load(result.all())
+
     async def open_counts(self, community_code: str) -> dict[int, int]:
         """Open tickets per assignee (Telegram user id): routing gives new work to the least busy."""
         result = await self._session.execute(_open_counts, {"community": community_code})
