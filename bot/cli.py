@@ -64,7 +64,7 @@ class CliError(Exception):
     """A problem the person at the command line can fix; printed without a traceback, exit status 1."""
 
 
-async def _community_code(settings: Settings, uow) -> str:
+async def community_code(settings: Settings, uow) -> str:
     """The community a command is about: the COMMUNITY setting, or the only one in the database."""
     codes = await uow.roster.list_codes()
     if not codes:
@@ -109,7 +109,7 @@ async def create_invite(settings: Settings, role: Role, grid_code: str | None, n
     from storage.uow import uow_factory
 
     async with database(settings) as engine, uow_factory(engine)() as uow:
-        community = await uow.roster.get(await _community_code(settings, uow))
+        community = await uow.roster.get(await community_code(settings, uow))
         assert community is not None
         try:
             person = invite_target(community, role, grid_code, name)
@@ -155,7 +155,7 @@ async def staff_table(settings: Settings) -> str:
     from storage.uow import uow_factory
 
     async with database(settings) as engine, uow_factory(engine)() as uow:
-        community = await uow.roster.get(await _community_code(settings, uow))
+        community = await uow.roster.get(await community_code(settings, uow))
         assert community is not None
         bound = await uow.staff.bound(community.code)
     rows = [["姓名", "角色", "网格", "Telegram", "电话", "状态"]]
@@ -196,7 +196,7 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
     chart_dir = Path(args.chart_dir or settings.summary_chart_dir)
     async with database(settings) as engine:
         async with uow_factory(engine)() as uow:
-            code = await _community_code(settings, uow)
+            code = await community_code(settings, uow)
         conversations = Conversations(uow_factory(engine), Texts(), community_code=code)
         reports: list[weekly.Report] = []
         queued = 0
@@ -225,6 +225,18 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
     if args.send:
         parts.append(f"queued {queued} messages (the running bot's outbox sender delivers them)")
     return "\n\n".join(parts)
+
+
+async def export_command(settings: Settings, args: argparse.Namespace) -> str:
+    """`gridbot export`: a ledger file (bot/cli_export.py)."""
+    from bot.cli_export import PeriodError, export
+    from storage.uow import uow_factory
+
+    async with database(settings) as engine, uow_factory(engine)() as uow:
+        try:
+            return await export(uow, await community_code(settings, uow), args, now=datetime.now(UTC))
+        except PeriodError as error:
+            raise CliError(str(error)) from None
 
 
 def check_proxy(settings: Settings) -> None:
@@ -322,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
             print(asyncio.run(invite_command(settings, args)))
         elif args.command == "summary":
             print(asyncio.run(summary_command(settings, args)))
+        elif args.command == "export":
+            print(asyncio.run(export_command(settings, args)))
         elif args.command == "staff":
             print(asyncio.run(staff_table(settings)))
         elif args.command == "db":

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
+from bot.cli_export import HELP as EXPORT_HELP
+from bot.cli_export import add_export_options
 from gridcore.community import Role
 from gridcore.weeks import Week
 
@@ -98,6 +100,7 @@ def build_parser() -> Parser:
                              "counts up to now)")
     weekly.add_argument("--send", action="store_true", help="queue it to the staff and grid groups now")
     weekly.add_argument("--chart-dir", default=None, help="where the PNG goes (default ./data/charts)")
+    add_export_options(_with_community(commands.add_parser("export", help=EXPORT_HELP)))
     db = commands.add_parser("db", help="database commands")
     db.add_argument("db_command", choices=["upgrade"])
     return parser

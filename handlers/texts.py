@@ -50,3 +50,8 @@ class Texts:
         """A plain-text label (button text, status name): a macro of templates/<lang>/labels.html."""
         macro = getattr(self._labels, name)
         return html.unescape(str(macro(**context))).strip()
+
+    def label_in(self, template: str, name: str, /, **context: Any) -> str:
+        """A plain-text label from another file of macros, e.g. ledger.html (the ledgers' column heads)."""
+        macro = getattr(self._env.get_template(f"{template}.html").module, name)
+        return html.unescape(str(macro(**context))).strip()
