@@ -11,6 +11,8 @@ import pytest
 from aiohttp import web
 from browser_support import VIEWPORT_NAMES, VIEWPORTS, PageFactory, screenshot, served
 from playwright.async_api import Page, expect
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 pytest_plugins = ["browser_fixtures"]
 
@@ -98,3 +100,22 @@ async def test_the_welcome_page_refuses_a_browser_without_the_session(page_at: P
         response = await page.goto("/welcome")
         assert response is not None and response.status == 401
         await expect(page.locator("body")).to_have_text("请先登录")
+
+
+async def test_a_page_served_in_the_test_reads_the_test_database(
+    engine: AsyncEngine, page_at: PageFactory
+) -> None:
+    """The browser, the served app and the `engine` fixture share the test's event loop."""
+
+    async def tables_page(request: web.Request) -> web.Response:
+        async with engine.connect() as connection:
+            table_count = len(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+        return web.Response(text=f"<p>{table_count} 张表</p>", content_type="text/html")
+
+    app = web.Application()
+    app.add_routes([web.get("/", tables_page)])
+    async with served(app) as base_url:
+        page = await page_at("phone", base_url=base_url)
+        await page.goto("/")
+        shown = await page.locator("p").inner_text()
+    assert int(shown.removesuffix(" 张表")) > 0  # the migrated schema, read while the page loaded
