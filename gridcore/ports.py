@@ -83,10 +83,6 @@ class TicketRepository(Protocol):
         """The events of many tickets at once (an export reads thousands), by ticket id, each ticket's
         oldest first; an unknown id is left out."""
 
-    async def filed_between(self, community_code: str, start: datetime | None,
-                            end: datetime | None) -> Sequence[Ticket]:
-        """The community's tickets filed in [start, end) (None: unbounded), oldest first."""
-
     async def get_by_id(self, ticket_id: int) -> Ticket | None: ...
 
     async def open_counts(self, community_code: str) -> dict[int, int]:

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -40,7 +40,7 @@ from gridcore.ledger import (
 from gridcore.metrics import Rate
 from gridcore.ports import UnitOfWork
 from gridcore.ticket import Ticket, TicketEvent
-from gridcore.ticket_query import TicketQuery
+from gridcore.ticket_query import Sort, TicketQuery
 from handlers.texts import Texts
 
 TEMPLATE = "ledger"
@@ -92,18 +92,20 @@ async def communities_of(uow: UnitOfWork, query: TicketQuery) -> list[Community]
 
 async def select(uow: UnitOfWork, query: TicketQuery, now: datetime,
                  communities: Sequence[Community]) -> list[Selected]:
-    """The tickets the query selects with their ledgers, in filing order. Events are read for all of a
-    community's candidates at once (TicketRepository.ledgers), not per ticket."""
-    start, end = query.filed_bounds()
+    """The tickets the query selects (TicketRepository.search, all of them) with their ledgers, in filing
+    order whatever the query's sort: a ledger reads from the oldest. Events come for all the tickets in
+    a few queries (TicketRepository.ledgers), not one per ticket."""
+    page = await uow.tickets.search(replace(query, sort=Sort.OLDEST), now, limit=None)
+    ledgers = await uow.tickets.ledgers([t.id for t in page.tickets if t.id is not None])
+    known = {community.code: community for community in communities}
     found: list[Selected] = []
-    for community in communities:
-        tickets = await uow.tickets.filed_between(community.code, start, end)
-        ledgers = await uow.tickets.ledgers([t.id for t in tickets if t.id is not None])
-        for ticket in tickets:
-            events = ledgers.get(ticket.id or 0, [])
-            if query.matches(ticket, now, events):
-                found.append(Selected(ticket, events, community))
-    found.sort(key=lambda s: (s.ticket.created_at, s.ticket.number))
+    for ticket in page.tickets:
+        if ticket.community_code not in known:  # a grid of another community in the scope
+            community = await uow.roster.get(ticket.community_code)
+            if community is None:
+                continue
+            known[community.code] = community
+        found.append(Selected(ticket, ledgers.get(ticket.id or 0, []), known[ticket.community_code]))
     return found
 
 

@@ -117,13 +117,6 @@ class FakeTicketRepository(Repository):
                             for e in events[ticket_id]]
                 for ticket_id in sorted(set(ticket_ids)) if events.get(ticket_id)}
 
-    async def filed_between(self, community_code: str, start: datetime | None,
-                            end: datetime | None) -> list[Ticket]:
-        return await self._where(lambda t: t.community_code == community_code
-                                 and (start is None or t.created_at >= start)
-                                 and (end is None or t.created_at < end),
-                                 lambda t: (t.created_at, t.id or 0))
-
     async def open_counts(self, community_code: str) -> dict[int, int]:
         counts: dict[int, int] = {}
         for stored in (await self._tables()).tickets.values():

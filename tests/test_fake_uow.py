@@ -274,14 +274,6 @@ def lifecycle(seed: int) -> Script:
             ids = [(await tickets.get(number)).id for number in numbers]
             seen.append(("ledgers", await tickets.ledgers([*reversed(ids), ids[0], 99999])))
             seen.append(("ledgers none", await tickets.ledgers([])))
-            for code in ("XK", "HY"):
-                seen.append((f"filed_between {code}", await tickets.filed_between(code, None, None)))
-                for days in (0, 5, 10):
-                    start = T0 + timedelta(days=days)
-                    seen.append((f"filed_between {code} {days}", await tickets.filed_between(
-                        code, start, start + timedelta(days=7))))
-                    seen.append((f"filed_between {code} {days} open", await tickets.filed_between(
-                        code, start, None)))
             seen.append(("unknown", (await tickets.get("XK-20261102-9999"), await tickets.ledger("nope"))))
             for name, query in search_queries():
                 for limit, offset in ((None, 0), (5, 0), (5, 5)):

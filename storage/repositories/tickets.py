@@ -276,16 +276,6 @@ class SqlTicketRepository:
                 found.setdefault(row.ticket_id, []).append(event_from_row(row))
         return found
 
-    async def filed_between(self, community_code: str, start: datetime | None,
-                            end: datetime | None) -> Sequence[Ticket]:
-        stmt = select(tickets).where(tickets.c.community_code == community_code)
-        if start is not None:
-            stmt = stmt.where(tickets.c.created_at >= start)
-        if end is not None:
-            stmt = stmt.where(tickets.c.created_at < end)
-        result = await self._session.execute(stmt.order_by(tickets.c.created_at, tickets.c.id))
-        return await self._load(result.all())
-
     async def open_counts(self, community_code: str) -> dict[int, int]:
         """Open tickets per assignee (Telegram user id): routing gives new work to the least busy."""
         result = await self._session.execute(_open_counts, {"community": community_code})
