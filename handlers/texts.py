@@ -37,6 +37,7 @@ class Texts:
             keep_trailing_newline=False,
             auto_reload=False,  # compiled once: no stat() of the template file on every message
         )
+        self._macro_files: dict[str, Any] = {}
 
     def render(self, template: str, /, **context: Any) -> str:
         """A whole message, Telegram HTML. User text in `context` is escaped by autoescape."""
@@ -53,5 +54,7 @@ class Texts:
 
     def label_in(self, template: str, name: str, /, **context: Any) -> str:
         """A plain-text label from another file of macros, e.g. ledger.html (the ledgers' column heads)."""
-        macro = getattr(self._env.get_template(f"{template}.html").module, name)
+        if template not in self._macro_files:  # a ledger asks thousands of times
+            self._macro_files[template] = self._env.get_template(f"{template}.html").module
+        macro = getattr(self._macro_files[template], name)
         return html.unescape(str(macro(**context))).strip()

@@ -24,6 +24,7 @@ from gridcore.ledger import (
     ticket_line,
 )
 from gridcore.redact import find
+from gridcore.roster import parse_roster
 from gridcore.ticket import Action, Rating, Satisfaction, Solved, TicketStatus
 from gridcore.ticket_query import Scope, TicketQuery
 from handlers.ledgers import (
@@ -43,6 +44,13 @@ XINGKANG = read_roster("examples/roster.yaml")
 TEXTS = Texts()
 NOW = T0 + timedelta(days=10)
 STAFF_ACTOR = "staff:2011"
+ROSTER_TEXT = """
+community: {code: XK, name: 兴康社区}
+grids: [{code: "1", name: 第一网格}]
+buildings: [{code: "1", name: 1号楼, grid: "1"}]
+staff: [{name: 王芳, role: grid_worker, grid: "1", telegram_user_id: 1011}]
+categories: [{code: quarrel, name: 吵架, mode: 自办}]
+"""
 
 
 def no_personal_data(cells) -> None:
@@ -128,6 +136,9 @@ def test_which_categories_are_disputes():
     assert CUIHU.category("property").dispute and is_dispute(CUIHU.category("property"))
     assert not is_dispute(XINGKANG.category("env")) and not is_dispute(None)
     assert not CUIHU.category("noise").dispute  # each roster marks its own
+    marked = parse_roster(ROSTER_TEXT.replace("mode: 自办", "mode: 自办, dispute: true"), "x.yaml")
+    assert marked.categories[0].dispute
+    assert not parse_roster(ROSTER_TEXT, "x.yaml").categories[0].dispute  # absent: not a dispute category
 
 
 @pytest.mark.parametrize(("status", "solved", "outcome"), [

@@ -178,6 +178,8 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
         ("keywords: [垃圾, 堆物]", "keywords: 垃圾", "环境卫生", ["keywords must be a list"]),
         ('emergency: true, numbers: [119, "110"]', "emergency: true", "紧急险情", ["must list its numbers"]),
         ("emergency: true", "emergency: yes please", "紧急险情", ["emergency must be true or false"]),
+        ("co_handler: 物业公司}", "co_handler: 物业公司, dispute: 是}", "物业服务",
+         ["dispute must be true or false"]),
         ("staff_chat_id: -1001000000001", "staff_chat_id: 1001", "community", ["negative"]),
         ("code: XK", "code: X-K", "community", ["letters or digits"]),
         ('{code: "2", name: 第二网格}', '{code: "2"}', "code: \"2\"}", ['"name" is missing']),
