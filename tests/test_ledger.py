@@ -280,3 +280,15 @@ async def test_the_query_filters_the_rows(uow_factory):
     out = io.BytesIO()
     write_xlsx(none, out)  # an empty ledger is still a workbook with its header
     assert openpyxl.load_workbook(out)["矛盾纠纷台账"]["A1"].value == "编号"
+
+
+async def test_a_grid_workers_scope_reaches_only_their_grids(uow_factory):
+    await seeded(uow_factory)
+    async with uow_factory() as uow:
+        mine = await build_ledger(uow, "tickets", TicketQuery(scope=Scope(grids=frozenset({("CH", "1")}))),
+                                  full=False, now=NOW, texts=TEXTS)
+        other = await build_ledger(uow, "disputes", TicketQuery(scope=Scope(grids=frozenset({("CH", "2")}))),
+                                   full=False, now=NOW, texts=TEXTS)
+    assert [r[0] for r in mine.rows] == ["CH-20261201-0001", "CH-20261201-0002", "CH-20261201-0003",
+                                         "CH-20261210-0001"]
+    assert other.rows == [] and dict(other.totals)["社区"] == "翠湖社区"
