@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from gridcore.ports import UnitOfWork
 
 LEDGERS = ("tickets", "disputes")
-FORMATS = ("csv", "xlsx")
+FORMATS = ("csv", "xlsx")  # handlers.ledgers.WRITERS
 
 
 def iso_date(text: str) -> date:
@@ -50,7 +50,7 @@ class PeriodError(ValueError):
 async def export(uow: UnitOfWork, code: str, args: argparse.Namespace, *, now: datetime) -> str:
     """Write the ledger of community `code` to args.out; what to print. bot/cli.py opens the database."""
     from gridcore.ticket_query import Scope, TicketQuery
-    from handlers.ledgers import build_ledger, write_csv, write_xlsx
+    from handlers.ledgers import WRITERS, build_ledger
     from handlers.texts import Texts
 
     if args.filed_from and args.filed_to and args.filed_from > args.filed_to:
@@ -61,7 +61,7 @@ async def export(uow: UnitOfWork, code: str, args: argparse.Namespace, *, now: d
                         filed_from=args.filed_from, filed_to=args.filed_to, timezone=community.timezone)
     ledger = await build_ledger(uow, args.ledger, query, full=args.full, now=now, texts=Texts())
     content = io.BytesIO()
-    (write_xlsx if args.file_format == "xlsx" else write_csv)(ledger, content)
+    WRITERS[args.file_format](ledger, content)
     path = Path(args.out)
     path.write_bytes(content.getvalue())
     privacy = "含完整个人信息（仅供社区存档）" if args.full else "个人信息已遮盖"

@@ -278,3 +278,9 @@ def write_xlsx(ledger: Ledger, out: BinaryIO) -> None:
         book.save(path)
         with path.open("rb") as saved:
             shutil.copyfileobj(saved, out)
+
+
+# What a caller serving the file needs: the writer and the media type of each format.
+WRITERS = {"csv": write_csv, "xlsx": write_xlsx}
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

@@ -292,3 +292,10 @@ async def test_a_grid_workers_scope_reaches_only_their_grids(uow_factory):
     assert [r[0] for r in mine.rows] == ["CH-20261201-0001", "CH-20261201-0002", "CH-20261201-0003",
                                          "CH-20261210-0001"]
     assert other.rows == [] and dict(other.totals)["社区"] == "翠湖社区"
+
+
+def test_every_format_has_a_writer_and_a_media_type():
+    from bot.cli_export import FORMATS
+    from handlers.ledgers import MEDIA_TYPES, WRITERS
+
+    assert set(WRITERS) == set(MEDIA_TYPES) == set(FORMATS)
