@@ -32,6 +32,7 @@ MARGIN = 170
 RED, INK, MUTED, WHITE = "#c41e1e", "#1a1a1a", "#444444", "#ffffff"
 # Font sizes in px (at 300 dpi, 12 px = 1 mm).
 COMMUNITY, TITLE, PLACE, LINK, STEP, PROMISE, EMERGENCY = 110, 170, 230, 64, 92, 150, 76
+LINK_LINE = 80  # px between the two lines of a link too long for one
 QR_SIDE = 1500  # px of the code with its quiet zone (4 modules each side, as the standard asks)
 BAND = 520  # the red band's height
 STEP_MARKS = ("①", "②", "③")
@@ -77,11 +78,14 @@ class PosterPainter:
         self._centred(draw, 150, facts.community_name, COMMUNITY, WHITE)
         self._centred(draw, 360, self.label("poster_title"), TITLE, WHITE, bold=3)
         self._centred(draw, BAND + 190, facts.place, PLACE, INK, bold=4)
+        link_lines = self._link_lines(draw, facts.link)
+        qr_side = QR_SIDE - (len(link_lines) - 1) * LINK_LINE  # a long link's second line costs QR space
         qr_top = BAND + 340
-        page.paste(qr_image(facts.link, QR_SIDE), ((WIDTH - QR_SIDE) // 2, qr_top))
-        link_y = qr_top + QR_SIDE + 40
-        self._centred(draw, link_y, facts.link, LINK, MUTED)
-        steps_y = link_y + 150
+        page.paste(qr_image(facts.link, qr_side), ((WIDTH - qr_side) // 2, qr_top))
+        link_y = qr_top + qr_side + 40
+        for row, line in enumerate(link_lines):
+            self._centred(draw, link_y + row * LINK_LINE, line, LINK, MUTED)
+        steps_y = link_y + (len(link_lines) - 1) * LINK_LINE + 150
         self._draw_steps(draw, steps_y)
         promise_y = steps_y + 3 * 140 + 130
         promise = self.label("poster_promise", days=facts.feedback_days)
@@ -93,6 +97,14 @@ class PosterPainter:
             self._centred(draw, HEIGHT - 150, self.label("poster_emergency", numbers=facts.emergency_numbers),
                           EMERGENCY, INK)
         return page
+
+    def _link_lines(self, draw: ImageDraw.ImageDraw, link: str) -> list[str]:
+        """The link as one line, or broken before "?start=" when one line at LINK px would not fit (a
+        long bot username and building code)."""
+        if draw.textlength(link, font=self.font(LINK)) <= WIDTH - 2 * MARGIN:
+            return [link]
+        address, _, payload = link.partition("?")
+        return [address, "?" + payload]
 
     def _draw_steps(self, draw: ImageDraw.ImageDraw, top: int) -> None:
         """The three steps, one a line: the mark and the step in red, the hint after it; the block centred."""

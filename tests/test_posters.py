@@ -16,10 +16,10 @@ from pypdf import PdfReader
 
 from bot.roster_files import read_roster
 from gridcore import posters as facts
-from gridcore.community import Category, Community
+from gridcore.community import Building, Category, Community
 from gridcore.links import read_building_link
 from gridcore.posters import PosterSelectionError, select_buildings
-from handlers.posters import HEIGHT, WIDTH, PosterPainter, poster_pdf, poster_png, posters_pdf
+from handlers.posters import BAND, HEIGHT, MARGIN, WIDTH, PosterPainter, poster_pdf, poster_png, posters_pdf
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT = "xinjiang_grid_bot"
@@ -125,3 +125,15 @@ def test_the_promise_holds_for_every_ordinary_category(cuihu, xinkang) -> None:
 def test_a_bot_username_telegram_would_refuse_is_refused(username) -> None:
     with pytest.raises(ValueError, match="is not a Telegram username"):
         facts.check_bot_username(username)
+
+
+def test_a_long_link_breaks_in_two_lines_and_stays_on_the_page(cuihu, painter) -> None:
+    longest = Building("QWERTYUIOPASDFGHJKLZ", "沿街商铺东区临时菜市场", "1")
+    community = dataclasses.replace(cuihu, buildings=(*cuihu.buildings, longest))
+    username = "a" + "b" * 31  # Telegram's longest username
+    image = Image.open(io.BytesIO(poster_png(community, longest, username, painter=painter))).convert("L")
+    assert decoded(image) == [f"https://t.me/{username}?start=b-CH-QWERTYUIOPASDFGHJKLZ"]
+    # Nothing drawn into the side margins below the red band: every text fitted between them.
+    for left in (0, WIDTH - MARGIN // 2):
+        margin = image.crop((left, BAND + 1, left + MARGIN // 2, HEIGHT))
+        assert margin.getextrema() == (255, 255)
