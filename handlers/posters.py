@@ -35,7 +35,6 @@ COMMUNITY, TITLE, PLACE, LINK, STEP, PROMISE, EMERGENCY = 110, 170, 230, 64, 92,
 LINK_LINE = 80  # px between the two lines of a link too long for one
 QR_SIDE = 1500  # px of the code with its quiet zone (4 modules each side, as the standard asks)
 BAND = 520  # the red band's height
-STEP_MARKS = ("①", "②", "③")
 
 Label = Callable[..., str]
 
@@ -107,15 +106,14 @@ class PosterPainter:
         return [address, "?" + payload]
 
     def _draw_steps(self, draw: ImageDraw.ImageDraw, top: int) -> None:
-        """The three steps, one a line: the mark and the step in red, the hint after it; the block centred."""
+        """The three steps, one a line: the numbered step in red, its hint after it; the block centred."""
         steps = [(self.label(f"poster_step_{name}"), self.label(f"poster_step_{name}_hint"))
                  for name in ("scan", "tell", "wait")]
         font = self.font(STEP)
-        heads = [f"{mark} {head}" for mark, (head, _) in zip(STEP_MARKS, steps, strict=True)]
-        head_width = max(draw.textlength(head, font=font) for head in heads) + STEP
+        head_width = max(draw.textlength(head, font=font) for head, _ in steps) + STEP
         widest = max(head_width + draw.textlength(hint, font=font) for _, hint in steps)
         left = (WIDTH - widest) // 2
-        for row, (head, (_, hint)) in enumerate(zip(heads, steps, strict=True)):
+        for row, (head, hint) in enumerate(steps):
             y = top + row * 140
             draw.text((left, y), head, font=font, fill=RED, anchor="lm", stroke_width=2, stroke_fill=RED)
             draw.text((left + head_width, y), hint, font=font, fill=INK, anchor="lm")
