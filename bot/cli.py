@@ -227,6 +227,31 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
     return "\n\n".join(parts)
 
 
+async def qr_command(settings: Settings, args: argparse.Namespace) -> str:
+    """`gridbot qr`: the posters of the buildings asked for (bot/cli_qr.py); what was written."""
+    from bot import cli_qr
+    from storage.uow import uow_factory
+
+    try:
+        username = cli_qr.given_username(args.bot_username or settings.bot_username)
+    except ValueError as error:
+        raise CliError(str(error)) from error
+    if username is None:  # never the sandbox's bot: a printed poster must open the real one
+        if settings.bot_token is None or not settings.bot_token.get_secret_value():
+            raise CliError("which bot should the QR codes open? give --bot-username (or set BOT_USERNAME, "
+                           "or BOT_TOKEN to ask Telegram)")
+        username = await bot_username(settings)
+    async with database(settings) as engine, uow_factory(engine)() as uow:
+        community = await uow.roster.get(await community_code(settings, uow))
+    assert community is not None
+    try:
+        written = cli_qr.write_qr_posters(community, username, args.estate, args.building, Path(args.out),
+                                          args.format)
+    except ValueError as error:
+        raise CliError(str(error)) from error
+    return cli_qr.describe_written(community, written)
+
+
 async def export_command(settings: Settings, args: argparse.Namespace) -> str:
     """`gridbot export`: a ledger file (bot/cli_export.py)."""
     from bot.cli_export import PeriodError, export
@@ -334,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
             print(asyncio.run(invite_command(settings, args)))
         elif args.command == "summary":
             print(asyncio.run(summary_command(settings, args)))
+        elif args.command == "qr":
+            print(asyncio.run(qr_command(settings, args)))
         elif args.command == "export":
             print(asyncio.run(export_command(settings, args)))
         elif args.command == "staff":
