@@ -74,7 +74,7 @@ class HotspotCell:
 class AttentionItem:
     number: str
     community: str
-    grid: str
+    grid: str  # the grid's own name (`community` says whose)
     place: str  # "" when the ticket has no building
     category: str
     status: TicketStatus
@@ -86,6 +86,7 @@ class AttentionItem:
 @dataclass(frozen=True)
 class Dashboard:
     scope_names: tuple[str, ...]  # "翠湖社区" or "翠湖社区 一网格", one per community / grid seen
+    community_names: tuple[str, ...]  # the communities seen (several: grid and place names say whose)
     as_of: datetime  # `now` in the first community's time zone
     weeks: tuple[WeekFigures, ...]  # 13, oldest first; the last is this week
     by_grid: tuple[Breakdown, ...]
@@ -222,7 +223,6 @@ def _hotspots(loaded: list[_Scoped], now: datetime) -> tuple[HotspotCell, ...]:
 
 async def _attention(uow: UnitOfWork, loaded: list[_Scoped],
                      now: datetime) -> tuple[list[AttentionItem], int]:
-    several = len(loaded) > 1
     wanted: dict[str, tuple[Community, set[str], int | None]] = {}
 
     def mark(community: Community, number: str, reason: str, hours_late: int | None = None) -> None:
@@ -258,7 +258,7 @@ async def _attention(uow: UnitOfWork, loaded: list[_Scoped],
             description = description[:DESCRIPTION_LIMIT] + "…"
         items.append(AttentionItem(
             number=number, community=community.name,
-            grid=_grid_name(community, ticket.grid_code or NO_GRID, several),
+            grid=_grid_name(community, ticket.grid_code or NO_GRID, False),
             place=community.place_name(building, ticket.location.unit),
             category=category.name if category is not None else ticket.category_code,
             status=ticket.status, reasons=tuple(r for r in (Attention.OVERDUE, Attention.REOPENED,
@@ -303,7 +303,8 @@ async def dashboard(uow: UnitOfWork, communities: Sequence[Community], now: date
     attention, total = await _attention(uow, loaded, now)
     as_of = now.astimezone(anchor.start.tzinfo)
     return Dashboard(
-        scope_names=_scope_names(loaded), as_of=as_of, weeks=weeks,
+        scope_names=_scope_names(loaded), community_names=tuple(s.community.name for s in loaded),
+        as_of=as_of, weeks=weeks,
         by_grid=_breakdowns(loaded, "grid"), by_category=_breakdowns(loaded, "category"),
         median_accept_hours=accept, accepted_count=accepted, median_resolve_hours=resolve,
         resolved_count=resolved, hotspots=_hotspots(loaded, now), attention=tuple(attention),

@@ -48,6 +48,14 @@ class EstateEntry:
 
 
 @dataclass(frozen=True)
+class PlaceGroup:
+    """A grid's buildings of one estate, by their own names ("1栋", "8号车库"); estate None: outside any."""
+
+    estate: str | None
+    buildings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class GridEntry:
     code: str
     name: str
@@ -55,7 +63,7 @@ class GridEntry:
     leaders: tuple[StaffEntry, ...]
     workers: tuple[StaffEntry, ...]
     building_leaders: tuple[StaffEntry, ...]
-    places: tuple[str, ...]  # the buildings it handles, as named on cards
+    places: tuple[PlaceGroup, ...]  # the buildings it handles, estate by estate in roster order
     open_tickets: int  # held by its leaders and workers
     reachable: bool  # someone bound and not away can take a new ticket
 
@@ -109,6 +117,15 @@ def _building(community: Community, building: Building, open_counts: Mapping[int
                          building.grid_code, grid.name if grid is not None else building.grid_code, leaders)
 
 
+def _places(community: Community, grid_code: str) -> tuple[PlaceGroup, ...]:
+    groups: dict[str | None, list[str]] = {}
+    for building in community.buildings:
+        if building.grid_code == grid_code:
+            estate = community.estate(building.estate_code)
+            groups.setdefault(estate.name if estate is not None else None, []).append(building.name)
+    return tuple(PlaceGroup(estate, tuple(names)) for estate, names in groups.items())
+
+
 def roster_view(community: Community, open_counts: Mapping[int, int]) -> RosterView:
     """The roster page's data for `community`; `open_counts`: open tickets per Telegram user id."""
     grids = []
@@ -119,7 +136,7 @@ def roster_view(community: Community, open_counts: Mapping[int, int]) -> RosterV
         grids.append(GridEntry(
             grid.code, grid.name, grid.group_chat_id is not None, leaders, workers,
             tuple(_entry(p, open_counts) for p in community.people(Role.BUILDING_LEADER, grid.code)),
-            tuple(community.place_name(b) for b in community.buildings if b.grid_code == grid.code),
+            _places(community, grid.code),
             sum(h.open_tickets or 0 for h in handlers),
             any(h.bound and not h.away for h in handlers)))
     estates = [EstateEntry(e.code, e.name, e.aliases,

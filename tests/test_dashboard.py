@@ -178,7 +178,8 @@ def test_the_roster_partial_shows_who_handles_what_and_escapes():
     grid_1 = view.grids[0]
     assert grid_1.name == "第一网格" and grid_1.open_tickets == 3 and grid_1.reachable
     assert [p.name for p in grid_1.workers] == ["王芳"] and grid_1.workers[0].phone == "13800001011"
-    assert "3号楼" in grid_1.places
+    [places] = grid_1.places
+    assert places.estate is None and places.buildings == ("1号楼", "2号楼", "3号楼", "4号楼")
     [loose] = view.estates
     assert loose.code is None and next(b for b in loose.buildings if b.code == "X1").grid_name == "第三网格"
     guo = next(p for g in view.grids for p in g.building_leaders if p.name == "郭秀云")
@@ -192,3 +193,40 @@ def test_the_roster_partial_shows_who_handles_what_and_escapes():
     assert "王芳" in html and "13800001011" in html and "未绑定" in html and "请假中" in html
     assert "反馈时限" in html and "24 小时" in html and "3 天" in html
     assert not re.search(r"张阿姨|李叔|王姐", html)  # residents are not in the roster
+
+
+def cuihu():
+    from pathlib import Path
+
+    from gridcore.roster import parse_roster
+
+    path = Path("examples/cuihu.yaml")
+    return parse_roster(path.read_text(encoding="utf-8"), str(path))
+
+
+def test_the_roster_of_a_community_with_estates_groups_buildings_by_estate():
+    community = cuihu()
+    view = roster_view(community, {})
+    assert view.has_estates and [e.name for e in view.estates][:1] == [community.estates[0].name]
+    first = view.estates[0]
+    assert all(b.name.startswith(first.name) for b in first.buildings)  # named as the bot names them
+    grid = view.grids[0]
+    assert grid.places and all(group.estate for group in grid.places)
+    assert sum(len(g.buildings) for g in grid.places) == sum(
+        1 for b in community.buildings if b.grid_code == grid.code)
+    html = web_templates().get_template("_roster.html").render(roster=view)
+    assert f"<strong>{first.name}</strong>：" in html and "小区和楼栋" in html
+
+
+async def test_several_communities_add_up_and_name_their_grids(uow_factory):
+    xk_only = await loaded_dashboard(uow_factory)
+    async with uow_factory() as uow:
+        both = await dashboard(uow, [example_community(), cuihu()], NOW)
+    assert both.scope_names == ("兴康社区", "翠湖社区")
+    assert [w.figures for w in both.weeks] == [w.figures for w in xk_only.weeks]  # 翠湖 has no tickets
+    assert [b.name for b in both.by_grid] == ["兴康社区 第一网格", "兴康社区 第二网格", "兴康社区 第三网格"]
+    assert both.hotspots[0].place == "兴康社区 3号楼"
+    assert both.attention == xk_only.attention and both.community_names == ("兴康社区", "翠湖社区")
+    html = web_templates().get_template("_dashboard.html").render(
+        dashboard=both, chart_urls={"weeks": "/w.png", "rates": "/r.png"}, ticket_url=ticket_url)
+    assert "兴康社区 第一网格" in html
