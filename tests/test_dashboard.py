@@ -15,7 +15,7 @@ import pytest
 from dialog_support import example_community, load_example
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from PIL import Image
-from test_summary import NAMES, PHONE_PATTERN, PHONES, W47, at, fixture_tickets, make, store
+from test_summary import NAMES, PHONE_PATTERN, PHONES, W47, at, fixture_tickets, make, prepared, store
 
 from gridcore.community import Building, Person, Role
 from gridcore.metrics import Week, summarize_each
@@ -84,6 +84,18 @@ async def test_each_week_is_the_weekly_summary_of_that_week(uow_factory):
     assert categories["消防安全"].this_week == summary.by_category["fire"]
     assert [b.name for b in d.by_category] == [c.name for c in community.categories
                                                 if c.name in categories]  # roster order
+
+
+async def test_this_week_and_last_are_what_the_weekly_summary_reports(uow_factory, tmp_path):
+    """Through handlers.summary.prepare itself: the community's report and each grid's."""
+    d = await loaded_dashboard(uow_factory)
+    for row in (d.weeks[-1], d.weeks[-2]):
+        reports = await prepared(uow_factory, NOW, row.week, tmp_path / row.week.label)
+        by_chat = {r.grid_code: r.summary for r in reports}
+        assert by_chat[None].total == row.figures
+        if row.in_progress:
+            grids = {code: s.total for code, s in by_chat.items() if code is not None and not s.total.empty}
+            assert grids == {b.key.removeprefix("XK/"): b.this_week for b in d.by_grid}
 
 
 async def test_medians_and_hotspots_over_the_weeks(uow_factory):
