@@ -47,6 +47,8 @@ RIGHT = WIDTH - MARGIN
 RATE_TITLE, RATE_HEADROOM, RATE_PLOT, RATE_GAP = 44, 36, 150, 24
 RATE_PANEL = RATE_TITLE + RATE_HEADROOM + RATE_PLOT + RATE_GAP
 RATES_HEIGHT = HEADER + len(RATES) * RATE_PANEL - RATE_GAP + AXIS + 20
+ZOOMED_FLOOR = 0.5
+THIS_WEEK = "#fff4d6"  # the week in progress is shaded
 MARKERS = ("circle", "square", "triangle", "diamond")  # one per rate, in RATES' order
 
 
@@ -123,7 +125,7 @@ class _Canvas:
         small = self.font(TEXT)
         this = len(self.dashboard.weeks) - 1
         x0 = LEFT + self.slot * this
-        self.draw.rectangle((x0, self.upper, RIGHT, self.bottom), fill="#fff4d6")
+        self.draw.rectangle((x0, self.upper, RIGHT, self.bottom), fill=THIS_WEEK)
         for y, text in ticks:
             self.draw.line((LEFT, y, RIGHT, y), fill=GRID_LINE, width=2)
             self.draw.text((LEFT - 10, y), text, fill=INK, font=small, anchor="rm")
@@ -175,7 +177,9 @@ def rates_chart_png(dashboard: Dashboard, texts: Texts) -> bytes:
     """响应率, 解决率, 满意率 and 按时反馈率 per week: one small panel each, stacked, with a shared week axis
     (four lines in one plot hide each other where rates sit at 100%). Each panel is 0–100%, its line
     and markers in the rate's colour, each point labelled with its whole percent; its title row is the
-    legend and says this week's rate. A week where the rate is over nothing has no point: the line breaks."""
+    legend and says this week's rate. A week where the rate is over nothing has no point: the line breaks.
+    A panel whose rates are all 50% or more is drawn from 50% (its axis labels say so): rates mostly sit
+    in the 80s and 90s, and from 0% their weeks would look alike."""
     canvas = _Canvas(dashboard, texts, RATES_HEIGHT)
     canvas.header(texts.label("dash_chart_rates", title=canvas.scope()))
     small, label_font = canvas.font(TEXT), canvas.font(LABEL)
@@ -193,21 +197,29 @@ def rates_chart_png(dashboard: Dashboard, texts: Texts) -> bytes:
                          f"{texts.label('dash_chart_this_week')} {value_text}", fill=INK, font=label_font,
                          anchor="rm")
 
-        def y(value: float, bottom: float = canvas.bottom) -> float:
-            return bottom - RATE_PLOT * value
-
-        canvas.frame([(y(v), f"{round(v * 100)}%") for v in (0, 0.5, 1)], axis=k == len(RATES) - 1)
         values = [getattr(w.figures, attr).value for w in dashboard.weeks]
+        floor = ZOOMED_FLOOR if all(v is None or v >= ZOOMED_FLOOR for v in values) else 0.0
+
+        def y(value: float, bottom: float = canvas.bottom, floor: float = floor) -> float:
+            return bottom - RATE_PLOT * (value - floor) / (1 - floor)
+
+        canvas.frame([(y(v), f"{round(v * 100)}%") for v in (floor, (floor + 1) / 2, 1)],
+                     axis=k == len(RATES) - 1)
         gaps = gaps or any(v is None for v in values)
         points = [(canvas.middle(j), y(v)) if v is not None else None for j, v in enumerate(values)]
         for a, b in itertools.pairwise(points):
             if a is not None and b is not None:
                 canvas.draw.line((a, b), fill=color, width=4)
-        for point, value in zip(points, values, strict=True):
+        for j, (point, value) in enumerate(zip(points, values, strict=True)):
             if point is not None and value is not None:
                 canvas.marker(point[0], point[1], shape, color)
-                canvas.draw.text((point[0], point[1] - 14), f"{round(value * 100)}%", fill=INK, font=small,
-                                 anchor="md")
+                # on a patch of the background, so the frame and the line do not cut through the digits
+                where, text = (point[0], point[1] - 14), f"{round(value * 100)}%"
+                left, top_, right, bottom = canvas.draw.textbbox(where, text, font=small, anchor="md")
+                inside = point[1] - 14 - (bottom - top_) > canvas.upper and j == len(values) - 1
+                canvas.draw.rectangle((left - 2, top_ - 1, right + 2, bottom + 1),
+                                      fill=THIS_WEEK if inside else "white")
+                canvas.draw.text(where, text, fill=INK, font=small, anchor="md")
     if gaps:
         canvas.draw.text((RIGHT, 20 + HEADING + 18), texts.label("dash_chart_gap"), fill=MUTED, font=small,
                          anchor="ra")
