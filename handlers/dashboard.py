@@ -14,7 +14,8 @@ the sums of their grids' summaries. Open / overdue are snapshots: only this week
 12-week total of them is not shown.
 
 The attention list carries ticket numbers, places, categories, status and lateness, and the description
-through gridcore.redact (the reporter's name masked too) — never a resident's name, phone or words.
+as a group would see it (handlers.cards.for_group: gridcore.redact, every name known for the resident
+masked) — never a resident's name or phone.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from statistics import median
 from gridcore.community import Community
 from gridcore.metrics import NO_GRID, Figures, TicketFacts, Week, WeekSummary, summarize_each
 from gridcore.ports import UnitOfWork
-from gridcore.redact import redact
 from gridcore.ticket import TicketStatus
+from handlers import cards
 
 WEEKS_BEFORE = 12
 HOTSPOT_LIMIT = 10
@@ -251,15 +252,14 @@ async def _attention(uow: UnitOfWork, loaded: list[_Scoped],
         if ticket is None:
             continue
         category = community.category(ticket.category_code)
-        code = ticket.location.building_code
-        building = community.building(code) if code else None
-        description = redact(ticket.description, [ticket.reporter.display_name])
+        # As a group sees it: every phone, ID, address masked, and every name known for the resident.
+        description = cards.for_group(ticket.description, *await cards.names_known(uow, ticket))
         if len(description) > DESCRIPTION_LIMIT:
             description = description[:DESCRIPTION_LIMIT] + "…"
         items.append(AttentionItem(
             number=number, community=community.name,
             grid=_grid_name(community, ticket.grid_code or NO_GRID, False),
-            place=community.place_name(building, ticket.location.unit),
+            place=cards.place_text(community, ticket.location),
             category=category.name if category is not None else ticket.category_code,
             status=ticket.status, reasons=tuple(r for r in (Attention.OVERDUE, Attention.REOPENED,
                                                              Attention.UNHAPPY) if r in reasons),

@@ -18,6 +18,7 @@ from PIL import Image
 from test_summary import NAMES, PHONE_PATTERN, PHONES, W47, at, fixture_tickets, make, prepared, store
 
 from gridcore.community import Building, Person, Role
+from gridcore.conversation import Resident
 from gridcore.metrics import Week, summarize_each
 from gridcore.ticket import Rating, Satisfaction, Solved, TicketStatus
 from handlers import dashboard_chart
@@ -51,13 +52,19 @@ def earlier_tickets():
 def all_tickets():
     tickets = fixture_tickets() + earlier_tickets()
     # What a resident typed, with their phone and name in it; the roster never reaches the page raw.
-    tickets[4].description = f"{NAMES[0]}说 {PHONES[0]} 消防通道被堵 {SCRIPT}"
+    tickets[4].description = f"{NAMES[0]}说 {PHONES[0]} 消防通道被堵，找{PROFILE_NAME} @wangdama88 {SCRIPT}"
     return tickets
+
+
+PROFILE_NAME = "翠花小区王大妈"  # ticket 0003's reporter's Telegram name now, not the name it was filed with
 
 
 async def loaded_dashboard(uow_factory, grids=None) -> Dashboard:
     community = await load_example(uow_factory)
     await store(uow_factory, all_tickets())
+    async with uow_factory() as uow:
+        await uow.residents.save(Resident(5003, 5003, PROFILE_NAME, "wangdama88"))
+        await uow.commit()
     async with uow_factory() as uow:
         return await dashboard(uow, [community], NOW, grids)
 
@@ -120,6 +127,7 @@ async def test_the_attention_list_is_the_late_and_unhappy_and_nothing_personal(u
     for item in d.attention:
         text = repr(item)
         assert not PHONE_PATTERN.search(text) and not any(name in text for name in NAMES), text
+        assert PROFILE_NAME not in text and "wangdama88" not in text, text
 
 
 async def test_a_grid_worker_sees_only_their_grid(uow_factory):
