@@ -198,7 +198,8 @@ def rates_chart_png(dashboard: Dashboard, texts: Texts) -> bytes:
                          anchor="rm")
 
         values = [getattr(w.figures, attr).value for w in dashboard.weeks]
-        floor = ZOOMED_FLOOR if all(v is None or v >= ZOOMED_FLOOR for v in values) else 0.0
+        shown = [v for v in values if v is not None]
+        floor = ZOOMED_FLOOR if shown and min(shown) >= ZOOMED_FLOOR else 0.0
 
         def y(value: float, bottom: float = canvas.bottom, floor: float = floor) -> float:
             return bottom - RATE_PLOT * (value - floor) / (1 - floor)

@@ -157,6 +157,12 @@ async def test_the_charts_are_pngs_of_the_documented_size(uow_factory):
             assert len(image.getcolors(1 << 16) or ()) > 10  # drawn, not a blank page
     with pytest.raises(ValueError):
         dashboard_chart.trend_chart_png(d, texts, "pie")
+    async with uow_factory() as uow:  # 13 weeks with nothing: axes and labels, no error
+        quiet = await dashboard(uow, [example_community()], Week(2026, 30, "Asia/Shanghai").start)
+    assert all(w.figures.empty for w in quiet.weeks)
+    for kind in ("weeks", "rates"):
+        with Image.open(io.BytesIO(dashboard_chart.trend_chart_png(quiet, texts, kind))) as image:
+            assert image.width == 1080
 
 
 def web_templates() -> Environment:
