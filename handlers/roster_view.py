@@ -32,6 +32,7 @@ class StaffEntry:
 class BuildingEntry:
     code: str
     name: str  # as the bot names it, with its estate ("雅悦花园5栋")
+    own_name: str  # its own ("5栋"): under its estate's heading
     kind: PlaceKind
     units: tuple[str, ...]
     grid_code: str
@@ -113,7 +114,8 @@ def _building(community: Community, building: Building, open_counts: Mapping[int
     grid = community.grid(building.grid_code)
     leaders = tuple(_entry(p, open_counts) for p in community.people(Role.BUILDING_LEADER)
                     if p.building_code == building.code)
-    return BuildingEntry(building.code, community.place_name(building), building.kind, building.units,
+    return BuildingEntry(building.code, community.place_name(building), building.name, building.kind,
+                         building.units,
                          building.grid_code, grid.name if grid is not None else building.grid_code, leaders)
 
 
