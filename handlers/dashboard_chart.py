@@ -35,7 +35,8 @@ from handlers.chart import (
 from handlers.dashboard import Dashboard
 from handlers.texts import Texts
 
-HEADER = 110
+HEADER = 150  # title, period, and a line of this week's figures or a note
+NOTE_Y = 20 + HEADING + 18 + LABEL + 14
 LEGEND = 50
 PLOT = 440
 AXIS = 80  # the week labels under the plot: two lines of TEXT
@@ -91,8 +92,10 @@ class _Canvas:
     def header(self, title: str) -> None:
         weeks = self.dashboard.weeks
         self.draw.text((MARGIN, 20), title, fill=INK, font=self.font(HEADING + 4))
-        period = self.label("dash_chart_period", first=f"{weeks[0].week.start:%Y-%m-%d}",
-                            last=f"{self.dashboard.as_of:%m-%d}", as_of=f"{self.dashboard.as_of:%m-%d %H:%M}")
+        first, as_of = weeks[0].week.start, self.dashboard.as_of
+        last = f"{as_of:%m-%d}" if as_of.year == first.year else f"{as_of:%Y-%m-%d}"  # across New Year
+        period = self.label("dash_chart_period", first=f"{first:%Y-%m-%d}", last=last,
+                            as_of=f"{as_of:%m-%d %H:%M}")
         self.draw.text((MARGIN, 20 + HEADING + 18), period, fill=MUTED, font=self.font(LABEL))
 
     def legend(self, entries: list[tuple[str, str, str]]) -> None:
@@ -152,7 +155,7 @@ def weeks_chart_png(dashboard: Dashboard, texts: Texts) -> bytes:
     this = rows[-1]
     counts = texts.label("dash_chart_this_week_counts", new=this.new, resolved=this.resolved,
                          still_open=this.still_open)
-    canvas.draw.text((RIGHT, 20 + HEADING + 18), counts, fill=INK, font=canvas.font(LABEL), anchor="ra")
+    canvas.draw.text((MARGIN, NOTE_Y), counts, fill=INK, font=canvas.font(LABEL))
     top = max([1, *(f.new for f in rows), *(f.resolved for f in rows), *(f.still_open for f in rows)]) * 1.1
 
     def y(value: float) -> float:
@@ -222,8 +225,7 @@ def rates_chart_png(dashboard: Dashboard, texts: Texts) -> bytes:
                                       fill=THIS_WEEK if inside else "white")
                 canvas.draw.text(where, text, fill=INK, font=small, anchor="md")
     if gaps:
-        canvas.draw.text((RIGHT, 20 + HEADING + 18), texts.label("dash_chart_gap"), fill=MUTED, font=small,
-                         anchor="ra")
+        canvas.draw.text((MARGIN, NOTE_Y), texts.label("dash_chart_gap"), fill=MUTED, font=small)
     return canvas.png()
 
 
