@@ -59,13 +59,15 @@ class Breakdown:
     """One grid's or category's figures: this week and the 12 weeks before it added up."""
 
     key: str  # "<community>/<grid or category code>"
-    name: str
+    community: str
+    name: str  # the grid's or category's own name; "" for tickets outside any grid (未分网格)
     this_week: Figures
     twelve_weeks: Figures
 
 
 @dataclass(frozen=True)
 class HotspotCell:
+    community: str
     place: str  # the building as the bot names it, with its estate ("雅悦花园5栋")
     category: str
     count: int
@@ -75,7 +77,7 @@ class HotspotCell:
 class AttentionItem:
     number: str
     community: str
-    grid: str  # the grid's own name (`community` says whose)
+    grid: str  # the grid's own name; "" outside any grid (未分网格)
     place: str  # "" when the ticket has no building
     category: str
     status: TicketStatus
@@ -87,7 +89,7 @@ class AttentionItem:
 @dataclass(frozen=True)
 class Dashboard:
     scope_names: tuple[str, ...]  # "翠湖社区" or "翠湖社区 一网格", one per community / grid seen
-    community_names: tuple[str, ...]  # the communities seen (several: grid and place names say whose)
+    community_names: tuple[str, ...]  # the communities seen (several: the page says whose each row is)
     as_of: datetime  # `now` in the first community's time zone
     weeks: tuple[WeekFigures, ...]  # 13, oldest first; the last is this week
     by_grid: tuple[Breakdown, ...]
@@ -153,15 +155,14 @@ async def _load(uow: UnitOfWork, community: Community, grid_codes: list[str | No
     return scoped
 
 
-def _grid_name(community: Community, code: str, several: bool) -> str:
+def _grid_name(community: Community, code: str) -> str:
+    """The grid's name; "" for NO_GRID (the page names it), the code for a grid the roster dropped."""
     grid = community.grid(code)
-    name = grid.name if grid is not None else ("未分网格" if code == NO_GRID else code)
-    return f"{community.name} {name}" if several else name
+    return grid.name if grid is not None else ("" if code == NO_GRID else code)
 
 
 def _breakdowns(loaded: list[_Scoped], side: str) -> tuple[Breakdown, ...]:
     """Per grid (side "grid") or per category ("category"), in roster order, only those with figures."""
-    several = len(loaded) > 1
     rows = []
     for scoped in loaded:
         community = scoped.community
@@ -176,13 +177,13 @@ def _breakdowns(loaded: list[_Scoped], side: str) -> tuple[Breakdown, ...]:
                   else [c.code for c in community.categories])
         for code in [c for c in roster if c in seen] + sorted(seen - set(roster)):
             if side == "grid":
-                name = _grid_name(community, code, several)
+                name = _grid_name(community, code)
             else:
                 category = community.category(code)
                 name = category.name if category is not None else code
-                name = f"{community.name} {name}" if several else name
-            rows.append(Breakdown(f"{community.code}/{code}", name, of_week(WEEKS_BEFORE, code),
-                                  add(of_week(k, code) for k in range(WEEKS_BEFORE))))
+            this_week = of_week(WEEKS_BEFORE, code)
+            twelve_weeks = add(of_week(k, code) for k in range(WEEKS_BEFORE))
+            rows.append(Breakdown(f"{community.code}/{code}", community.name, name, this_week, twelve_weeks))
     return tuple(rows)
 
 
@@ -201,7 +202,6 @@ def _medians(loaded: list[_Scoped]) -> tuple[float | None, int, float | None, in
 
 
 def _hotspots(loaded: list[_Scoped], now: datetime) -> tuple[HotspotCell, ...]:
-    several = len(loaded) > 1
     counts: Counter[tuple[str, str, str]] = Counter()
     for scoped in loaded:
         first = scoped.summaries[0][0].week.utc_bounds[0]
@@ -216,9 +216,9 @@ def _hotspots(loaded: list[_Scoped], now: datetime) -> tuple[HotspotCell, ...]:
         community = by_code[code]
         place = community.place_name(community.building(building_code)) or building_code
         category = community.category(category_code)
-        cells.append(HotspotCell(f"{community.name} {place}" if several else place,
+        cells.append(HotspotCell(community.name, place,
                                  category.name if category is not None else category_code, count))
-    cells.sort(key=lambda c: (-c.count, c.place, c.category))
+    cells.sort(key=lambda c: (-c.count, c.community, c.place, c.category))
     return tuple(cells[:HOTSPOT_LIMIT])
 
 
@@ -258,7 +258,7 @@ async def _attention(uow: UnitOfWork, loaded: list[_Scoped],
             description = description[:DESCRIPTION_LIMIT] + "…"
         items.append(AttentionItem(
             number=number, community=community.name,
-            grid=_grid_name(community, ticket.grid_code or NO_GRID, False),
+            grid=_grid_name(community, ticket.grid_code or NO_GRID),
             place=cards.place_text(community, ticket.location),
             category=category.name if category is not None else ticket.category_code,
             status=ticket.status, reasons=tuple(r for r in (Attention.OVERDUE, Attention.REOPENED,
@@ -273,7 +273,7 @@ def _scope_names(loaded: list[_Scoped]) -> tuple[str, ...]:
         if None in scoped.grid_codes:
             names.append(scoped.community.name)
         else:
-            names += [f"{scoped.community.name} {_grid_name(scoped.community, code or NO_GRID, False)}"
+            names += [f"{scoped.community.name} {_grid_name(scoped.community, code or NO_GRID)}"
                       for code in scoped.grid_codes]
     return tuple(names)
 

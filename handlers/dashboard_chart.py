@@ -81,7 +81,7 @@ class _Canvas:
         """Whose figures these are, short enough for the title line: every community / grid seen, or the
         first and how many there are (a street office's dozen communities)."""
         names = self.dashboard.scope_names
-        joined = "、".join(names)
+        joined = self.label("dash_chart_scope", names=names)
         if len(names) > 1 and self.draw.textlength(joined, font=self.font(HEADING + 4)) > TITLE_ROOM:
             return self.label("dash_chart_scope_many", first=names[0], count=len(names))
         return joined

@@ -251,9 +251,10 @@ async def test_several_communities_add_up_and_name_their_grids(uow_factory):
         both = await dashboard(uow, [example_community(), cuihu()], NOW)
     assert both.scope_names == ("兴康社区", "翠湖社区")
     assert [w.figures for w in both.weeks] == [w.figures for w in xk_only.weeks]  # 翠湖 has no tickets
-    assert [b.name for b in both.by_grid] == ["兴康社区 第一网格", "兴康社区 第二网格", "兴康社区 第三网格"]
-    assert both.hotspots[0].place == "兴康社区 3号楼"
+    assert [(b.community, b.name) for b in both.by_grid] == [
+        ("兴康社区", "第一网格"), ("兴康社区", "第二网格"), ("兴康社区", "第三网格")]
+    assert (both.hotspots[0].community, both.hotspots[0].place) == ("兴康社区", "3号楼")
     assert both.attention == xk_only.attention and both.community_names == ("兴康社区", "翠湖社区")
     html = web_templates().get_template("_dashboard.html").render(
         dashboard=both, chart_urls={"weeks": "/w.png", "rates": "/r.png"}, ticket_url=ticket_url)
-    assert "兴康社区 第一网格" in html
+    assert "<td>兴康社区 第一网格</td>" in html and "<td>兴康社区 3号楼</td>" in html  # whose each row is
