@@ -63,12 +63,13 @@ class TicketFacts(NamedTuple):
     created_at: datetime
     feedback_due_at: datetime
     resolved_at: datetime | None
+    accepted_at: datetime | None = None  # the last 签收 (the console's time-to-accept; not the summary's)
 
     @classmethod
     def of(cls, ticket: Ticket) -> TicketFacts:
         return cls(ticket.id, ticket.number, ticket.community_code, ticket.category_code,
                    ticket.location.building_code, ticket.grid_code, ticket.status, ticket.created_at,
-                   ticket.feedback_due_at, ticket.resolved_at)
+                   ticket.feedback_due_at, ticket.resolved_at, ticket.accepted_at)
 
 
 class WeekTicket(NamedTuple):

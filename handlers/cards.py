@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from gridcore.authorization import Act, may
 from gridcore.community import Community, Person, Role
 from gridcore.messages import Button
-from gridcore.ports import TicketCard
+from gridcore.ports import TicketCard, UnitOfWork
 from gridcore.redact import mask_phone, redact
 from gridcore.ticket import Action, Location, Ticket, TicketStatus, Urgency
 from handlers.context import Context
@@ -41,9 +41,14 @@ async def known_names(ctx: Context, ticket: Ticket) -> tuple[str, ...]:
     """Every name the system knows for the ticket's resident: the reporter as filed (on a /proxy ticket,
     the neighbour the leader named) and, for their own ticket, their profile now (a Telegram name
     changed since, their @username). An anonymous ticket's names are known too, and masked the same."""
+    return await names_known(ctx.uow, ticket)
+
+
+async def names_known(uow: UnitOfWork, ticket: Ticket) -> tuple[str, ...]:
+    """known_names() for code without a Context (the staff console)."""
     names = [ticket.reporter.display_name]
     if ticket.filed_by is None:
-        resident = await ctx.uow.residents.get(ticket.reporter.user_id)
+        resident = await uow.residents.get(ticket.reporter.user_id)
         if resident is not None:
             names += [resident.display_name, resident.username or ""]
     return tuple(name for name in dict.fromkeys(names) if name)

@@ -34,7 +34,7 @@ _STATUS = {member.value: member for member in TicketStatus}
 # What the weekly summary reads of a ticket, in TicketFacts' order (status is mapped to its member).
 FACT_COLUMNS = tuple(_tickets.c[name] for name in (
     "id", "number", "community_code", "category_code", "building_code", "grid_code", "status", "created_at",
-    "feedback_due_at", "resolved_at"))
+    "feedback_due_at", "resolved_at", "accepted_at"))
 
 
 def mutable_values(ticket: Ticket, policy: ReminderPolicy) -> dict[str, Any]:
@@ -130,8 +130,8 @@ def ticket_from_row(row: Row[Any], follower_ids: Sequence[int]) -> Ticket:
 def facts_from_rows(rows: Iterable[tuple[Any, ...]]) -> list[TicketFacts]:
     """Rows of select(*FACT_COLUMNS) as TicketFacts."""
     status = _STATUS
-    return [TicketFacts(i, n, c, cat, b, g, status[s], at, due, done)
-            for i, n, c, cat, b, g, s, at, due, done in rows]
+    return [TicketFacts(i, n, c, cat, b, g, status[s], at, due, done, accepted)
+            for i, n, c, cat, b, g, s, at, due, done, accepted in rows]
 
 
 def event_from_row(row: Row[Any]) -> TicketEvent:
