@@ -22,6 +22,7 @@ from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import scheduler
+from bot.console import console_site
 from bot.delivery import TELEGRAM_LIMITS, OutboxSender, RateLimits
 from bot.leader import Leadership
 from bot.menus import bot_commands, set_chat_menu
@@ -136,8 +137,8 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
         # Polling is one process, whose commits wake its own sender; webhook replicas may queue messages
         # that another process sends.
         units = uow_factory(engine, notify_outbox=settings.mode is Mode.WEBHOOK)
-        conversations = Conversations(units, texts, clock=clock,
-                                      community_code=settings.community, bot_username=me.username or "")
+        conversations = Conversations(units, texts, clock=clock, community_code=settings.community,
+                                      bot_username=me.username or "", console_url=settings.console_address)
         store = OutboxStore(engine, lease=timedelta(seconds=settings.outbox_lease_seconds))
         sender = OutboxSender(bot, store, limits=limits,
                               on_permanent_failure=partial(report_failure, conversations))
@@ -193,7 +194,7 @@ async def keep_running(work: Callable[[], Awaitable[None]], what: str) -> None:
 async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
     """Poll and deliver until cancelled."""
     await with_retry(partial(app.bot.delete_webhook, drop_pending_updates=False), "deleteWebhook")
-    async with asyncio.TaskGroup() as tasks:
+    async with console_site(app), asyncio.TaskGroup() as tasks:
         tasks.create_task(follow_the_lead(app))
         polling = partial(poll, app.bot, app.dispatcher, timeout=timeout,
                           concurrency=update_concurrency(app.settings, app.engine.dialect.name))
@@ -241,6 +242,7 @@ async def run_webhook(app: BotApp, settings: Settings) -> None:
     await with_retry(partial(app.bot.set_webhook, settings.webhook_url, secret_token=secret,
                              allowed_updates=ALLOWED_UPDATES), "setWebhook")
     try:
-        await follow_the_lead(app)
+        async with console_site(app):
+            await follow_the_lead(app)
     finally:
         await runner.cleanup()
