@@ -6,7 +6,7 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: install fonts test lint run sandbox bench bench-quick reliability clean
+.PHONY: install fonts browser test lint run sandbox bench bench-quick reliability clean
 
 # The weekly summary's charts are labelled in Chinese: a CJK font (handlers/chart_font.py finds it with
 # fontconfig). Where fontconfig lists none for zh-cn, Debian's fonts-wqy-microhei (~5 MB) is installed
@@ -30,11 +30,28 @@ fonts:
 	  echo "warning: no CJK font and no apt-get: install a CJK font (e.g. WenQuanYi Micro Hei or Noto Sans CJK SC) for the charts" >&2; \
 	fi
 
+# The staff console's browser tests drive Debian's chromium (never a browser Playwright downloads): where
+# /usr/bin/chromium (or $$GRIDBOT_CHROMIUM) is missing, `make test` installs it with apt-get, as `fonts`
+# does the CJK font; without it the browser tests are skipped (they fail where GRIDBOT_REQUIRE_BROWSER=1).
+BROWSER_PACKAGES := chromium
+
+browser: fonts
+	@if [ -x "$${GRIDBOT_CHROMIUM:-/usr/bin/chromium}" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing a browser for the console's browser tests: $(BROWSER_PACKAGES)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get install -y --no-install-recommends $(BROWSER_PACKAGES) >/dev/null 2>&1 \
+	  || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y --no-install-recommends $(BROWSER_PACKAGES); } \
+	  || echo "warning: could not install $(BROWSER_PACKAGES): the browser tests will be skipped" >&2; \
+	else \
+	  echo "warning: no chromium and no apt-get: install chromium or set GRIDBOT_CHROMIUM, else the browser tests are skipped" >&2; \
+	fi
+
 lint: install
 	$(UV) run ruff check .
 	$(UV) run lint-imports
 
-test: lint
+test: lint browser
 	$(UV) run pytest $(PYTEST_ARGS)
 
 # The reliability suite (issue 5) at bench size: kill -9 mid-burst, 20% Bot API faults, a 30 s database

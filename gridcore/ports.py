@@ -13,6 +13,7 @@ from gridcore.directory import CommunityDirectory
 from gridcore.messages import OutgoingMessage
 from gridcore.metrics import WeekTicket
 from gridcore.ticket import Ticket, TicketEvent
+from gridcore.ticket_query import TicketPage, TicketQuery
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,11 @@ class TicketRepository(Protocol):
     async def for_summary(self, community_code: str, start: datetime, end: datetime) -> list[WeekTicket]:
         """Tickets filed or resolved in [start, end), open at its end, or rated in it, each with the
         last rating completed in it (gridcore.metrics; only the fields the summary reads, TicketFacts)."""
+
+    async def search(self, query: TicketQuery, now: datetime, *, limit: int | None = 50,
+                     offset: int = 0) -> TicketPage:
+        """The tickets `query` matches (TicketQuery.matches is the rule), in its order: one page of them
+        (limit None: all) and how many match in all."""
 
 
 class ConversationRepository(Protocol):

@@ -6,8 +6,8 @@ A query always carries its scope — the tickets the viewer may see at all — a
 
 Dates are the community's local calendar days, both ends included ("1 Dec – 7 Dec" is the week).
 "Overdue" is the weekly summary's rule (gridcore.metrics): not resolved, not withdrawn, feedback
-deadline passed. "Unrated": resolved or closed without a complete rating. "Reopened": reopened at
-least once (a reopen event in the ledger).
+deadline passed. "Unrated": resolved or closed and no satisfaction answer yet (未评价). "Reopened":
+reopened at least once (a reopen event in the ledger). Words match case-insensitively.
 """
 
 from __future__ import annotations
@@ -116,10 +116,17 @@ def is_overdue(ticket: Ticket, now: datetime) -> bool:
 
 def is_unrated(ticket: Ticket) -> bool:
     return ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and (
-        ticket.rating is None or not ticket.rating.complete)
+        ticket.rating is None or ticket.rating.satisfaction is None)
 
 
 def matches_words(ticket: Ticket, term: str) -> bool:
-    """A term is in the number (case aside), the description or the place detail."""
-    return (term.casefold() in ticket.number.casefold() or term in ticket.description
-            or term in ticket.location.detail)
+    """A term is in the number, the description or the place detail (case aside)."""
+    term = term.lower()
+    return (term in ticket.number.lower() or term in ticket.description.lower()
+            or term in ticket.location.detail.lower())
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    tickets: list[Ticket]
+    total: int  # all the query matches, not only this page

@@ -23,6 +23,7 @@ from gridcore.ticket import (
     TicketStatus,
     format_ticket_number,
 )
+from gridcore.ticket_query import Sort, TicketPage, TicketQuery
 
 
 def ticket_of(stored: StoredTicket) -> Ticket:
@@ -157,6 +158,26 @@ class FakeTicketRepository(Repository):
             if reminder_due or unrated_due:
                 due.add(ticket.community_code)
         return sorted(due)
+
+    async def search(self, query: TicketQuery, now: datetime, *, limit: int | None = 50,
+                     offset: int = 0) -> TicketPage:
+        tables = await self._tables()
+
+        def keep(t: Ticket) -> bool:
+            events = [e.event for e in tables.events.get(t.id or 0, ())] if query.reopened else ()
+            return query.matches(t, now, events)
+
+        found = [t for t in map(ticket_of, tables.tickets.values()) if keep(t)]
+        newest = sorted(found, key=lambda t: (t.created_at, t.id or 0), reverse=True)
+        ordered = {
+            Sort.NEWEST: newest,
+            Sort.OLDEST: newest[::-1],
+            Sort.DUE: sorted(found, key=lambda t: (t.feedback_due_at, t.id or 0)),
+            Sort.NUMBER: sorted(found, key=lambda t: t.number),
+            Sort.STATUS: sorted(newest, key=lambda t: t.status.value),  # stable: newest first within
+        }[query.sort]
+        end = None if limit is None else offset + limit
+        return TicketPage(ordered[offset:end], len(found))
 
     async def add_card(self, ticket_id: int, card: TicketCard) -> None:
         tables = await self._tables()

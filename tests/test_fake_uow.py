@@ -30,6 +30,7 @@ from gridcore.deadlines import ReminderPolicy, next_reminder_at
 from gridcore.messages import Button, OutgoingMessage
 from gridcore.ports import Invite, TicketCard, UnitOfWork
 from gridcore.ticket import (
+    OPEN_STATUSES,
     TRANSITIONS,
     Action,
     Location,
@@ -40,6 +41,8 @@ from gridcore.ticket import (
     Ticket,
     format_ticket_number,
 )
+from gridcore.ticket import TicketStatus as S
+from gridcore.ticket_query import Scope, Sort, TicketQuery
 from storage.uow import uow_factory as sql_uow_factory
 
 CST = timezone(timedelta(hours=8))
@@ -269,8 +272,36 @@ def lifecycle(seed: int) -> Script:
                         ticket.community_code, ticket.category_code, ticket.location.building_code,
                         ticket.created_at, ticket.location.unit)))
             seen.append(("unknown", (await tickets.get("XK-20261102-9999"), await tickets.ledger("nope"))))
+            for name, query in search_queries():
+                for limit, offset in ((None, 0), (5, 0), (5, 5)):
+                    page = await tickets.search(query, NOW, limit=limit, offset=offset)
+                    seen.append((f"search {name} {limit} {offset}", page))
 
     return script
+
+
+def search_queries() -> list[tuple[str, TicketQuery]]:
+    """The console's and the ledgers' filters, each alone and a few together, in every order."""
+    both = Scope(frozenset({"XK", "HY"}))
+    grid = Scope(frozenset(), frozenset({("XK", "G1"), ("HY", "G2")}))
+    week = date(2026, 11, 9)
+    filters: list[tuple[str, dict[str, Any]]] = [
+        ("all", {}), ("grid scope", {"scope": grid}), ("no scope", {"scope": Scope()}),
+        ("open", {"statuses": frozenset(OPEN_STATUSES)}), ("resolved", {"statuses": frozenset({S.RESOLVED})}),
+        ("XK", {"community": "XK"}), ("G2", {"grid": "G2"}), ("B1", {"buildings": frozenset({"B1"})}),
+        ("no building", {"buildings": frozenset()}), ("junk", {"category": "junk"}),
+        ("handler", {"handler": WORKERS[0]}), ("from", {"filed_from": week}), ("to", {"filed_to": week}),
+        ("week", {"filed_from": week, "filed_to": week + timedelta(days=6)}), ("overdue", {"overdue": True}),
+        ("unrated", {"unrated": True}), ("reopened", {"reopened": True}), ("number", {"words": "xk-2026"}),
+        ("words", {"words": "第1 事"}), ("detail", {"words": "楼道"}), ("no such words", {"words": "100%_"}),
+        ("together", {"community": "XK", "statuses": frozenset(OPEN_STATUSES), "overdue": True,
+                      "words": "楼"}),
+    ]
+    found = []
+    for (name, kwargs), sort in itertools.product(filters, Sort):
+        if sort is Sort.NEWEST or name in ("all", "open"):
+            found.append((f"{name}/{sort}", TicketQuery(**{"scope": both, **kwargs, "sort": sort})))
+    return found
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

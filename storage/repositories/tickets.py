@@ -24,6 +24,7 @@ from gridcore.ticket import (
     TicketStatus,
     format_ticket_number,
 )
+from gridcore.ticket_query import TicketPage, TicketQuery
 from storage.models import (
     CommunityRow,
     TicketCardRow,
@@ -32,6 +33,7 @@ from storage.models import (
     TicketRow,
     TicketSequenceRow,
 )
+from storage.repositories import ticket_search
 from storage.repositories._sql import Clock, dialect_insert, utc_now
 from storage.repositories.roster import policy_from_json
 from storage.repositories.ticket_rows import (
@@ -298,6 +300,14 @@ class SqlTicketRepository:
         if community_code is not None:
             stmt = stmt.where(tickets.c.community_code == community_code)
         return await self._load((await self._session.execute(stmt)).all())
+
+    async def search(self, query: TicketQuery, now: datetime, *, limit: int | None = 50,
+                     offset: int = 0) -> TicketPage:
+        where = ticket_search.conditions(query, now)
+        total = await self._session.scalar(select(func.count()).select_from(tickets).where(*where))
+        stmt = select(tickets).where(*where).order_by(*ticket_search.order(query.sort)).offset(offset)
+        result = await self._session.execute(stmt if limit is None else stmt.limit(limit))
+        return TicketPage(await self._load(result.all()), int(total or 0))
 
     async def add_card(self, ticket_id: int, card: TicketCard) -> None:
         await self._session.execute(_insert_card, {"ticket_id": ticket_id, "chat_id": card.chat_id,
