@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from gridcore.community import Community
 from gridcore.conversation import Conversation
@@ -16,6 +17,9 @@ from handlers.communities import ticket_of, with_street
 from handlers.context import Context
 from handlers.inputs import Incoming, InputKind, Sender
 from handlers.texts import Texts
+
+T = TypeVar("T")
+CONSOLE_BUTTON = "console"  # the button_data of an action a staff member takes outside the chat
 
 
 @dataclass
@@ -90,16 +94,40 @@ class Conversations:
         """Run a job that no one's message started (a sweep, a delivery failure) in one unit of work,
         with the same Context the conversations get; what it queues goes out through the outbox.
         `community_code`: the community it is for (default: the served one, else the first)."""
+        incoming = Incoming(0, 0, Sender(0, "system"), InputKind.TEXT, is_private=False)
+
+        async def run(ctx: Context) -> list[OutgoingMessage]:
+            await work(ctx)
+            return ctx.sent
+
+        sent = await self._outside_chat(incoming, community_code, run)
+        return sent or []
+
+    async def as_staff(self, user_id: int, community_code: str,
+                       work: Callable[[Context], Awaitable[T]]) -> T | None:
+        """Run `work` for a staff member acting outside their chat (a web console's form), in one unit
+        of work, with the Context their card's button would get (handlers.ticket_actions checks what
+        they may do). Their chat's dialog is neither read nor saved: a note they were typing there
+        stays as it was. Returns what `work` returned; None when the community is unknown."""
+        incoming = Incoming(0, user_id, Sender(user_id, ""), InputKind.BUTTON, is_private=True,
+                            button_data=CONSOLE_BUTTON)
+        if not community_code:
+            return None  # never "the first community" for someone who named none
+        return await self._outside_chat(incoming, community_code, work)
+
+    async def _outside_chat(self, incoming: Incoming, community_code: str | None,
+                            work: Callable[[Context], Awaitable[T]]) -> T | None:
+        """`work` in one unit of work with a throwaway conversation (never saved), then commit."""
         async with self._uow_factory() as uow:
             community = await self._community(uow, community_code)
             if community is None:
-                return []
-            incoming = Incoming(0, 0, Sender(0, "system"), InputKind.TEXT, is_private=False)
-            ctx = self._context(uow, incoming, community, Conversation(0, 0))
-            await work(ctx)
+                return None
+            throwaway = Conversation(incoming.chat_id, incoming.sender.user_id)
+            ctx = self._context(uow, incoming, community, throwaway)
+            result = await work(ctx)
             await ctx.finish()
             await uow.commit()
-        return ctx.sent
+        return result
 
     async def community_codes(self, *, with_work_due: bool = False) -> list[str]:
         """The communities this deployment serves: the COMMUNITY setting's, else every one loaded.

@@ -14,50 +14,33 @@ refused or stale press gets a short answer and changes nothing. A picked target 
 callback data, so it is checked too (may_receive): only what the picker would offer is taken. A long
 picker turns its pages in place (w:tt:<id>:p<page>); in a private chat a typed name picks too. A used
 picker shows the choice instead of its buttons ("✔ 转派给 张敏"); an unused one loses them with the
-next question or the end of the task.
+next question or the end of the task. What a press finally does is a use case of handlers.ticket_actions
+(the same a web console calls); this module is the chat around it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from gridcore.authorization import Act, grid_receiver, may, may_receive
-from gridcore.community import Person, Role
+from gridcore.authorization import Act
+from gridcore.community import Role
 from gridcore.messages import Button
 from gridcore.phones import dialable
-from gridcore.redact import mask_name
-from gridcore.ticket import TRANSITIONS, Action, Ticket
-from handlers import cards, dispatch, keyboards, rating, report
+from gridcore.ticket import Action, Ticket
+from handlers import cards, keyboards, report, ticket_actions
 from handlers.context import Context
 from handlers.inputs import InputKind
+from handlers.ticket_actions import MAX_NOTE, Outcome, assign_targets, resolve_target, transfer_targets
 
 TASK = "task"
-MAX_NOTE = 500
-ACT_ACTIONS = {Act.ACCEPT: Action.ACCEPT, Act.RESOLVE: Action.RESOLVE, Act.TRANSFER: Action.TRANSFER,
-               Act.ESCALATE: Action.ESCALATE, Act.ASSIGN: Action.ASSIGN}
 PICKS = {"tt": Act.TRANSFER, "to": Act.ASSIGN}  # second presses: the target picked
 PICK_PAGE = "p"  # w:tt:<id>:p<page>: another page of the targets (no target's key starts with it)
 
 
-def legal_now(ticket: Ticket, act: Act) -> bool:
-    if act in (Act.PROGRESS, Act.REVEAL_CONTACT):
-        return ticket.is_open
-    return ticket.status in TRANSITIONS[ACT_ACTIONS[act]][0]
-
-
 async def checked(ctx: Context, ticket: Ticket | None, act: Act) -> bool:
     """May the presser do this to this ticket now? If not, say why briefly; nothing changes."""
-    if ticket is None:
-        ctx.answer(ctx.label("ticket_gone"), alert=True)
-        return False
-    if not may(ctx.community, ctx.sender_id, act, ticket):
-        ctx.answer(ctx.label("not_allowed"), alert=True)
-        return False
-    if not legal_now(ticket, act):
-        ctx.answer(ctx.label("ticket_now", number=ticket.number,
-                             status=ctx.label("status_" + ticket.status.value)), alert=True)
-        return False
-    return True
+    outcome = ticket_actions.allowed(ctx, ticket, act)
+    if not outcome.ok:
+        ctx.answer(outcome.message(ctx), alert=True)
+    return outcome.ok
 
 
 async def on_button(ctx: Context) -> None:
@@ -93,12 +76,8 @@ async def on_button(ctx: Context) -> None:
 
 
 async def accept(ctx: Context, ticket: Ticket) -> None:
-    ticket.apply(Action.ACCEPT, actor=f"staff:{ctx.sender_id}", at=ctx.now)
-    await ctx.uow.tickets.save(ticket)
-    await cards.refresh_cards(ctx, ticket)
-    await dispatch.tell_residents(ctx, ticket, "notify_accepted",
-                                  worker=mask_name(cards.staff_name(ctx, ticket.assignee)))
-    ctx.answer(ctx.label("accepted"))
+    outcome = await ticket_actions.accept(ctx, ticket)
+    ctx.answer(ctx.label("accepted") if outcome.ok else outcome.message(ctx), alert=not outcome.ok)
 
 
 async def reveal(ctx: Context, ticket: Ticket) -> None:
@@ -114,21 +93,6 @@ async def reveal(ctx: Context, ticket: Ticket) -> None:
     await ctx.tell(ctx.sender_id, "contact_phone", ticket=ticket, dial=dialable(phone),
                    name=ticket.reporter.display_name, ticket_number=ticket.number)
     ctx.answer(ctx.label("reveal_sent"))
-
-
-def transfer_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:
-    """(label, target): other workers of the grid, then the other grids (their worker on duty).
-    Only what may_receive lets through is offered; a press is checked again (resolve_target)."""
-    workers = ctx.community.people(Role.GRID_WORKER, ticket.grid_code) if ticket.grid_code else ()
-    same = [(p.name, f"u{p.telegram_user_id}") for p in workers
-            if may_receive(ctx.community, ctx.sender_id, ticket, p, Act.TRANSFER)]
-    grids = [(g.name, f"g{g.code}") for g in ctx.community.grids if g.code != ticket.grid_code]
-    return same + grids
-
-
-def assign_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:
-    people = [p for p in ctx.community.staff if may_receive(ctx.community, ctx.sender_id, ticket, p)]
-    return [(p.name, str(p.telegram_user_id)) for p in people]
 
 
 PICK_STEPS = {"pick_tt": "tt", "pick_to": "to"}  # a private chat's pick also takes a typed name
@@ -223,20 +187,6 @@ async def echo_pick(ctx: Context, ticket: Ticket, template: str, name: str) -> N
                    question=template, name=name)
 
 
-def resolve_target(ctx: Context, ticket: Ticket, act: Act, target: str,
-                   counts: Mapping[int, int]) -> Person | None:
-    """The roster entry a picker's target (u<user id> / g<grid code>, from callback data and so never
-    trusted) stands for, if may_receive lets it have the ticket; else None."""
-    community = ctx.community
-    candidates: tuple[Person | None, ...] = ()
-    if target.startswith("u") and target[1:].isdigit():
-        candidates = community.roles_of(int(target[1:]))
-    elif target.startswith("g") and community.grid(target[1:]) and target[1:] != ticket.grid_code:
-        candidates = (grid_receiver(community, target[1:], counts),)
-    return next((p for p in candidates
-                 if p is not None and may_receive(community, ctx.sender_id, ticket, p, act, counts)), None)
-
-
 async def pick_transfer(ctx: Context, ticket: Ticket, target: str) -> None:
     person = resolve_target(ctx, ticket, Act.TRANSFER, target,
                             await ctx.uow.tickets.open_counts(ctx.community.code))
@@ -257,7 +207,10 @@ async def assign_to(ctx: Context, ticket: Ticket, target: str) -> None:
         ctx.answer(ctx.label("not_allowed"), alert=True)
         return
     await echo_pick(ctx, ticket, "assign", person.name)
-    await dispatch.assign(ctx, ticket, person, actor=f"staff:{ctx.sender_id}")
+    outcome = await ticket_actions.assign(ctx, ticket, target)
+    if not outcome.ok:  # checked just above, in this transaction: cannot happen, but never act blind
+        ctx.answer(outcome.message(ctx), alert=True)
+        return
     if ctx.conversation.dialog == TASK and ctx.conversation.step in PICK_STEPS:
         await finish(ctx, "assigned", ticket=ticket, name=person.name)  # the pick asked in this chat
     else:
@@ -313,55 +266,42 @@ async def on_input(ctx: Context) -> None:
         ctx.conversation.step = "resolve_photos"
         ctx.conversation.turn += 1
         await ask_step(ctx, ticket)
-    elif step == "progress" and await still(ctx, ticket, Act.PROGRESS):
-        ticket.record(f"staff:{ctx.sender_id}", ctx.now, Action.PROGRESS, note=text)
-        await ctx.uow.tickets.save(ticket)
-        await dispatch.tell_residents(ctx, ticket, "notify_progress", note=text)
-        await finish(ctx, "progress_sent")
-    elif step == "escalate_reason" and await still(ctx, ticket, Act.ESCALATE):
-        ticket.apply(Action.ESCALATE, actor=f"staff:{ctx.sender_id}", at=ctx.now, reason=text)
-        await ctx.uow.tickets.save(ticket)
-        await cards.refresh_cards(ctx, ticket)
-        await dispatch.to_staff(ctx, ticket, reason="escalated")
-        await dispatch.tell_residents(ctx, ticket, "notify_escalated")
-        await finish(ctx, "escalated")
-    elif step == "transfer_reason" and await still(ctx, ticket, Act.TRANSFER):
-        await transfer(ctx, ticket, data.get("target", ""), text)
+    elif step == "progress":
+        await done(ctx, ticket, await ticket_actions.progress(ctx, ticket, text), "progress_sent")
+    elif step == "escalate_reason":
+        await done(ctx, ticket, await ticket_actions.escalate(ctx, ticket, text), "escalated")
+    elif step == "transfer_reason":
+        outcome = await ticket_actions.transfer(ctx, ticket, data.get("target", ""), text)
+        await done(ctx, ticket, outcome, "transferred", name=outcome.detail.get("name", ""))
 
 
 async def still(ctx: Context, ticket: Ticket, act: Act) -> bool:
     """Re-check at the end of a task: the ticket may have moved on while the note was being typed."""
-    if may(ctx.community, ctx.sender_id, act, ticket) and legal_now(ticket, act):
+    if ticket_actions.allowed(ctx, ticket, act).ok:
         return True
-    await finish(ctx, "ticket_moved_on", ticket=ticket, status=ctx.label("status_" + ticket.status.value))
+    await moved_on(ctx, ticket)
     return False
 
 
-async def transfer(ctx: Context, ticket: Ticket, target: str, reason: str) -> None:
-    person = resolve_target(ctx, ticket, Act.TRANSFER, target,
-                            await ctx.uow.tickets.open_counts(ctx.community.code))
-    if person is None:
+async def moved_on(ctx: Context, ticket: Ticket) -> None:
+    await finish(ctx, "ticket_moved_on", ticket=ticket, status=ctx.label("status_" + ticket.status.value))
+
+
+async def done(ctx: Context, ticket: Ticket, outcome: Outcome, template: str, **context: object) -> None:
+    """The end of a task: what was done, or why nothing was (the ticket moved on while the note was
+    being typed; a transfer's target can no longer take it)."""
+    if outcome.ok:
+        await finish(ctx, template, ticket=ticket, **context)
+    elif outcome.refusal in ("grid_has_nobody", "nobody_to_transfer_to"):
         await finish(ctx, "nobody_to_transfer_to")
-        return
-    ticket.apply(Action.TRANSFER, actor=f"staff:{ctx.sender_id}", at=ctx.now, reason=reason,
-                 to=person.telegram_user_id)
-    if person.grid_code and person.grid_code != ticket.grid_code:
-        ticket.grid_code = person.grid_code
-    await dispatch.assign(ctx, ticket, person, actor=f"staff:{ctx.sender_id}")
-    await finish(ctx, "transferred", ticket=ticket, name=person.name)
+    else:
+        await moved_on(ctx, ticket)
 
 
 async def resolve(ctx: Context, ticket: Ticket) -> None:
-    if not await still(ctx, ticket, Act.RESOLVE):
-        return
     note = ctx.conversation.data.get("note", "")
     photos = tuple(ctx.conversation.data.get("photos", []))
-    ticket.apply(Action.RESOLVE, actor=f"staff:{ctx.sender_id}", at=ctx.now, note=note, photos=list(photos))
-    await ctx.uow.tickets.save(ticket)
-    await cards.refresh_cards(ctx, ticket)
-    await dispatch.tell_residents(ctx, ticket, "notify_resolved", photos=photos, note=note)
-    await rating.ask_first(ctx, ticket)
-    await finish(ctx, "resolved")
+    await done(ctx, ticket, await ticket_actions.resolve(ctx, ticket, note, photos), "resolved")
 
 
 async def finish(ctx: Context, template: str, **context: object) -> None:

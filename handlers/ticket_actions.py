@@ -1,0 +1,196 @@
+"""What staff do to a ticket, as plain use cases any edge calls: the chat card today (handlers.worker),
+a web console form tomorrow.
+
+Each use case checks who acts (ctx.sender_id, in ctx.community) and the ticket's state now, then applies
+the lifecycle, saves, edits every card of the ticket and tells the residents and the new handlers.
+It sends nothing to the actor's own chat: the caller tells the actor (the chat says 已签收, a web page
+shows its own notice). A refusal changes nothing — no ticket change, no ledger event, no message — and
+names a labels.html label that says why (Outcome.message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from gridcore.authorization import Act, grid_receiver, may, may_receive
+from gridcore.community import Person, Role
+from gridcore.redact import mask_name
+from gridcore.ticket import TRANSITIONS, Action, Ticket
+from handlers import cards, dispatch, rating
+from handlers.context import Context
+
+MAX_NOTE = 500  # a progress note, a result, a reason: what a chat message or a form field may hold
+ACT_ACTIONS = {Act.ACCEPT: Action.ACCEPT, Act.RESOLVE: Action.RESOLVE, Act.TRANSFER: Action.TRANSFER,
+               Act.ESCALATE: Action.ESCALATE, Act.ASSIGN: Action.ASSIGN}
+STATUS = "status"  # an Outcome.detail key holding a TicketStatus value; message() shows its name
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a use case did: ok, or refused with the label that says why (detail: the label's
+    arguments, raw values; a status is its TicketStatus value). A success may carry detail too (the
+    new handler's name)."""
+
+    ok: bool
+    refusal: str = ""
+    detail: dict[str, str] = field(default_factory=dict)
+
+    def message(self, ctx: Context) -> str:
+        """The refusal in the community's language; "" for a success."""
+        if self.ok or not self.refusal:
+            return ""
+        context = dict(self.detail)
+        if STATUS in context:
+            context[STATUS] = ctx.label("status_" + context[STATUS])
+        return ctx.label(self.refusal, **context)
+
+
+DONE = Outcome(True)
+
+
+def refused(refusal: str, **detail: str) -> Outcome:
+    return Outcome(False, refusal, detail)
+
+
+def legal_now(ticket: Ticket, act: Act) -> bool:
+    """Does the ticket's state allow the act now (the lifecycle, whoever acts)?"""
+    if act in (Act.PROGRESS, Act.REVEAL_CONTACT):
+        return ticket.is_open
+    return ticket.status in TRANSITIONS[ACT_ACTIONS[act]][0]
+
+
+def allowed(ctx: Context, ticket: Ticket | None, act: Act) -> Outcome:
+    """May the actor do this to this ticket now? No side effects."""
+    if ticket is None:
+        return refused("ticket_gone")
+    if not may(ctx.community, ctx.sender_id, act, ticket):
+        return refused("not_allowed")
+    if not legal_now(ticket, act):
+        return refused("ticket_now", number=ticket.number, status=ticket.status.value)
+    return DONE
+
+
+def note_refusal(note: str) -> Outcome | None:
+    """A note or reason must say something and fit in a message: None when it does."""
+    if not note.strip() or len(note.strip()) > MAX_NOTE:
+        return refused("note_invalid", limit=str(MAX_NOTE))
+    return None
+
+
+def actor(ctx: Context) -> str:
+    return f"staff:{ctx.sender_id}"
+
+
+def transfer_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:
+    """(label, target): other workers of the grid, then the other grids (their worker on duty).
+    Only what may_receive lets through is offered; a chosen target is checked again (resolve_target)."""
+    workers = ctx.community.people(Role.GRID_WORKER, ticket.grid_code) if ticket.grid_code else ()
+    same = [(p.name, f"u{p.telegram_user_id}") for p in workers
+            if may_receive(ctx.community, ctx.sender_id, ticket, p, Act.TRANSFER)]
+    grids = [(g.name, f"g{g.code}") for g in ctx.community.grids if g.code != ticket.grid_code]
+    return same + grids
+
+
+def assign_targets(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:
+    """(label, user id): whom the actor may make the ticket's handler."""
+    people = [p for p in ctx.community.staff if may_receive(ctx.community, ctx.sender_id, ticket, p)]
+    return [(p.name, str(p.telegram_user_id)) for p in people]
+
+
+def resolve_target(ctx: Context, ticket: Ticket, act: Act, target: str,
+                   counts: Mapping[int, int]) -> Person | None:
+    """The roster entry a target (u<user id> / g<grid code>, from callback data or a form and so never
+    trusted) stands for, if may_receive lets it have the ticket; else None."""
+    community = ctx.community
+    candidates: tuple[Person | None, ...] = ()
+    if target.startswith("u") and target[1:].isdigit():
+        candidates = community.roles_of(int(target[1:]))
+    elif target.startswith("g") and community.grid(target[1:]) and target[1:] != ticket.grid_code:
+        candidates = (grid_receiver(community, target[1:], counts),)
+    return next((p for p in candidates
+                 if p is not None and may_receive(community, ctx.sender_id, ticket, p, act, counts)), None)
+
+
+async def accept(ctx: Context, ticket: Ticket) -> Outcome:
+    """签收: the resident hears who took it."""
+    if not (outcome := allowed(ctx, ticket, Act.ACCEPT)).ok:
+        return outcome
+    ticket.apply(Action.ACCEPT, actor=actor(ctx), at=ctx.now)
+    await ctx.uow.tickets.save(ticket)
+    await cards.refresh_cards(ctx, ticket)
+    await dispatch.tell_residents(ctx, ticket, "notify_accepted",
+                                  worker=mask_name(cards.staff_name(ctx, ticket.assignee)))
+    return DONE
+
+
+async def progress(ctx: Context, ticket: Ticket, note: str) -> Outcome:
+    """进展: the note goes in the ledger and to the reporter (followers hear there is news)."""
+    if not (outcome := allowed(ctx, ticket, Act.PROGRESS)).ok or (outcome := note_refusal(note)):
+        return outcome
+    note = note.strip()
+    ticket.record(actor(ctx), ctx.now, Action.PROGRESS, note=note)
+    await ctx.uow.tickets.save(ticket)
+    await dispatch.tell_residents(ctx, ticket, "notify_progress", note=note)
+    return DONE
+
+
+async def resolve(ctx: Context, ticket: Ticket, note: str, photos: Sequence[str] = ()) -> Outcome:
+    """办结: the result (and its photos) to the resident, who is then asked to rate."""
+    if not (outcome := allowed(ctx, ticket, Act.RESOLVE)).ok or (outcome := note_refusal(note)):
+        return outcome
+    note, shown = note.strip(), tuple(photos)
+    ticket.apply(Action.RESOLVE, actor=actor(ctx), at=ctx.now, note=note, photos=list(shown))
+    await ctx.uow.tickets.save(ticket)
+    await cards.refresh_cards(ctx, ticket)
+    await dispatch.tell_residents(ctx, ticket, "notify_resolved", photos=shown, note=note)
+    await rating.ask_first(ctx, ticket)
+    return DONE
+
+
+async def escalate(ctx: Context, ticket: Ticket, reason: str) -> Outcome:
+    """上报社区: community staff get a card to assign; the resident hears it went up."""
+    if not (outcome := allowed(ctx, ticket, Act.ESCALATE)).ok or (outcome := note_refusal(reason)):
+        return outcome
+    ticket.apply(Action.ESCALATE, actor=actor(ctx), at=ctx.now, reason=reason.strip())
+    await ctx.uow.tickets.save(ticket)
+    await cards.refresh_cards(ctx, ticket)
+    await dispatch.to_staff(ctx, ticket, reason="escalated")
+    await dispatch.tell_residents(ctx, ticket, "notify_escalated")
+    return DONE
+
+
+async def transfer(ctx: Context, ticket: Ticket, target: str, reason: str) -> Outcome:
+    """转派 to another worker of the grid (u<id>) or another grid (g<code>: its own rule picks who);
+    the new handler gets a card. detail on success: the new handler's name and user id."""
+    if not (outcome := allowed(ctx, ticket, Act.TRANSFER)).ok or (outcome := note_refusal(reason)):
+        return outcome
+    person = resolve_target(ctx, ticket, Act.TRANSFER, target,
+                            await ctx.uow.tickets.open_counts(ctx.community.code))
+    if person is None:
+        grid = ctx.community.grid(target[1:]) if target.startswith("g") else None
+        if grid is not None and grid.code != ticket.grid_code:
+            return refused("grid_has_nobody", grid=grid.name)
+        return refused("nobody_to_transfer_to")
+    ticket.apply(Action.TRANSFER, actor=actor(ctx), at=ctx.now, reason=reason.strip(),
+                 to=person.telegram_user_id)
+    if person.grid_code and person.grid_code != ticket.grid_code:
+        ticket.grid_code = person.grid_code
+    await dispatch.assign(ctx, ticket, person, actor=actor(ctx))
+    return handed_to(person)
+
+
+async def assign(ctx: Context, ticket: Ticket, target: str) -> Outcome:
+    """指派 (community staff; a grid leader within the grid): `target` is the user id the picker
+    offered (assign_targets); the chosen one gets a card. detail on success as transfer's."""
+    if not (outcome := allowed(ctx, ticket, Act.ASSIGN)).ok:
+        return outcome
+    person = resolve_target(ctx, ticket, Act.ASSIGN, f"u{target}", {})
+    if person is None:
+        return refused("cannot_receive")
+    await dispatch.assign(ctx, ticket, person, actor=actor(ctx))
+    return handed_to(person)
+
+
+def handed_to(person: Person) -> Outcome:
+    return Outcome(True, detail={"name": person.name, "user_id": str(person.telegram_user_id)})
