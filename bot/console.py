@@ -1,6 +1,6 @@
 """The staff console (web/) in the bot process: an aiohttp site beside polling or the webhook.
 
-    async with console_site(app):   # CONSOLE_LISTEN; nothing when it is "off"
+    async with console_site(settings, engine, conversations, bot, clock):  # nothing when it is "off"
         ...                         # polling / webhook; the site is stopped cleanly on the way out
 
 Changes made in the console go through the bot's own Conversations (so through its outbox); reads use
@@ -13,17 +13,17 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.settings import Settings
+from handlers.app import Conversations
+from handlers.clock import Clock
 from storage.uow import uow_factory
 from web.app import console_app
 from web.state import ConsoleConfig, FetchFile
-
-if TYPE_CHECKING:
-    from bot.runtime import BotApp
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +41,15 @@ def telegram_files(bot: Bot) -> FetchFile:
 
 
 @contextlib.asynccontextmanager
-async def console_site(app: BotApp) -> AsyncIterator[str | None]:
-    """Serve the console while the bot runs; yields its address (None when CONSOLE_LISTEN is off)."""
-    settings = app.settings
+async def console_site(settings: Settings, engine: AsyncEngine, conversations: Conversations, bot: Bot,
+                       clock: Clock) -> AsyncIterator[str | None]:
+    """Serve the console on CONSOLE_LISTEN while the bot runs; yields its address (None when it is off
+    or its port is taken). `clock`: the conversations' own, so a link's 10 minutes agree."""
     if not settings.console_enabled:
         yield None
         return
-    config = ConsoleConfig(uow_factory(app.engine), app.conversations, settings.console_address,
-                           telegram_files(app.bot), community_code=settings.community)
+    config = ConsoleConfig(uow_factory(engine), conversations, settings.console_address, telegram_files(bot),
+                           clock=clock, community_code=settings.community)
     runner = web.AppRunner(console_app(config), access_log=None)  # URLs carry login tokens
     await runner.setup()
     host, port = settings.console_host_port

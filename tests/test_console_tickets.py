@@ -174,3 +174,56 @@ async def test_accept_and_resolve_from_the_console_reach_the_ledger_and_the_resi
                                                           (Action.RESOLVE, f"staff:{WORKER_1}")]
     told = [row.message.text for row in await outbox_store.peek(RESIDENT)]
     assert any("签收" in text for text in told) and any("杂物已清运" in text for text in told)
+
+
+async def test_assign_transfer_and_escalate_from_the_console(console, client, uow_factory, outbox_store):
+    waiting = await file_ticket(uow_factory, console.clock, "XK-20261122-0001")  # submitted, nobody yet
+    await log_in(client, console.chat(STAFF, "李建国"))
+    page = await (await client.get(f"/console/tickets/{waiting.number}")).text()
+    assert f'<option value="{WORKER_1}">王芳</option>' in page and "/accept" not in page  # not assigned yet
+    token = await csrf(client)
+    blank = await client.post(f"/console/tickets/{waiting.number}/assign", data={"csrf": token})
+    assert "请先填写" in await blank.text()
+    foreign = await client.post(f"/console/tickets/{waiting.number}/assign",
+                                data={"csrf": token, "target": str(WORKER_2)})
+    assert "成功" not in await foreign.text()  # 刘洋 works grid 2: not offered, not taken
+    assigned = await client.post(f"/console/tickets/{waiting.number}/assign",
+                                 data={"csrf": token, "target": str(WORKER_1)})
+    assert "成功" in await assigned.text()
+    assert (await stored(uow_factory, waiting.number)).assignee == WORKER_1
+    assert any("新工单" in row.message.text for row in await outbox_store.peek(WORKER_1))  # her card
+
+    await log_in(client, console.chat(WORKER_1, "王芳"))
+    token = await csrf(client)
+    moved = await client.post(f"/console/tickets/{waiting.number}/transfer",
+                              data={"csrf": token, "target": "g2", "reason": "其实在5号楼"})
+    assert "成功" in await moved.text()
+    now = await stored(uow_factory, waiting.number)
+    assert now.grid_code == "2" and now.assignee == WORKER_2
+    assert (await client.get(f"/console/tickets/{waiting.number}")).status == 403  # no longer hers
+
+    await log_in(client, console.chat(WORKER_2, "刘洋"))
+    up = await client.post(f"/console/tickets/{waiting.number}/escalate",
+                           data={"csrf": await csrf(client), "reason": "需要社区协调物业"})
+    assert "成功" in await up.text()
+    assert (await stored(uow_factory, waiting.number)).status is TicketStatus.ESCALATED
+
+
+async def test_the_voice_note_is_for_the_handling_chain_only(console, client, uow_factory):
+    ticket = await file_ticket(uow_factory, console.clock, "XK-20261122-0001", assignee=WORKER_1)
+    async with uow_factory() as uow:
+        with_voice = await uow.tickets.get(ticket.number)
+        with_voice.voice = "voice-1"
+        await uow.tickets.save(with_voice)
+        await uow.commit()
+    await log_in(client, console.chat(WORKER_1, "王芳"))
+    assert "<audio" in await (await client.get(f"/console/tickets/{ticket.number}")).text()
+    heard = await client.get(f"/console/tickets/{ticket.number}/voice")
+    assert heard.status == 200 and await heard.read() == b"bytes of voice-1"
+    async with uow_factory() as uow:  # the street's other community, whose roster lists its street staff
+        await uow.roster.upsert(parse_roster(CUIHU.read_text(encoding="utf-8"), str(CUIHU)))
+        await uow.commit()
+    await log_in(client, console.chat(STREET, "周文斌"))
+    assert "<audio" not in await (await client.get(f"/console/tickets/{ticket.number}")).text()
+    assert (await client.get(f"/console/tickets/{ticket.number}/voice")).status == 403
+    assert console.files.asked == ["voice-1"]

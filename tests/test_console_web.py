@@ -4,9 +4,11 @@ absolute expiry, logout, CSRF and Origin on every POST."""
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 from console_support import (
     LEADER_1,
+    LINK,
     RESIDENT,
     STAFF,
     WORKER_1,
@@ -18,7 +20,10 @@ from console_support import (
     setup,
     stored,
 )
+from dialog_support import load_example
+from e2e_support import Resident, free_port, live, roster_sandbox
 
+from bot.settings import Settings
 from gridcore.ticket import TicketStatus
 
 STAFF_GROUP = -1001000000001
@@ -125,3 +130,38 @@ async def test_a_post_without_the_sessions_csrf_token_or_from_another_origin_cha
     client.session.cookie_jar.clear()  # no session at all, the token of another
     assert (await client.post(url, data={"csrf": token}, allow_redirects=False)).status == 403
     assert (await stored(uow_factory, ticket.number)).status is TicketStatus.ASSIGNED
+
+
+def test_the_console_address_follows_the_listener_unless_set():
+    assert Settings(_env_file=None).console_address == "http://127.0.0.1:8082/console"
+    assert Settings(_env_file=None, console_listen="0.0.0.0:9000").console_address == \
+        "http://127.0.0.1:9000/console"
+    assert Settings(_env_file=None, console_url="https://grid.example.org/console/").console_address == \
+        "https://grid.example.org/console"
+    for off in ("off", "", "OFF"):
+        settings = Settings(_env_file=None, console_listen=off)
+        assert not settings.console_enabled and settings.console_address == ""
+
+
+async def test_help_tells_staff_about_the_console(console):
+    worker, resident = console.chat(WORKER_1, "王芳"), console.chat(RESIDENT, "张阿姨")
+    await worker.send("/help")
+    await resident.send("/help")
+    assert "/console" in worker.last_text and "/console" not in resident.last_text
+
+
+async def test_the_running_bot_serves_the_console_and_its_links(engine, uow_factory):
+    await load_example(uow_factory)
+    port = free_port()
+    async with live(engine, sandbox=roster_sandbox(), console_listen=f"127.0.0.1:{port}") as (client, _):
+        staff = Resident(client, STAFF)
+        await staff.say("/console")
+        text = await staff.expect("/console/login/")
+        link = LINK.search(text)
+        assert link and f"http://127.0.0.1:{port}/console/login/" in text
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+            async with browser.get(f"http://127.0.0.1:{port}/console/login/{link.group(1)}") as page:
+                assert page.status == 200 and str(page.url).endswith("/console/tickets")
+                assert "李建国" in await page.text()
+            async with browser.get(f"http://127.0.0.1:{port}/console/static/console.css") as css:
+                assert css.status == 200 and "text/css" in css.headers["Content-Type"]
