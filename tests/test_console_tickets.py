@@ -99,7 +99,8 @@ async def test_a_grid_worker_can_neither_see_nor_act_on_another_grids_ticket(con
     assert page.status == 403 and "楼道堆放杂物" not in await page.text()
     assert (await client.get(f"/console/tickets/{ticket.number}/photo/0")).status == 403
     token = await csrf(client)
-    for act, data in (("accept", {}), ("resolve", {"note": "好了"}), ("assign", {"target": str(WORKER_2)})):
+    for act, data in (("accept", {}), ("resolve", {"note": "好了"}), ("assign", {"target": str(WORKER_2)}),
+                      ("view", {}), ("reveal", {}), ("close", {})):
         response = await client.post(f"/console/tickets/{ticket.number}/{act}", data={"csrf": token, **data},
                                      allow_redirects=False)
         assert response.status == 403
@@ -161,6 +162,9 @@ async def test_accept_and_resolve_from_the_console_reach_the_ledger_and_the_resi
     assert accepted.status == 303 and accepted.headers["Location"] == f"/console/tickets/{ticket.number}"
     shown = await (await client.get(accepted.headers["Location"])).text()
     assert "成功" in shown and f"/tickets/{ticket.number}/resolve" in shown
+    for not_a_form in ("view", "reveal", "nonsense"):  # the handler's own ticket: still only the six forms
+        refused = await client.post(f"/console/tickets/{ticket.number}/{not_a_form}", data={"csrf": token})
+        assert refused.status == 403
     again = await client.post(f"/console/tickets/{ticket.number}/accept", data={"csrf": token})
     assert "处理中" in await again.text()  # the refusal's words: the ticket moved on, nothing changed
 

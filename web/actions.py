@@ -24,7 +24,7 @@ from gridcore.ticket import Ticket
 from handlers import ticket_actions
 from handlers.context import Context
 from web.state import console_of, viewer_of
-from web.tickets import visible_ticket
+from web.tickets import ACTS, visible_ticket
 
 MAX_TEXT = 500  # as a note typed in the chat (handlers.worker.MAX_NOTE)
 Use = Callable[[Context, Ticket], Awaitable[ticket_actions.Outcome]]
@@ -52,7 +52,7 @@ def use_case(act: Act, form: dict[str, str]) -> Use | None:
 async def act(request: web.Request) -> web.StreamResponse:
     console, viewer = console_of(request), viewer_of(request)
     config = console.config
-    chosen = next((a for a in Act if a.value == request.match_info["act"]), None)
+    chosen = next((a for a in ACTS if a.value == request.match_info["act"]), None)
     async with config.units() as uow:
         found = await visible_ticket(uow, viewer, request.match_info["number"])
     if found is None:
