@@ -227,6 +227,31 @@ async def summary_command(settings: Settings, args: argparse.Namespace) -> str:
     return "\n\n".join(parts)
 
 
+async def qr_command(settings: Settings, args: argparse.Namespace) -> str:
+    """`gridbot qr`: the posters of the buildings asked for (bot/cli_qr.py); what was written."""
+    from bot import cli_qr
+    from storage.uow import uow_factory
+
+    try:
+        username = cli_qr.given_username(args.bot_username or settings.bot_username)
+    except ValueError as error:
+        raise CliError(str(error)) from error
+    if username is None:  # never the sandbox's bot: a printed poster must open the real one
+        if settings.bot_token is None or not settings.bot_token.get_secret_value():
+            raise CliError("which bot should the QR codes open? give --bot-username (or set BOT_USERNAME, "
+                           "or BOT_TOKEN to ask Telegram)")
+        username = await bot_username(settings)
+    async with database(settings) as engine, uow_factory(engine)() as uow:
+        community = await uow.roster.get(await _community_code(settings, uow))
+    assert community is not None
+    try:
+        written = cli_qr.write_qr_posters(community, username, args.estate, args.building, Path(args.out),
+                                          args.format)
+    except ValueError as error:
+        raise CliError(str(error)) from error
+    return cli_qr.describe_written(community, written)
+
+
 def check_proxy(settings: Settings) -> None:
     """An unusable TELEGRAM_PROXY stops the command with a message (naming no password)."""
     try:
@@ -325,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             print(asyncio.run(invite_command(settings, args)))
         elif args.command == "summary":
             print(asyncio.run(summary_command(settings, args)))
+        elif args.command == "qr":
+            print(asyncio.run(qr_command(settings, args)))
         elif args.command == "staff":
             print(asyncio.run(staff_table(settings)))
         elif args.command == "db":

@@ -98,6 +98,16 @@ def build_parser() -> Parser:
                              "counts up to now)")
     weekly.add_argument("--send", action="store_true", help="queue it to the staff and grid groups now")
     weekly.add_argument("--chart-dir", default=None, help="where the PNG goes (default ./data/charts)")
+    qr = _with_community(commands.add_parser("qr", help="print QR posters: one A4 page per building, "
+                                             "residents scan it to report a problem there"))
+    qr.add_argument("--estate", default=None, help="only this estate's buildings (its code or name)")
+    qr.add_argument("--building", default=None,
+                    help="only this building (its code or name; a name several estates share needs --estate)")
+    qr.add_argument("--out", required=True, metavar="DIR", help="the directory the files go into")
+    qr.add_argument("--format", choices=["pdf", "png", "both"], default="pdf",
+                    help="pdf (default), png (300 dpi) or both; several buildings: also one PDF of all")
+    qr.add_argument("--bot-username", default=None,
+                    help="the bot the QR codes open (default: BOT_USERNAME, else asked from Telegram)")
     db = commands.add_parser("db", help="database commands")
     db.add_argument("db_command", choices=["upgrade"])
     return parser
