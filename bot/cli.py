@@ -300,8 +300,11 @@ async def run(settings: Settings) -> None:
                                                 "telegram_api_url": server.base_url, "mode": Mode.POLLING})
             async with assemble(local, engine=engine, limits=rate_limits(local)) as app:
                 exempt_startup_objects_from_gc()
+                console = (f"\n员工控制台：{local.console_address}"
+                           "（以工作人员身份发送 /console 获取登录链接）" if local.console_enabled else "")
                 print(f"\ngridbot 本地沙盒已启动：在浏览器打开 {server.base_url}/ ，选择一位居民开始对话。"
-                      f"\n(gridbot sandbox running: open {server.base_url}/ — Ctrl-C to stop)\n", flush=True)
+                      f"{console}\n(gridbot sandbox running: open {server.base_url}/ — Ctrl-C to stop)\n",
+                      flush=True)
                 await run_polling(app, timeout=10)
 
 

@@ -22,6 +22,7 @@ from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import scheduler
+from bot.console import console_site
 from bot.delivery import TELEGRAM_LIMITS, OutboxSender, RateLimits
 from bot.leader import Leadership
 from bot.menus import bot_commands, set_chat_menu
@@ -106,6 +107,7 @@ class BotApp:
     sender: OutboxSender
     engine: AsyncEngine
     settings: Settings
+    clock: Clock = system_clock  # the conversations' (the console shares it: a link's 10 minutes agree)
 
 
 def telegram_session(settings: Settings) -> AiohttpSession:
@@ -136,8 +138,8 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
         # Polling is one process, whose commits wake its own sender; webhook replicas may queue messages
         # that another process sends.
         units = uow_factory(engine, notify_outbox=settings.mode is Mode.WEBHOOK)
-        conversations = Conversations(units, texts, clock=clock,
-                                      community_code=settings.community, bot_username=me.username or "")
+        conversations = Conversations(units, texts, clock=clock, community_code=settings.community,
+                                      bot_username=me.username or "", console_url=settings.console_address)
         store = OutboxStore(engine, lease=timedelta(seconds=settings.outbox_lease_seconds))
         sender = OutboxSender(bot, store, limits=limits,
                               on_permanent_failure=partial(report_failure, conversations))
@@ -148,7 +150,7 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
         await with_retry(partial(bot.set_my_commands, command_menu(texts)), "setMyCommands")
         await set_staff_menus(bot, conversations)
         log.info("bot @%s ready (%s mode)", me.username, settings.mode.value)
-        yield BotApp(bot, dispatcher, conversations, sender, engine, settings)
+        yield BotApp(bot, dispatcher, conversations, sender, engine, settings, clock)
     finally:
         await bot.session.close()
         if own_engine:
@@ -193,7 +195,7 @@ async def keep_running(work: Callable[[], Awaitable[None]], what: str) -> None:
 async def run_polling(app: BotApp, *, timeout: int = 25) -> None:
     """Poll and deliver until cancelled."""
     await with_retry(partial(app.bot.delete_webhook, drop_pending_updates=False), "deleteWebhook")
-    async with asyncio.TaskGroup() as tasks:
+    async with serve_console(app), asyncio.TaskGroup() as tasks:
         tasks.create_task(follow_the_lead(app))
         polling = partial(poll, app.bot, app.dispatcher, timeout=timeout,
                           concurrency=update_concurrency(app.settings, app.engine.dialect.name))
@@ -216,6 +218,11 @@ def update_concurrency(settings: Settings, dialect_name: str) -> int:
     if settings.update_concurrency is not None:
         return settings.update_concurrency
     return UPDATE_CONCURRENCY if dialect_name == "postgresql" else WHOLE_BATCH
+
+
+def serve_console(app: BotApp) -> contextlib.AbstractAsyncContextManager[str | None]:
+    """The staff console beside polling or the webhook (bot.console), stopped with them."""
+    return console_site(app.settings, app.engine, app.conversations, app.bot, app.clock)
 
 
 def webhook_path(url: str) -> str:
@@ -241,6 +248,7 @@ async def run_webhook(app: BotApp, settings: Settings) -> None:
     await with_retry(partial(app.bot.set_webhook, settings.webhook_url, secret_token=secret,
                              allowed_updates=ALLOWED_UPDATES), "setWebhook")
     try:
-        await follow_the_lead(app)
+        async with serve_console(app):
+            await follow_the_lead(app)
     finally:
         await runner.cleanup()

@@ -51,6 +51,33 @@ class Settings(BaseSettings):
     # (with its pacing waits); a process that died gives its rows up after this.
     outbox_lease_seconds: float = Field(default=60.0, ge=5.0)
 
+    # The staff web console (web/), served by the bot process: where it listens ("off" or empty: no
+    # console), and the address people open (default http://<listen host>:<port>/console; an https://
+    # address makes its cookies Secure, for a console behind a TLS proxy).
+    console_listen: str = "127.0.0.1:8082"
+    console_url: str = ""
+
+    @property
+    def console_enabled(self) -> bool:
+        return self.console_listen.strip().lower() not in ("", "off")
+
+    @property
+    def console_host_port(self) -> tuple[str, int]:
+        host, _, port = self.console_listen.strip().rpartition(":")
+        return host or "127.0.0.1", int(port)
+
+    @property
+    def console_address(self) -> str:
+        """CONSOLE_URL, else the listener's own address ("" when the console is off). A listener on
+        every interface (0.0.0.0) is named by 127.0.0.1: set CONSOLE_URL for others to reach it."""
+        if not self.console_enabled:
+            return ""
+        if self.console_url.strip():
+            return self.console_url.strip().rstrip("/")
+        host, port = self.console_host_port
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "[::]") else host
+        return f"http://{host}:{port}/console"
+
     def telegram_proxy_url(self) -> str | None:
         """TELEGRAM_PROXY checked, or None when unset; ValueError (naming no password) when it is unusable.
 

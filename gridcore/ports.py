@@ -153,6 +153,36 @@ class StaffRepository(Protocol):
         """Bind a roster entry to a Telegram account; RosterRepository.get() then shows the id."""
 
 
+@dataclass(frozen=True)
+class ConsoleSession:
+    """A staff member logged in to the web console (gridcore.console); stored under its id's hash."""
+
+    user_id: int
+    csrf_token: str  # put in every form of the session's pages, checked on every POST
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime  # the absolute end (gridcore.console.SESSION_MAX after the login)
+
+
+class ConsoleRepository(Protocol):
+    async def add_login(self, token_hash: str, user_id: int, created_at: datetime,
+                        expires_at: datetime) -> None:
+        """Store a one-time login link's token hash for the account."""
+
+    async def take_login(self, token_hash: str, at: datetime) -> int | None:
+        """Use a login link: the account's Telegram id, or None when it is unknown, used or expired.
+        Once only, also when two requests race for it (one statement marks it used)."""
+
+    async def add_session(self, session_hash: str, session: ConsoleSession) -> None: ...
+
+    async def get_session(self, session_hash: str, at: datetime) -> ConsoleSession | None:
+        """The live session (not ended, used within gridcore.console.SESSION_IDLE, before its
+        expires_at), its last_seen_at moved to `at`; else None."""
+
+    async def end_session(self, session_hash: str, at: datetime) -> None:
+        """Log out: the session is over (an unknown or ended one: nothing happens)."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the context without commit() rolls everything back.
 
@@ -166,6 +196,7 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     updates: UpdateLog
     staff: StaffRepository
+    console: ConsoleRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -36,12 +36,13 @@ class Conversations:
     conversation, apply the step, queue the replies in the outbox, save, commit."""
 
     def __init__(self, uow_factory: Callable[[], UnitOfWork], texts: Texts, *, clock: Clock = system_clock,
-                 community_code: str | None = None, bot_username: str = "") -> None:
+                 community_code: str | None = None, bot_username: str = "", console_url: str = "") -> None:
         self._uow_factory = uow_factory
         self._texts = texts
         self._clock = clock
         self._community_code = community_code
         self.bot_username = bot_username
+        self.console_url = console_url  # /console sends a login link under it (handlers.staff_commands)
 
     async def handle(self, incoming: Incoming) -> Handled:
         incoming = incoming.without_nul()
@@ -85,7 +86,8 @@ class Conversations:
 
     def _context(self, uow: UnitOfWork, incoming: Incoming, community: Community,
                  conversation: Conversation) -> Context:
-        return Context(uow, incoming, community, conversation, self._texts, self._clock(), self.bot_username)
+        return Context(uow, incoming, community, conversation, self._texts, self._clock(), self.bot_username,
+                       console_url=self.console_url)
 
     async def system(self, work: Callable[[Context], Awaitable[None]],
                      community_code: str | None = None) -> list[OutgoingMessage]:

@@ -161,4 +161,5 @@ COMMANDS = {
     "grid": staff_commands.grid,
     "open": staff_commands.open_,
     "proxy": staff_commands.proxy_,
+    "console": staff_commands.console,
 }

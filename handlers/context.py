@@ -30,6 +30,7 @@ class Context:
     texts: Texts
     now: datetime
     bot_username: str = ""
+    console_url: str = ""  # the staff console's address (CONSOLE_URL); "" when it is off
     callback_answer: str | None = None
     callback_alert: bool = False
     sent: list[OutgoingMessage] = field(default_factory=list)

@@ -2,10 +2,10 @@
 
 Everyone gets the resident's commands; staff and volunteers get theirs in front:
 
-    grid worker       /tasks /ticket
-    grid leader       /tasks /grid /ticket
-    community staff   /open /tasks /ticket
-    street staff      /tasks /ticket (the street's overdue tickets; any ticket of the street)
+    grid worker       /tasks /ticket /console
+    grid leader       /tasks /grid /ticket /console
+    community staff   /open /tasks /ticket /console
+    street staff      /tasks /ticket /console (the street's overdue tickets; any ticket of the street)
     building leader   /proxy
     partner           (copies only: nothing more)
 
@@ -20,10 +20,10 @@ from handlers.texts import Texts
 
 RESIDENT_COMMANDS = ("report", "my", "home", "phone", "cancel", "help")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.GRID_WORKER: ("tasks", "ticket"),
-    Role.GRID_LEADER: ("tasks", "grid", "ticket"),
-    Role.COMMUNITY_STAFF: ("open", "tasks", "ticket"),
-    Role.STREET_STAFF: ("tasks", "ticket"),
+    Role.GRID_WORKER: ("tasks", "ticket", "console"),
+    Role.GRID_LEADER: ("tasks", "grid", "ticket", "console"),
+    Role.COMMUNITY_STAFF: ("open", "tasks", "ticket", "console"),
+    Role.STREET_STAFF: ("tasks", "ticket", "console"),
     Role.BUILDING_LEADER: ("proxy",),
     Role.PARTNER: (),
 }

@@ -11,6 +11,8 @@
     /open             community staff    everything open in the community, grouped by grid; also in
                                          the staff group chat (there: no description, no resident)
     /proxy            building leaders   file for a neighbour (代办, see handlers.proxy)
+    /console          any staff          a one-time login link to the web console (private chat only;
+                                         gridcore.console: 10 minutes, once)
 
 Who may is decided from the roster on every use; the others get a polite refusal and see nothing.
 """
@@ -23,6 +25,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from gridcore import console as console_rules
 from gridcore.authorization import Act, is_staff, may
 from gridcore.community import Role
 from gridcore.messages import Button
@@ -269,6 +272,25 @@ async def proxy_(ctx: Context) -> None:
         await report.advance(ctx, proxy.new_draft(leader))
 
 
+# --- /console --------------------------------------------------------------------------------------
+
+
+async def console(ctx: Context) -> None:
+    """A one-time link that logs this staff member in to the web console. Only its token's hash is
+    stored; the link itself exists only in this private chat."""
+    if not is_staff(ctx.community, ctx.sender_id):
+        await ctx.say("staff_only", need="staff")
+        return
+    if not ctx.console_url:
+        await ctx.say("console_off")
+        return
+    token = console_rules.new_secret()
+    expires = ctx.now + console_rules.LOGIN_VALID
+    await ctx.uow.console.add_login(console_rules.secret_hash(token), ctx.sender_id, ctx.now, expires)
+    await ctx.say("console_link", url=f"{ctx.console_url.rstrip('/')}/login/{token}",
+                  minutes=int(console_rules.LOGIN_VALID.total_seconds() // 60), expires=ctx.local(expires))
+
+
 # --- in group chats -------------------------------------------------------------------------------
 
 
@@ -280,5 +302,5 @@ async def private_only(ctx: Context) -> None:
 # write privately, so nothing about a resident is ever shown in a group.
 IN_GROUPS: dict[str, Callable[[Context], Coroutine[Any, Any, None]]] = {
     "open": open_, "tasks": private_only, "ticket": private_only, "grid": private_only,
-    "proxy": private_only,
+    "proxy": private_only, "console": private_only,
 }

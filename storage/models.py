@@ -378,3 +378,32 @@ class StaffBindingRow(Base):
     person_key: Mapped[str] = mapped_column(String(300), primary_key=True)
     telegram_user_id: Mapped[int]
     bound_at: Mapped[datetime]
+
+
+# --- the staff console ------------------------------------------------------------------------------
+
+
+class ConsoleLoginRow(Base):
+    """A one-time login link of the web console (gridcore.console): only its token's sha256 is kept."""
+
+    __tablename__ = "console_logins"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    telegram_user_id: Mapped[int]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ConsoleSessionRow(Base):
+    """A logged-in console session, under its id's sha256 (the id itself lives in the browser's cookie)."""
+
+    __tablename__ = "console_sessions"
+
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

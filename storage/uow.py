@@ -17,6 +17,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.repositories import (
+    SqlConsoleRepository,
     SqlConversationRepository,
     SqlOutbox,
     SqlResidentRepository,
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     updates: SqlUpdateLog
     staff: SqlStaffRepository
+    console: SqlConsoleRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], dialect_name: str,
                  clock: Clock = utc_now, roster_cache: RosterCache | None = None,
@@ -82,6 +84,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(session, dialect, clock, notify=self._notify_outbox)
         self.updates = SqlUpdateLog(session, dialect, clock)
         self.staff = SqlStaffRepository(session, dialect, view)
+        self.console = SqlConsoleRepository(session)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

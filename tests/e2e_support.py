@@ -40,7 +40,8 @@ async def live(engine: AsyncEngine, clock: FakeClock | None = None, sandbox: San
     async with SandboxServer(sandbox=sandbox) as server, SandboxClient(server.base_url) as client:
         check_groups = watch_sandbox(server.sandbox, example_community().staff)
         bot_settings = Settings(bot_token=SecretStr(TOKEN), telegram_api_url=server.base_url,
-                                database_url="unused://", _env_file=None, **settings)
+                                database_url="unused://", _env_file=None,
+                                **({"console_listen": "off"} | settings))
         # Telegram's pacing (1 message/s per chat) is proven by tests/test_delivery_*; here it would
         # only make every step wait.
         async with assemble(bot_settings, engine=engine, clock=clock or FakeClock(), limits=None) as app:

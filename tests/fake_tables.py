@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from gridcore.community import Community
 from gridcore.conversation import Conversation, Resident
 from gridcore.messages import OutgoingMessage
-from gridcore.ports import Invite, TicketCard
+from gridcore.ports import ConsoleSession, Invite, TicketCard
 from gridcore.ticket import Ticket, TicketEvent
 
 Clock = Callable[[], datetime]
@@ -67,6 +67,19 @@ class StoredInvite:
     used_by: int | None = None
 
 
+@dataclass(frozen=True)
+class StoredLogin:
+    user_id: int
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    session: ConsoleSession
+    ended_at: datetime | None = None
+
+
 @dataclass
 class Tables:
     """Every table: dicts and lists of immutable rows, so a shallow copy is a snapshot."""
@@ -83,6 +96,8 @@ class Tables:
     residents: dict[int, Resident] = field(default_factory=dict)
     outbox: list[OutboxRow] = field(default_factory=list)
     updates: dict[int, datetime] = field(default_factory=dict)
+    console_logins: dict[str, StoredLogin] = field(default_factory=dict)  # token hash -> login
+    console_sessions: dict[str, StoredSession] = field(default_factory=dict)  # session hash -> session
     last_ticket_id: int = 0
     last_outbox_id: int = 0
 

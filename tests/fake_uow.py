@@ -29,14 +29,25 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any, Self
 
-from fake_tables import Clock, OutboxRow, Repository, StoredInvite, Tables, utc, utc_now
+from fake_tables import (
+    Clock,
+    OutboxRow,
+    Repository,
+    StoredInvite,
+    StoredLogin,
+    StoredSession,
+    Tables,
+    utc,
+    utc_now,
+)
 from fake_tickets import FakeTicketRepository, ticket_of
 
 from gridcore.community import Community, Person
+from gridcore.console import SESSION_IDLE
 from gridcore.conversation import Conversation, Resident
 from gridcore.directory import CommunityDirectory
 from gridcore.messages import OutgoingMessage
-from gridcore.ports import Invite
+from gridcore.ports import ConsoleSession, Invite
 from gridcore.staff import person_key
 from gridcore.ticket import Ticket
 
@@ -87,6 +98,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self)
         self.updates = FakeUpdateLog(self)
         self.staff = FakeStaffRepository(self)
+        self.console = FakeConsoleRepository(self)
 
     @property
     def clock(self) -> Clock:
@@ -214,6 +226,45 @@ class FakeStaffRepository(Repository):
     async def bound(self, community_code: str) -> dict[str, int]:
         bindings = (await self._tables()).bindings
         return {key: user_id for (code, key), user_id in bindings.items() if code == community_code}
+
+
+class FakeConsoleRepository(Repository):
+    async def add_login(self, token_hash: str, user_id: int, created_at: datetime,
+                        expires_at: datetime) -> None:
+        logins = (await self._tables()).console_logins
+        if token_hash in logins:
+            raise ValueError("login exists")  # the primary key
+        utc(created_at)
+        logins[token_hash] = StoredLogin(user_id, utc(expires_at))
+
+    async def take_login(self, token_hash: str, at: datetime) -> int | None:
+        logins = (await self._tables()).console_logins
+        stored = logins.get(token_hash)
+        if stored is None or stored.used_at is not None or not stored.expires_at > utc(at):
+            return None
+        logins[token_hash] = replace(stored, used_at=utc(at))
+        return stored.user_id
+
+    async def add_session(self, session_hash: str, session: ConsoleSession) -> None:
+        stored = replace(session, created_at=utc(session.created_at), last_seen_at=utc(session.last_seen_at),
+                         expires_at=utc(session.expires_at))
+        (await self._tables()).console_sessions[session_hash] = StoredSession(stored)
+
+    async def get_session(self, session_hash: str, at: datetime) -> ConsoleSession | None:
+        sessions = (await self._tables()).console_sessions
+        stored, at = sessions.get(session_hash), utc(at)
+        if (stored is None or stored.ended_at is not None or not stored.session.expires_at > at
+                or not stored.session.last_seen_at > at - SESSION_IDLE):
+            return None
+        session = replace(stored.session, last_seen_at=at)
+        sessions[session_hash] = StoredSession(session)
+        return session
+
+    async def end_session(self, session_hash: str, at: datetime) -> None:
+        sessions = (await self._tables()).console_sessions
+        stored = sessions.get(session_hash)
+        if stored is not None and stored.ended_at is None:
+            sessions[session_hash] = replace(stored, ended_at=utc(at))
 
 
 # --- conversations, residents, outbox, update log ------------------------------------------------

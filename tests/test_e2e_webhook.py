@@ -43,7 +43,7 @@ def webhook_settings(server: SandboxServer, port: int, **changes: Any) -> Settin
     values: dict[str, Any] = {
         "bot_token": SecretStr(TOKEN), "telegram_api_url": server.base_url, "database_url": "unused://",
         "mode": Mode.WEBHOOK, "webhook_url": f"http://127.0.0.1:{port}/webhook",
-        "webhook_secret": SecretStr(SECRET), "webhook_listen": f"127.0.0.1:{port}",
+        "webhook_secret": SecretStr(SECRET), "webhook_listen": f"127.0.0.1:{port}", "console_listen": "off",
     }
     return Settings(**(values | changes), _env_file=None)
 

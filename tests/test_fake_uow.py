@@ -25,10 +25,11 @@ from gridcore.community import (
     Person,
     Role,
 )
+from gridcore.console import SESSION_IDLE, SESSION_MAX
 from gridcore.conversation import Conversation, Resident
 from gridcore.deadlines import ReminderPolicy, next_reminder_at
 from gridcore.messages import Button, OutgoingMessage
-from gridcore.ports import Invite, TicketCard, UnitOfWork
+from gridcore.ports import ConsoleSession, Invite, TicketCard, UnitOfWork
 from gridcore.ticket import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -326,3 +327,29 @@ async def test_the_outbox_keeps_what_a_dialog_sent_in_order() -> None:
     ids = [row.id for row in storage.outbox_rows()]
     assert ids == sorted(set(ids)) and len(ids) == sum(len(messages) for messages in world.inbox.values())
     assert world.inbox and all(storage.sent_messages(chat) == sent for chat, sent in world.inbox.items())
+
+
+async def console_logins_and_sessions(make: Factory, seen: list[tuple[str, Any]]) -> None:
+    soon, idle = T0 + timedelta(minutes=10), T0 + SESSION_IDLE
+    async with make() as uow:
+        await uow.console.add_login("h-ok", 1011, T0, soon)
+        await uow.console.add_login("h-late", 1012, T0 - timedelta(hours=1), T0)
+        await uow.console.add_session("s-1", ConsoleSession(1011, "csrf-1", T0, T0, T0 + SESSION_MAX))
+        await uow.console.add_session("s-2", ConsoleSession(1012, "csrf-2", T0, T0, T0 + SESSION_MAX))
+        await uow.commit()
+    async with make() as uow:
+        seen.append(("login", await uow.console.take_login("h-ok", T0 + timedelta(minutes=9))))
+        seen.append(("login again", await uow.console.take_login("h-ok", T0 + timedelta(minutes=9))))
+        seen.append(("login expired", await uow.console.take_login("h-late", T0)))
+        seen.append(("login unknown", await uow.console.take_login("nope", T0)))
+        seen.append(("session touched", await uow.console.get_session("s-1", idle - timedelta(minutes=1))))
+        seen.append(("session idle", await uow.console.get_session("s-2", idle)))
+        seen.append(("session unknown", await uow.console.get_session("nope", T0)))
+        await uow.console.end_session("s-1", idle)
+        seen.append(("session ended", await uow.console.get_session("s-1", idle)))
+        await uow.console.end_session("nope", idle)
+        await uow.commit()
+
+
+async def test_console_logins_and_sessions(sql) -> None:
+    await compare(sql, console_logins_and_sessions)

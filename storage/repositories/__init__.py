@@ -1,12 +1,14 @@
 """SQL implementations of the gridcore.ports repositories. They return gridcore objects, never rows."""
 
 from storage.repositories.chats import SqlConversationRepository, SqlResidentRepository
+from storage.repositories.console import SqlConsoleRepository
 from storage.repositories.outbox import SqlOutbox, SqlUpdateLog, decode_message, encode_message
 from storage.repositories.roster import SqlRosterRepository
 from storage.repositories.staff import SqlStaffRepository
 from storage.repositories.tickets import SqlTicketRepository
 
 __all__ = [
+    "SqlConsoleRepository",
     "SqlConversationRepository",
     "SqlOutbox",
     "SqlResidentRepository",

@@ -1,0 +1,83 @@
+"""The console's action forms: each POST is one use case of handlers.ticket_actions, run as the viewer
+through Conversations.as_staff (the same authorization and outbox as the chat's buttons: the resident
+hears in chat), then back to the ticket with a flash (成功, or the refusal's words).
+
+    POST <base>/tickets/<number>/accept                  签收
+    POST <base>/tickets/<number>/progress   note         进展
+    POST <base>/tickets/<number>/resolve    note         办结
+    POST <base>/tickets/<number>/transfer   target reason  转派
+    POST <base>/tickets/<number>/escalate   reason       上报社区
+    POST <base>/tickets/<number>/assign     target       指派
+
+A ticket the viewer may not see, or an act they may not take on it at all, is a 403 page and changes
+nothing; an act the ticket's state no longer allows comes back as the refusal's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from gridcore.authorization import Act, may
+from gridcore.ticket import Ticket
+from handlers import ticket_actions
+from handlers.context import Context
+from web.state import console_of, viewer_of
+from web.tickets import ACTS, visible_ticket
+
+MAX_TEXT = 500  # as a note typed in the chat (handlers.worker.MAX_NOTE)
+Use = Callable[[Context, Ticket], Awaitable[ticket_actions.Outcome]]
+
+
+def use_case(act: Act, form: dict[str, str]) -> Use | None:
+    """The use case a form asks for, with its fields; None when a required field is blank."""
+    note, reason, target = form.get("note", ""), form.get("reason", ""), form.get("target", "")
+    if act in (Act.PROGRESS, Act.RESOLVE) and not note:
+        return None
+    if (act in (Act.TRANSFER, Act.ESCALATE) and not reason) or (
+            act in (Act.TRANSFER, Act.ASSIGN) and not target):
+        return None
+    uses: dict[Act, Use] = {
+        Act.ACCEPT: lambda ctx, t: ticket_actions.accept(ctx, t),
+        Act.PROGRESS: lambda ctx, t: ticket_actions.progress(ctx, t, note),
+        Act.RESOLVE: lambda ctx, t: ticket_actions.resolve(ctx, t, note),
+        Act.TRANSFER: lambda ctx, t: ticket_actions.transfer(ctx, t, target, reason),
+        Act.ESCALATE: lambda ctx, t: ticket_actions.escalate(ctx, t, reason),
+        Act.ASSIGN: lambda ctx, t: ticket_actions.assign(ctx, t, target),
+    }
+    return uses[act]
+
+
+async def act(request: web.Request) -> web.StreamResponse:
+    console, viewer = console_of(request), viewer_of(request)
+    config = console.config
+    chosen = next((a for a in ACTS if a.value == request.match_info["act"]), None)
+    async with config.units() as uow:
+        found = await visible_ticket(uow, viewer, request.match_info["number"])
+    if found is None:
+        return console.refuse(request, "ticket")
+    ticket, community = found
+    if chosen is None or not may(community, viewer.user_id, chosen, ticket):
+        return console.refuse(request, "act")
+    posted = await request.post()
+    form = {key: str(posted.get(key, "")).strip() for key in ("note", "reason", "target")}
+    back = f"/tickets/{ticket.number}"
+    if any(len(text) > MAX_TEXT for text in form.values()):
+        return console.redirect(back, flash=f"内容太长了，请控制在 {MAX_TEXT} 字以内。", ok=False)
+    use = use_case(chosen, form)
+    if use is None:
+        return console.redirect(back, flash="请先填写内容再提交。", ok=False)
+
+    async def work(ctx: Context) -> tuple[bool, str]:
+        current = await ctx.uow.tickets.get(ticket.number)  # as it is now, in this transaction
+        if current is None:
+            return False, ctx.label("ticket_gone")
+        outcome = await use(ctx, current)
+        return outcome.ok, "" if outcome.ok else outcome.message(ctx)
+
+    done = await config.conversations.as_staff(viewer.user_id, community.code, work)
+    if done is None:
+        return console.refuse(request, "act")
+    ok, refusal = done
+    return console.redirect(back, flash="成功" if ok else refusal, ok=ok)

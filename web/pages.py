@@ -1,0 +1,45 @@
+"""The console's HTML: Jinja2 templates of templates/web/ in their own Environment (autoescaped, strict)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from handlers.texts import TEMPLATES_DIR
+
+WEB_TEMPLATES = TEMPLATES_DIR / "web"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+SECURITY_HEADERS = {
+    # No script runs on these pages; the only other origin anything comes from is none.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # a login link's token never leaves in a Referer
+    "Cache-Control": "no-store",
+}
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(WEB_TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+
+
+class Pages:
+    """Renders a page of templates/web/ with what every page needs (base path, viewer, flash)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base  # the console's path, "/console"
+        self._env = environment()
+
+    def render(self, template: str, *, status: int = 200, viewer_name: str = "", csrf: str = "",
+               flash: str = "", flash_ok: bool = True, nav: str = "", **context: Any) -> web.Response:
+        html = self._env.get_template(f"{template}.html").render(
+            base=self.base, viewer_name=viewer_name, csrf=csrf, flash=flash, flash_ok=flash_ok, nav=nav,
+            **context)
+        return web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
+                            headers=SECURITY_HEADERS)
