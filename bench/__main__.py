@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("inbound", "outbound", "scale", "bot_memory", "city", "city_memory")
+BENCHMARKS = ("inbound", "outbound", "scale", "bot_memory", "console", "city", "city_memory")
 QUICK_TICKETS = "20000"  # bench.scale's quick size, which bot_memory then reuses
 QUICK_CITY = ["--communities", "20", "--tickets", "40000"]  # bench.city's quick size, for city_memory
 
@@ -32,7 +32,7 @@ def main() -> int:
             command = [sys.executable, "-m", "bench.city", "--db", "postgresql", "--reuse"]
         if name == "city_memory":
             command = [sys.executable, "-m", "bench.city_memory", *(QUICK_CITY if options.quick else [])]
-        elif name == "bot_memory" and options.quick:
+        elif name in ("bot_memory", "console") and options.quick:
             command += ["--tickets", QUICK_TICKETS]
         elif options.quick:
             command += ["--quick"]
