@@ -190,3 +190,13 @@ async def test_the_ticket_lists_export_link_keeps_its_filters(console, client, u
     assert link and "grid=XK%3A2" in link.group(1)
     text = (await (await client.get(link.group(1).replace("&amp;", "&"))).read()).decode("utf-8-sig")
     assert two.number in text and one.number not in text
+
+
+def test_the_console_loads_no_spreadsheet_or_qr_library_until_a_download():
+    import subprocess
+    import sys
+
+    probe = ("import sys, web.app; print(sorted(m for m in ('openpyxl', 'segno', 'handlers.posters', "
+             "'handlers.ledgers') if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
