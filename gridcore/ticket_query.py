@@ -56,6 +56,7 @@ class TicketQuery:
     grid: str | None = None
     buildings: frozenset[str] | None = None  # an estate's buildings, or one building; None: any
     category: str | None = None
+    categories: frozenset[str] | None = None  # any of these (the dispute ledger's); None: any
     handler: int | None = None  # Telegram user id of the assignee
     filed_from: date | None = None
     filed_to: date | None = None
@@ -92,6 +93,8 @@ class TicketQuery:
         if self.buildings is not None and ticket.location.building_code not in self.buildings:
             return False
         if self.category is not None and ticket.category_code != self.category:
+            return False
+        if self.categories is not None and ticket.category_code not in self.categories:
             return False
         if self.handler is not None and ticket.assignee != self.handler:
             return False

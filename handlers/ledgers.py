@@ -115,6 +115,9 @@ async def build_ledger(uow: UnitOfWork, kind: LedgerKind | str, query: TicketQue
     `full`: names, phones and the residents' own words as filed (the caller checked the right)."""
     kind = LedgerKind(kind)
     communities = await communities_of(uow, query)
+    if kind is LedgerKind.DISPUTES:  # read only the dispute categories' tickets (is_dispute decides below)
+        codes = frozenset(c.code for community in communities for c in community.categories if is_dispute(c))
+        query = replace(query, categories=codes if query.categories is None else query.categories & codes)
     selected = await select(uow, query, now, communities)
     names = LedgerTexts(texts)
     heading: list[tuple[str, TotalValue]] = [

@@ -294,6 +294,7 @@ def search_queries() -> list[tuple[str, TicketQuery]]:
         ("open", {"statuses": frozenset(OPEN_STATUSES)}), ("resolved", {"statuses": frozenset({S.RESOLVED})}),
         ("XK", {"community": "XK"}), ("G2", {"grid": "G2"}), ("B1", {"buildings": frozenset({"B1"})}),
         ("no building", {"buildings": frozenset()}), ("junk", {"category": "junk"}),
+        ("categories", {"categories": frozenset({"fire", "x"})}),
         ("handler", {"handler": WORKERS[0]}), ("from", {"filed_from": week}), ("to", {"filed_to": week}),
         ("week", {"filed_from": week, "filed_to": week + timedelta(days=6)}), ("overdue", {"overdue": True}),
         ("unrated", {"unrated": True}), ("reopened", {"reopened": True}), ("number", {"words": "xk-2026"}),

@@ -112,6 +112,8 @@ EVERY = {"old_open", "fresh", "other_grid", "hy", "rated", "unrated", "reopened"
     ({"buildings": frozenset({"B2"})}, {"other_grid"}),
     ({"buildings": frozenset()}, set()),
     ({"category": "noise"}, {"fresh"}),
+    ({"categories": frozenset({"noise", "fire"})}, {"fresh"}),
+    ({"categories": frozenset()}, set()),
     ({"handler": 1012}, {"fresh", "unrated"}),
     ({"statuses": frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})}, {"rated", "unrated"}),
     ({"filed_from": date(2026, 12, 8)}, {"fresh", "other_grid", "hy"}),

@@ -34,6 +34,8 @@ def conditions(query: TicketQuery, now: datetime) -> list[Any]:
         found.append(c.building_code.in_(sorted(query.buildings)) if query.buildings else false())
     if query.category is not None:
         found.append(c.category_code == query.category)
+    if query.categories is not None:
+        found.append(c.category_code.in_(sorted(query.categories)) if query.categories else false())
     if query.handler is not None:
         found.append(c.assignee == query.handler)
     start, end = query.filed_bounds()
