@@ -95,12 +95,13 @@ async def csrf(client: TestClient) -> str:
 async def file_ticket(uow_factory, clock: FakeClock, number: str, *, grid: str = "1", building: str = "3",
                       category: str = "env", description: str = "楼道堆放杂物", days_ago: float = 0,
                       reporter: int = RESIDENT, assignee: int | None = None,
-                      photos: tuple[str, ...] = ()) -> Ticket:
+                      photos: tuple[str, ...] = (), phone: str | None = None) -> Ticket:
     """A ticket straight into storage, filed (and assigned to `assignee`), for lists and filters."""
     at = clock.now - timedelta(days=days_ago)
     ticket = Ticket.file(number=number, community_code="XK", category_code=category,
                          feedback_deadline=timedelta(days=3), description=description,
-                         location=Location(building, "1"), reporter=Reporter(reporter, reporter, "张阿姨"),
+                         location=Location(building, "1"),
+                         reporter=Reporter(reporter, reporter, "张阿姨", phone),
                          at=at, grid_code=grid, photos=photos)
     if assignee is not None:
         ticket.apply(Action.ASSIGN, actor="system", at=at, assignee=assignee)

@@ -16,6 +16,7 @@ from gridcore.ports import UnitOfWork
 from handlers.app import Conversations
 from handlers.clock import Clock, system_clock
 from handlers.texts import Texts
+from web.dashboard_cache import DashboardCache
 from web.pages import Pages
 from web.viewer import Viewer
 
@@ -73,6 +74,7 @@ class Console:
         self.base = urlsplit(config.url).path.rstrip("/") or "/console"
         self.pages = Pages(self.base)
         self.cookies = CookiePolicy(self.base, urlsplit(config.url).scheme == "https")
+        self.dashboards = DashboardCache()  # per console, not global: each app its own
 
     def page(self, request: web.Request, template: str, *, status: int = 200, nav: str = "",
              **context: Any) -> web.Response:

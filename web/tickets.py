@@ -29,6 +29,7 @@ from gridcore.ticket_query import PAGE_SIZE, is_overdue
 from handlers import ticket_actions
 from handlers.cards import handling_round, known_names, place_text, staff_name
 from handlers.context import Context
+from web.exports import export_form_link, export_link
 from web.filters import FLAGS, OPEN, choices, read_form
 from web.state import Console, console_of, viewer_of
 from web.viewer import Viewer, acting_context
@@ -73,6 +74,11 @@ def row(console: Console, community: Community, ticket: Ticket, now: datetime) -
                text[:SUMMARY] + ("…" if len(text) > SUMMARY else ""))
 
 
+def export_links(base: str, form: dict[str, str]) -> dict[str, str]:
+    return {"xlsx": export_link(base, form, "xlsx"), "csv": export_link(base, form, "csv"),
+            "form": export_form_link(base, form)}
+
+
 def person_name(community: Community, user_id: int | None) -> str:
     if user_id is None:
         return ""
@@ -102,7 +108,8 @@ async def ticket_list(request: web.Request) -> web.StreamResponse:
                         pages=pages, form=wanted.form, links={n: wanted.link(n) for n in (
                             wanted.page - 1, wanted.page + 1) if 1 <= n <= pages},
                         choices=choices(viewer.communities, viewer.scope), statuses=statuses, flags=FLAGS,
-                        several=len(viewer.communities) > 1, nothing=viewer.scope.empty)
+                        several=len(viewer.communities) > 1, nothing=viewer.scope.empty,
+                        export_links=export_links(console.base, wanted.form))
 
 
 async def visible_ticket(uow: UnitOfWork, viewer: Viewer, number: str) -> tuple[Ticket, Community] | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gridcore.community import Community
+from gridcore.community import Community, Role
 from gridcore.console import may_log_in, scope_for, staff_community_codes
 from gridcore.conversation import Conversation
 from gridcore.ports import UnitOfWork
@@ -15,6 +15,8 @@ from handlers.communities import with_street
 from handlers.context import Context
 from handlers.inputs import Incoming, InputKind, Sender
 from handlers.texts import Texts
+
+ROSTER_ROLES = (Role.COMMUNITY_STAFF, Role.GRID_LEADER, Role.GRID_WORKER, Role.STREET_STAFF)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,20 @@ class Viewer:
     def name(self) -> str:
         """The viewer's name as their rosters have it."""
         return next((p.name for c in self.communities.values() for p in c.roles_of(self.user_id)), "")
+
+    def roster_communities(self) -> dict[str, Community]:
+        """The communities whose roster (and posters) the viewer may see: staff see staff. Community
+        staff, grid leaders and grid workers of the community, and the street's staff (they oversee
+        it); building leaders and partners do not."""
+        return {code: c for code, c in self.communities.items()
+                if any(p.role in ROSTER_ROLES for p in c.roles_of(self.user_id))}
+
+    def full_ledger(self, code: str) -> bool:
+        """Names, phones and residents' own words in a ledger: community staff of the community only
+        (the community's archive); grid staff and street staff get it redacted."""
+        community = self.communities.get(code)
+        return community is not None and any(
+            p.role is Role.COMMUNITY_STAFF for p in community.roles_of(self.user_id))
 
 
 async def load_viewer(uow: UnitOfWork, user_id: int, csrf_token: str, served: str | None = None) -> Viewer:
