@@ -7,26 +7,31 @@ another grid's ticket is neither listed nor openable. Every page is screenshotte
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from browser_support import VIEWPORT_NAMES, VIEWPORTS, PageFactory, screenshot
 from console_support import LINK
 from dialog_support import FakeClock, load_example
 from e2e_support import Resident, free_port, live, roster_sandbox
-from playwright.async_api import Dialog, Page, expect
+from openpyxl import load_workbook
+from playwright.async_api import Dialog, Locator, Page, expect
 
 from gridcore.ticket import TicketStatus
 from sandbox.client import SandboxClient
 
 pytest_plugins = ["browser_fixtures"]
 
-RESIDENT, NEIGHBOUR, WORKER = 5001, 5002, 1011  # 王芳: grid 1's worker (3号楼); 6号楼 is grid 2's
+RESIDENT, NEIGHBOUR, UPSTAIRS, WORKER = 5001, 5002, 5003, 1011  # 王芳: grid 1's worker (3号楼); 6号楼: grid 2
 SESSION_COOKIE = "gridbot_console"
 SCRIPT = "<script>alert(1)</script>"
 OWN_WORDS = f"3号楼2单元楼道灯坏了{SCRIPT}晚上看不见"
 OTHER_WORDS = "6号楼1单元门口的垃圾堆了三天没人清"
+DISPUTE_WORDS = "3号楼2单元楼上半夜装修噪音太大，说不通"  # 噪音扰民: a 矛盾纠纷 category
 RESOLUTION = "已换新灯，楼道亮了"
 
 
@@ -34,15 +39,16 @@ RESOLUTION = "已换新灯，楼道亮了"
 class Town:
     client: SandboxClient
     console: str  # http://127.0.0.1:<port>/console
+    clock: FakeClock  # the bot's and the console's
 
 
 @pytest.fixture
 async def town(engine, uow_factory):
     await load_example(uow_factory)
-    port = free_port()
-    async with live(engine, FakeClock(), sandbox=roster_sandbox(),
+    port, clock = free_port(), FakeClock()
+    async with live(engine, clock, sandbox=roster_sandbox(),
                     console_listen=f"127.0.0.1:{port}") as (client, _):
-        yield Town(client, f"http://127.0.0.1:{port}/console")
+        yield Town(client, f"http://127.0.0.1:{port}/console", clock)
 
 
 async def file(resident: Resident, text: str, *taps: str) -> None:
@@ -60,6 +66,19 @@ async def number_of(uow_factory, user_id: int) -> str:
     return ticket.number
 
 
+async def downloaded(page: Page, trigger: Locator) -> tuple[str, bytes]:
+    """What the browser saves when `trigger` is clicked: its file name and bytes."""
+    async with page.expect_download() as started:
+        await trigger.click()
+    download = await started.value
+    return download.suggested_filename, Path(await download.path()).read_bytes()
+
+
+def xlsx_rows(data: bytes) -> list[list[object]]:
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+
+
 async def login_link(town: Town, user_id: int) -> str:
     staff = Resident(town.client, user_id)
     await staff.say("/console")
@@ -68,16 +87,24 @@ async def login_link(town: Town, user_id: int) -> str:
     return f"{town.console}/login/{found.group(1)}"
 
 
+# The first elements reaching past the screen's right edge, to name the culprit when a page is too wide.
+STICKING_OUT = """(width) => [...document.querySelectorAll("body *")]
+    .filter((element) => element.getBoundingClientRect().right > width + 1).slice(0, 8)
+    .map((element) => `${element.tagName}.${element.className} ${element.getBoundingClientRect().right}`)"""
+
+
 async def fits_the_screen(page: Page, viewport_name: str) -> None:
     """Nothing makes the page scroll sideways (a phone's finger would drag the whole page)."""
     width = await page.evaluate("document.scrollingElement.scrollWidth")
     inner = await page.evaluate("window.innerWidth")
-    assert width <= inner == VIEWPORTS[viewport_name].width, f"{page.url}: {width}px wide in {inner}px"
+    screen = VIEWPORTS[viewport_name].width
+    wide = await page.evaluate(STICKING_OUT, screen)
+    assert width <= inner == screen, f"{page.url}: {width}px wide in {inner}px: {wide}"
 
 
 async def shot(page: Page, name: str, viewport_name: str) -> None:
+    await screenshot(page, f"console-{name}-{viewport_name}")  # first: the picture shows what is wrong
     await fits_the_screen(page, viewport_name)
-    await screenshot(page, f"console-{name}-{viewport_name}")
 
 
 @pytest.mark.parametrize("viewport_name", VIEWPORT_NAMES)
@@ -87,7 +114,9 @@ async def test_a_grid_worker_handles_a_ticket_in_the_browser(
     await file(resident, OWN_WORDS, "跳过")
     await worker.expect("新工单")
     await file(Resident(town.client, NEIGHBOUR), OTHER_WORDS, "跳过")
+    await file(Resident(town.client, UPSTAIRS), DISPUTE_WORDS, "跳过")
     own, other = await number_of(uow_factory, RESIDENT), await number_of(uow_factory, NEIGHBOUR)
+    dispute = await number_of(uow_factory, UPSTAIRS)
 
     link = await login_link(town, WORKER)
     page = await page_at(viewport_name)
@@ -109,8 +138,8 @@ async def test_a_grid_worker_handles_a_ticket_in_the_browser(
 
     # The list: grid 1's ticket only; filters by status and by words.
     rows = page.locator("table.tickets tbody tr")
-    await expect(rows).to_have_count(1)
-    await expect(rows.first).to_contain_text(own)
+    await expect(rows).to_have_count(2)  # grid 1's two, newest first
+    await expect(rows.nth(1)).to_contain_text(own)
     await expect(page.locator("table.tickets")).not_to_contain_text(other)
     await page.locator("select[name=status]").select_option(label="未办结")
     await page.get_by_label("搜索").fill("楼道灯")
@@ -160,6 +189,31 @@ async def test_a_grid_worker_handles_a_ticket_in_the_browser(
     async with uow_factory() as uow:
         assert (await uow.tickets.get(own)).status is TicketStatus.RESOLVED
 
+    # The list's export takes its filters along: the ticket ledger of just this ticket, both formats.
+    await page.goto(f"{town.console}/tickets")
+    await page.get_by_label("搜索").fill(own)
+    await page.get_by_role("button", name="筛选").click()
+    await expect(rows).to_have_count(1)
+    name, data = await downloaded(page, page.get_by_role("link", name="Excel", exact=True))
+    assert name.startswith("工单台账_兴康社区_") and name.endswith(".xlsx")
+    [header, line] = xlsx_rows(data)
+    ledger = dict(zip(header, line, strict=True))
+    assert ledger["编号"] == own and ledger["状态"] == "已办结" and ledger["处理人"] == "王芳"
+    assert SCRIPT in ledger["问题描述"] and "张阿姨" not in map(str, line)  # a grid worker's: redacted
+    name, data = await downloaded(page, page.get_by_role("link", name="CSV", exact=True))
+    assert name.endswith(".csv") and data.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads Chinese
+    [header, line] = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert header[:2] == ["编号", "反映时间"] and line[0] == own and "已办结" in line
+
+    await page.goto(f"{town.console}/exports")
+    await page.locator("select[name=kind]").select_option(label="矛盾纠纷台账")
+    name, data = await downloaded(page, page.get_by_role("button", name="下载"))
+    assert name.startswith("矛盾纠纷台账_") and name.endswith(".xlsx")
+    [header, *lines] = xlsx_rows(data)
+    assert header[:3] == ["编号", "受理时间", "小区"]
+    assert [line[0] for line in lines] == [dispute]  # only the dispute, only grid 1's
+
+    town.clock.advance(hours=1)  # the figures count what was filed and done before now
     for name, path in (("dashboard", "/"), ("roster", "/roster"), ("qr", "/qr"), ("exports", "/exports")):
         response = await page.goto(town.console + path)
         assert response is not None and response.status == 200
