@@ -79,8 +79,8 @@ def xlsx_rows(data: bytes) -> list[list[object]]:
     return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
 
 
-async def login_link(town: Town, user_id: int) -> str:
-    staff = Resident(town.client, user_id)
+async def login_link(town: Town, staff: Resident) -> str:
+    """The link the bot sends `staff` for /console now (newer than any they read before)."""
     await staff.say("/console")
     found = LINK.search(await staff.expect("/console/login/"))
     assert found
@@ -108,9 +108,18 @@ CUT_TABLES = """() => [...document.querySelectorAll("table")]
     .map((table) => (table.querySelector("th") || table).textContent.trim().slice(0, 20))"""
 
 
+# Visible text set smaller than a phone's readable minimum (12 CSS px), with its size.
+TINY_TEXT = """() => [...document.querySelectorAll("body *")]
+    .filter((element) => element.getClientRects().length > 0 && [...element.childNodes].some(
+        (node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim()))
+    .filter((element) => parseFloat(getComputedStyle(element).fontSize) < 12)
+    .map((element) => `${element.textContent.trim().slice(0, 20)} ${getComputedStyle(element).fontSize}`)"""
+
+
 async def shot(page: Page, name: str, viewport_name: str) -> None:
     await screenshot(page, f"console-{name}-{viewport_name}")  # first: the picture shows what is wrong
     await fits_the_screen(page, viewport_name)
+    assert await page.evaluate(TINY_TEXT) == [], page.url
     if viewport_name == "desktop":  # a PC has room: every column in sight (a phone may scroll a table)
         assert await page.evaluate(CUT_TABLES) == [], page.url
 
@@ -126,7 +135,7 @@ async def test_a_grid_worker_handles_a_ticket_in_the_browser(
     own, other = await number_of(uow_factory, RESIDENT), await number_of(uow_factory, NEIGHBOUR)
     dispute = await number_of(uow_factory, UPSTAIRS)
 
-    link = await login_link(town, WORKER)
+    link = await login_link(town, worker)
     page = await page_at(viewport_name)
     dialogs: list[str] = []
 
@@ -221,7 +230,17 @@ async def test_a_grid_worker_handles_a_ticket_in_the_browser(
     assert header[:3] == ["编号", "受理时间", "小区"]
     assert [line[0] for line in lines] == [dispute]  # only the dispute, only grid 1's
 
-    town.clock.advance(hours=1)  # the figures count what was filed and done before now
+    # Four days on, the dispute is past its 3 days to feedback; the idle session has ended: a new link.
+    town.clock.advance(days=4)
+    await page.goto(await login_link(town, worker))
+    await expect(page).to_have_url(f"{town.console}/tickets")
+    late = page.locator("table.tickets tbody tr.late")
+    await expect(late).to_have_count(1)
+    await expect(late).to_contain_text(dispute)
+    await expect(late.locator(".badge")).to_have_text("超期")
+    await shot(page, "list-overdue", viewport_name)
+    response = await page.goto(town.console + "/")
+    await expect(page.locator(".dash-attention")).to_contain_text(dispute)  # 需要关注的工单
     for name, path in (("dashboard", "/"), ("roster", "/roster"), ("qr", "/qr"), ("exports", "/exports")):
         response = await page.goto(town.console + path)
         assert response is not None and response.status == 200
@@ -231,11 +250,11 @@ async def test_a_grid_worker_handles_a_ticket_in_the_browser(
 
 async def test_the_session_cookie_is_out_of_scripts_reach_and_a_forged_form_changes_nothing(
         town: Town, uow_factory, page_at: PageFactory) -> None:
-    resident = Resident(town.client, RESIDENT)
+    resident, worker = Resident(town.client, RESIDENT), Resident(town.client, WORKER)
     await file(resident, OWN_WORDS, "跳过")
     own = await number_of(uow_factory, RESIDENT)
     page = await page_at("desktop")
-    await page.goto(await login_link(town, WORKER))
+    await page.goto(await login_link(town, worker))
     await expect(page).to_have_url(f"{town.console}/tickets")
 
     [cookie] = [c for c in await page.context.cookies() if c["name"] == SESSION_COOKIE]
