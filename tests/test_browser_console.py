@@ -27,6 +27,7 @@ from sandbox.client import SandboxClient
 pytest_plugins = ["browser_fixtures"]
 
 RESIDENT, NEIGHBOUR, UPSTAIRS, WORKER = 5001, 5002, 5003, 1011  # 王芳: grid 1's worker (3号楼); 6号楼: grid 2
+SECRETARY = 1001  # 李建国, 书记: community staff
 SESSION_COOKIE = "gridbot_console"
 SCRIPT = "<script>alert(1)</script>"
 OWN_WORDS = f"3号楼2单元楼道灯坏了{SCRIPT}晚上看不见"
@@ -270,3 +271,32 @@ async def test_the_session_cookie_is_out_of_scripts_reach_and_a_forged_form_chan
     await expect(page.get_by_role("heading", level=1)).to_have_text("这个表单已过期")
     async with uow_factory() as uow:
         assert (await uow.tickets.get(own)).status is TicketStatus.ASSIGNED
+
+
+async def test_the_community_secretary_on_a_pc_sees_every_grid_and_downloads_the_full_ledger(
+        town: Town, uow_factory, page_at: PageFactory) -> None:
+    await file(Resident(town.client, RESIDENT), OWN_WORDS, "跳过")
+    await file(Resident(town.client, NEIGHBOUR), OTHER_WORDS, "跳过")
+    own, other = await number_of(uow_factory, RESIDENT), await number_of(uow_factory, NEIGHBOUR)
+    page = await page_at("desktop")
+    await page.goto(await login_link(town, Resident(town.client, SECRETARY)))
+    await expect(page.locator(".who")).to_have_text("李建国")
+    rows = page.locator("table.tickets tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(page.locator("table.tickets")).to_contain_text(other)
+    await page.locator("select[name=grid]").select_option(label="第二网格")
+    await page.get_by_role("button", name="筛选").click()
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text(other)
+    await shot(page, "list-secretary", "desktop")
+
+    await page.goto(f"{town.console}/exports")
+    await expect(page.locator("main")).to_contain_text("含个人信息")
+    await page.locator("select[name=format]").select_option(label="CSV")
+    await shot(page, "exports-secretary", "desktop")
+    name, data = await downloaded(page, page.get_by_role("button", name="下载"))
+    assert name.startswith("工单台账_兴康社区_") and name.endswith(".csv")
+    [header, *lines] = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    by_number = {line[0]: dict(zip(header, line, strict=True)) for line in lines}
+    assert set(by_number) == {own, other}  # the whole community, oldest first
+    assert by_number[own]["反映人"] == "张阿姨" and by_number[other]["反映人"] == "李叔"  # the archive's
