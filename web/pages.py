@@ -22,7 +22,9 @@ SECURITY_HEADERS = {
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # a login link's token never leaves in a Referer
+    # A login link's token never leaves the console in a Referer. Not no-referrer: under it a browser
+    # sends "Origin: null" with every form POST, and the session guard rightly refuses those.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
