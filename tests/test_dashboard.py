@@ -242,7 +242,8 @@ def test_the_roster_of_a_community_with_estates_groups_buildings_by_estate():
         1 for b in community.buildings if b.grid_code == grid.code)
     html = web_templates().get_template("_roster.html").render(roster=view)
     assert f"<strong>{first.name}</strong>：" in html and "小区和楼栋" in html
-    assert f"<td>{first.buildings[0].own_name}</td>" in html  # under its estate's heading: its own name
+    # Under its estate's heading a building shows its own name.
+    assert f'<td data-label="楼栋">{first.buildings[0].own_name}</td>' in html
 
 
 async def test_several_communities_add_up_and_name_their_grids(uow_factory):

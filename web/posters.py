@@ -49,7 +49,7 @@ def groups(community: Community) -> list[EstateGroup]:
     others = [PlaceLink(b.code, community.place_name(b)) for b in community.buildings
               if b.estate_code not in known]
     if others:
-        found.append(EstateGroup(OTHERS, "无小区的楼栋", others))
+        found.append(EstateGroup(OTHERS, "其他楼栋（不属于小区）" if community.estates else "楼栋", others))
     return [g for g in found if g.buildings]
 
 
