@@ -12,9 +12,8 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 import openpyxl
-import pytest
 import zxingcpp
-from console_support import STAFF, STREET, WORKER_1, client_for, file_ticket, log_in, setup
+from console_support import STAFF, STREET, WORKER_1, client_for, file_ticket, log_in
 from PIL import Image
 from pypdf import PdfReader
 
@@ -25,22 +24,13 @@ from handlers.texts import Texts
 from web.app import console_app
 from web.state import CONSOLE, ConsoleConfig
 
+pytest_plugins = ["console_fixtures"]
+
 CUIHU = Path(__file__).resolve().parents[1] / "examples" / "cuihu.yaml"
 BUILDING_LEADER = 1031  # 徐长海, 楼栋长 of 3号楼: may log in, sees no roster
 PNG = b"\x89PNG\r\n\x1a\n"
 PAGES = ("/console/", "/console/roster", "/console/qr", "/console/exports", "/console/chart/weeks.png",
          "/console/qr/XK/3.png", "/console/qr/XK/3.pdf", "/console/exports/download?format=csv")
-
-
-@pytest.fixture
-async def console(uow_factory):
-    return await setup(uow_factory)
-
-
-@pytest.fixture
-async def client(console):
-    async for client in client_for(console.app()):
-        yield client
 
 
 async def page(client, path: str) -> str:

@@ -7,37 +7,25 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from console_support import (
     RESIDENT,
     STAFF,
     STREET,
     WORKER_1,
     WORKER_2,
-    client_for,
     csrf,
     file_ticket,
     log_in,
-    setup,
     stored,
 )
 
 from gridcore.roster import parse_roster
 from gridcore.ticket import Action, TicketStatus
 
+pytest_plugins = ["console_fixtures"]
+
 CUIHU = Path(__file__).resolve().parents[1] / "examples" / "cuihu.yaml"
 NUMBER = re.compile(r'href="/console/tickets/(XK-[0-9-]+)"')
-
-
-@pytest.fixture
-async def console(uow_factory):
-    return await setup(uow_factory)
-
-
-@pytest.fixture
-async def client(console):
-    async for client in client_for(console.app()):
-        yield client
 
 
 async def listed(client, query: str = "") -> tuple[list[str], int]:

@@ -5,7 +5,6 @@ absolute expiry, logout, CSRF and Origin on every POST."""
 from __future__ import annotations
 
 import aiohttp
-import pytest
 from console_support import (
     LEADER_1,
     LINK,
@@ -17,7 +16,6 @@ from console_support import (
     file_ticket,
     link_for,
     log_in,
-    setup,
     stored,
 )
 from dialog_support import load_example
@@ -26,18 +24,9 @@ from e2e_support import Resident, free_port, live, roster_sandbox
 from bot.settings import Settings
 from gridcore.ticket import TicketStatus
 
+pytest_plugins = ["console_fixtures"]
+
 STAFF_GROUP = -1001000000001
-
-
-@pytest.fixture
-async def console(uow_factory):
-    return await setup(uow_factory)
-
-
-@pytest.fixture
-async def client(console):
-    async for client in client_for(console.app()):
-        yield client
 
 
 async def test_console_gives_a_link_only_to_bound_staff_in_a_private_chat(console, uow_factory):
