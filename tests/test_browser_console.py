@@ -195,11 +195,11 @@ async def test_a_grid_worker_handles_a_ticket_in_the_browser(
     await shot(page, "ticket", viewport_name)
 
     await page.get_by_role("button", name="签收").click()
-    await expect(page.locator(".flash")).to_have_text("成功")
+    await expect(page.locator(".flash")).to_have_text("已签收，居民会收到通知。")
     await resident.expect("王** 签收")
     await page.get_by_label("办结结果（居民会收到并评价）").fill(RESOLUTION)
     await page.get_by_role("button", name="办结").click()
-    await expect(page.locator(".flash")).to_have_text("成功")
+    await expect(page.locator(".flash")).to_have_text("已办结，居民会收到结果并评价。")
     await expect(page.locator("h1 .status")).to_have_text("已办结")
     await expect(page.locator(".timeline")).to_contain_text(RESOLUTION)
     assert RESOLUTION in await resident.expect(RESOLUTION)

@@ -130,7 +130,7 @@ async def test_a_residents_markup_is_escaped_everywhere(console, client, uow_fac
     response = await client.post(f"/console/tickets/{ticket.number}/progress",
                                  data={"csrf": await csrf(client), "note": script})
     html = await response.text()  # the redirect followed: the page with its ledger
-    assert "成功" in html and "<script" not in html and html.count("&lt;script&gt;") >= 2
+    assert "进展已发给居民" in html and "<script" not in html and html.count("&lt;script&gt;") >= 2
 
 
 async def test_accept_and_resolve_from_the_console_reach_the_ledger_and_the_resident(
@@ -149,7 +149,7 @@ async def test_accept_and_resolve_from_the_console_reach_the_ledger_and_the_resi
                                  allow_redirects=False)
     assert accepted.status == 303 and accepted.headers["Location"] == f"/console/tickets/{ticket.number}"
     shown = await (await client.get(accepted.headers["Location"])).text()
-    assert "成功" in shown and f"/tickets/{ticket.number}/resolve" in shown
+    assert "已签收" in shown and f"/tickets/{ticket.number}/resolve" in shown
     for not_a_form in ("view", "reveal", "nonsense"):  # the handler's own ticket: still only the six forms
         refused = await client.post(f"/console/tickets/{ticket.number}/{not_a_form}", data={"csrf": token})
         assert refused.status == 403
@@ -158,7 +158,7 @@ async def test_accept_and_resolve_from_the_console_reach_the_ledger_and_the_resi
 
     resolved = await client.post(f"/console/tickets/{ticket.number}/resolve",
                                  data={"csrf": token, "note": "杂物已清运，楼道畅通"})
-    assert resolved.status == 200 and "成功" in await resolved.text()
+    assert resolved.status == 200 and "已办结" in await resolved.text()
     done = await stored(uow_factory, ticket.number)
     assert done.status is TicketStatus.RESOLVED
     events = await ledger(uow_factory, ticket.number)
@@ -175,13 +175,13 @@ async def test_assign_transfer_and_escalate_from_the_console(console, client, uo
     assert f'<option value="{WORKER_1}">王芳</option>' in page and "/accept" not in page  # not assigned yet
     token = await csrf(client)
     blank = await client.post(f"/console/tickets/{waiting.number}/assign", data={"csrf": token})
-    assert "请先填写" in await blank.text()
+    assert "请写上内容" in await blank.text()
     foreign = await client.post(f"/console/tickets/{waiting.number}/assign",
                                 data={"csrf": token, "target": str(WORKER_2)})
-    assert "成功" not in await foreign.text()  # 刘洋 works grid 2: not offered, not taken
+    assert "已指派" not in await foreign.text()  # 刘洋 works grid 2: not offered, not taken
     assigned = await client.post(f"/console/tickets/{waiting.number}/assign",
                                  data={"csrf": token, "target": str(WORKER_1)})
-    assert "成功" in await assigned.text()
+    assert "已指派" in await assigned.text()
     assert (await stored(uow_factory, waiting.number)).assignee == WORKER_1
     assert any("新工单" in row.message.text for row in await outbox_store.peek(WORKER_1))  # her card
 
@@ -189,7 +189,7 @@ async def test_assign_transfer_and_escalate_from_the_console(console, client, uo
     token = await csrf(client)
     moved = await client.post(f"/console/tickets/{waiting.number}/transfer",
                               data={"csrf": token, "target": "g2", "reason": "其实在5号楼"})
-    assert "成功" in await moved.text()
+    assert "已转派" in await moved.text()
     now = await stored(uow_factory, waiting.number)
     assert now.grid_code == "2" and now.assignee == WORKER_2
     assert (await client.get(f"/console/tickets/{waiting.number}")).status == 403  # no longer hers
@@ -197,7 +197,7 @@ async def test_assign_transfer_and_escalate_from_the_console(console, client, uo
     await log_in(client, console.chat(WORKER_2, "刘洋"))
     up = await client.post(f"/console/tickets/{waiting.number}/escalate",
                            data={"csrf": await csrf(client), "reason": "需要社区协调物业"})
-    assert "成功" in await up.text()
+    assert "已上报社区" in await up.text()
     assert (await stored(uow_factory, waiting.number)).status is TicketStatus.ESCALATED
 
 

@@ -63,11 +63,9 @@ async def act(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     form = {key: str(posted.get(key, "")).strip() for key in ("note", "reason", "target")}
     back = f"/tickets/{ticket.number}"
-    if any(len(text) > MAX_TEXT for text in form.values()):
-        return console.redirect(back, flash=f"内容太长了，请控制在 {MAX_TEXT} 字以内。", ok=False)
-    use = use_case(chosen, form)
-    if use is None:
-        return console.redirect(back, flash="请先填写内容再提交。", ok=False)
+    use = use_case(chosen, form) if all(len(text) <= MAX_TEXT for text in form.values()) else None
+    if use is None:  # a blank or too long note, reason or pick: the chat's words for it
+        return console.redirect(back, flash=config.texts.label("note_invalid", limit=MAX_TEXT), ok=False)
 
     async def work(ctx: Context) -> tuple[bool, str]:
         current = await ctx.uow.tickets.get(ticket.number)  # as it is now, in this transaction
@@ -80,4 +78,5 @@ async def act(request: web.Request) -> web.StreamResponse:
     if done is None:
         return console.refuse(request, "act")
     ok, refusal = done
-    return console.redirect(back, flash="成功" if ok else refusal, ok=ok)
+    done_text = config.texts.label_in("console", "done", act=chosen.value)
+    return console.redirect(back, flash=done_text if ok else refusal, ok=ok)

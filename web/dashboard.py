@@ -24,6 +24,7 @@ from aiohttp import web
 
 from handlers.dashboard import Dashboard, dashboard
 from handlers.dashboard_chart import trend_chart_png
+from handlers.texts import Texts
 from web.filters import Choice
 from web.state import Console, console_of, viewer_of
 from web.viewer import Viewer
@@ -39,19 +40,19 @@ class Selection:
     value: str  # the selector's value
 
 
-def options(viewer: Viewer) -> list[Choice]:
+def options(viewer: Viewer, texts: Texts) -> list[Choice]:
     """One choice per community the viewer sees anything of, "全部" first when all are seen whole."""
     scope = viewer.scope
     seen = [code for code in viewer.communities
             if code in scope.communities or any(c == code for c, _ in scope.grids)]
     choices = [Choice(code, viewer.communities[code].name) for code in seen]
     if len(seen) > 1 and all(code in scope.communities for code in seen):
-        choices.insert(0, Choice(ALL, "全部"))
+        choices.insert(0, Choice(ALL, texts.label_in("console", "all_communities")))
     return choices
 
 
-def selection(viewer: Viewer, wanted: str) -> Selection | None:
-    offered = options(viewer)
+def selection(viewer: Viewer, wanted: str, texts: Texts) -> Selection | None:
+    offered = options(viewer, texts)
     if not offered:
         return None
     value = wanted if any(o.value == wanted for o in offered) else offered[0].value
@@ -76,20 +77,20 @@ async def dashboard_for(console: Console, chosen: Selection) -> Dashboard:
 
 async def dashboard_page(request: web.Request) -> web.StreamResponse:
     console, viewer = console_of(request), viewer_of(request)
-    chosen = selection(viewer, request.query.get("community", ""))
+    chosen = selection(viewer, request.query.get("community", ""), console.config.texts)
     if chosen is None:
         return console.page(request, "dashboard", nav="dashboard", dashboard=None)
     query = "?" + urlencode({"community": chosen.value})
     return console.page(
         request, "dashboard", nav="dashboard", dashboard=await dashboard_for(console, chosen),
-        community_options=options(viewer), community=chosen.value,
+        community_options=options(viewer, console.config.texts), community=chosen.value,
         chart_urls={kind: f"{console.base}/chart/{kind}.png{query}" for kind in ("weeks", "rates")},
         ticket_url=lambda number: f"{console.base}/tickets/{number}")
 
 
 async def chart(request: web.Request) -> web.StreamResponse:
     console, viewer = console_of(request), viewer_of(request)
-    chosen = selection(viewer, request.query.get("community", ""))
+    chosen = selection(viewer, request.query.get("community", ""), console.config.texts)
     kind = request.match_info["kind"]
     if chosen is None or kind not in ("weeks", "rates"):
         return console.refuse(request, "file", status=404)

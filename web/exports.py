@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gridcore.ticket_query import TicketQuery
+from handlers.texts import Texts
 from web.choosing import attachment, community_choices
 from web.filters import read_form
 from web.state import console_of, viewer_of
 from web.viewer import Viewer
 
-KINDS = {"tickets": "工单台账", "disputes": "矛盾纠纷台账"}
+KINDS = ("tickets", "disputes")
 FORMATS = {"csv": "CSV", "xlsx": "Excel"}
 LIST_FIELDS = ("status", "community", "grid", "estate", "building", "category", "handler", "from", "to",
                "overdue", "unrated", "reopened", "q")
@@ -53,17 +54,22 @@ async def exports_page(request: web.Request) -> web.StreamResponse:
     carried = {k: v for k, v in wanted.form.items() if k in LIST_FIELDS and k not in on_form}
     full_by_community = {code: viewer.full_ledger(code) for code in reached(viewer, wanted.query)}
     return console.page(request, "exports", nav="exports", nothing=viewer.scope.empty, form=wanted.form,
-                        carried=carried, kinds=KINDS, formats=FORMATS,
+                        carried=carried, kinds=kind_titles(console.config.texts), formats=FORMATS,
                         community_options=community_choices(viewer.communities),
                         full_everywhere=all(full_by_community.values()),
                         full_anywhere=any(full_by_community.values()))
 
 
-def filename(kind_title: str, names: list[str], query: TicketQuery, today: str, ext: str) -> str:
-    first = query.filed_from.isoformat() if query.filed_from else "最早"
+def kind_titles(texts: Texts) -> dict[str, str]:
+    """工单台账 / 矛盾纠纷台账, as the ledgers' own titles (templates/zh/ledger.html)."""
+    return {kind: texts.label_in("ledger", f"title_{kind}") for kind in KINDS}
+
+
+def filename(texts: Texts, kind: str, names: list[str], query: TicketQuery, today: str, ext: str) -> str:
+    first = query.filed_from.isoformat() if query.filed_from else texts.label_in("console", "from_the_start")
     last = query.filed_to.isoformat() if query.filed_to else today
-    who = names[0] if len(names) == 1 else "多个社区"
-    return f"{kind_title}_{who}_{first}_{last}.{ext}"
+    who = names[0] if len(names) == 1 else texts.label_in("console", "several_communities")
+    return f"{kind_titles(texts)[kind]}_{who}_{first}_{last}.{ext}"
 
 
 async def download(request: web.Request) -> web.StreamResponse:
@@ -84,7 +90,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     await asyncio.to_thread(ledgers.WRITERS[fmt], ledger, out)
     names = [viewer.communities[code].name for code in reached(viewer, query) if code in viewer.communities]
     today = now.astimezone(ZoneInfo(query.timezone)).date().isoformat()
-    name = filename(KINDS[kind], names, query, today, fmt)
+    name = filename(config.texts, kind, names, query, today, fmt)
     return web.Response(body=out.getvalue(), headers={
         **attachment(name, f"{kind}-ledger.{fmt}"), "Content-Type": ledgers.MEDIA_TYPES[fmt]})
 

@@ -26,7 +26,7 @@ async def fetched(request: web.Request, file_id: str, content_type: str) -> web.
         body = await console.config.fetch_file(file_id)
     except Exception as error:  # Telegram unreachable, the file gone: the page shows a broken image
         log.warning("console: a ticket's file could not be fetched (%s)", type(error).__name__)
-        return web.Response(status=502, text="Telegram 暂时取不到这个文件，请稍后再试。")
+        return web.Response(status=502, text=console.config.texts.label_in("console", "file_unavailable"))
     return web.Response(body=body, content_type=content_type, headers=PRIVATE_CACHE)
 
 

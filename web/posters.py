@@ -20,6 +20,7 @@ from aiohttp import web
 
 from gridcore.community import Building, Community
 from gridcore.posters import check_bot_username
+from handlers.texts import Texts
 from web.choosing import attachment, chosen, community_choices
 from web.state import Console, console_of, viewer_of
 
@@ -40,7 +41,7 @@ class EstateGroup:
     buildings: list[PlaceLink]
 
 
-def groups(community: Community) -> list[EstateGroup]:
+def groups(community: Community, texts: Texts) -> list[EstateGroup]:
     """Each estate with its buildings (roster order), then the buildings outside any estate."""
     known = {e.code for e in community.estates}
     found = [EstateGroup(e.code, e.name, [PlaceLink(b.code, community.place_name(b))
@@ -49,7 +50,8 @@ def groups(community: Community) -> list[EstateGroup]:
     others = [PlaceLink(b.code, community.place_name(b)) for b in community.buildings
               if b.estate_code not in known]
     if others:
-        found.append(EstateGroup(OTHERS, "其他楼栋（不属于小区）" if community.estates else "楼栋", others))
+        found.append(EstateGroup(OTHERS, texts.label_in("console", "buildings_outside_estates",
+                                                        has_estates=bool(community.estates)), others))
     return [g for g in found if g.buildings]
 
 
@@ -67,11 +69,16 @@ async def qr_page(request: web.Request) -> web.StreamResponse:
     community = chosen(communities, request.query.get("community", ""))
     return console.page(request, "qr", nav="qr", community=community,
                         community_options=community_choices(communities),
-                        groups=groups(community) if community else [], bot_ready=bool(bot_username(console)))
+                        groups=groups(community, console.config.texts) if community else [],
+                        bot_ready=bool(bot_username(console)))
 
 
 def community_for(request: web.Request) -> Community | None:
     return viewer_of(request).roster_communities().get(request.match_info["community"])
+
+
+def file_title(console: Console, community: str, place: str) -> str:
+    return console.config.texts.label_in("console", "poster_file", community=community, place=place)
 
 
 async def drawn(request: web.Request, draw, filename: str, fallback: str, ext: str) -> web.StreamResponse:
@@ -94,7 +101,7 @@ async def building_poster(request: web.Request) -> web.StreamResponse:
         return console.refuse(request, "file", status=404)
     write = posters.poster_png if ext == "png" else posters.poster_pdf
     return await drawn(request, lambda username: write(community, building, username),
-                       f"{community.name}-{community.place_name(building)}-二维码.{ext}",
+                       file_title(console, community.name, community.place_name(building)) + f".{ext}",
                        f"{community.code}-{building.code}.{ext}", ext)
 
 
@@ -104,12 +111,13 @@ async def group_pdf(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
     community = community_for(request)
     code = request.match_info.get("estate", OTHERS)
-    group = next((g for g in groups(community) if g.code == code), None) if community else None
+    found = groups(community, console.config.texts) if community else []
+    group = next((g for g in found if g.code == code), None)
     if community is None or group is None:
         return console.refuse(request, "file", status=404)
     buildings: list[Building] = [b for link in group.buildings if (b := community.building(link.code))]
     return await drawn(request, lambda username: posters.posters_pdf(community, buildings, username),
-                       f"{community.name}-{group.name}-二维码.pdf",
+                       file_title(console, community.name, group.name) + ".pdf",
                        f"{community.code}-{group.code or 'others'}.pdf", "pdf")
 
 

@@ -101,7 +101,8 @@ async def ticket_list(request: web.Request) -> web.StreamResponse:
         rows = [row(console, viewer.communities[t.community_code], t, now) for t in found.tickets
                 if t.community_code in viewer.communities]
     pages = max(1, -(-total // PAGE_SIZE))
-    statuses = [(OPEN, "未办结")] + [(s, label(console, "status_" + s)) for s in (
+    unfinished = console.config.texts.label_in("console", "open_statuses")
+    statuses = [(OPEN, unfinished)] + [(s, label(console, "status_" + s)) for s in (
         "submitted", "assigned", "accepted", "escalated", "transferred", "reopened", "resolved", "closed",
         "withdrawn")]
     return console.page(request, "tickets", nav="tickets", rows=rows, total=total, page=wanted.page,
@@ -137,8 +138,10 @@ class Entry:
 def actor_name(console: Console, community: Community, actor: str) -> str:
     kind, _, who = actor.partition(":")
     if kind == "staff" and who.isdigit():
-        return person_name(community, int(who)) or "工作人员"
-    return {"resident": "居民", "system": "系统"}.get(kind, "")
+        return person_name(community, int(who)) or console.config.texts.label_in("console", "actor_staff")
+    if kind in ("resident", "system"):
+        return console.config.texts.label_in("console", f"actor_{kind}")
+    return ""
 
 
 def entry(console: Console, ctx: Context, event: TicketEvent, names: tuple[str, ...] | None) -> Entry:
