@@ -30,6 +30,23 @@ class HandlingMode(StrEnum):
     COORDINATED = "联办"  # coordinated by community staff
 
 
+# A reply template is one tap for a grid worker; its length and count keep a question within one message.
+MAX_REPLY_CHARS = 200
+MAX_REPLIES_PER_KIND = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Replies:
+    """常用回复: standard texts a grid worker picks instead of typing (a progress note, a resolution note)."""
+
+    progress: tuple[str, ...] = ()
+    resolve: tuple[str, ...] = ()
+
+    def of(self, kind: str) -> tuple[str, ...]:
+        """The texts of one kind, "progress" or "resolve"."""
+        return self.progress if kind == "progress" else self.resolve
+
+
 @dataclass(frozen=True, slots=True)
 class Category:
     code: str
@@ -44,6 +61,8 @@ class Category:
     co_handler: str | None = None
     # A 矛盾纠纷 category: its tickets go into the dispute ledger (gridcore.ledger.is_dispute).
     dispute: bool = False
+    # The category's own 常用回复; a kind left empty falls back to the community's (Community.replies_for).
+    replies: Replies = field(default_factory=Replies)
 
 
 class PlaceKind(StrEnum):
@@ -169,6 +188,14 @@ class Community:
     street: str | None = None
     # The street office's staff group (the street-level weekly summary goes there); None if there is none.
     street_chat_id: int | None = None
+    # Community-wide 常用回复 for categories that list none of a kind.
+    replies: Replies = field(default_factory=Replies)
+
+    def replies_for(self, category_code: str | None, kind: str) -> tuple[str, ...]:
+        """The reply templates ("progress" or "resolve") a worker is offered for a ticket of this category."""
+        category = self.category(category_code) if category_code else None
+        own = category.replies.of(kind) if category is not None else ()
+        return own or self.replies.of(kind)
 
     def building(self, code: str) -> Building | None:
         return next((b for b in self.buildings if b.code == code), None)

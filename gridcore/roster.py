@@ -21,6 +21,7 @@ from gridcore.roster_checks import roster_warnings, too_big, too_many
 from gridcore.roster_places import label, parse_buildings, parse_estates, unique_codes
 from gridcore.roster_reader import Reader, RosterError, RosterProblem, line_of
 from gridcore.roster_reminders import parse_reminders
+from gridcore.roster_replies import parse_replies
 
 GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.BUILDING_LEADER})
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
@@ -30,7 +31,7 @@ _PHONE = re.compile(r"\+?[0-9][0-9 -]{4,19}")
 _GROUP = (lambda v: v < 0), "negative (a group chat)"
 _POSITIVE = (lambda v: v > 0), "positive"
 
-_TOP = ({"community", "grids", "buildings", "staff", "categories"}, {"announcements", "estates"})
+_TOP = ({"community", "grids", "buildings", "staff", "categories"}, {"announcements", "estates", "replies"})
 _COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id", "public_chat_id", "rating_days", "accept_hours",
                                   "urgent_accept_hours", "reminder_hours", "staff_after_hours",
                                   "street", "street_chat_id", "street_after_hours"})
@@ -38,7 +39,8 @@ _GRID = ({"code", "name"}, {"group_chat_id"})
 _STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username", "phone", "title", "away"})
 _CATEGORY = (
     {"code", "name"},
-    {"keywords", "feedback_days", "feedback_hours", "mode", "co_handler", "emergency", "numbers", "dispute"},
+    {"keywords", "feedback_days", "feedback_hours", "mode", "co_handler", "emergency", "numbers", "dispute",
+     "replies"},
 )
 
 
@@ -188,10 +190,11 @@ def _category(r: Reader, item: Node, i: int) -> tuple[Category | None, str | Non
     if numbers and emergency is False:
         r.problem(f["numbers"], f"{what}: only an emergency category lists numbers")
     dispute = r.boolean(f.get("dispute"), f"{what} dispute")
+    replies = parse_replies(r, f.get("replies"), what)
     if code is None or name is None:
         return None, code, f.get("code")
     category = Category(code, name, keywords, deadline, bool(emergency), mode,
-                        tuple(n for n, _ in numbers), co_handler, bool(dispute))
+                        tuple(n for n, _ in numbers), co_handler, bool(dispute), replies)
     return category, code, f.get("code")
 
 
@@ -247,11 +250,12 @@ def check_roster(text: str, filename: str) -> tuple[Community, list[RosterProble
     categories = _categories(r, top.get("categories"))
     announcements = parse_announcements(r, top.get("announcements"),
                                         public_chat=community.get("public_chat_id") is not None)
+    replies = parse_replies(r, top.get("replies"), "community")
     if r.problems:
         raise RosterError(r.problems)
     parsed = Community(grids=tuple(grids), buildings=tuple(buildings), staff=tuple(staff),
                        categories=tuple(categories), announcements=tuple(announcements),
-                       estates=tuple(estates), **community)
+                       estates=tuple(estates), replies=replies, **community)
     lines = {("grid", code): line_of(node) for code, node in grid_nodes.items()}
     lines.update({("estate", code): line_of(node) for code, node in estate_nodes.items()})
     return parsed, [RosterProblem(filename, line, message, warning=True)

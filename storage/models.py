@@ -101,6 +101,8 @@ class CommunityRow(Base):
     # grids, estates, buildings, categories, staff, invite bindings): a cached roster of the same
     # version is still right (storage.roster_cache).
     roster_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Community-wide 常用回复 {"progress": [...], "resolve": [...]}; None: the roster lists none.
+    replies: Mapped[dict[str, Any] | None]
 
 
 class EstateRow(Base):
@@ -187,6 +189,7 @@ class CategoryRow(Base):
     emergency_numbers: Mapped[list[str]]
     co_handler: Mapped[str | None] = mapped_column(String(200))  # who shares the work in 共办 mode
     dispute: Mapped[bool] = mapped_column(Boolean, server_default=false())  # a 矛盾纠纷 category
+    replies: Mapped[dict[str, Any] | None]  # the category's own 常用回复, shaped like communities.replies
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
 

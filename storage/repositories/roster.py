@@ -30,6 +30,7 @@ from gridcore.community import (
     HandlingMode,
     Person,
     PlaceKind,
+    Replies,
     Role,
 )
 from gridcore.deadlines import ReminderPolicy
@@ -80,7 +81,19 @@ def _category_values(category: Category) -> dict[str, Any]:
         "emergency_numbers": list(category.emergency_numbers),
         "co_handler": category.co_handler,
         "dispute": category.dispute,
+        "replies": replies_json(category.replies),
     }
+
+
+def replies_json(replies: Replies) -> dict[str, Any] | None:
+    if replies == Replies():
+        return None
+    return {"progress": list(replies.progress), "resolve": list(replies.resolve)}
+
+
+def replies_from_json(data: dict[str, Any] | None) -> Replies:
+    data = data or {}
+    return Replies(tuple(data.get("progress", ())), tuple(data.get("resolve", ())))
 
 
 def _person_values(person: Person) -> dict[str, Any]:
@@ -196,6 +209,7 @@ class SqlRosterRepository:
             "reminders": policy_json(community.reminders),
             "street": community.street,
             "street_chat_id": community.street_chat_id,
+            "replies": replies_json(community.replies),
         }
         row = await session.get(CommunityRow, community.code)
         if row is None:
@@ -338,6 +352,7 @@ class SqlRosterRepository:
             reminders=policy_from_json(row.reminders),
             street=row.street,
             street_chat_id=row.street_chat_id,
+            replies=replies_from_json(row.replies),
             estates=estates_read,
             grids=tuple(Grid(shared.text(g.code), g.name, g.group_chat_id) for g in grids),
             buildings=tuple(
@@ -361,6 +376,7 @@ class SqlRosterRepository:
                     emergency_numbers=tuple(c.emergency_numbers),
                     co_handler=c.co_handler,
                     dispute=c.dispute,
+                    replies=replies_from_json(c.replies),
                 )
                 for c in categories
             ),
