@@ -3,6 +3,7 @@
     w:accept:<id>    签收 ─────────────────────────────▶ accepted; the resident hears who took it
     w:progress:<id>  进展 ─▶ note ─────────────────────▶ the resident sees the note
     w:resolve:<id>   办结 ─▶ result note ─▶ photos/跳过 ─▶ resolved; the resident gets it and is asked to rate
+                          └▶ a 常用回复 button ─────────▶ resolved at once with that text (no photo step)
     w:transfer:<id>  转派 ─▶ pick worker/grid (w:tt) ─▶ reason ─▶ the new handler gets a card
     w:escalate:<id>  上报社区 ─▶ reason ──────────────▶ community staff get a card to assign
     w:reveal:<id>    联系居民 ─────────────────────────▶ the phone, a message in the handler's private
@@ -33,6 +34,12 @@ from handlers.ticket_actions import MAX_NOTE, Outcome, assign_targets, resolve_t
 TASK = "task"
 PICKS = {"tt": Act.TRANSFER, "to": Act.ASSIGN}  # second presses: the target picked
 PICK_PAGE = "p"  # w:tt:<id>:p<page>: another page of the targets (no target's key starts with it)
+# The steps that offer the roster's 常用回复 (Community.replies_for), one button each: r:<turn>:t<index>.
+# The texts offered are kept in the task's data, so a press takes the text that was shown even if the
+# roster changed since; a press of an older question is stale (Context.dialog_press) and does nothing.
+REPLY_STEPS = {"progress": "progress", "resolve_note": "resolve"}
+REPLY = "t"
+OFFERED = "replies"
 
 
 async def checked(ctx: Context, ticket: Ticket | None, act: Act) -> bool:
@@ -228,8 +235,26 @@ async def ask_step(ctx: Context, ticket: Ticket) -> None:
     if step == "resolve_photos":
         label = "photos_done" if ctx.conversation.data.get("photos") else "skip_photos"
         buttons = [[Button(ctx.label(label), ctx.dialog_data("done"))], *buttons]
+    kind = REPLY_STEPS.get(step)
+    replies = ctx.community.replies_for(ticket.category_code, kind) if kind else ()
+    # A text longer than a button shows whole in the question, numbered like its button.
+    numbered = any(keyboards.short_label(text) != text for text in replies)
+    if replies:
+        ctx.conversation.data[OFFERED] = list(replies)
+        buttons = [*([Button(keyboards.short_label(f"{i}. {text}" if numbered else text),
+                             ctx.dialog_data(f"{REPLY}{i - 1}"))] for i, text in enumerate(replies, 1)),
+                   *buttons]
     await ctx.say(f"ask_{step}", ticket=ticket, count=len(ctx.conversation.data.get("photos", [])),
-                  buttons=buttons)
+                  buttons=buttons, replies=replies, numbered=numbered)
+
+
+def chosen_reply(ctx: Context, value: str) -> str | None:
+    """The 常用回复 a pressed r:<turn>:t<index> stands for, among those this question offered."""
+    offered = ctx.conversation.data.get(OFFERED) or []
+    index = value.removeprefix(REPLY)
+    if not value.startswith(REPLY) or not index.isdigit() or int(index) >= len(offered):
+        return None
+    return str(offered[int(index)])
 
 
 async def on_input(ctx: Context) -> None:
@@ -250,6 +275,8 @@ async def on_input(ctx: Context) -> None:
             await finish(ctx, "task_cancelled")
         elif value == "done" and step == "resolve_photos":
             await resolve(ctx, ticket)
+        elif step in REPLY_STEPS and value and (reply := chosen_reply(ctx, value)) is not None:
+            await take_note(ctx, ticket, step, reply, chosen=True)
         return
     if incoming.kind is InputKind.PHOTO and step == "resolve_photos":
         data.setdefault("photos", []).append(incoming.photo_file_id)
@@ -261,18 +288,30 @@ async def on_input(ctx: Context) -> None:
         await ctx.say("task_wrong_input", limit=MAX_NOTE, photo_step=step == "resolve_photos")
         await ask_step(ctx, ticket)
         return
-    if step == "resolve_note":
-        data["note"] = text
-        ctx.conversation.step = "resolve_photos"
-        ctx.conversation.turn += 1
-        await ask_step(ctx, ticket)
-    elif step == "progress":
-        await done(ctx, ticket, await ticket_actions.progress(ctx, ticket, text), "progress_sent")
+    if step in REPLY_STEPS:
+        await take_note(ctx, ticket, step, text, chosen=False)
     elif step == "escalate_reason":
         await done(ctx, ticket, await ticket_actions.escalate(ctx, ticket, text), "escalated")
     elif step == "transfer_reason":
         outcome = await ticket_actions.transfer(ctx, ticket, data.get("target", ""), text)
         await done(ctx, ticket, outcome, "transferred", name=outcome.detail.get("name", ""))
+
+
+async def take_note(ctx: Context, ticket: Ticket, step: str, note: str, *, chosen: bool) -> None:
+    """A progress note or a result, typed or a 常用回复. A typed result asks for photos next; a chosen
+    one resolves at once (two taps: 办结, the reply) and the answer repeats the text that was sent."""
+    shown = note if chosen else ""
+    if step == "progress":
+        await done(ctx, ticket, await ticket_actions.progress(ctx, ticket, note), "progress_sent", note=shown)
+    elif chosen:
+        ctx.conversation.data["note"] = note
+        await resolve(ctx, ticket, shown)
+    else:
+        ctx.conversation.data["note"] = note
+        ctx.conversation.step = "resolve_photos"
+        ctx.conversation.turn += 1
+        ctx.conversation.data.pop(OFFERED, None)
+        await ask_step(ctx, ticket)
 
 
 async def still(ctx: Context, ticket: Ticket, act: Act) -> bool:
@@ -298,10 +337,12 @@ async def done(ctx: Context, ticket: Ticket, outcome: Outcome, template: str, **
         await moved_on(ctx, ticket)
 
 
-async def resolve(ctx: Context, ticket: Ticket) -> None:
+async def resolve(ctx: Context, ticket: Ticket, shown_note: str = "") -> None:
+    """办结 with the note and photos the task collected; `shown_note`: the 常用回复 the answer repeats."""
     note = ctx.conversation.data.get("note", "")
     photos = tuple(ctx.conversation.data.get("photos", []))
-    await done(ctx, ticket, await ticket_actions.resolve(ctx, ticket, note, photos), "resolved")
+    await done(ctx, ticket, await ticket_actions.resolve(ctx, ticket, note, photos), "resolved",
+               note=shown_note)
 
 
 async def finish(ctx: Context, template: str, **context: object) -> None:

@@ -3,14 +3,17 @@ through Conversations.as_staff (the same authorization and outbox as the chat's 
 hears in chat), then back to the ticket with a flash (成功, or the refusal's words).
 
     POST <base>/tickets/<number>/accept                  签收
-    POST <base>/tickets/<number>/progress   note         进展
-    POST <base>/tickets/<number>/resolve    note         办结
+    POST <base>/tickets/<number>/progress   note | reply  进展
+    POST <base>/tickets/<number>/resolve    note | reply  办结
     POST <base>/tickets/<number>/transfer   target reason  转派
     POST <base>/tickets/<number>/escalate   reason       上报社区
     POST <base>/tickets/<number>/assign     target       指派
 
 A ticket the viewer may not see, or an act they may not take on it at all, is a 403 page and changes
-nothing; an act the ticket's state no longer allows comes back as the refusal's text.
+nothing; an act the ticket's state no longer allows comes back as the refusal's text. `reply` is a
+常用回复 picked from the form's list (no JavaScript): a typed note wins over it. Either is a note like
+one typed in the chat (the same checks in ticket_actions), so a forged reply can say nothing a typed
+note could not.
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ Use = Callable[[Context, Ticket], Awaitable[ticket_actions.Outcome]]
 
 
 def use_case(act: Act, form: dict[str, str]) -> Use | None:
-    """The use case a form asks for, with its fields; None when a required field is blank."""
-    note, reason, target = form.get("note", ""), form.get("reason", ""), form.get("target", "")
+    """The use case a form asks for, with its fields; None when a required field is blank. A progress
+    note or result is the typed note, else the picked 常用回复."""
+    note = form.get("note", "") or form.get("reply", "")
+    reason, target = form.get("reason", ""), form.get("target", "")
     if act in (Act.PROGRESS, Act.RESOLVE) and not note:
         return None
     if (act in (Act.TRANSFER, Act.ESCALATE) and not reason) or (
@@ -61,7 +66,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     if chosen is None or not may(community, viewer.user_id, chosen, ticket):
         return console.refuse(request, "act")
     posted = await request.post()
-    form = {key: str(posted.get(key, "")).strip() for key in ("note", "reason", "target")}
+    form = {key: str(posted.get(key, "")).strip() for key in ("note", "reply", "reason", "target")}
     back = f"/tickets/{ticket.number}"
     use = use_case(chosen, form) if all(len(text) <= MAX_TEXT for text in form.values()) else None
     if use is None:  # a blank or too long note, reason or pick: the chat's words for it

@@ -183,6 +183,8 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
         acts = [act.value for act in ACTS if ticket_actions.allowed(ctx, ticket, act).ok]
         transfer = ticket_actions.transfer_targets(ctx, ticket) if Act.TRANSFER.value in acts else []
         assign = ticket_actions.assign_targets(ctx, ticket) if Act.ASSIGN.value in acts else []
+        replies = {kind: community.replies_for(ticket.category_code, kind) if kind in acts else ()
+                   for kind in (Act.PROGRESS.value, Act.RESOLVE.value)}
         context = card_context(console, ctx, ticket, full, names)
         timeline = [entry(console, ctx, e, names) for e in events]
     photos = photo_ids(ticket, events)
@@ -191,7 +193,7 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
                         timeline=timeline, own_photos=len(ticket.photos),
                         result_photos=len(photos) - len(ticket.photos),
                         voice=bool(ticket.voice) and full, acts=acts,
-                        transfer_targets=transfer, assign_targets=assign)
+                        transfer_targets=transfer, assign_targets=assign, replies=replies)
 
 
 def card_context(console: Console, ctx: Context, ticket: Ticket, full: bool,
