@@ -34,6 +34,17 @@ def test_roster_check_names_file_line_and_problem(tmp_path):
     assert f"{bad}:7:" in result.stderr and "colour" in result.stderr
 
 
+def test_roster_check_reports_a_bad_reply_on_its_line(tmp_path):
+    bad = tmp_path / "roster.yaml"
+    bad.write_text('community: {code: XK, name: 兴康社区}\ngrids: [{code: "1", name: 一}]\n'
+                   'buildings: [{code: "1", name: 1号楼, grid: "1"}]\nstaff: []\n'
+                   'categories:\n  - code: env\n    name: 环境卫生\n    replies:\n'
+                   '      resolve: [已清理, "  "]\n', encoding="utf-8")
+    result = gridbot("roster", "check", str(bad), env={})
+    assert result.returncode == 1
+    assert f'{bad}:9: each of category "env" replies resolve must be a non-empty text' in result.stderr
+
+
 def test_roster_load_twice_is_idempotent(tmp_path):
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}", "LOG_LEVEL": "WARNING"}
     first = gridbot("roster", "load", "examples/roster.yaml", env=env)
