@@ -1,7 +1,7 @@
 """常用回复: communities.replies and categories.replies, the roster's standard progress and resolution texts
 ({"progress": [...], "resolve": [...]}, JSON); NULL where the roster lists none.
 
-Revision ID: 0015r
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-05
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0015r"
+revision: str = "0015"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
