@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from console_support import STAFF, WORKER_1, WORKER_2, csrf, file_ticket, log_in, stored
 from dialog_support import example_world
-from test_worker_loop import RESIDENT, file_light_report, ticket
+from test_worker_loop import RESIDENT, STAFF_GROUP, file_light_report, ticket
 
 from gridcore.errors import DomainError
 from gridcore.ports import TriageCorrection
@@ -165,3 +165,23 @@ async def test_the_console_form_recategorises_through_the_same_use_case(console,
                              data={"csrf": await csrf(client), "category": "env"})
     assert "已改类别" in await back.text()
     assert (await stored(uow_factory, filed.number)).category_code == "env"
+
+
+async def test_community_staff_recategorise_a_waiting_ticket_in_their_group(world, uow_factory):
+    world, chat = world
+    resident, worker = chat(RESIDENT, "张阿姨"), chat(WORKER_1, "王芳")
+    group = chat(STAFF, "李建国", chat_id=STAFF_GROUP)
+    await file_light_report(resident)
+    await worker.press("上报社区")
+    await worker.send("其实是物业的事")
+    assert [b.text for b in group.last_message.buttons[0]] == ["指派", "改类别"]
+    await group.press("改类别")
+    assert "直接输入" not in group.last_text  # a group: the bot sees no typed names there
+    await group.press("物业服务")
+    escalated = await ticket(uow_factory)
+    assert escalated.category_code == "property" and escalated.status is TicketStatus.ESCALATED
+    assert "已改为「物业服务」类" in group.last_text
+    card = next(m for m in reversed(group.received) if m.edit_outbox_id is not None)
+    assert "物业服务" in card.text and "待指派" in card.text
+    [kept] = await corrections(uow_factory)
+    assert (kept.suggested, kept.chosen, kept.source) == ("facility", "property", "worker")
