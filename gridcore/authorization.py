@@ -25,6 +25,7 @@ class Act(StrEnum):
     REVEAL_CONTACT = "reveal"  # 联系居民
     ASSIGN = "assign"  # pick the handler (community staff; a grid leader within the grid)
     VIEW = "view"  # see the ticket with its timeline
+    RECATEGORISE = "recategorise"  # 改类别: correct the category the resident or the bot picked
 
 
 def roles(community: Community, user_id: int) -> set[tuple[Role, str | None]]:
@@ -47,7 +48,7 @@ def may(community: Community, user_id: int, act: Act, ticket: Ticket) -> bool:
     handler = ticket.assignee is not None and ticket.assignee == user_id and bool(held)
     if act is Act.REVEAL_CONTACT:
         return handler  # the full phone number: the person handling it, nobody else
-    if act in (Act.ACCEPT, Act.PROGRESS, Act.RESOLVE, Act.TRANSFER):
+    if act in (Act.ACCEPT, Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.RECATEGORISE):
         return handler or leads_grid or community_staff
     if act is Act.ESCALATE:
         return handler or leads_grid

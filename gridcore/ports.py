@@ -183,6 +183,29 @@ class ConsoleRepository(Protocol):
         """Log out: the session is over (an unknown or ended one: nothing happens)."""
 
 
+@dataclass(frozen=True)
+class TriageCorrection:
+    """A category someone corrected: what the resident wrote, what was suggested, what was chosen. The
+    text is the resident's own words: it stays in the database, for training the community's triage."""
+
+    community_code: str
+    text: str
+    suggested: str  # category codes
+    chosen: str
+    source: str  # CORRECTED_BY_WORKER or CORRECTED_BY_RESIDENT
+    at: datetime
+
+
+CORRECTED_BY_WORKER, CORRECTED_BY_RESIDENT = "worker", "resident"
+
+
+class CorrectionRepository(Protocol):
+    async def add(self, correction: TriageCorrection) -> None: ...
+
+    async def for_community(self, community_code: str, limit: int) -> list[TriageCorrection]:
+        """The community's corrections, newest first (ties: the later added first), at most `limit`."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the context without commit() rolls everything back.
 
@@ -197,6 +220,7 @@ class UnitOfWork(Protocol):
     updates: UpdateLog
     staff: StaffRepository
     console: ConsoleRepository
+    corrections: CorrectionRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -50,6 +50,7 @@ class Action(StrEnum):
     RESIDENT_UPDATE = "resident_update"  # the reporter added details after filing (text, photos, voice)
     REMIND = "remind"  # a deadline reminder went to the handler
     SUPERVISE = "supervise"  # 督办: an overdue ticket was raised to the grid leader or community staff
+    RECATEGORISE = "recategorise"  # staff corrected the category: details {"from", "to"}
 
 
 # action -> (statuses it may start from, status it leads to). Anything else is illegal.
@@ -75,7 +76,8 @@ TRANSITIONS: Mapping[Action, tuple[frozenset[TicketStatus], TicketStatus]] = Map
     }
 )
 STATUS_NEUTRAL = frozenset({Action.FOLLOW, Action.NOTE, Action.PROGRESS, Action.RATE, Action.REVEAL_CONTACT,
-                            Action.DELIVERY_FAILED, Action.REMIND, Action.SUPERVISE, Action.RESIDENT_UPDATE})
+                            Action.DELIVERY_FAILED, Action.REMIND, Action.SUPERVISE, Action.RESIDENT_UPDATE,
+                            Action.RECATEGORISE})
 
 
 class Urgency(StrEnum):
@@ -258,6 +260,19 @@ class Ticket:
         event = TicketEvent(at, f"resident:{user_id}", Action.FOLLOW, self.status, self.status,
                             {"followers": len(self.followers)})
         self.new_events.append(event)
+        return event
+
+    def recategorise(self, category_code: str, *, actor: str, at: datetime) -> TicketEvent:
+        """Correct the category (改类别). The status, the handler and the feedback deadline stay: the
+        deadline is the promise made to the resident at filing, and a misfiled ticket is no reason to
+        give the office more time (nor to shorten it under a worker already on it)."""
+        if not self.is_open:
+            raise DomainError(f"ticket {self.number} is no longer open")
+        if category_code == self.category_code:
+            raise DomainError(f"ticket {self.number} is already in {category_code}")
+        change = {"from": self.category_code, "to": category_code}
+        event = self.record(actor, at, Action.RECATEGORISE, **change)
+        self.category_code = category_code
         return event
 
     def record(self, actor: str, at: datetime, action: Action = Action.NOTE, **details: Any) -> TicketEvent:

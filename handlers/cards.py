@@ -20,11 +20,13 @@ from gridcore.ticket import Action, Location, Ticket, TicketStatus, Urgency
 from handlers.context import Context
 
 HANDLER, COPY, STAFF = "handler", "copy", "staff"
-# Buttons per state; callback data w:<act>:<ticket id>.
+# Buttons per state; callback data w:<act>:<ticket id> (CALLBACK_NAMES: a shorter name than the act's).
 CARD_ACTS = {
-    TicketStatus.ASSIGNED: (Act.ACCEPT, Act.TRANSFER, Act.ESCALATE, Act.REVEAL_CONTACT),
-    TicketStatus.ACCEPTED: (Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.REVEAL_CONTACT),
+    TicketStatus.ASSIGNED: (Act.ACCEPT, Act.TRANSFER, Act.ESCALATE, Act.REVEAL_CONTACT, Act.RECATEGORISE),
+    TicketStatus.ACCEPTED: (Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.REVEAL_CONTACT,
+                            Act.RECATEGORISE),
 }
+CALLBACK_NAMES = {Act.RECATEGORISE: "recat"}  # Telegram's callback data holds 64 bytes
 STAFF_ACTS = {TicketStatus.SUBMITTED, TicketStatus.ESCALATED, TicketStatus.TRANSFERRED, TicketStatus.REOPENED}
 # The grid leader's copy of an urgent ticket: what a supervisor does while the worker runs (hand it to
 # someone nearer, or up to the community); the handler's own acts stay on the handler's card.
@@ -68,7 +70,7 @@ def place_text(community: Community, location: Location) -> str:
 
 
 def worker_data(act: Act | str, ticket: Ticket, arg: str | int | None = None) -> str:
-    value = act.value if isinstance(act, Act) else act
+    value = CALLBACK_NAMES.get(act, act.value) if isinstance(act, Act) else act
     return f"w:{value}:{ticket.id}" + (f":{arg}" if arg is not None else "")
 
 
@@ -84,7 +86,8 @@ def card_buttons(ctx: Context, ticket: Ticket, kind: str, live: bool,
                 for act in CARD_ACTS[ticket.status]]
         return [acts[i:i + 3] for i in range(0, len(acts), 3)]
     if kind == STAFF and ticket.status in STAFF_ACTS:
-        return [[Button(ctx.label("act_assign"), worker_data(Act.ASSIGN, ticket))]]
+        return [[Button(ctx.label(f"act_{act.value}"), worker_data(act, ticket))
+                 for act in (Act.ASSIGN, Act.RECATEGORISE)]]
     return []
 
 

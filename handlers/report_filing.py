@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from gridcore.errors import DomainError
+from gridcore.ports import CORRECTED_BY_RESIDENT
 from gridcore.ticket import Location, Reporter, Ticket
-from handlers import dispatch, proxy
+from handlers import dispatch, proxy, ticket_actions
 from handlers import report_steps as s
 from handlers.context import Context, Keyboard
 from handlers.draft import ReportDraft
@@ -46,6 +47,9 @@ async def file_ticket(ctx: Context, draft: ReportDraft, offer: Offer | None = No
     routing = await dispatch.route_new(ctx, ticket)
     await ctx.end_dialog()
     await ctx.uow.tickets.add(ticket)  # in one insert, already assigned
+    if draft.bot_suggestion and draft.description and ctx.community.category(draft.bot_suggestion):
+        await ticket_actions.record_correction(ctx, draft.description, draft.bot_suggestion, category.code,
+                                               CORRECTED_BY_RESIDENT)  # nothing when the guess was taken
     offer_place, buttons = await offer(ctx, draft) if offer is not None else ("", [])
     # One message takes the phone question's reply keyboard away or carries buttons, not both.
     apart = bool(buttons) and draft.phone_asked

@@ -138,6 +138,7 @@ async def reopen_category(ctx: Context, draft: ReportDraft, value: str) -> bool:
 
 async def reopen_description(ctx: Context, draft: ReportDraft, value: str) -> bool:
     draft.description = ""
+    draft.bot_suggestion = None  # the guess was about the words being replaced
     return True
 
 

@@ -68,6 +68,7 @@ async def first_draft(ctx: Context, *, text: str = "", photo: str = "",
     if text:
         draft.description = text.strip()[:MAX_DESCRIPTION]
         suggestion = suggest_category(text, ctx.community.categories)
+        draft.bot_suggestion = suggestion.code if suggestion is not None else None
         if suggestion is not None and suggestion.emergency:
             await set_category(ctx, draft, suggestion)  # no question first: say whom to call now
         elif suggestion is not None:

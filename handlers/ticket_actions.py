@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gridcore.authorization import Act, grid_receiver, may, may_receive
-from gridcore.community import Person, Role
+from gridcore.community import Category, Person, Role
+from gridcore.ports import CORRECTED_BY_WORKER, TriageCorrection
 from gridcore.redact import mask_name
 from gridcore.ticket import TRANSITIONS, Action, Ticket
 from handlers import cards, dispatch, rating
@@ -55,7 +56,7 @@ def refused(refusal: str, **detail: str) -> Outcome:
 
 def legal_now(ticket: Ticket, act: Act) -> bool:
     """Does the ticket's state allow the act now (the lifecycle, whoever acts)?"""
-    if act in (Act.PROGRESS, Act.REVEAL_CONTACT):
+    if act in (Act.PROGRESS, Act.REVEAL_CONTACT, Act.RECATEGORISE):
         return ticket.is_open
     return ticket.status in TRANSITIONS[ACT_ACTIONS[act]][0]
 
@@ -190,6 +191,39 @@ async def assign(ctx: Context, ticket: Ticket, target: str) -> Outcome:
         return refused("cannot_receive")
     await dispatch.assign(ctx, ticket, person, actor=actor(ctx))
     return handed_to(person)
+
+
+def recategorise_targets(ctx: Context, ticket: Ticket) -> list[Category]:
+    """The categories a ticket may be moved to: the community's others, in the roster's order."""
+    return [c for c in ctx.community.categories if c.code != ticket.category_code]
+
+
+async def recategorise(ctx: Context, ticket: Ticket, category_code: str) -> Outcome:
+    """改类别: the category is corrected (a ledger event; status, handler and feedback deadline stay, see
+    Ticket.recategorise), every card shows the new one, and the correction is kept for the community's
+    triage to learn from. The resident is not told: the category is the office's filing, not news about
+    their problem (their own view of the ticket shows the new one)."""
+    if not (outcome := allowed(ctx, ticket, Act.RECATEGORISE)).ok:
+        return outcome
+    category = ctx.community.category(category_code)
+    if category is None:
+        return refused("category_unknown")
+    if category.code == ticket.category_code:
+        return refused("category_same", category=category.name)
+    suggested = ticket.category_code
+    ticket.recategorise(category.code, actor=actor(ctx), at=ctx.now)
+    await ctx.uow.tickets.save(ticket)
+    if ticket.description != ctx.label("voice_description"):  # a voice note's stand-in is nobody's words
+        await record_correction(ctx, ticket.description, suggested, category.code, CORRECTED_BY_WORKER)
+    await cards.refresh_cards(ctx, ticket)
+    return Outcome(True, detail={"category": category.name})
+
+
+async def record_correction(ctx: Context, text: str, suggested: str, chosen: str, source: str) -> None:
+    """Keep a corrected category with the words it was about (never shown to anyone: training only)."""
+    if text.strip() and suggested != chosen:
+        await ctx.uow.corrections.add(TriageCorrection(ctx.community.code, text, suggested, chosen, source,
+                                                       ctx.now))
 
 
 def handed_to(person: Person) -> Outcome:

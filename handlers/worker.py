@@ -9,6 +9,7 @@
     w:reveal:<id>    联系居民 ─────────────────────────▶ the phone, a message in the handler's private
                                                         chat (in the ledger only when one was shown)
     w:assign:<id>    指派 (staff) ─▶ pick (w:to) ──────▶ the chosen one gets a card
+    w:recat:<id>     改类别 ─▶ pick a category (w:rc) ─▶ the category corrected; the resident is not told
 
 Every press is checked against who presses (gridcore.authorization) and the ticket's state now: a
 refused or stale press gets a short answer and changes nothing. A picked target (w:tt, w:to) is
@@ -29,11 +30,19 @@ from gridcore.ticket import Action, Ticket
 from handlers import cards, keyboards, report, ticket_actions
 from handlers.context import Context
 from handlers.inputs import InputKind
-from handlers.ticket_actions import MAX_NOTE, Outcome, assign_targets, resolve_target, transfer_targets
+from handlers.ticket_actions import (
+    MAX_NOTE,
+    Outcome,
+    assign_targets,
+    recategorise_targets,
+    resolve_target,
+    transfer_targets,
+)
 
 TASK = "task"
-PICKS = {"tt": Act.TRANSFER, "to": Act.ASSIGN}  # second presses: the target picked
-PICK_PAGE = "p"  # w:tt:<id>:p<page>: another page of the targets (no target's key starts with it)
+PICKS = {"tt": Act.TRANSFER, "to": Act.ASSIGN, "rc": Act.RECATEGORISE}  # second presses: the target picked
+PICK_PAGE = "p"  # w:tt:<id>:p<page>: another page of the targets (a category code may: rc checks it first)
+NAMED = {name: act for act, name in cards.CALLBACK_NAMES.items()}  # w:recat: a short name for the act
 # The steps that offer the roster's 常用回复 (Community.replies_for), one button each: r:<turn>:t<index>.
 # The texts offered are kept in the task's data, so a press takes the text that was shown even if the
 # roster changed since; a press of an older question is stale (Context.dialog_press) and does nothing.
@@ -53,7 +62,7 @@ async def checked(ctx: Context, ticket: Ticket | None, act: Act) -> bool:
 async def on_button(ctx: Context) -> None:
     parts = ctx.incoming.button_data.split(":")
     act_name, ticket_id, arg = ([*parts, "", "", ""])[1:4]
-    act = PICKS.get(act_name) or next((a for a in Act if a.value == act_name), None)
+    act = PICKS.get(act_name) or NAMED.get(act_name) or next((a for a in Act if a.value == act_name), None)
     ticket = await ctx.uow.tickets.get_by_id(int(ticket_id)) if ticket_id.isdigit() else None
     if act is None or not await checked(ctx, ticket, act):
         if act is None:
@@ -63,8 +72,11 @@ async def on_button(ctx: Context) -> None:
     ctx.answer("")
     if act_name not in PICKS and ctx.conversation.dialog == TASK and ctx.conversation.step in PICK_STEPS:
         await ctx.end_dialog()  # another button of a card: the pick asked before is dropped
-    if act_name in PICKS and (page := keyboards.page_number(arg, PICK_PAGE)) is not None:
+    page = None if act_name == "rc" and ctx.community.category(arg) else keyboards.page_number(arg, PICK_PAGE)
+    if act_name in PICKS and page is not None:
         await pick(ctx, ticket, act_name, page, edit=True)
+    elif act_name == "rc":
+        await recategorise_to(ctx, ticket, arg)
     elif act_name == "to":
         await assign_to(ctx, ticket, arg)
     elif act_name == "tt":
@@ -78,6 +90,8 @@ async def on_button(ctx: Context) -> None:
         await pick(ctx, ticket, "tt")
     elif act is Act.ASSIGN:
         await pick(ctx, ticket, "to")
+    elif act is Act.RECATEGORISE:
+        await pick(ctx, ticket, "rc")
     elif act is Act.REVEAL_CONTACT:
         await reveal(ctx, ticket)
 
@@ -102,10 +116,14 @@ async def reveal(ctx: Context, ticket: Ticket) -> None:
     ctx.answer(ctx.label("reveal_sent"))
 
 
-PICK_STEPS = {"pick_tt": "tt", "pick_to": "to"}  # a private chat's pick also takes a typed name
+# A private chat's pick also takes a typed name.
+PICK_STEPS = {"pick_tt": "tt", "pick_to": "to", "pick_rc": "rc"}
+PICK_QUESTIONS = {"tt": "ask_transfer_target", "to": "ask_assign_target", "rc": "ask_recategorise_target"}
 
 
 def pick_targets(ctx: Context, ticket: Ticket, kind: str) -> list[tuple[str, str]]:
+    if kind == "rc":
+        return [(c.name, c.code) for c in recategorise_targets(ctx, ticket)]
     return transfer_targets(ctx, ticket) if kind == "tt" else assign_targets(ctx, ticket)
 
 
@@ -126,7 +144,7 @@ async def pick(ctx: Context, ticket: Ticket, kind: str, page: int = 0, *, edit: 
         return Button(label, cards.worker_data(kind, ticket, f"{PICK_PAGE}{to_page}"))
 
     shown = keyboards.paged(buttons, page, width=3, rows=8, turn=turn, fixed=fixed)
-    template = "ask_transfer_target" if kind == "tt" else "ask_assign_target"
+    template = PICK_QUESTIONS[kind]
     context = {"ticket": ticket, "nobody": not targets, "page": shown.number + 1, "pages": shown.count,
                "can_type": can_type}
     if edit and ctx.incoming.message_id is not None:
@@ -179,6 +197,8 @@ async def take_pick(ctx: Context, ticket: Ticket, kind: str) -> None:
         await pick(ctx, ticket, kind)
     elif kind == "tt":
         await pick_transfer(ctx, ticket, target)
+    elif kind == "rc":
+        await recategorise_to(ctx, ticket, target)
     else:
         await assign_to(ctx, ticket, target)
 
@@ -222,6 +242,19 @@ async def assign_to(ctx: Context, ticket: Ticket, target: str) -> None:
         await finish(ctx, "assigned", ticket=ticket, name=person.name)  # the pick asked in this chat
     else:
         await ctx.say("assigned", ticket=ticket, name=person.name)
+
+
+async def recategorise_to(ctx: Context, ticket: Ticket, code: str) -> None:
+    outcome = await ticket_actions.recategorise(ctx, ticket, code)
+    if not outcome.ok:
+        ctx.answer(outcome.message(ctx), alert=True)
+        return
+    name = outcome.detail["category"]
+    await echo_pick(ctx, ticket, "recategorise", name)
+    if ctx.conversation.dialog == TASK and ctx.conversation.step in PICK_STEPS:
+        await finish(ctx, "recategorised", ticket=ticket, name=name)  # the pick asked in this chat
+    else:
+        await ctx.say("recategorised", ticket=ticket, name=name)
 
 
 async def ask(ctx: Context, ticket: Ticket, step: str, **data: str) -> None:

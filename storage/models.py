@@ -410,3 +410,22 @@ class ConsoleSessionRow(Base):
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+# --- triage ------------------------------------------------------------------------------------------
+
+
+class TriageCorrectionRow(Base):
+    """A corrected category (gridcore.ports.TriageCorrection); the text is the resident's words and never
+    leaves the database except to train the community's triage."""
+
+    __tablename__ = "triage_corrections"
+    __table_args__ = (Index(None, "community_code", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    community_code: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    suggested: Mapped[str] = mapped_column(String(32))
+    chosen: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.repositories import (
     SqlConsoleRepository,
     SqlConversationRepository,
+    SqlCorrectionRepository,
     SqlOutbox,
     SqlResidentRepository,
     SqlRosterRepository,
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
     updates: SqlUpdateLog
     staff: SqlStaffRepository
     console: SqlConsoleRepository
+    corrections: SqlCorrectionRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], dialect_name: str,
                  clock: Clock = utc_now, roster_cache: RosterCache | None = None,
@@ -85,6 +87,7 @@ class SqlUnitOfWork:
         self.updates = SqlUpdateLog(session, dialect, clock)
         self.staff = SqlStaffRepository(session, dialect, view)
         self.console = SqlConsoleRepository(session)
+        self.corrections = SqlCorrectionRepository(session)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

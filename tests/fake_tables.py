@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from gridcore.community import Community
 from gridcore.conversation import Conversation, Resident
 from gridcore.messages import OutgoingMessage
-from gridcore.ports import ConsoleSession, Invite, TicketCard
+from gridcore.ports import ConsoleSession, Invite, TicketCard, TriageCorrection
 from gridcore.ticket import Ticket, TicketEvent
 
 Clock = Callable[[], datetime]
@@ -98,6 +98,7 @@ class Tables:
     updates: dict[int, datetime] = field(default_factory=dict)
     console_logins: dict[str, StoredLogin] = field(default_factory=dict)  # token hash -> login
     console_sessions: dict[str, StoredSession] = field(default_factory=dict)  # session hash -> session
+    corrections: list[TriageCorrection] = field(default_factory=list)  # in the order added
     last_ticket_id: int = 0
     last_outbox_id: int = 0
 

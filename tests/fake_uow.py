@@ -47,7 +47,7 @@ from gridcore.console import SESSION_IDLE
 from gridcore.conversation import Conversation, Resident
 from gridcore.directory import CommunityDirectory
 from gridcore.messages import OutgoingMessage
-from gridcore.ports import ConsoleSession, Invite
+from gridcore.ports import ConsoleSession, Invite, TriageCorrection
 from gridcore.staff import person_key
 from gridcore.ticket import Ticket
 
@@ -99,6 +99,7 @@ class FakeUnitOfWork:
         self.updates = FakeUpdateLog(self)
         self.staff = FakeStaffRepository(self)
         self.console = FakeConsoleRepository(self)
+        self.corrections = FakeCorrectionRepository(self)
 
     @property
     def clock(self) -> Clock:
@@ -265,6 +266,16 @@ class FakeConsoleRepository(Repository):
         stored = sessions.get(session_hash)
         if stored is not None and stored.ended_at is None:
             sessions[session_hash] = replace(stored, ended_at=utc(at))
+
+
+class FakeCorrectionRepository(Repository):
+    async def add(self, correction: TriageCorrection) -> None:
+        (await self._tables()).corrections.append(replace(correction, at=utc(correction.at)))
+
+    async def for_community(self, community_code: str, limit: int) -> list[TriageCorrection]:
+        added = enumerate((await self._tables()).corrections)
+        mine = [(c.at, i, c) for i, c in added if c.community_code == community_code]
+        return [c for _, _, c in sorted(mine, key=lambda t: (t[0], t[1]), reverse=True)][:limit]
 
 
 # --- conversations, residents, outbox, update log ------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gridcore.ticket import STATUS_NEUTRAL, TRANSITIONS, Action, TicketStatus
+from gridcore.ticket import OPEN_STATUSES, STATUS_NEUTRAL, TRANSITIONS, Action, TicketStatus
 from storage.models import TicketEventRow, TicketFollowerRow, TicketRow
 
 S = TicketStatus
@@ -59,7 +59,10 @@ def community_staff(user: int) -> bool:
 
 def allowed(action: Action, user: int, t: Mirror) -> bool:
     """Issue 3's matrix: who may do what to a ticket. Residents: none of these."""
-    if action in (Action.ACCEPT, Action.PROGRESS, Action.RESOLVE, Action.TRANSFER):  # 签收 进展 办结 转派
+    if action is Action.RECATEGORISE and t.status not in OPEN_STATUSES:  # 改类别: an open ticket only
+        return False
+    if action in (Action.ACCEPT, Action.PROGRESS, Action.RESOLVE, Action.TRANSFER,
+                  Action.RECATEGORISE):  # 签收 进展 办结 转派 改类别
         return handler(user, t) or leads(user, t) or community_staff(user)
     if action is Action.ESCALATE:  # 上报社区
         return handler(user, t) or leads(user, t)
@@ -71,7 +74,7 @@ def allowed(action: Action, user: int, t: Mirror) -> bool:
 
 
 STAFF_ACTIONS = {Action.ACCEPT, Action.PROGRESS, Action.RESOLVE, Action.TRANSFER, Action.ESCALATE,
-                 Action.REVEAL_CONTACT, Action.ASSIGN}
+                 Action.REVEAL_CONTACT, Action.ASSIGN, Action.RECATEGORISE}
 RESIDENT_ACTIONS = {Action.SUBMIT, Action.FOLLOW, Action.RATE, Action.CLOSE, Action.REOPEN,
                     Action.RESIDENT_UPDATE}
 SYSTEM_ACTIONS = {Action.ASSIGN, Action.NOTE, Action.CLOSE, Action.REMIND, Action.SUPERVISE,

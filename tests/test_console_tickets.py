@@ -150,7 +150,7 @@ async def test_accept_and_resolve_from_the_console_reach_the_ledger_and_the_resi
     assert accepted.status == 303 and accepted.headers["Location"] == f"/console/tickets/{ticket.number}"
     shown = await (await client.get(accepted.headers["Location"])).text()
     assert "已签收" in shown and f"/tickets/{ticket.number}/resolve" in shown
-    for not_a_form in ("view", "reveal", "nonsense"):  # the handler's own ticket: still only the six forms
+    for not_a_form in ("view", "reveal", "nonsense"):  # the handler's own: only the console's forms
         refused = await client.post(f"/console/tickets/{ticket.number}/{not_a_form}", data={"csrf": token})
         assert refused.status == 403
     again = await client.post(f"/console/tickets/{ticket.number}/accept", data={"csrf": token})

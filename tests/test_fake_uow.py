@@ -29,7 +29,7 @@ from gridcore.console import SESSION_IDLE, SESSION_MAX
 from gridcore.conversation import Conversation, Resident
 from gridcore.deadlines import ReminderPolicy, next_reminder_at
 from gridcore.messages import Button, OutgoingMessage
-from gridcore.ports import ConsoleSession, Invite, TicketCard, UnitOfWork
+from gridcore.ports import ConsoleSession, Invite, TicketCard, TriageCorrection, UnitOfWork
 from gridcore.ticket import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -354,3 +354,20 @@ async def console_logins_and_sessions(make: Factory, seen: list[tuple[str, Any]]
 
 async def test_console_logins_and_sessions(sql) -> None:
     await compare(sql, console_logins_and_sessions)
+
+
+async def triage_corrections(make: Factory, seen: list[tuple[str, Any]]) -> None:
+    async with make() as uow:
+        for i, (code, at) in enumerate([("XK", T0), ("XK", T0 + timedelta(hours=1)), ("YH", T0), ("XK", T0)]):
+            await uow.corrections.add(TriageCorrection(code, f"楼道灯不亮 {i}", "other", "repair",
+                                                       "worker" if i % 2 else "resident", at))
+        await uow.commit()
+    async with make() as uow:
+        seen.append(("XK", await uow.corrections.for_community("XK", 10)))
+        seen.append(("XK two", await uow.corrections.for_community("XK", 2)))
+        seen.append(("YH", await uow.corrections.for_community("YH", 10)))
+        seen.append(("none", await uow.corrections.for_community("ZZ", 10)))
+
+
+async def test_triage_corrections(sql) -> None:
+    await compare(sql, triage_corrections)

@@ -8,6 +8,7 @@ hears in chat), then back to the ticket with a flash (成功, or the refusal's w
     POST <base>/tickets/<number>/transfer   target reason  转派
     POST <base>/tickets/<number>/escalate   reason       上报社区
     POST <base>/tickets/<number>/assign     target       指派
+    POST <base>/tickets/<number>/recategorise  category  改类别
 
 A ticket the viewer may not see, or an act they may not take on it at all, is a 403 page and changes
 nothing; an act the ticket's state no longer allows comes back as the refusal's text. `reply` is a
@@ -38,7 +39,8 @@ def use_case(act: Act, form: dict[str, str]) -> Use | None:
     note or result is the typed note, else the picked 常用回复."""
     note = form.get("note", "") or form.get("reply", "")
     reason, target = form.get("reason", ""), form.get("target", "")
-    if act in (Act.PROGRESS, Act.RESOLVE) and not note:
+    category = form.get("category", "")
+    if (act in (Act.PROGRESS, Act.RESOLVE) and not note) or (act is Act.RECATEGORISE and not category):
         return None
     if (act in (Act.TRANSFER, Act.ESCALATE) and not reason) or (
             act in (Act.TRANSFER, Act.ASSIGN) and not target):
@@ -50,6 +52,7 @@ def use_case(act: Act, form: dict[str, str]) -> Use | None:
         Act.TRANSFER: lambda ctx, t: ticket_actions.transfer(ctx, t, target, reason),
         Act.ESCALATE: lambda ctx, t: ticket_actions.escalate(ctx, t, reason),
         Act.ASSIGN: lambda ctx, t: ticket_actions.assign(ctx, t, target),
+        Act.RECATEGORISE: lambda ctx, t: ticket_actions.recategorise(ctx, t, category),
     }
     return uses[act]
 
@@ -66,7 +69,8 @@ async def act(request: web.Request) -> web.StreamResponse:
     if chosen is None or not may(community, viewer.user_id, chosen, ticket):
         return console.refuse(request, "act")
     posted = await request.post()
-    form = {key: str(posted.get(key, "")).strip() for key in ("note", "reply", "reason", "target")}
+    fields = ("note", "reply", "reason", "target", "category")
+    form = {key: str(posted.get(key, "")).strip() for key in fields}
     back = f"/tickets/{ticket.number}"
     use = use_case(chosen, form) if all(len(text) <= MAX_TEXT for text in form.values()) else None
     if use is None:  # a blank or too long note, reason or pick: the chat's words for it

@@ -35,7 +35,8 @@ from web.state import Console, console_of, viewer_of
 from web.viewer import Viewer, acting_context
 
 SUMMARY = 40  # characters of a description in the list
-ACTS = (Act.ACCEPT, Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.ASSIGN)  # the console's
+# The console's forms.
+ACTS = (Act.ACCEPT, Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.ASSIGN, Act.RECATEGORISE)
 DETAIL_KEYS = ("note", "reason")
 
 
@@ -150,12 +151,21 @@ def entry(console: Console, ctx: Context, event: TicketEvent, names: tuple[str, 
     text = next((str(details[k]) for k in DETAIL_KEYS if details.get(k)), "")
     if event.action is Action.ASSIGN:
         text = str(details.get("name") or "")
+    elif event.action is Action.RECATEGORISE:
+        text = label(console, "recategorised", old=category_name(ctx, details.get("from")),
+                     new=category_name(ctx, details.get("to")))
     elif event.action is Action.SUBMIT and details.get("on_behalf"):
         text = label(console, "on_behalf")
     if names is not None:
         text = redact(text, names)
     return Entry(ctx.local(event.at), label(console, "action_" + event.action.value),
                  actor_name(console, ctx.community, event.actor), text)
+
+
+def category_name(ctx: Context, code: object) -> str:
+    """A category's name as the roster has it now; its code when the roster dropped it since."""
+    category = ctx.community.category(str(code or ""))
+    return category.name if category else str(code or "")
 
 
 def result_photos(events: list[TicketEvent]) -> list[str]:
@@ -185,6 +195,8 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
         assign = ticket_actions.assign_targets(ctx, ticket) if Act.ASSIGN.value in acts else []
         replies = {kind: community.replies_for(ticket.category_code, kind) if kind in acts else ()
                    for kind in (Act.PROGRESS.value, Act.RESOLVE.value)}
+        categories = (ticket_actions.recategorise_targets(ctx, ticket)
+                      if Act.RECATEGORISE.value in acts else [])
         context = card_context(console, ctx, ticket, full, names)
         timeline = [entry(console, ctx, e, names) for e in events]
     photos = photo_ids(ticket, events)
@@ -193,7 +205,8 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
                         timeline=timeline, own_photos=len(ticket.photos),
                         result_photos=len(photos) - len(ticket.photos),
                         voice=bool(ticket.voice) and full, acts=acts,
-                        transfer_targets=transfer, assign_targets=assign, replies=replies)
+                        transfer_targets=transfer, assign_targets=assign, replies=replies,
+                        categories=categories)
 
 
 def card_context(console: Console, ctx: Context, ticket: Ticket, full: bool,
