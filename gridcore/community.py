@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 from gridcore.deadlines import ReminderPolicy
+from gridcore.workdays import add_workdays
 
 
 class Role(StrEnum):
@@ -44,6 +45,15 @@ class Category:
     co_handler: str | None = None
     # A 矛盾纠纷 category: its tickets go into the dispute ledger (gridcore.ledger.is_dispute).
     dispute: bool = False
+    # "N个工作日内反馈": the feedback promise counts working days (gridcore.workdays.add_workdays) and
+    # feedback_deadline is not used for it; None: the promise is feedback_deadline on the clock.
+    feedback_workdays: int | None = None
+
+    def feedback_due(self, at: datetime, timezone: str) -> datetime:
+        """When feedback on a ticket of this category filed (or reopened) `at` falls due."""
+        if self.feedback_workdays is not None:
+            return add_workdays(at, self.feedback_workdays, timezone)
+        return at + self.feedback_deadline
 
 
 class PlaceKind(StrEnum):
