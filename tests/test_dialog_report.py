@@ -146,6 +146,7 @@ async def test_deep_link_remembers_building_for_the_next_report(bot, uow_factory
     chat = ResidentChat(bot)
     await chat.send("/start b_7")
     assert "7号楼" in chat.last_text
+    assert "3 个工作日内反馈结果" in chat.last_text  # the example's categories count working days
     await chat.send("楼道里堆满了纸箱子")
     await chat.press("是的")
     assert "哪个单元" in chat.last_text and "7号楼" in chat.last_text

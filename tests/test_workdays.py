@@ -208,3 +208,15 @@ async def test_working_days_and_office_hours_survive_storage(uow_factory):
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.roster.get("XK") == plain
+
+
+def test_the_promise_residents_read_says_working_days_when_a_category_counts_them():
+    from gridcore.posters import FeedbackPromise, feedback_promise
+
+    xinkang = example()
+    assert feedback_promise(xinkang) == FeedbackPromise(3, True)
+    old = parse_roster(ROSTER % ("", ", feedback_days: 3"), "r.yaml")
+    assert feedback_promise(old) == FeedbackPromise(3, False)  # "3 天", as before
+    slow = replace(xinkang, categories=(*xinkang.categories,
+                                        Category("green", "绿化", feedback_deadline=timedelta(days=5))))
+    assert feedback_promise(slow) == FeedbackPromise(5, True)  # 5 calendar days end within 5 working days
