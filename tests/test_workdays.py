@@ -220,3 +220,23 @@ def test_the_promise_residents_read_says_working_days_when_a_category_counts_the
     slow = replace(xinkang, categories=(*xinkang.categories,
                                         Category("green", "绿化", feedback_deadline=timedelta(days=5))))
     assert feedback_promise(slow) == FeedbackPromise(5, True)  # 5 calendar days end within 5 working days
+
+
+async def test_a_report_filed_the_evening_before_national_day_through_the_bot(uow_factory):
+    """The real path (dialog → Ticket.file → dispatch): feedback over the holiday to the make-up
+    Saturday, and acceptance counted in office hours from the first working morning after it."""
+    from dialog_support import FakeClock, ResidentChat, example_community, make_conversations, tickets_of
+
+    community = example_community()
+    office = replace(community.reminders, office_hours=parse_office_hours("08:30-17:30", TZ))
+    async with uow_factory() as uow:
+        await uow.roster.upsert(replace(community, reminders=office))
+        await uow.commit()
+    bot = make_conversations(uow_factory, FakeClock(at(9, 30, 20).astimezone(ZoneInfo("UTC"))))
+    chat = ResidentChat(bot)
+    await chat.send("3号楼2单元楼道灯坏了一个星期了")
+    await chat.presses("是的", "跳过", "没有照片", "实名反映", "确认提交")
+    [ticket] = await tickets_of(uow_factory, 5001)
+    assert ticket.feedback_due_at == at(9, 30, 20).replace(month=10, day=10)  # Thu 8, Fri 9, Sat 10 (调休)
+    assert ticket.accept_due_at == at(10, 8, 12, 30)  # 4 office hours from 08:30 on 10月8日
+    assert "10月10日 20:00" in chat.last_texts()
