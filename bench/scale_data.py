@@ -101,7 +101,7 @@ class History:
         self.sequences[day] = sequence = self.sequences.get(day, 0) + 1
         ticket = Ticket.file(
             number=number_of(self.community.code, day, sequence), community_code=self.community.code,
-            category_code=category.code, feedback_deadline=category.feedback_deadline,
+            category_code=category.code, feedback_due_at=category.feedback_due(at, self.community.timezone),
             description=rng.choice(DESCRIPTIONS), at=at, urgent=category.emergency,
             location=Location(building.code if building else None,
                               rng.choice(building.units) if building and building.units else None,
@@ -199,7 +199,7 @@ class History:
         ticket.apply(Action.REOPEN, actor=actor, at=at, reason=rating.reason or "")
         category = self.community.category(ticket.category_code)
         assert category is not None
-        restart_clock(ticket, at, category.feedback_deadline)
+        restart_clock(ticket, category.feedback_due(at, self.community.timezone))
         return False
 
     def add_rows(self, batch: Batch, ticket: Ticket) -> None:

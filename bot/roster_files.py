@@ -5,23 +5,30 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from gridcore.community import Community
 from gridcore.roster import RosterError, RosterProblem, check_roster
-from gridcore.roster_checks import too_big
+from gridcore.roster_checks import calendar_warnings, too_big
 
 log = logging.getLogger("gridbot")
 
 
-def read_roster_checked(path: str | Path) -> tuple[Community, list[RosterProblem]]:
-    """Parse a roster file and its warnings; RosterError names the file, line and problem. A file over
-    the size limit is refused before it is read."""
+def read_roster_checked(path: str | Path, today: date | None = None) -> tuple[Community, list[RosterProblem]]:
+    """Parse a roster file and its warnings (with the holiday calendar's gaps as of `today`, default the
+    local date); RosterError names the file, line and problem. A file over the size limit is refused
+    before it is read."""
     path = Path(path)
     if (refused := too_big(path.stat().st_size)) is not None:
         raise RosterError([RosterProblem(str(path), 1, refused)])
-    return check_roster(path.read_text(encoding="utf-8"), str(path))
+    community, warnings = check_roster(path.read_text(encoding="utf-8"), str(path))
+    today = today or datetime.now(ZoneInfo(community.timezone)).date()
+    gaps = [RosterProblem(str(path), 1, message, warning=True)
+            for message in calendar_warnings(community, today)]
+    return community, gaps + warnings
 
 
 def read_roster(path: str | Path) -> Community:

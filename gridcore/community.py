@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 from gridcore.deadlines import ReminderPolicy
+from gridcore.workdays import add_workdays
 
 
 class Role(StrEnum):
@@ -63,6 +64,15 @@ class Category:
     dispute: bool = False
     # The category's own 常用回复; a kind left empty falls back to the community's (Community.replies_for).
     replies: Replies = field(default_factory=Replies)
+    # "N个工作日内反馈": the feedback promise counts working days (gridcore.workdays.add_workdays) and
+    # feedback_deadline is not used for it; None: the promise is feedback_deadline on the clock.
+    feedback_workdays: int | None = None
+
+    def feedback_due(self, at: datetime, timezone: str) -> datetime:
+        """When feedback on a ticket of this category filed (or reopened) `at` falls due."""
+        if self.feedback_workdays is not None:
+            return add_workdays(at, self.feedback_workdays, timezone)
+        return at + self.feedback_deadline
 
 
 class PlaceKind(StrEnum):

@@ -1,8 +1,10 @@
 """The clocks of a ticket and the reminders and 督办 they lead to. Pure: the caller passes `now`.
 
 Two clocks run per ticket:
-- acceptance (签收): due `accept_within` after the ticket reached its handler (urgent: shorter);
-- feedback (反馈, the 3-day promise): due `ticket.feedback_due_at`; met when the ticket is resolved.
+- acceptance (签收): due `accept_within` after the ticket reached its handler (urgent: shorter); with
+  the community's office hours set, a non-urgent window counts office time only (gridcore.workdays);
+- feedback (反馈, the 3-day promise): due `ticket.feedback_due_at` (calendar time or working days, as the
+  category says: Category.feedback_due); met when the ticket is resolved.
 
 Stages, each sent at most once (the ticket remembers which are done, in the same transaction as the
 messages they cause):
@@ -27,6 +29,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from gridcore.ticket import Ticket, TicketStatus, Urgency
+from gridcore.workdays import OfficeHours, add_office_time
 
 
 class Stage(StrEnum):
@@ -56,17 +59,36 @@ class ReminderPolicy:
     feedback_reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=4))
     staff_after: timedelta = timedelta(hours=24)  # after the grid leader was told
     street_after: timedelta = timedelta(hours=24)  # after community staff were told
+    # The community's office hours; None: the acceptance window runs on the clock.
+    office_hours: OfficeHours | None = None
 
     def accept_window(self, ticket: Ticket) -> timedelta:
         return self.accept_within_urgent if ticket.urgency is Urgency.URGENT else self.accept_within
+
+    def counts_office_time(self, ticket: Ticket) -> bool:
+        """Whether the ticket's acceptance window counts office time only (urgent ones run on the clock)."""
+        return self.office_hours is not None and ticket.urgency is not Urgency.URGENT
+
+    def accept_due(self, ticket: Ticket, at: datetime) -> datetime:
+        """When acceptance of the ticket that reached its handler `at` falls due."""
+        window = self.accept_window(ticket)
+        if self.office_hours is not None and self.counts_office_time(ticket):
+            return add_office_time(at, window, self.office_hours)
+        return at + window
+
+    def accept_reminder_at(self, ticket: Ticket, due: datetime) -> datetime:
+        """Half the acceptance window before `due` (in office time when the window counts it)."""
+        half = self.accept_window(ticket) / 2
+        if self.office_hours is not None and self.counts_office_time(ticket):
+            return add_office_time(due, -half, self.office_hours)
+        return due - half
 
 
 def stage_times(ticket: Ticket, policy: ReminderPolicy) -> dict[Stage, datetime]:
     """When each stage that still applies to the ticket in its current state falls due."""
     times: dict[Stage, datetime] = {}
     if ticket.status in WAITING_FOR_ACCEPT and ticket.accept_due_at is not None:
-        window = policy.accept_window(ticket)
-        times[Stage.ACCEPT_REMINDER] = ticket.accept_due_at - window / 2
+        times[Stage.ACCEPT_REMINDER] = policy.accept_reminder_at(ticket, ticket.accept_due_at)
         times[Stage.ACCEPT_OVERDUE] = ticket.accept_due_at
     if ticket.status in WAITING_FOR_RESULT:
         due = ticket.feedback_due_at
@@ -135,11 +157,12 @@ def time_left(due: datetime, now: datetime) -> TimeLeft:
 
 def start_accept_clock(ticket: Ticket, at: datetime, policy: ReminderPolicy) -> None:
     """The ticket reached a handler: acceptance is due within the policy's window."""
-    ticket.accept_due_at = at + policy.accept_window(ticket)
+    ticket.accept_due_at = policy.accept_due(ticket, at)
     ticket.reminders = tuple(s for s in ticket.reminders if s not in ACCEPT_STAGES)
 
 
-def restart_clock(ticket: Ticket, at: datetime, feedback_deadline: timedelta) -> None:
-    """Reopened (未解决/不满意): a new feedback promise from now, and its reminders start afresh."""
-    ticket.feedback_due_at = at + feedback_deadline
+def restart_clock(ticket: Ticket, feedback_due_at: datetime) -> None:
+    """Reopened (未解决/不满意): a new feedback promise (Category.feedback_due from now), and its reminders
+    start afresh."""
+    ticket.feedback_due_at = feedback_due_at
     ticket.reminders = tuple(s for s in ticket.reminders if s not in FEEDBACK_STAGES)

@@ -59,14 +59,31 @@ def deep_link(bot_username: str, community_code: str, building_code: str) -> str
     return f"https://t.me/{check_bot_username(bot_username)}?start={payload}"
 
 
+@dataclass(frozen=True)
+class FeedbackPromise:
+    """What the bot promises residents about feedback: within `days` (working days when `working_days`)."""
+
+    days: int
+    working_days: bool
+
+
+def feedback_promise(community: Community) -> FeedbackPromise:
+    """The promise that holds for every ordinary (non-emergency) category: the longest deadline in whole
+    days (rounded up). In working days as soon as one category counts them: N calendar days never end
+    after N working days, so the clock categories keep the promise too. DEFAULT_FEEDBACK_DAYS (calendar
+    days) for a roster without such categories."""
+    ordinary = [c for c in community.categories if not c.emergency]
+    if not ordinary:
+        return FeedbackPromise(DEFAULT_FEEDBACK_DAYS, False)
+    days = [c.feedback_workdays if c.feedback_workdays is not None
+            else math.ceil(c.feedback_deadline / timedelta(days=1)) for c in ordinary]
+    return FeedbackPromise(max(1, *days), any(c.feedback_workdays is not None for c in ordinary))
+
+
 def feedback_days(community: Community) -> int:
-    """The days the poster promises feedback within: the longest feedback deadline of the community's
-    non-emergency categories, in whole days (rounded up), so the promise holds for every ordinary
-    problem; DEFAULT_FEEDBACK_DAYS for a roster without such categories."""
-    deadlines = [c.feedback_deadline for c in community.categories if not c.emergency]
-    if not deadlines:
-        return DEFAULT_FEEDBACK_DAYS
-    return max(1, math.ceil(max(deadlines) / timedelta(days=1)))
+    """The days the poster promises feedback within (feedback_promise; the poster says 个工作日, which
+    holds for calendar-day deadlines too)."""
+    return feedback_promise(community).days
 
 
 def emergency_numbers(community: Community) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ The caller reads the file; this module only takes text.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from gridcore.roster_places import label, parse_buildings, parse_estates, unique
 from gridcore.roster_reader import Reader, RosterError, RosterProblem, line_of
 from gridcore.roster_reminders import parse_reminders
 from gridcore.roster_replies import parse_replies
+from gridcore.workdays import parse_office_hours
 
 GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.BUILDING_LEADER})
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
@@ -34,13 +36,14 @@ _POSITIVE = (lambda v: v > 0), "positive"
 _TOP = ({"community", "grids", "buildings", "staff", "categories"}, {"announcements", "estates", "replies"})
 _COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id", "public_chat_id", "rating_days", "accept_hours",
                                   "urgent_accept_hours", "reminder_hours", "staff_after_hours",
-                                  "street", "street_chat_id", "street_after_hours"})
+                                  "street", "street_chat_id", "street_after_hours",
+                                  "office_hours"})
 _GRID = ({"code", "name"}, {"group_chat_id"})
 _STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username", "phone", "title", "away"})
 _CATEGORY = (
     {"code", "name"},
-    {"keywords", "feedback_days", "feedback_hours", "mode", "co_handler", "emergency", "numbers", "dispute",
-     "replies"},
+    {"keywords", "feedback_days", "feedback_hours", "feedback_workdays", "mode", "co_handler", "emergency",
+     "numbers", "dispute", "replies"},
 )
 
 
@@ -59,9 +62,17 @@ def _community(r: Reader, node: Node) -> dict[str, Any]:
     street_chat = r.integer(f.get("street_chat_id"), "community street_chat_id", *_GROUP)
     if "street_chat_id" in f and "street" not in f:
         r.problem(f["street_chat_id"], 'community street_chat_id needs the "street" it is the group of')
+    reminders = parse_reminders(r, f)
+    office_text = r.text(f.get("office_hours"), "community office_hours")
+    if office_text is not None:
+        try:
+            reminders = replace(reminders, office_hours=parse_office_hours(office_text, tz))
+        except ValueError as exc:
+            r.problem(f["office_hours"], f'community office_hours "{office_text}": {exc} '
+                                         '(e.g. "08:30-17:30" or "08:30-12:00,14:00-17:30")')
     return {"code": code or "", "name": r.text(f.get("name"), "community name") or "",
             "timezone": tz, "staff_chat_id": chat, "rating_days": rating_days or 7, "public_chat_id": public,
-            "reminders": parse_reminders(r, f), "street": street, "street_chat_id": street_chat}
+            "reminders": reminders, "street": street, "street_chat_id": street_chat}
 
 
 
@@ -168,6 +179,10 @@ def _category(r: Reader, item: Node, i: int) -> tuple[Category | None, str | Non
         deadline = timedelta(days=days or 0, hours=hours or 0)
     else:
         deadline = timedelta(days=3)
+    workdays = r.integer(f.get("feedback_workdays"), f"{what} feedback_workdays", *_POSITIVE)
+    if "feedback_workdays" in f and ("feedback_days" in f or "feedback_hours" in f):
+        r.problem(f["feedback_workdays"], f"{what}: give feedback_workdays or feedback_days/feedback_hours, "
+                                          "not both (which promise would the resident get?)")
     mode_text = r.text(f.get("mode"), f"{what} mode")
     mode = HandlingMode.SELF
     mode_ok = mode_text is None or mode_text in {m.value for m in HandlingMode}
@@ -194,7 +209,7 @@ def _category(r: Reader, item: Node, i: int) -> tuple[Category | None, str | Non
     if code is None or name is None:
         return None, code, f.get("code")
     category = Category(code, name, keywords, deadline, bool(emergency), mode,
-                        tuple(n for n, _ in numbers), co_handler, bool(dispute), replies)
+                        tuple(n for n, _ in numbers), co_handler, bool(dispute), replies, workdays)
     return category, code, f.get("code")
 
 

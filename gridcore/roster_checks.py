@@ -8,10 +8,12 @@ Warnings never fail a check or a load; they carry the line they are about, like 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from yaml.nodes import Node, SequenceNode
 
 from gridcore.community import Community, Role
+from gridcore.workdays import calendar_gaps
 
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
 MAX_ENTRIES = {"grids": 1_000, "estates": 1_000, "buildings": 5_000, "staff": 10_000, "categories": 500,
@@ -63,3 +65,16 @@ def roster_warnings(community: Community, lines: Mapping[tuple[str, str], int]) 
                   f'estate "{code}" has no buildings: no building names it with `estate: {code}`')
                  for code in empty_estates(community))
     return sorted(found, key=lambda warning: warning[0])
+
+
+def calendar_warnings(community: Community, today: date) -> list[str]:
+    """The years (this one, the next) whose statutory holidays the installed calendar does not know, for a
+    community that counts working days or office hours; its deadlines then skip weekends only."""
+    counts_workdays = (community.reminders.office_hours is not None
+                       or any(c.feedback_workdays is not None for c in community.categories))
+    if not counts_workdays:
+        return []
+    return [f"the holiday calendar (chinese-calendar package) does not cover {year} yet: working-day "
+            f"deadlines and office hours in {year} skip weekends only, not holidays or 调休 "
+            "(upgrade chinese-calendar once the State Council publishes the year's holidays)"
+            for year in calendar_gaps(today)]

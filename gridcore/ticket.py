@@ -194,7 +194,6 @@ class Ticket:
         number: str,
         community_code: str,
         category_code: str,
-        feedback_deadline: timedelta,
         description: str,
         location: Location,
         reporter: Reporter,
@@ -203,9 +202,18 @@ class Ticket:
         photos: tuple[str, ...] = (),
         grid_code: str | None = None,
         voice: str | None = None,
+        feedback_deadline: timedelta | None = None,
+        feedback_due_at: datetime | None = None,
     ) -> Ticket:
+        """A new ticket; its feedback is due at `feedback_due_at` (Category.feedback_due) or, given
+        instead, `feedback_deadline` after `at`."""
         if not description.strip():
             raise DomainError("a ticket needs a description")
+        if (feedback_deadline is None) == (feedback_due_at is None):
+            raise ValueError("give feedback_deadline or feedback_due_at, one of them")
+        if feedback_due_at is None:
+            assert feedback_deadline is not None
+            feedback_due_at = at + feedback_deadline
         ticket = cls(
             number=number,
             community_code=community_code,
@@ -214,7 +222,7 @@ class Ticket:
             location=location,
             reporter=reporter,
             created_at=at,
-            feedback_due_at=at + feedback_deadline,
+            feedback_due_at=feedback_due_at,
             urgency=Urgency.URGENT if urgent else Urgency.NORMAL,
             grid_code=grid_code,
             photos=photos,

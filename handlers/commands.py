@@ -5,6 +5,7 @@ from __future__ import annotations
 from gridcore.conversation import Resident
 from gridcore.links import read_building_link
 from gridcore.messages import Button
+from gridcore.posters import feedback_promise
 from gridcore.ticket import Ticket
 from handlers import menus, onboarding, report, staff_commands, timelines
 from handlers.context import Context
@@ -34,6 +35,7 @@ async def start(ctx: Context) -> None:
     if building is not None and ctx.conversation.dialog is None:
         ctx.conversation.data[report.s.LINKED_BUILDING] = building.code
     await ctx.say("welcome", community=ctx.community.name,
+                  promise=ctx.label("feedback_promise", promise=feedback_promise(ctx.community)),
                   place=ctx.community.place_name(building) if building else "",
                   unknown_link=bool(ctx.incoming.args) and building is None)
     if ctx.conversation.dialog != report.DIALOG:

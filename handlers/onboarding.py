@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from gridcore.community import Community, Person
+from gridcore.posters import feedback_promise
 from gridcore.staff import INVITE_PREFIX, find_person
 from handlers import menus
 from handlers.context import Context
@@ -69,6 +70,7 @@ def described(community: Community, people: tuple[Person, ...] | list[Person]) -
     """What the invite templates show of roster entries: role, grid name, name, building."""
     return {
         "community": community.name,
+        "promise": feedback_promise(community),
         "people": [
             {
                 "name": p.name,

@@ -119,7 +119,7 @@ async def complete(ctx: Context, ticket: Ticket) -> None:
     ticket.apply(Action.REOPEN, actor=actor, at=ctx.now, reason=rating.reason or "")
     category = ctx.community.category(ticket.category_code)
     if category is not None:  # a new promise to the resident, with its own reminders
-        restart_clock(ticket, ctx.now, category.feedback_deadline)
+        restart_clock(ticket, category.feedback_due(ctx.now, ctx.community.timezone))
     await dispatch.tell_grid_leader(ctx, ticket, "leader_reopened", reason=rating.reason or "",
                                     worker=worker.name if worker else "")
     if worker is not None:

@@ -80,6 +80,7 @@ class CategoryEntry:
     mode: HandlingMode
     co_handler: str | None
     deadline_hours: int  # feedback deadline; the template shows days when it is whole days
+    feedback_workdays: int | None  # "N个工作日" instead of deadline_hours
     emergency: bool
     emergency_numbers: tuple[str, ...]
     partners: tuple[StaffEntry, ...]  # contacts whose title or name is the co-handler
@@ -153,7 +154,7 @@ def roster_view(community: Community, open_counts: Mapping[int, int]) -> RosterV
     partners = tuple(_entry(p, open_counts) for p in community.people(Role.PARTNER))
     categories = tuple(
         CategoryEntry(c.code, c.name, c.mode, c.co_handler, round(c.feedback_deadline.total_seconds() / 3600),
-                      c.emergency, c.emergency_numbers,
+                      c.feedback_workdays, c.emergency, c.emergency_numbers,
                       tuple(p for p in partners if c.co_handler and c.co_handler in (p.title, p.name)))
         for c in community.categories)
     return RosterView(

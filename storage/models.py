@@ -97,6 +97,7 @@ class CommunityRow(Base):
     reminders: Mapped[dict[str, Any] | None]
     street: Mapped[str | None] = mapped_column(String(200))  # the street office (街道) by name
     street_chat_id: Mapped[int | None]  # the street office's staff group
+    office_hours: Mapped[str | None] = mapped_column(String(64))  # "08:30-12:00,14:00-17:30"; None: none
     # Bumped in the transaction of every change of what RosterRepository.get returns (this row, its
     # grids, estates, buildings, categories, staff, invite bindings): a cached roster of the same
     # version is still right (storage.roster_cache).
@@ -190,6 +191,7 @@ class CategoryRow(Base):
     co_handler: Mapped[str | None] = mapped_column(String(200))  # who shares the work in 共办 mode
     dispute: Mapped[bool] = mapped_column(Boolean, server_default=false())  # a 矛盾纠纷 category
     replies: Mapped[dict[str, Any] | None]  # the category's own 常用回复, shaped like communities.replies
+    feedback_workdays: Mapped[int | None] = mapped_column(Integer)  # "N个工作日内反馈"; None: on the clock
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
 

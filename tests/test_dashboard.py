@@ -211,13 +211,13 @@ def test_the_roster_partial_shows_who_handles_what_and_escapes():
     guo = next(p for g in view.grids for p in g.building_leaders if p.name == "郭秀云")
     assert not guo.bound and guo.open_tickets is None and view.unbound == 1
     fire = next(c for c in view.categories if c.code == "fire")
-    assert fire.deadline_hours == 24 and fire.mode.value == "自办"
+    assert fire.deadline_hours == 24 and fire.feedback_workdays is None and fire.mode.value == "自办"
     facility = next(c for c in view.categories if c.code == "facility")
     assert [p.name for p in facility.partners] == ["钱经理"]
     html = web_templates().get_template("_roster.html").render(roster=view)
     assert SCRIPT not in html and "&lt;script&gt;alert(1)&lt;/script&gt;楼" in html
     assert "王芳" in html and "13800001011" in html and "未绑定" in html and "请假中" in html
-    assert "反馈时限" in html and "24 小时" in html and "3 天" in html
+    assert "反馈时限" in html and "24 小时" in html and "3 个工作日" in html  # fire on the clock, env not
     assert not re.search(r"张阿姨|李叔|王姐", html)  # residents are not in the roster
 
 

@@ -36,7 +36,8 @@ async def test_free_text_with_place_asks_only_what_is_missing(bot, uow_factory):
     await chat.press("跳过")
     await finish_named(chat)
     assert "XK-20261122-0001" in chat.last_texts()  # (then, after a first report, the home offer)
-    assert "11月25日 09:30" in chat.last_texts()  # filed 09:30 Shanghai time, 3 days to feed back
+    # filed Sunday 09:30 Shanghai time, 3 working days: Monday is day 1, due at the end of Wednesday
+    assert "11月25日 23:59" in chat.last_texts()
     [ticket] = await tickets_of(uow_factory, 5001)
     assert (ticket.location.building_code, ticket.location.unit) == ("3", "2")
     assert ticket.description == "3号楼2单元楼道灯坏了一个星期了"
@@ -145,6 +146,7 @@ async def test_deep_link_remembers_building_for_the_next_report(bot, uow_factory
     chat = ResidentChat(bot)
     await chat.send("/start b_7")
     assert "7号楼" in chat.last_text
+    assert "3 个工作日内反馈结果" in chat.last_text  # the example's categories count working days
     await chat.send("楼道里堆满了纸箱子")
     await chat.press("是的")
     assert "哪个单元" in chat.last_text and "7号楼" in chat.last_text

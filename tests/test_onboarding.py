@@ -85,6 +85,7 @@ async def test_an_invite_binds_the_account_and_new_tickets_reach_it(setup, uow_f
     text = worker.last_text
     assert "已绑定为" in text and "第四网格" in text and "网格员" in text and "周杰" in text
     assert "新工单" in text  # what they will receive
+    assert "3 个工作日内把处理结果反馈给居民" in text  # the example's categories count working days
     assert await bound_id(uow_factory) == NEW_WORKER
 
     # A resident's report in grid 4 is routed to the newly bound account.

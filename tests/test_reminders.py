@@ -59,7 +59,7 @@ def test_urgent_accept_clock_and_done_stages_and_a_new_clock_on_reopen():
     ticket.status = TicketStatus.ACCEPTED
     assert due_stages(ticket, T0 + timedelta(hours=5), POLICY) == ([], [])
     ticket.reminders = (*ticket.reminders, Stage.FEEDBACK_24H, Stage.FEEDBACK_4H, Stage.OVERDUE_LEADER)
-    restart_clock(ticket, T0 + timedelta(days=5), timedelta(days=3))
+    restart_clock(ticket, T0 + timedelta(days=5) + timedelta(days=3))
     assert ticket.feedback_due_at == T0 + timedelta(days=8)
     assert due_stages(ticket, T0 + timedelta(days=7), POLICY)[0] == [Stage.FEEDBACK_24H]
     ticket.status = TicketStatus.RESOLVED

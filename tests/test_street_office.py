@@ -185,7 +185,8 @@ async def test_sweeps_run_for_both_and_the_street_supervises_after_community_sta
     bot, clock, world, chat = street
     a_number = await file_in(chat(RESIDENT, "张阿姨"), "兴康社区")
     b_number = await file_in(chat(NEIGHBOUR, "李叔"), "和祥社区")
-    clock.advance(days=3, hours=1)  # past the feedback deadline: the grid leaders' 督办
+    # Filed Sunday 09:30; 兴康社区 promises 3 working days (due Wednesday 23:59:59): past both deadlines.
+    clock.advance(days=3, hours=15)  # the grid leaders' 督办
     await tick(bot, world, upkeep.send_reminders, sweep=True)
     assert any(a_number in (m.text or "") for m in world.inbox[A_LEADER])
     assert any(b_number in (m.text or "") for m in world.inbox[B_LEADER])

@@ -4,6 +4,8 @@ resolve → rate; reopen; transfer; escalation; 共办 and 联办 routing; no gr
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from dialog_support import (
@@ -94,6 +96,8 @@ async def test_unsatisfied_reopens_to_the_same_worker_and_tells_the_leader(world
     assert "已重新派单" in worker.last_text  # the old card, edited: no buttons any more
     reopened = await ticket(uow_factory)
     assert reopened.status is TicketStatus.ASSIGNED and reopened.assignee == WORKER_1
+    # Reopened on Sunday 11月22日: a new promise of 3 working days, Monday being day 1.
+    assert reopened.feedback_due_at == datetime(2026, 11, 25, 23, 59, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
     await resident.press_data(resident.button("满意"))  # an old rating button: refused
     assert resident.last.callback_alert
 

@@ -36,6 +36,7 @@ from gridcore.community import (
 from gridcore.deadlines import ReminderPolicy
 from gridcore.directory import CommunityDirectory, DirectoryEntry
 from gridcore.staff import person_key
+from gridcore.workdays import parse_office_hours
 from storage.models import (
     BuildingRow,
     CategoryRow,
@@ -82,6 +83,7 @@ def _category_values(category: Category) -> dict[str, Any]:
         "co_handler": category.co_handler,
         "dispute": category.dispute,
         "replies": replies_json(category.replies),
+        "feedback_workdays": category.feedback_workdays,
     }
 
 
@@ -207,6 +209,8 @@ class SqlRosterRepository:
             "public_chat_id": community.public_chat_id,
             "announcements": [_announcement_json(a) for a in community.announcements],
             "reminders": policy_json(community.reminders),
+            "office_hours": (community.reminders.office_hours.text()
+                             if community.reminders.office_hours is not None else None),
             "street": community.street,
             "street_chat_id": community.street_chat_id,
             "replies": replies_json(community.replies),
@@ -349,7 +353,8 @@ class SqlRosterRepository:
             rating_days=row.rating_days,
             public_chat_id=row.public_chat_id,
             announcements=tuple(_announcement(a) for a in row.announcements or ()),
-            reminders=policy_from_json(row.reminders),
+            reminders=replace(policy_from_json(row.reminders), office_hours=(
+                parse_office_hours(row.office_hours, row.timezone) if row.office_hours else None)),
             street=row.street,
             street_chat_id=row.street_chat_id,
             replies=replies_from_json(row.replies),
@@ -377,6 +382,7 @@ class SqlRosterRepository:
                     co_handler=c.co_handler,
                     dispute=c.dispute,
                     replies=replies_from_json(c.replies),
+                    feedback_workdays=c.feedback_workdays,
                 )
                 for c in categories
             ),
