@@ -261,7 +261,7 @@ def test_the_street_is_told_a_day_after_community_staff():
 
 def test_the_roster_sets_the_street_delay_and_old_stored_policies_still_read():
     from gridcore.roster import parse_roster
-    from storage.repositories.roster import policy_from_json, policy_json
+    from storage.repositories.roster_rows import policy_from_json, policy_json
 
     roster = ('community: {code: XK, name: 兴康社区, street_after_hours: 12}\n'
               'grids: [{code: "1", name: 一}]\nbuildings: [{code: "3", name: 3号楼, grid: "1"}]\n'

@@ -12,16 +12,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridcore.community import (
-    Announcement,
-    AnnouncementKind,
-    AnnouncementTarget,
     Building,
     Category,
     Community,
@@ -30,12 +27,9 @@ from gridcore.community import (
     HandlingMode,
     Person,
     PlaceKind,
-    Replies,
     Role,
 )
-from gridcore.deadlines import ReminderPolicy
 from gridcore.directory import CommunityDirectory, DirectoryEntry
-from gridcore.staff import person_key
 from gridcore.workdays import parse_office_hours
 from storage.models import (
     BuildingRow,
@@ -47,117 +41,24 @@ from storage.models import (
     StaffRow,
 )
 from storage.repositories._sql import bump_roster_version
+from storage.repositories.roster_rows import (
+    announcement,
+    announcement_json,
+    building_values,
+    category_values,
+    estate_values,
+    grid_values,
+    person_values,
+    policy_from_json,
+    policy_json,
+    replies_from_json,
+    replies_json,
+    with_binding,
+)
 from storage.repositories.staff import SqlStaffRepository
 from storage.roster_cache import CODES, DIRECTORY, RosterView
 
 KeyedModel = type[GridRow] | type[EstateRow] | type[BuildingRow] | type[CategoryRow]
-
-
-def _grid_values(grid: Grid) -> dict[str, Any]:
-    return {"name": grid.name, "group_chat_id": grid.group_chat_id}
-
-
-def _estate_values(estate: Estate) -> dict[str, Any]:
-    return {"name": estate.name, "aliases": list(estate.aliases), "grid_code": estate.grid_code}
-
-
-def _building_values(building: Building) -> dict[str, Any]:
-    return {
-        "name": building.name,
-        "grid_code": building.grid_code,
-        "aliases": list(building.aliases),
-        "units": list(building.units),
-        "estate_code": building.estate_code,
-        "kind": building.kind.value,
-    }
-
-
-def _category_values(category: Category) -> dict[str, Any]:
-    return {
-        "name": category.name,
-        "keywords": list(category.keywords),
-        "feedback_deadline_seconds": int(category.feedback_deadline.total_seconds()),
-        "emergency": category.emergency,
-        "mode": category.mode.value,
-        "emergency_numbers": list(category.emergency_numbers),
-        "co_handler": category.co_handler,
-        "dispute": category.dispute,
-        "replies": replies_json(category.replies),
-        "feedback_workdays": category.feedback_workdays,
-    }
-
-
-def replies_json(replies: Replies) -> dict[str, Any] | None:
-    if replies == Replies():
-        return None
-    return {"progress": list(replies.progress), "resolve": list(replies.resolve)}
-
-
-def replies_from_json(data: dict[str, Any] | None) -> Replies:
-    data = data or {}
-    return Replies(tuple(data.get("progress", ())), tuple(data.get("resolve", ())))
-
-
-def _person_values(person: Person) -> dict[str, Any]:
-    return {
-        "name": person.name,
-        "role": person.role.value,
-        "grid_code": person.grid_code,
-        "telegram_user_id": person.telegram_user_id,
-        "username": person.username,
-        "phone": person.phone,
-        "building_code": person.building_code,
-        "title": person.title,
-        "away": person.away,
-    }
-
-
-def _announcement_json(a: Announcement) -> dict[str, Any]:
-    return {"kind": a.kind.value, "at": a.at.strftime("%H:%M"), "days": list(a.days),
-            "weekdays": list(a.weekdays), "targets": [t.value for t in a.targets], "enabled": a.enabled,
-            "note": a.note, "checklist": list(a.checklist)}
-
-
-def _announcement(data: dict[str, Any]) -> Announcement:
-    return Announcement(
-        kind=AnnouncementKind(data["kind"]),
-        at=time.fromisoformat(data["at"]),
-        days=tuple(data.get("days", ())),
-        weekdays=tuple(data.get("weekdays", ())),
-        targets=tuple(AnnouncementTarget(t) for t in data.get("targets", ())),
-        enabled=bool(data.get("enabled", True)),
-        note=data.get("note", ""),
-        checklist=tuple(data.get("checklist", ())),
-    )
-
-
-def _hours(delta: timedelta) -> float:
-    return delta.total_seconds() / 3600
-
-
-def policy_json(policy: ReminderPolicy) -> dict[str, Any]:
-    return {"accept": _hours(policy.accept_within), "urgent_accept": _hours(policy.accept_within_urgent),
-            "before": [_hours(b) for b in policy.feedback_reminders],
-            "staff_after": _hours(policy.staff_after), "street_after": _hours(policy.street_after)}
-
-
-def policy_from_json(data: dict[str, Any] | None) -> ReminderPolicy:
-    if not data:
-        return ReminderPolicy()
-    return ReminderPolicy(
-        accept_within=timedelta(hours=data["accept"]),
-        accept_within_urgent=timedelta(hours=data["urgent_accept"]),
-        feedback_reminders=tuple(timedelta(hours=h) for h in data["before"]),
-        staff_after=timedelta(hours=data["staff_after"]),
-        # Stored before street offices: the default street_after.
-        street_after=(timedelta(hours=data["street_after"]) if "street_after" in data
-                      else ReminderPolicy.street_after))
-
-
-def with_binding(person: Person, bound: dict[str, int]) -> Person:
-    """A roster entry without a Telegram id takes the one an invite bound to it (roster ids win)."""
-    user_id = bound.get(person_key(person)) if person.telegram_user_id is None else None
-    return replace(person, telegram_user_id=user_id) if user_id is not None else person
 
 
 class _Shared:
@@ -207,7 +108,7 @@ class SqlRosterRepository:
             "timezone": community.timezone,
             "rating_days": community.rating_days,
             "public_chat_id": community.public_chat_id,
-            "announcements": [_announcement_json(a) for a in community.announcements],
+            "announcements": [announcement_json(a) for a in community.announcements],
             "reminders": policy_json(community.reminders),
             "office_hours": (community.reminders.office_hours.text()
                              if community.reminders.office_hours is not None else None),
@@ -226,10 +127,10 @@ class SqlRosterRepository:
         # Every table is synced (no short-circuit): each call brings its rows up to date.
         sync = self._sync
         changes = (
-            await sync(GridRow, code, ((g.code, _grid_values(g)) for g in community.grids)),
-            await sync(EstateRow, code, ((e.code, _estate_values(e)) for e in community.estates)),
-            await sync(BuildingRow, code, ((b.code, _building_values(b)) for b in community.buildings)),
-            await sync(CategoryRow, code, ((c.code, _category_values(c)) for c in community.categories)),
+            await sync(GridRow, code, ((g.code, grid_values(g)) for g in community.grids)),
+            await sync(EstateRow, code, ((e.code, estate_values(e)) for e in community.estates)),
+            await sync(BuildingRow, code, ((b.code, building_values(b)) for b in community.buildings)),
+            await sync(CategoryRow, code, ((c.code, category_values(c)) for c in community.categories)),
             await self._sync_staff(code, community.staff),
         )
         await session.flush()
@@ -269,11 +170,11 @@ class SqlRosterRepository:
             row = stored.get(position)
             if row is None:
                 self._session.add(
-                    StaffRow(community_code=community_code, position=position, **_person_values(person))
+                    StaffRow(community_code=community_code, position=position, **person_values(person))
                 )
                 changed = True
             else:
-                changed = _assign(row, _person_values(person)) or changed
+                changed = _assign(row, person_values(person)) or changed
         if len(stored) > len(people):
             await self._session.execute(
                 delete(StaffRow).where(
@@ -352,7 +253,7 @@ class SqlRosterRepository:
             timezone=row.timezone,
             rating_days=row.rating_days,
             public_chat_id=row.public_chat_id,
-            announcements=tuple(_announcement(a) for a in row.announcements or ()),
+            announcements=tuple(announcement(a) for a in row.announcements or ()),
             reminders=replace(policy_from_json(row.reminders), office_hours=(
                 parse_office_hours(row.office_hours, row.timezone) if row.office_hours else None)),
             street=row.street,

@@ -35,7 +35,7 @@ from storage.models import (
 )
 from storage.repositories import ticket_search
 from storage.repositories._sql import Clock, dialect_insert, utc_now
-from storage.repositories.roster import policy_from_json
+from storage.repositories.roster_rows import policy_from_json
 from storage.repositories.ticket_rows import (
     FACT_COLUMNS,
     event_from_row,
