@@ -109,6 +109,7 @@ ALLOWED = {
     Act.ESCALATE: {"assigned worker", "grid leader, same grid"},
     Act.REVEAL_CONTACT: {"assigned worker"},
     Act.ASSIGN: {"grid leader, same grid", "community staff"},
+    Act.RECATEGORISE: {"assigned worker", "grid leader, same grid", "community staff"},  # as ACCEPT
     Act.VIEW: {"assigned worker", "other worker, same grid", "grid leader, same grid", "community staff",
                "the reporter (resident)"},
 }
