@@ -16,7 +16,7 @@ from gridcore.community import Community, Person, Role
 from gridcore.messages import Button
 from gridcore.ports import TicketCard, UnitOfWork
 from gridcore.redact import mask_phone, redact
-from gridcore.ticket import Action, Location, Ticket, TicketStatus, Urgency
+from gridcore.ticket import Action, Location, Ticket, TicketEvent, TicketStatus, Urgency
 from handlers.context import Context
 
 HANDLER, COPY, STAFF = "handler", "copy", "staff"
@@ -193,3 +193,26 @@ def staff_chat(ctx: Context) -> list[int]:
 def chat_of(person: Person) -> int:
     assert person.telegram_user_id is not None
     return person.telegram_user_id  # a private chat's id is the user's id
+
+
+NOTE_KEYS = ("note", "reason")  # the ledger details a staff member wrote
+
+
+def event_note(ctx: Context, event: TicketEvent) -> str:
+    """What a ledger line says beside its action, for staff (the chat's /ticket, the console's timeline):
+    the note or reason written, whom it was assigned to, the categories of a 改类别, 楼栋长代办."""
+    details = event.details
+    if event.action is Action.ASSIGN:
+        return str(details.get("name") or "")
+    if event.action is Action.RECATEGORISE:
+        return ctx.label("recategorised", old=category_name(ctx, details.get("from")),
+                         new=category_name(ctx, details.get("to")))
+    if event.action is Action.SUBMIT and details.get("on_behalf"):
+        return ctx.label("on_behalf")
+    return next((str(details[k]) for k in NOTE_KEYS if details.get(k)), "")
+
+
+def category_name(ctx: Context, code: object) -> str:
+    """A category's name as the roster has it now; its code when the roster dropped it since."""
+    category = ctx.community.category(str(code or ""))
+    return category.name if category else str(code or "")

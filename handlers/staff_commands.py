@@ -30,9 +30,9 @@ from gridcore.authorization import Act, is_staff, may
 from gridcore.community import Role
 from gridcore.messages import Button
 from gridcore.redact import mask_phone
-from gridcore.ticket import Action, Ticket, TicketEvent, TicketStatus
+from gridcore.ticket import Ticket, TicketEvent, TicketStatus
 from handlers import proxy, report, timelines
-from handlers.cards import place_text, staff_name, viewer_buttons
+from handlers.cards import event_note, place_text, staff_name, viewer_buttons
 from handlers.communities import street_communities
 from handlers.context import Context
 
@@ -40,7 +40,6 @@ TASKS_LIMIT = 20
 LIST_LIMIT = 300  # tickets loaded for /grid and /open; the message shows as many as fit
 MAX_TEXT = 4000  # Telegram allows 4096 characters; the rendered HTML is never shorter than that
 SUMMARY = 24  # characters of the description in a list line
-DETAIL_KEYS = ("note", "reason")
 
 
 @dataclass(frozen=True)
@@ -246,14 +245,9 @@ async def show(ctx: Context, ticket: Ticket) -> None:
 
 def entry(ctx: Context, event: TicketEvent) -> Entry:
     kind, _, who = event.actor.partition(":")
-    details = event.details
-    text = next((str(details[k]) for k in DETAIL_KEYS if details.get(k)), "")
-    if event.action is Action.ASSIGN:
-        text = str(details.get("name") or "")
-    elif event.action is Action.SUBMIT and details.get("on_behalf"):
-        text = ctx.label("on_behalf")
     name = staff_name(ctx, int(who)) if kind == "staff" and who.isdigit() else ""
-    return Entry(ctx.local(event.at), ctx.label("action_" + event.action.value), name, text[:100])
+    return Entry(ctx.local(event.at), ctx.label("action_" + event.action.value), name,
+                 event_note(ctx, event)[:100])
 
 
 # --- /proxy ---------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from gridcore.redact import mask_phone, redact
 from gridcore.ticket import Action, Ticket, TicketEvent
 from gridcore.ticket_query import PAGE_SIZE, is_overdue
 from handlers import ticket_actions
-from handlers.cards import handling_round, known_names, place_text, staff_name
+from handlers.cards import event_note, handling_round, known_names, place_text, staff_name
 from handlers.context import Context
 from web.exports import export_form_link, export_link
 from web.filters import FLAGS, OPEN, choices, read_form
@@ -37,7 +37,6 @@ from web.viewer import Viewer, acting_context
 SUMMARY = 40  # characters of a description in the list
 # The console's forms.
 ACTS = (Act.ACCEPT, Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.ASSIGN, Act.RECATEGORISE)
-DETAIL_KEYS = ("note", "reason")
 
 
 @dataclass(frozen=True)
@@ -147,25 +146,11 @@ def actor_name(console: Console, community: Community, actor: str) -> str:
 
 def entry(console: Console, ctx: Context, event: TicketEvent, names: tuple[str, ...] | None) -> Entry:
     """One ledger line; `names` None: the viewer sees the full text, else it is redacted (with these)."""
-    details = event.details
-    text = next((str(details[k]) for k in DETAIL_KEYS if details.get(k)), "")
-    if event.action is Action.ASSIGN:
-        text = str(details.get("name") or "")
-    elif event.action is Action.RECATEGORISE:
-        text = label(console, "recategorised", old=category_name(ctx, details.get("from")),
-                     new=category_name(ctx, details.get("to")))
-    elif event.action is Action.SUBMIT and details.get("on_behalf"):
-        text = label(console, "on_behalf")
+    text = event_note(ctx, event)
     if names is not None:
         text = redact(text, names)
     return Entry(ctx.local(event.at), label(console, "action_" + event.action.value),
                  actor_name(console, ctx.community, event.actor), text)
-
-
-def category_name(ctx: Context, code: object) -> str:
-    """A category's name as the roster has it now; its code when the roster dropped it since."""
-    category = ctx.community.category(str(code or ""))
-    return category.name if category else str(code or "")
 
 
 def result_photos(events: list[TicketEvent]) -> list[str]:
