@@ -30,7 +30,6 @@ from handlers.context import Context
 from web.state import console_of, viewer_of
 from web.tickets import ACTS, visible_ticket
 
-MAX_TEXT = 500  # as a note typed in the chat (handlers.worker.MAX_NOTE)
 Use = Callable[[Context, Ticket], Awaitable[ticket_actions.Outcome]]
 
 
@@ -72,9 +71,10 @@ async def act(request: web.Request) -> web.StreamResponse:
     fields = ("note", "reply", "reason", "target", "category")
     form = {key: str(posted.get(key, "")).strip() for key in fields}
     back = f"/tickets/{ticket.number}"
-    use = use_case(chosen, form) if all(len(text) <= MAX_TEXT for text in form.values()) else None
+    limit = ticket_actions.MAX_NOTE
+    use = use_case(chosen, form) if all(len(text) <= limit for text in form.values()) else None
     if use is None:  # a blank or too long note, reason or pick: the chat's words for it
-        return console.redirect(back, flash=config.texts.label("note_invalid", limit=MAX_TEXT), ok=False)
+        return console.redirect(back, flash=config.texts.label("note_invalid", limit=limit), ok=False)
 
     async def work(ctx: Context) -> tuple[bool, str]:
         current = await ctx.uow.tickets.get(ticket.number)  # as it is now, in this transaction
