@@ -368,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
             print(asyncio.run(export_command(settings, args)))
         elif args.command == "staff":
             print(asyncio.run(staff_table(settings)))
+        elif args.command == "triage":
+            from bot.cli_triage import triage_command
+
+            print(triage_command(args))
         elif args.command == "db":
             from storage.db import migrate
 

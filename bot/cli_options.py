@@ -111,6 +111,14 @@ def build_parser() -> Parser:
     qr.add_argument("--bot-username", default=None,
                     help="the bot the QR codes open (default: BOT_USERNAME, else asked from Telegram)")
     add_export_options(_with_community(commands.add_parser("export", help=EXPORT_HELP)))
+    triage = commands.add_parser("triage", help="the category suggestion's model (triage/)")
+    triage_commands = triage.add_subparsers(dest="triage_command", required=True, metavar="{build,eval}")
+    triage_commands.add_parser("build", help="train the model on triage/corpus (needs the dev dependencies)")
+    evaluate = triage_commands.add_parser("eval", help="how often the suggestion is right on messages it "
+                                                      "never trained on (triage/eval.tsv, ../shared)")
+    evaluate.add_argument("--roster", default="examples/roster.yaml", metavar="FILE",
+                          help="the community whose categories are suggested (default: %(default)s)")
+    evaluate.add_argument("--misses", action="store_true", help="list the messages it got wrong")
     db = commands.add_parser("db", help="database commands")
     db.add_argument("db_command", choices=["upgrade"])
     return parser

@@ -29,12 +29,14 @@ from bot.menus import bot_commands, set_chat_menu
 from bot.polling import ALLOWED_UPDATES, UPDATE_CONCURRENCY, WHOLE_BATCH, poll
 from bot.router import ChatLocks, make_router
 from bot.settings import Mode, Settings
+from bot.triage_model import load_or_none
 from bot.webhook import webhook_handler
 from handlers import menus, upkeep
 from handlers.app import Conversations
 from handlers.clock import Clock, system_clock
 from handlers.context import Context
 from handlers.texts import Texts
+from handlers.triage import Triage
 from storage.db import create_engine, migrate
 from storage.outbox_store import OutboxStore, PendingMessage
 from storage.uow import uow_factory
@@ -135,11 +137,13 @@ async def assemble(settings: Settings, *, clock: Clock = system_clock, engine: A
     try:
         me = await with_retry(bot.get_me, "getMe")
         texts = Texts()
+        triage = Triage(await asyncio.to_thread(load_or_none))
         # Polling is one process, whose commits wake its own sender; webhook replicas may queue messages
         # that another process sends.
         units = uow_factory(engine, notify_outbox=settings.mode is Mode.WEBHOOK)
         conversations = Conversations(units, texts, clock=clock, community_code=settings.community,
-                                      bot_username=me.username or "", console_url=settings.console_address)
+                                      bot_username=me.username or "", console_url=settings.console_address,
+                                      triage=triage)
         store = OutboxStore(engine, lease=timedelta(seconds=settings.outbox_lease_seconds))
         sender = OutboxSender(bot, store, limits=limits,
                               on_permanent_failure=partial(report_failure, conversations))

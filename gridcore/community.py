@@ -67,6 +67,8 @@ class Category:
     # "N个工作日内反馈": the feedback promise counts working days (gridcore.workdays.add_workdays) and
     # feedback_deadline is not used for it; None: the promise is feedback_deadline on the clock.
     feedback_workdays: int | None = None
+    # The triage model's topic this category stands for (gridcore.triage); None: its name, if a topic.
+    topic: str | None = None
 
     def feedback_due(self, at: datetime, timezone: str) -> datetime:
         """When feedback on a ticket of this category filed (or reopened) `at` falls due."""

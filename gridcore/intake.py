@@ -121,16 +121,23 @@ def _scores(normal: str, found: list[_Hit], categories: Sequence[Category]) -> l
     return scores
 
 
+def keyword_evidence(text: str, categories: Sequence[Category]) -> tuple[list[int], set[int]]:
+    """Per category its keyword score (category_scores), and the indexes of the emergency categories
+    with a live (not hypothetical, as in "万一着火") keyword in the text."""
+    normal = normalise(text).lower()
+    found = _hits(normal, categories)
+    live = {h.index for h in found if categories[h.index].emergency and not _hypothetical(normal, h.start)}
+    return _scores(normal, found, categories), live
+
+
 def suggest_category(text: str, categories: Sequence[Category]) -> Category | None:
     """The category whose keywords best match the text, or None when no keyword matches.
 
     Safety first: if any emergency keyword matches (and is not hypothetical, as in "万一着火"),
     the emergency category wins whatever else matched. Ties go to the category listed first.
+    (The keywords alone; gridcore.triage adds the trained model and the community's corrections.)
     """
-    normal = normalise(text).lower()
-    found = _hits(normal, categories)
-    live = {h.index for h in found if categories[h.index].emergency and not _hypothetical(normal, h.start)}
-    scores = _scores(normal, found, categories)
+    scores, live = keyword_evidence(text, categories)
     candidates = sorted(live) if live else range(len(categories))
     best = max(candidates, key=lambda i: (scores[i], -i), default=None)
     if best is None or (not live and scores[best] == 0):

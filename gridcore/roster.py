@@ -43,7 +43,7 @@ _STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username",
 _CATEGORY = (
     {"code", "name"},
     {"keywords", "feedback_days", "feedback_hours", "feedback_workdays", "mode", "co_handler", "emergency",
-     "numbers", "dispute", "replies"},
+     "numbers", "dispute", "replies", "topic"},
 )
 
 
@@ -206,10 +206,11 @@ def _category(r: Reader, item: Node, i: int) -> tuple[Category | None, str | Non
         r.problem(f["numbers"], f"{what}: only an emergency category lists numbers")
     dispute = r.boolean(f.get("dispute"), f"{what} dispute")
     replies = parse_replies(r, f.get("replies"), what)
+    topic = r.text(f.get("topic"), f"{what} topic")
     if code is None or name is None:
         return None, code, f.get("code")
     category = Category(code, name, keywords, deadline, bool(emergency), mode,
-                        tuple(n for n, _ in numbers), co_handler, bool(dispute), replies, workdays)
+                        tuple(n for n, _ in numbers), co_handler, bool(dispute), replies, workdays, topic)
     return category, code, f.get("code")
 
 

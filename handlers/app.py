@@ -17,6 +17,7 @@ from handlers.communities import ticket_of, with_street
 from handlers.context import Context
 from handlers.inputs import Incoming, InputKind, Sender
 from handlers.texts import Texts
+from handlers.triage import Triage
 
 T = TypeVar("T")
 CONSOLE_BUTTON = "console"  # the button_data of an action a staff member takes outside the chat
@@ -36,13 +37,15 @@ class Conversations:
     conversation, apply the step, queue the replies in the outbox, save, commit."""
 
     def __init__(self, uow_factory: Callable[[], UnitOfWork], texts: Texts, *, clock: Clock = system_clock,
-                 community_code: str | None = None, bot_username: str = "", console_url: str = "") -> None:
+                 community_code: str | None = None, bot_username: str = "", console_url: str = "",
+                 triage: Triage | None = None) -> None:
         self._uow_factory = uow_factory
         self._texts = texts
         self._clock = clock
         self._community_code = community_code
         self.bot_username = bot_username
         self.console_url = console_url  # /console sends a login link under it (handlers.staff_commands)
+        self.triage = triage  # the category suggestion's model; None: the roster's keywords alone
 
     async def handle(self, incoming: Incoming) -> Handled:
         incoming = incoming.without_nul()
@@ -87,7 +90,7 @@ class Conversations:
     def _context(self, uow: UnitOfWork, incoming: Incoming, community: Community,
                  conversation: Conversation) -> Context:
         return Context(uow, incoming, community, conversation, self._texts, self._clock(), self.bot_username,
-                       console_url=self.console_url)
+                       console_url=self.console_url, triage=self.triage)
 
     async def system(self, work: Callable[[Context], Awaitable[None]],
                      community_code: str | None = None) -> list[OutgoingMessage]:

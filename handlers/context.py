@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from gridcore.community import Community
@@ -15,6 +15,9 @@ from gridcore.ports import UnitOfWork
 from gridcore.redact import redact
 from handlers.inputs import Incoming
 from handlers.texts import Texts
+
+if TYPE_CHECKING:
+    from handlers.triage import Triage
 
 Keyboard = Sequence[Sequence[Button]]
 DIALOG_BUTTON = "r:"  # callback data of a dialog question's buttons: r:<turn>:<value>
@@ -31,6 +34,8 @@ class Context:
     now: datetime
     bot_username: str = ""
     console_url: str = ""  # the staff console's address (CONSOLE_URL); "" when it is off
+    # The category suggestion (handlers.triage.Triage); None: the roster's keywords alone.
+    triage: Triage | None = None
     callback_answer: str | None = None
     callback_alert: bool = False
     sent: list[OutgoingMessage] = field(default_factory=list)

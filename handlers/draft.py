@@ -13,6 +13,8 @@ NO_ESTATE = "-"  # estate_code: the resident picked the buildings that belong to
 class ReportDraft:
     category_code: str | None = None
     suggested_category_code: str | None = None
+    # Unsure between two: the second most likely category, offered beside the first as a button.
+    alternative_category_code: str | None = None
     # What the bot guessed from the description, kept when the resident picks another one (the pair is
     # a correction the community's triage learns from); None once the description is typed anew.
     bot_suggestion: str | None = None

@@ -238,7 +238,7 @@ STATES = {
     "neighbour": State(proxy.ask_neighbour, text=Answer(proxy.take_neighbour_text),
                        buttons={"anon": Answer(proxy.take_neighbour_button)}),
     "confirm_category": State(s.ask_confirm_category, text=Answer(s.take_category_text),
-                              buttons={"yes": Answer(s.take_suggestion),
+                              buttons={"yes": Answer(s.take_suggestion), "alt": Answer(s.take_suggestion),
                                        "other": Answer(s.decline_suggestion)}),
     "category": State(s.ask_category, text=Answer(s.take_category_text),
                       buttons={"cat:": Answer(s.take_category_button),

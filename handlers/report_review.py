@@ -131,7 +131,7 @@ async def ask_edit_choice(ctx: Context, draft: ReportDraft) -> None:
 
 
 async def reopen_category(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    draft.category_code = draft.suggested_category_code = None
+    draft.category_code = draft.suggested_category_code = draft.alternative_category_code = None
     draft.duplicate_checked = False
     return True
 

@@ -18,6 +18,7 @@ from gridcore.spots import public_area_in, spot_in
 from handlers import keyboards
 from handlers.context import Context, Keyboard
 from handlers.draft import NO_ESTATE, ReportDraft
+from handlers.triage import suggestion_for
 
 MAX_DESCRIPTION = 1000
 MIN_DESCRIPTION = 2
@@ -67,12 +68,15 @@ async def first_draft(ctx: Context, *, text: str = "", photo: str = "",
             return None
     if text:
         draft.description = text.strip()[:MAX_DESCRIPTION]
-        suggestion = suggest_category(text, ctx.community.categories)
-        draft.bot_suggestion = suggestion.code if suggestion is not None else None
-        if suggestion is not None and suggestion.emergency:
-            await set_category(ctx, draft, suggestion)  # no question first: say whom to call now
-        elif suggestion is not None:
-            draft.suggested_category_code = suggestion.code
+        suggestion = await suggestion_for(ctx, text)
+        best = suggestion.best
+        draft.bot_suggestion = best.code if best is not None else None
+        if best is not None and suggestion.emergency:
+            await set_category(ctx, draft, best)  # no question first: say whom to call now
+        elif best is not None:
+            draft.suggested_category_code = best.code
+            if not suggestion.sure:  # the two most likely, as buttons (plus 其他类别)
+                draft.alternative_category_code = suggestion.categories[1].code
         take_place_from_text(ctx, draft, text)
     if photo:
         draft.photos.append(photo)
@@ -171,24 +175,36 @@ async def ask_paged(ctx: Context, template: str, choices: list[Button], page: in
 
 
 async def ask_confirm_category(ctx: Context, draft: ReportDraft) -> None:
+    """Sure of one category: 是的 / 选其他类别. Unsure: the two most likely as buttons, and 其他类别."""
     category = ctx.community.category(draft.suggested_category_code or "")
     assert category is not None
+    alternative = ctx.community.category(draft.alternative_category_code or "")
+    if alternative is not None:
+        choices = [Button(category.name, data(ctx, "yes")), Button(alternative.name, data(ctx, "alt"))]
+        await ctx.say("ask_two_categories", first=category.name, second=alternative.name,
+                      buttons=[choices, [button(ctx, "other_categories", "other"),
+                                         button(ctx, "cancel", "cancel")]])
+        return
     await ctx.say("ask_confirm_category", category=category.name, description=draft.description,
                   buttons=[[button(ctx, "yes_category", "yes"), button(ctx, "other_category", "other")],
                            [button(ctx, "cancel", "cancel")]])
 
 
 async def take_suggestion(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    category = ctx.community.category(draft.suggested_category_code or "")
+    """是的, or the first of the two offered; "alt": the second."""
+    code = draft.alternative_category_code if value == "alt" else draft.suggested_category_code
+    category = ctx.community.category(code or "")
+    if value == "alt" and code is None:  # an 换一个 button of a question that offered only one
+        return await refuse_button(ctx)
+    draft.suggested_category_code = draft.alternative_category_code = None
     if category is None:  # the roster changed under the dialog: the category is asked
-        draft.suggested_category_code = None
         return True
     await set_category(ctx, draft, category)
     return True
 
 
 async def decline_suggestion(ctx: Context, draft: ReportDraft, value: str) -> bool:
-    draft.suggested_category_code = None
+    draft.suggested_category_code = draft.alternative_category_code = None
     return True
 
 
@@ -225,7 +241,7 @@ async def take_category_button(ctx: Context, draft: ReportDraft, value: str) -> 
     category = ctx.community.category(code) if code is not None else None
     if category is None:
         return await refuse_button(ctx)
-    draft.suggested_category_code = None
+    draft.suggested_category_code = draft.alternative_category_code = None
     await set_category(ctx, draft, category)
     return True
 

@@ -192,6 +192,7 @@ class CategoryRow(Base):
     dispute: Mapped[bool] = mapped_column(Boolean, server_default=false())  # a 矛盾纠纷 category
     replies: Mapped[dict[str, Any] | None]  # the category's own 常用回复, shaped like communities.replies
     feedback_workdays: Mapped[int | None] = mapped_column(Integer)  # "N个工作日内反馈"; None: on the clock
+    topic: Mapped[str | None] = mapped_column(String(32))  # the triage model's topic; None: by its name
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
 

@@ -283,7 +283,7 @@ class SqlRosterRepository:
                     co_handler=c.co_handler,
                     dispute=c.dispute,
                     replies=replies_from_json(c.replies),
-                    feedback_workdays=c.feedback_workdays,
+                    feedback_workdays=c.feedback_workdays, topic=c.topic,
                 )
                 for c in categories
             ),

@@ -54,6 +54,7 @@ def category_values(category: Category) -> dict[str, Any]:
         "dispute": category.dispute,
         "replies": replies_json(category.replies),
         "feedback_workdays": category.feedback_workdays,
+        "topic": category.topic,
     }
 
 
