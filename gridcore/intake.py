@@ -121,13 +121,21 @@ def _scores(normal: str, found: list[_Hit], categories: Sequence[Category]) -> l
     return scores
 
 
-def keyword_evidence(text: str, categories: Sequence[Category]) -> tuple[list[int], set[int]]:
-    """Per category its keyword score (category_scores), and the indexes of the emergency categories
-    with a live (not hypothetical, as in "万一着火") keyword in the text."""
+@dataclass(frozen=True)
+class KeywordEvidence:
+    scores: list[int]  # per category, as category_scores
+    live: set[int]  # emergency categories with a live keyword ("着火了")
+    hypothetical: set[int]  # emergency categories whose keywords are only supposed ("万一着火")
+
+
+def keyword_evidence(text: str, categories: Sequence[Category]) -> KeywordEvidence:
+    """What the roster's keywords say of the text, per category (by index)."""
     normal = normalise(text).lower()
     found = _hits(normal, categories)
-    live = {h.index for h in found if categories[h.index].emergency and not _hypothetical(normal, h.start)}
-    return _scores(normal, found, categories), live
+    emergency = [h for h in found if categories[h.index].emergency]
+    live = {h.index for h in emergency if not _hypothetical(normal, h.start)}
+    hypothetical = {h.index for h in emergency} - live
+    return KeywordEvidence(_scores(normal, found, categories), live, hypothetical)
 
 
 def suggest_category(text: str, categories: Sequence[Category]) -> Category | None:
@@ -137,7 +145,8 @@ def suggest_category(text: str, categories: Sequence[Category]) -> Category | No
     the emergency category wins whatever else matched. Ties go to the category listed first.
     (The keywords alone; gridcore.triage adds the trained model and the community's corrections.)
     """
-    scores, live = keyword_evidence(text, categories)
+    evidence = keyword_evidence(text, categories)
+    scores, live = evidence.scores, evidence.live
     candidates = sorted(live) if live else range(len(categories))
     best = max(candidates, key=lambda i: (scores[i], -i), default=None)
     if best is None or (not live and scores[best] == 0):

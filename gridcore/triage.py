@@ -26,15 +26,24 @@ from gridcore.community import Category
 from gridcore.intake import keyword_evidence
 
 NGRAM_SIZES = (1, 2, 3)
-# Tuned on a development split of the training corpus (never on the evaluation set): see
-# docs/DECISIONS.md "Triage" and `gridbot triage eval`.
-KEYWORD_BOOST = 0.6  # per keyword character found, on the log scale (capped below)
-KEYWORD_CAP = 6  # characters of keyword that still add to the boost
-SURE_SHARE = 0.6  # the best category's share of the combined score needed to ask with one suggestion
-SURE_MARGIN = 2.0  # ... and how many times the second's it must be
-MEMORY_MIN_SIMILARITY = 0.45  # a corrected message this similar (cosine of n-gram vectors) votes
-MEMORY_SURE_SIMILARITY = 0.85  # this similar: the corrected category is the suggestion, sure
-MEMORY_WEIGHT = 3.0  # the vote's weight against the model's share
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the evidence is weighed. The defaults were chosen on a development split of the training
+    corpus, never on the evaluation set (docs/DECISIONS.md "Triage"; `gridbot triage eval`)."""
+
+    keyword_boost: float = 0.3  # per keyword character found, on the log scale (capped below)
+    keyword_cap: int = 6  # characters of keyword that still add to the boost
+    sure_share: float = 0.6  # the best category's share needed to ask with one suggestion
+    sure_margin: float = 2.0  # ... and how many times the second's it must be
+    supposed_emergency: float = 0.05  # "万一着火": the emergency category's share is damped this much
+    memory_min_similarity: float = 0.45  # a corrected message this similar (cosine) votes
+    memory_sure_similarity: float = 0.85  # this similar: the corrected category, sure
+    memory_weight: float = 3.0  # the vote's weight against the model's share
+
+
+TUNING = Tuning()
 
 
 def ngrams(text: str) -> list[str]:
@@ -104,13 +113,18 @@ class CorrectionMemory:
         """From (text, chosen category code) pairs, newest first."""
         return cls(tuple((vector, chosen) for text, chosen in corrections if (vector := model.vector(text))))
 
-    def votes(self, vector: Mapping[int, float]) -> dict[str, float]:
+    def votes(self, vector: Mapping[int, float], tuning: Tuning = TUNING) -> dict[str, float]:
         """Per category code, the similarity of the most similar corrected message that chose it (only
-        those at least MEMORY_MIN_SIMILARITY alike)."""
+        those at least tuning.memory_min_similarity alike)."""
         found: dict[str, float] = {}
+        decided = False  # a near-identical message was corrected: older ones of the same words are past
         for stored, chosen in self.vectors:
             similarity = cosine(vector, stored)
-            if similarity >= MEMORY_MIN_SIMILARITY and similarity > found.get(chosen, 0.0) + 1e-9:
+            if similarity >= tuning.memory_sure_similarity:
+                if decided:
+                    continue
+                decided = True
+            if similarity >= tuning.memory_min_similarity and similarity > found.get(chosen, 0.0) + 1e-9:
                 found[chosen] = similarity
         return found
 
@@ -137,36 +151,39 @@ def topic_of(category: Category, topics: Sequence[str]) -> str | None:
 
 
 def category_shares(text: str, categories: Sequence[Category], model: TopicModel,
-                    memory: CorrectionMemory | None = None) -> list[float]:
+                    memory: CorrectionMemory | None = None, tuning: Tuning = TUNING) -> list[float]:
     """Each category's share of the combined evidence (they sum to 1; all 0 when there is none)."""
     vector = model.vector(text)
     probabilities = model.probabilities_of(vector)
-    keyword_scores, _live = keyword_evidence(text, categories)
+    evidence = keyword_evidence(text, categories)
     scores = []
-    for category, keyword_score in zip(categories, keyword_scores, strict=True):
+    for index, (category, keyword_score) in enumerate(zip(categories, evidence.scores, strict=True)):
         topic = topic_of(category, model.topics)
         base = probabilities[topic] if topic is not None else 0.0
         if topic is not None:  # several categories on one topic share it
             base /= sum(1 for c in categories if topic_of(c, model.topics) == topic)
         if keyword_score:
-            base = max(base, 0.02) * math.exp(KEYWORD_BOOST * min(keyword_score, KEYWORD_CAP))
+            base = max(base, 0.02) * math.exp(tuning.keyword_boost * min(keyword_score, tuning.keyword_cap))
+        if index in evidence.hypothetical:
+            base *= tuning.supposed_emergency
         scores.append(base)
     total = sum(scores)
     shares = [score / total for score in scores] if total else scores
-    votes = memory.votes(vector) if memory is not None else {}
+    votes = memory.votes(vector, tuning) if memory is not None else {}
     if votes:
-        shares = [share + MEMORY_WEIGHT * votes.get(c.code, 0.0) for share, c in zip(shares, categories,
-                                                                                     strict=True)]
+        pairs = zip(shares, categories, strict=True)
+        shares = [share + tuning.memory_weight * votes.get(c.code, 0.0) for share, c in pairs]
         total = sum(shares)
         shares = [share / total for share in shares]
     return shares
 
 
 def suggest(text: str, categories: Sequence[Category], model: TopicModel | None = None,
-            memory: CorrectionMemory | None = None) -> Suggestion:
+            memory: CorrectionMemory | None = None, tuning: Tuning = TUNING) -> Suggestion:
     """The categories to offer for a message (see the module's diagram). Without a model, the roster's
     keywords alone decide, as before the model existed: the best-scoring category, sure, or nothing."""
-    keyword_scores, live = keyword_evidence(text, categories)
+    evidence = keyword_evidence(text, categories)
+    keyword_scores, live = evidence.scores, evidence.live
     if live:
         best = max(sorted(live), key=lambda i: (keyword_scores[i], -i))
         return Suggestion((categories[best],), sure=True, emergency=True)
@@ -175,15 +192,16 @@ def suggest(text: str, categories: Sequence[Category], model: TopicModel | None 
         if best is None or keyword_scores[best] == 0:
             return Suggestion()
         return Suggestion((categories[best],), sure=True)
-    shares = category_shares(text, categories, model, memory)
+    shares = category_shares(text, categories, model, memory, tuning)
     if not any(shares):
         return Suggestion()
     order = sorted(range(len(categories)), key=lambda i: (-shares[i], i))
     first = order[0]
     second = order[1] if len(order) > 1 and shares[order[1]] > 0 else None
-    vector_votes = memory.votes(model.vector(text)) if memory is not None else {}
-    if vector_votes.get(categories[first].code, 0.0) >= MEMORY_SURE_SIMILARITY:
+    vector_votes = memory.votes(model.vector(text), tuning) if memory is not None else {}
+    if vector_votes.get(categories[first].code, 0.0) >= tuning.memory_sure_similarity:
         return Suggestion((categories[first],), sure=True)
-    if second is None or (shares[first] >= SURE_SHARE and shares[first] >= SURE_MARGIN * shares[second]):
+    leads = shares[first] >= tuning.sure_share and shares[first] >= tuning.sure_margin * shares[second or 0]
+    if second is None or leads:
         return Suggestion((categories[first],), sure=True)
     return Suggestion((categories[first], categories[second]), sure=False)
