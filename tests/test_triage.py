@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.roster_files import read_roster
-from bot.triage_build import CORPUS_DIR, EVAL_PATH, corpus_digest, read_corpus, read_examples
+from bot.triage_build import EVAL_PATH, corpus_digest, read_corpus, read_examples
 from bot.triage_eval import evaluate, read_shared
-from bot.triage_model import MODEL_PATH, ModelError, load_model, load_or_none
+from bot.triage_model import ModelError, load_model, load_or_none
 from gridcore.community import Category, Community
 from gridcore.triage import CorrectionMemory, TopicModel, ngrams, suggest, topic_of
 
