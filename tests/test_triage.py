@@ -76,7 +76,8 @@ def test_the_shared_resident_messages_stay_right(model, community) -> None:
 def test_messages_that_avoid_the_obvious_word(model, community) -> None:
     assert names(suggest("楼上天天半夜拖椅子", community.categories, model))[0] == "噪音扰民"
     assert names(suggest("管理费交了也没人拖地", community.categories, model))[0] == "物业服务"
-    assert names(suggest("对门老太太天天把鞋柜摆到我家门口，说了还骂人", community.categories, model))[0] == "邻里纠纷"
+    shoes = "对门老太太天天把鞋柜摆到我家门口，说了还骂人"
+    assert names(suggest(shoes, community.categories, model))[0] == "邻里纠纷"
 
 
 def test_the_model_reads_the_file_in_well_under_a_second_without_scikit_learn(tmp_path) -> None:

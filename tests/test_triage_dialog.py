@@ -19,7 +19,8 @@ pytestmark = pytest.mark.memory
 
 NEIGHBOUR = 5002
 # Messages naming 3号楼2单元 (no place question) that say too little for one sure category.
-VAGUE = ("3号楼2单元门口的石墩子", "3号楼2单元门口那个东西", "3号楼2单元楼下那家天天这样", "3号楼2单元楼道里那辆破自行车放了两年了")
+VAGUE = ("3号楼2单元门口的石墩子", "3号楼2单元门口那个东西", "3号楼2单元楼下那家天天这样",
+         "3号楼2单元楼道里那辆破自行车放了两年了")
 
 
 @pytest.fixture(scope="module")
