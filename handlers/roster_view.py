@@ -98,6 +98,9 @@ class RosterView:
     partners: tuple[StaffEntry, ...]
     street_staff: tuple[StaffEntry, ...]
     unbound: int  # roster entries with no Telegram account bound yet
+    accept_hours: float  # the 签收 window (gridcore.deadlines.ReminderPolicy)
+    urgent_accept_hours: float
+    office_hours: str | None  # "08:30-17:30": the 签收 window counts office time on working days
 
     @property
     def has_estates(self) -> bool:
@@ -152,6 +155,7 @@ def roster_view(community: Community, open_counts: Mapping[int, int]) -> RosterV
     if loose:
         estates.append(EstateEntry(None, None, (), loose))
     partners = tuple(_entry(p, open_counts) for p in community.people(Role.PARTNER))
+    policy = community.reminders
     categories = tuple(
         CategoryEntry(c.code, c.name, c.mode, c.co_handler, round(c.feedback_deadline.total_seconds() / 3600),
                       c.feedback_workdays, c.emergency, c.emergency_numbers,
@@ -161,4 +165,6 @@ def roster_view(community: Community, open_counts: Mapping[int, int]) -> RosterV
         community.code, community.name, community.street, tuple(grids), tuple(estates), categories,
         tuple(_entry(p, open_counts) for p in community.people(Role.COMMUNITY_STAFF)), partners,
         tuple(_entry(p, open_counts) for p in community.people(Role.STREET_STAFF)),
-        sum(1 for p in community.staff if p.telegram_user_id is None))
+        sum(1 for p in community.staff if p.telegram_user_id is None),
+        policy.accept_within.total_seconds() / 3600, policy.accept_within_urgent.total_seconds() / 3600,
+        policy.office_hours.text() if policy.office_hours is not None else None)

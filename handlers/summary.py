@@ -42,6 +42,8 @@ def _names(community: Community) -> dict[str, Any]:
         # A building as every card names it: with its estate ("雅悦花园5栋"), so two 5栋 stay apart.
         "building_names": {b.code: community.place_name(b) for b in community.buildings},
         "estate_names": {e.code: e.name for e in community.estates},  # roster order
+        # Some promises count working days: the on-time rate says its deadlines skip holidays.
+        "counts_workdays": any(c.feedback_workdays for c in community.categories),
     }
 
 

@@ -21,6 +21,7 @@ from gridcore.community import Building, Person, Role
 from gridcore.conversation import Resident
 from gridcore.metrics import Week, summarize_each
 from gridcore.ticket import Rating, Satisfaction, Solved, TicketStatus
+from gridcore.workdays import parse_office_hours
 from handlers import dashboard_chart
 from handlers.dashboard import Attention, Dashboard, dashboard
 from handlers.roster_view import roster_view
@@ -218,6 +219,11 @@ def test_the_roster_partial_shows_who_handles_what_and_escapes():
     assert SCRIPT not in html and "&lt;script&gt;alert(1)&lt;/script&gt;楼" in html
     assert "王芳" in html and "13800001011" in html and "未绑定" in html and "请假中" in html
     assert "反馈时限" in html and "24 小时" in html and "3 个工作日" in html  # fire on the clock, env not
+    assert view.office_hours is None and "按办公时间计" not in html and "紧急工单 1 小时内签收" in html
+    office = parse_office_hours("08:30-12:00,14:00-17:30", community.timezone)
+    with_office = replace(community, reminders=replace(community.reminders, office_hours=office))
+    html = web_templates().get_template("_roster.html").render(roster=roster_view(with_office, {}))
+    assert "新工单 4 小时内签收，按办公时间计（工作日 08:30-12:00,14:00-17:30，节假日顺延）" in html
     assert not re.search(r"张阿姨|李叔|王姐", html)  # residents are not in the roster
 
 
