@@ -239,7 +239,8 @@ async def test_sent_to_staff_and_each_grid_group_with_only_its_numbers_and_no_pi
     assert "新增 <b>5</b> · 办结 <b>4</b> · 仍在办 <b>3</b> · 超期 <b>3</b>" in staff
     assert "响应率 <b>66.7%</b>（有人联系 2 ÷ 评价 3）" in staff
     assert "满意率 <b>63.3%</b>（(满意 1 + 0.9×基本满意 1) ÷ 评价 3）" in staff
-    assert "按时反馈率 <b>50.0%</b>（按时办结 2 ÷ 办结 4）\n（时限按工作日计：周末和法定节假日不算，调休上班日照算）" in staff
+    assert ("按时反馈率 <b>50.0%</b>（按时办结 2 ÷ 办结 4）\n"
+            "（时限按工作日计：周末和法定节假日不算，调休上班日照算）\n\n<b>按网格</b>") in staff
     assert "第一网格" in staff and "XK-20261118-0003" in staff
     grid2 = next(m.text for m in sent if m.chat_id == community.grid("2").group_chat_id)
     assert "新增 <b>2</b> · 办结 <b>1</b> · 仍在办 <b>2</b> · 超期 <b>2</b>" in grid2
