@@ -33,7 +33,7 @@ class Tuning:
     """How the evidence is weighed. The defaults were chosen on a development split of the training
     corpus, never on the evaluation set (docs/DECISIONS.md "Triage"; `gridbot triage eval`)."""
 
-    keyword_boost: float = 0.3  # per keyword character found, on the log scale (capped below)
+    keyword_boost: float = 0.45  # per keyword character found, on the log scale (capped below)
     keyword_cap: int = 6  # characters of keyword that still add to the boost
     sure_share: float = 0.6  # the best category's share needed to ask with one suggestion
     sure_margin: float = 2.0  # ... and how many times the second's it must be
