@@ -353,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "roster" and args.roster_command == "check":
             community, warnings = read_roster_checked(args.file)
             print_warnings(warnings)
+            from bot.cli_triage import print_topic_warnings
+
+            warnings += print_topic_warnings(community, args.file)
             note = f" ({len(warnings)} 条警告)" if warnings else ""
             print(f"{args.file}: OK — {summary(community)}{note}")
         elif args.command == "roster":

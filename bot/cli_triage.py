@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from bot.roster_files import read_roster
 from bot.triage_build import EVAL_PATH, build, read_examples
 from bot.triage_eval import Figures, evaluate, read_shared
 from bot.triage_model import MODEL_PATH, load_model
+from gridcore.community import Community
 
 SHARED_MESSAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "resident_messages.tsv"
 
@@ -39,6 +41,18 @@ def triage_command(args: argparse.Namespace) -> str:
     keywords = evaluate([(e.text, e.topic) for e in read_examples(EVAL_PATH)], community.categories, None)
     lines.append(keywords.line("the roster's keywords alone, evaluation set"))
     return "\n".join(lines)
+
+
+def print_topic_warnings(community: Community, file: str) -> list[str]:
+    """The categories the shipped triage model cannot suggest (gridcore.triage.topic_warnings)."""
+    from bot.triage_model import load_or_none
+    from gridcore.triage import topic_warnings
+
+    model = load_or_none()
+    found = topic_warnings(community.categories, model.topics) if model is not None else []
+    for warning in found:
+        print(f"{file}: warning: {warning}", file=sys.stderr)
+    return found
 
 
 def per_topic(figures: Figures) -> list[str]:

@@ -205,3 +205,17 @@ def suggest(text: str, categories: Sequence[Category], model: TopicModel | None 
     if second is None or leads:
         return Suggestion((categories[first],), sure=True)
     return Suggestion((categories[first], categories[second]), sure=False)
+
+
+def topic_warnings(categories: Sequence[Category], topics: Sequence[str]) -> list[str]:
+    """What `gridbot roster check` says of categories the model cannot suggest: a roster topic it does
+    not know, or a name that is no topic and no topic given (keywords and corrections still find it)."""
+    warnings = []
+    for category in categories:
+        if category.topic and category.topic not in topics:
+            warnings.append(f"category {category.code} ({category.name}): topic \"{category.topic}\" is not one "
+                            f"of the triage model's topics ({'、'.join(topics)})")
+        elif topic_of(category, topics) is None:
+            warnings.append(f"category {category.code} ({category.name}) is suggested from its keywords and "
+                            f"corrections only: give it `topic:` one of {'、'.join(topics)} if one fits")
+    return warnings

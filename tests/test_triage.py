@@ -196,3 +196,14 @@ def test_the_build_writes_what_scikit_learn_learnt_and_the_same_bytes_twice(tmp_
     data = json.loads(gzip.decompress(first.read_bytes()))
     texts = [e.text for e in read_examples(EVAL_PATH)][:200]
     assert largest_difference(data, vectorizer, classifier, texts) <= 1e-3
+
+
+def test_roster_check_names_categories_the_model_cannot_suggest(model) -> None:
+    from gridcore.triage import topic_warnings
+
+    categories = (Category("env", "环境卫生"), Category("clean", "卫生保洁", topic="环境卫生"),
+                  Category("odd", "垃圾分类督导"), Category("bad", "杂项", topic="不存在"))
+    warnings = topic_warnings(categories, model.topics)
+    assert len(warnings) == 2
+    assert "odd (垃圾分类督导)" in warnings[0] and "keywords and corrections only" in warnings[0]
+    assert 'topic "不存在" is not one' in warnings[1]
