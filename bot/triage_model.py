@@ -1,14 +1,16 @@
-"""The shipped triage model (triage/model.json.gz, built by `gridbot triage build`) read into the core's
-gridcore.triage.TopicModel. Reading it needs only the standard library: scikit-learn, which trained
-it, is a development dependency and is never imported by the bot (it would cost ~2 s and ~100 MB per
-process; bench/RESULTS.md)."""
+"""The shipped triage model (triage/model.json.gz and model.f32, built by `gridbot triage build`) read
+into the core's gridcore.triage.TopicModel. Reading it needs only the standard library: scikit-learn,
+which trained it, is a development dependency and is never imported by the bot (it would cost ~2 s
+and ~120 MB per process; bench/RESULTS.md)."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import logging
+import sys
 from array import array
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,38 +20,62 @@ log = logging.getLogger(__name__)
 
 TRIAGE_DIR = Path(__file__).resolve().parents[1] / "triage"
 MODEL_PATH = TRIAGE_DIR / "model.json.gz"
-FORMAT = 1
+FORMAT = 3
+# The model is two files: model.json.gz — topics, n-grams (one string, "\n"-joined), intercepts, meta —
+# and model.f32 — idf then the weights (row-major, n-gram by topic) as little-endian float32, read
+# straight into two arrays. Loading thus holds ~11 MB and never ~700,000 Python floats or a decoded
+# copy of the weights.
+FLOAT = "f"
+
+
+def weights_path(path: Path) -> Path:
+    return path.with_name(path.name.removesuffix(".json.gz") + ".f32")
+
+
+def floats_bytes(values: Iterable[float]) -> bytes:
+    packed = array(FLOAT, values)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tobytes()
 
 
 class ModelError(ValueError):
     """The model file is missing, unreadable or of another format."""
 
 
-def model_from_data(data: dict[str, Any]) -> TopicModel:
-    if data.get("format") != FORMAT or tuple(data.get("ngram_sizes", ())) != NGRAM_SIZES:
-        raise ModelError(f"model format {data.get('format')} / n-grams {data.get('ngram_sizes')}: "
+def model_from_parts(header: dict[str, Any], floats: array) -> TopicModel:
+    """The model from its header and its floats (idf, then weights)."""
+    if header.get("format") != FORMAT or tuple(header.get("ngram_sizes", ())) != NGRAM_SIZES:
+        raise ModelError(f"model format {header.get('format')} / n-grams {header.get('ngram_sizes')}: "
                          f"this code reads format {FORMAT} over {NGRAM_SIZES}; run `gridbot triage build`")
-    topics = tuple(data["topics"])
-    ngrams = data["ngrams"]
-    weights = array("d")
-    for row in data["weights"]:
-        if len(row) != len(topics):
-            raise ModelError("model weights do not match its topics")
-        weights.extend(row)
-    if not len(ngrams) == len(data["idf"]) == len(data["weights"]):
-        raise ModelError("model n-grams, idf and weights differ in length")
-    return TopicModel(topics=topics, rows={gram: i for i, gram in enumerate(ngrams)},
-                      idf=array("d", data["idf"]), weights=weights,
-                      intercepts=tuple(float(b) for b in data["intercepts"]), meta=data.get("meta", {}))
+    topics = tuple(header["topics"])
+    ngrams = header["ngrams"].split("\n")
+    size = len(ngrams)
+    if len(floats) != size * (1 + len(topics)):
+        raise ModelError("model n-grams and weights differ in length")
+    return TopicModel(topics=topics, rows={gram: i for i, gram in enumerate(ngrams)}, idf=floats[:size],
+                      weights=floats[size:], intercepts=tuple(float(b) for b in header["intercepts"]),
+                      meta=header.get("meta", {}))
+
+
+def read_floats(path: Path, count: int) -> array:
+    floats = array(FLOAT)
+    with open(path, "rb") as file:
+        floats.fromfile(file, count)
+    if sys.byteorder != "little":
+        floats.byteswap()
+    return floats
 
 
 def load_model(path: Path = MODEL_PATH) -> TopicModel:
     try:
         with gzip.open(path, "rt", encoding="utf-8") as file:
-            data = json.load(file)
-    except (OSError, ValueError) as error:
+            header = json.load(file)
+        count = (header["ngrams"].count("\n") + 1) * (1 + len(header["topics"]))
+        floats = read_floats(weights_path(path), count)
+    except (OSError, ValueError, KeyError, EOFError) as error:
         raise ModelError(f"cannot read the triage model {path}: {error}") from error
-    return model_from_data(data)
+    return model_from_parts(header, floats)
 
 
 def load_or_none(path: Path = MODEL_PATH) -> TopicModel | None:

@@ -213,8 +213,8 @@ def topic_warnings(categories: Sequence[Category], topics: Sequence[str]) -> lis
     warnings = []
     for category in categories:
         if category.topic and category.topic not in topics:
-            warnings.append(f"category {category.code} ({category.name}): topic \"{category.topic}\" is not one "
-                            f"of the triage model's topics ({'、'.join(topics)})")
+            warnings.append(f"category {category.code} ({category.name}): topic \"{category.topic}\" is not "
+                            f"one of the triage model's topics ({'、'.join(topics)})")
         elif topic_of(category, topics) is None:
             warnings.append(f"category {category.code} ({category.name}) is suggested from its keywords and "
                             f"corrections only: give it `topic:` one of {'、'.join(topics)} if one fits")
