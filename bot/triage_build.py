@@ -29,8 +29,8 @@ from gridcore.triage import NGRAM_SIZES, ngrams
 CORPUS_DIR = TRIAGE_DIR / "corpus"
 EVAL_PATH = TRIAGE_DIR / "eval.tsv"
 # Regularisation and feature floor, chosen on a development split of the corpus (docs/DECISIONS.md).
-C = 10.0
-MIN_DF = 2
+C = 30.0
+MIN_DF = 3
 
 
 @dataclass(frozen=True)
