@@ -71,6 +71,11 @@ class Category:
     # 分级响应: the level its tickets are filed at (roster `priority`; an emergency one is at least 紧急).
     priority: Urgency = Urgency.NORMAL
 
+    @property
+    def level(self) -> Urgency:
+        """The level a ticket of this category is filed at: its priority, at least 紧急 for an emergency."""
+        return Urgency.URGENT if self.emergency and not self.priority.raised else self.priority
+
     def feedback_due(self, at: datetime, timezone: str) -> datetime:
         """When feedback on a ticket of this category filed (or reopened) `at` falls due."""
         if self.feedback_workdays is not None:

@@ -36,7 +36,8 @@ from web.viewer import Viewer, acting_context
 
 SUMMARY = 40  # characters of a description in the list
 # The console's forms.
-ACTS = (Act.ACCEPT, Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.ASSIGN, Act.RECATEGORISE)
+ACTS = (Act.ACCEPT, Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.ASSIGN, Act.RECATEGORISE,
+        Act.SET_PRIORITY)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Row:
     place: str
     category: str
     status: str
+    level: str  # 一般 / 紧急 / 重大
     handler: str
     due: datetime
     overdue: bool
@@ -69,7 +71,8 @@ def row(console: Console, community: Community, ticket: Ticket, now: datetime) -
     return Row(ticket.number, community.name, ticket.created_at.astimezone(zone),
                place(console, community, ticket),
                category.name if category else ticket.category_code,
-               label(console, "status_" + ticket.status.value), person_name(community, ticket.assignee),
+               label(console, "status_" + ticket.status.value),
+               label(console, "priority_" + ticket.urgency.value), person_name(community, ticket.assignee),
                ticket.feedback_due_at.astimezone(zone), is_overdue(ticket, now),
                text[:SUMMARY] + ("…" if len(text) > SUMMARY else ""))
 
@@ -182,6 +185,8 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
                    for kind in (Act.PROGRESS.value, Act.RESOLVE.value)}
         categories = (ticket_actions.recategorise_targets(ctx, ticket)
                       if Act.RECATEGORISE.value in acts else [])
+        levels = [(level.value, ctx.label(f"priority_{level.value}"))
+                  for level in ticket_actions.priority_targets(ticket) if Act.SET_PRIORITY.value in acts]
         context = card_context(console, ctx, ticket, full, names)
         timeline = [entry(console, ctx, e, names) for e in events]
     photos = photo_ids(ticket, events)
@@ -191,7 +196,7 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
                         result_photos=len(photos) - len(ticket.photos),
                         voice=bool(ticket.voice) and full, acts=acts,
                         transfer_targets=transfer, assign_targets=assign, replies=replies,
-                        categories=categories)
+                        categories=categories, levels=levels)
 
 
 def card_context(console: Console, ctx: Context, ticket: Ticket, full: bool,
@@ -207,7 +212,8 @@ def card_context(console: Console, ctx: Context, ticket: Ticket, full: bool,
         mode=category.mode.value if category else "",
         co_handler=(category.co_handler or "") if category else "",
         place=place(console, community, ticket), state=label(console, "status_" + ticket.status.value),
-        urgent=ticket.urgency.value == "urgent", filed=ctx.local(ticket.created_at),
+        urgent=ticket.urgency.raised, level=label(console, "priority_" + ticket.urgency.value),
+        filed=ctx.local(ticket.created_at),
         due=ctx.local(ticket.feedback_due_at), overdue=is_overdue(ticket, ctx.now),
         handler=staff_name(ctx, ticket.assignee), grid=(community.grid(ticket.grid_code or "") or None),
         anonymous=reporter.anonymous,
