@@ -45,7 +45,7 @@ def parse_reminders(r: Reader, f: dict[str, Node]) -> ReminderPolicy:
     if "accept_hours" in urgent and "urgent_accept_hours" in f:
         r.problem(f["urgent_accept_hours"], "community urgent_accept_hours is priorities 紧急 accept_hours: "
                                             "give one of them")
-    return ReminderPolicy(
+    policy = ReminderPolicy(
         accept_within=span("accept_hours", default.accept_within),
         accept_within_urgent=urgent.get("accept_hours",
                                         span("urgent_accept_hours", default.accept_within_urgent)),
@@ -57,6 +57,13 @@ def parse_reminders(r: Reader, f: dict[str, Node]) -> ReminderPolicy:
         staff_after=span("staff_after_hours", default.staff_after),
         street_after=span("street_after_hours", default.street_after),
     )
+    pairs = (("accept_hours", policy.accept_within_major, policy.accept_within_urgent),
+             ("feedback_hours", policy.feedback_within_major, policy.feedback_within_urgent))
+    slower = [key for key, major_span, urgent_span in pairs if major_span > urgent_span]
+    if slower and "priorities" in f:
+        r.problem(f["priorities"], f"community priorities: 重大's {' and '.join(slower)} longer than 紧急's "
+                                   "(重大 is the more pressing level)")
+    return policy
 
 
 def _priorities(r: Reader, node: Node | None) -> dict[Urgency, dict[str, timedelta]]:
