@@ -169,6 +169,12 @@ async def test_the_console_form_sets_the_level_through_the_same_use_case(console
     assert now.urgency is Urgency.MAJOR and now.feedback_due_at == console.clock.now + timedelta(hours=12)
     listed = await (await client.get("/console/tickets")).text()
     assert '<td data-label="等级">重大</td>' in listed
+    other = await file_ticket(uow_factory, console.clock, "XK-20261122-0002", assignee=WORKER_1)  # 一般
+    majors = await (await client.get("/console/tickets?level=major")).text()  # the 等级 filter
+    assert filed.number in majors and other.number not in majors
+    assert '<option value="major" selected>重大</option>' in majors
+    normals = await (await client.get("/console/tickets?level=normal")).text()
+    assert other.number in normals and f">{filed.number}<" not in normals
 
     await log_in(client, console.chat(WORKER_2, "刘洋"))  # another grid's worker: not even the page
     refused = await client.post(url, data={"csrf": await csrf(client), "priority": "normal", "reason": "x"})

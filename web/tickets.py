@@ -24,13 +24,13 @@ from gridcore.authorization import Act, may
 from gridcore.community import Community
 from gridcore.ports import UnitOfWork
 from gridcore.redact import mask_phone, redact
-from gridcore.ticket import Action, Ticket, TicketEvent
+from gridcore.ticket import Action, Ticket, TicketEvent, Urgency
 from gridcore.ticket_query import PAGE_SIZE, is_overdue
 from handlers import ticket_actions
 from handlers.cards import event_note, handling_round, known_names, place_text, staff_name
 from handlers.context import Context
 from web.exports import export_form_link, export_link
-from web.filters import FLAGS, OPEN, choices, read_form
+from web.filters import FLAGS, OPEN, Choice, choices, read_form
 from web.state import Console, console_of, viewer_of
 from web.viewer import Viewer, acting_context
 
@@ -112,6 +112,7 @@ async def ticket_list(request: web.Request) -> web.StreamResponse:
                         pages=pages, form=wanted.form, links={n: wanted.link(n) for n in (
                             wanted.page - 1, wanted.page + 1) if 1 <= n <= pages},
                         choices=choices(viewer.communities, viewer.scope), statuses=statuses, flags=FLAGS,
+                        levels=[Choice(u.value, label(console, f"priority_{u.value}")) for u in Urgency],
                         several=len(viewer.communities) > 1, nothing=viewer.scope.empty,
                         export_links=export_links(console.base, wanted.form))
 
