@@ -84,6 +84,7 @@ class CategoryEntry:
     emergency: bool
     emergency_numbers: tuple[str, ...]
     partners: tuple[StaffEntry, ...]  # contacts whose title or name is the co-handler
+    level: str = "normal"  # 分级响应: the Urgency value its tickets are filed at (Category.level)
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,8 @@ def roster_view(community: Community, open_counts: Mapping[int, int]) -> RosterV
     categories = tuple(
         CategoryEntry(c.code, c.name, c.mode, c.co_handler, round(c.feedback_deadline.total_seconds() / 3600),
                       c.feedback_workdays, c.emergency, c.emergency_numbers,
-                      tuple(p for p in partners if c.co_handler and c.co_handler in (p.title, p.name)))
+                      tuple(p for p in partners if c.co_handler and c.co_handler in (p.title, p.name)),
+                      c.level.value)
         for c in community.categories)
     return RosterView(
         community.code, community.name, community.street, tuple(grids), tuple(estates), categories,

@@ -170,18 +170,6 @@ async def pick(ctx: Context, ticket: Ticket, kind: str, page: int = 0, *, edit: 
             ctx.conversation.prompts.append(outbox_id)
 
 
-def typed_target(text: str, targets: list[tuple[str, str]]) -> str | None:
-    """The target a typed name means: the exact name, else the only one that contains it. Spaces and
-    a closing full stop are not part of a name ("王 芳。" is 王芳)."""
-    def plain(name: str) -> str:
-        return "".join(name.split()).rstrip("。.!！")
-
-    typed = plain(text)
-    exact = list(dict.fromkeys(target for label, target in targets if plain(label) == typed))
-    inside = list(dict.fromkeys(target for label, target in targets if typed and typed in plain(label)))
-    return exact[0] if len(exact) == 1 else inside[0] if not exact and len(inside) == 1 else None
-
-
 def typed_targets(ctx: Context, ticket: Ticket, kind: str) -> list[tuple[str, str]]:
     """What a typed name may mean: the picker's names, and for a transfer also the name of a worker or
     leader of another grid, which stands for that grid (its own rule picks who takes it, may_receive)."""
@@ -202,7 +190,7 @@ async def take_pick(ctx: Context, ticket: Ticket, kind: str) -> None:
     if not await still(ctx, ticket, PICKS[kind]):
         return
     text = ctx.incoming.text if ctx.incoming.kind is InputKind.TEXT else ""
-    target = typed_target(text, typed_targets(ctx, ticket, kind))
+    target = keyboards.typed_target(text, typed_targets(ctx, ticket, kind))
     if target is None:
         await ctx.say("pick_unknown", typed=text.strip()[:20])
         await pick(ctx, ticket, kind)

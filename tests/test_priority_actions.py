@@ -117,7 +117,7 @@ async def test_the_leader_lowers_an_urgent_ticket_from_the_copy(world, uow_facto
     assert "抄送" in world.inbox[LEADER_1][-1].text and "紧急工单" in world.inbox[STAFF_GROUP][-1].text
     assert not world.inbox[STREET_GROUP]  # 紧急 does not reach the street
     await leader.press_data(f"w:priority:{filed.id}")
-    await leader.press("一般")
+    await leader.send("一般")  # a typed level is taken as the button
     await leader.send("已核实，只是一个插线板")
     now = await ticket(uow_factory)
     assert now.urgency is Urgency.NORMAL
