@@ -75,6 +75,9 @@ async def test_the_worker_raises_a_ticket_to_major_from_the_card(world, uow_fact
     assert "重大事项" in world.inbox[STREET_GROUP][-1].text  # the street is told
     assert REASON not in world.inbox[STREET_GROUP][-1].text
     assert len(resident.received) == heard  # the resident is not told
+    await resident.send(f"/ticket {filed.number}")  # nor does their own timeline show it
+    assert filed.number in resident.last_text and "调整等级" not in resident.last_text
+    assert REASON not in resident.last_text
 
     await worker.send(f"/ticket {filed.number}")
     assert "等级：<b>重大</b>" in worker.last_message.text
