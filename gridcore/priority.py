@@ -10,7 +10,8 @@ at filing, and the clocks recomputed when a handler changes it (调整等级).
 
 A changed level moves the clocks from now: raised, each due is the earlier of the current one and now +
 the new level's window; lowered, the new level's promise counted from filing, never earlier than the
-current due nor than MIN_NOTICE from now. A done reminder stage whose time now lies ahead may fire again.
+current due nor than MIN_NOTICE from now. A done reminder stage whose time now lies ahead may fire again;
+a reminder to the handler whose time the change put behind is marked done (the change itself told them).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from gridcore.community import Category, Community
-from gridcore.deadlines import reopen_stages
+from gridcore.deadlines import SUPERVISION, reopen_stages, stage_times
 from gridcore.ticket import Ticket, TicketEvent, TicketStatus, Urgency
 
 # The roster's words for the levels, also what staff read (templates say the same).
@@ -59,5 +60,10 @@ def reprioritise(ticket: Ticket, urgency: Urgency, *, community: Community, acto
             counted = policy.accept_due(ticket, assigned_at) if assigned_at is not None else at
             ticket.accept_due_at = max(ticket.accept_due_at, counted, at + MIN_NOTICE)
     reopen_stages(ticket, at, policy)
+    # A reminder to the handler whose moment the change put behind is not sent late: the change told
+    # them (their card shows the new deadline). 督办 stages are never skipped.
+    behind = [stage for stage, when in stage_times(ticket, policy).items()
+              if when <= at and stage not in SUPERVISION]
+    ticket.reminders = (*ticket.reminders, *behind)
     return event
 

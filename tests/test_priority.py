@@ -142,6 +142,8 @@ def test_raising_a_ticket_brings_its_deadlines_nearer() -> None:
         Action.SET_PRIORITY, {"from": "normal", "to": "major", "reason": "涉及多户"})
     assert normal.feedback_due_at == T + 14 * H  # now + 重大's 12 h
     assert normal.accept_due_at == T + 2.5 * H  # now + 重大's half hour, before the 4 h it had
+    # "24 h before" is behind the new deadline's start: not sent late; the 4 h one and every 督办 will be.
+    assert normal.reminders == (Stage.FEEDBACK_24H,)
 
 
 def test_lowering_a_ticket_goes_back_to_the_category_deadline_and_its_stages_fire_again() -> None:

@@ -6,12 +6,20 @@ a resident, another grid's worker, a forged pick, a blank reason — changes not
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from console_support import STAFF, WORKER_1, WORKER_2, csrf, file_ticket, log_in, stored
-from dialog_support import example_community, example_world
+from dialog_support import (
+    FakeClock,
+    ResidentChat,
+    World,
+    example_community,
+    example_world,
+    load_example,
+    make_conversations,
+)
 from ledger_support import filed as ledger_filed
 from test_ledger import CUIHU
 from test_worker_loop import LEADER_1, RESIDENT, STAFF_GROUP, file_light_report, ticket
@@ -19,6 +27,7 @@ from test_worker_loop import LEADER_1, RESIDENT, STAFF_GROUP, file_light_report,
 from gridcore.deadlines import ReminderPolicy
 from gridcore.ledger import ticket_line
 from gridcore.ticket import Action, TicketStatus, Urgency
+from handlers import upkeep
 from handlers.ledgers import TICKET_COLUMNS, LedgerTexts
 from handlers.texts import Texts
 from storage.repositories.roster_rows import policy_from_json, policy_json
@@ -26,6 +35,7 @@ from storage.repositories.roster_rows import policy_from_json, policy_json
 pytestmark = pytest.mark.memory
 pytest_plugins = ["console_fixtures"]
 
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in Shanghai
 STREET_GROUP = -1001000000900  # 信江街道's group in the example roster
 REASON = "涉及整栋楼用电安全"
 
@@ -224,3 +234,40 @@ def test_a_policy_stored_before_levels_reads_with_their_defaults() -> None:
     old = {k: v for k, v in policy_json(ReminderPolicy()).items()
            if k not in ("urgent_feedback", "major_accept", "major_feedback")}
     assert policy_from_json(old) == ReminderPolicy()
+
+
+async def test_a_raised_tickets_reminders_and_supervision_follow_its_level(uow_factory):
+    """The sweep reads the stored clocks: a ticket raised to 重大 at filing is reminded a quarter hour
+    later, supervised by the leader at half an hour and when its 12 h deadline passes, and by community
+    staff 12 h (half of staff_after) after that."""
+    await load_example(uow_factory)
+    clock = FakeClock(T0)
+    bot = make_conversations(uow_factory, clock)
+    world = World()
+    resident, worker = ResidentChat(bot, RESIDENT, "张阿姨", world=world), ResidentChat(
+        bot, WORKER_1, "王芳", world=world)
+    await file_light_report(resident)
+    await worker.press("调整等级")
+    await worker.press("重大")
+    await worker.send(REASON)
+
+    async def sweep() -> list:
+        return await bot.system(upkeep.send_reminders)
+
+    def to(sent: list, chat_id: int) -> list[str]:
+        return [m.text for m in sent if m.chat_id == chat_id]
+
+    clock.advance(minutes=14)
+    assert await sweep() == []
+    clock.advance(minutes=1)
+    assert "还没有签收" in to(await sweep(), WORKER_1)[0]  # half of 重大's 30 min
+    clock.advance(minutes=15)
+    assert "仍未签收" in to(await sweep(), LEADER_1)[0]
+    await worker.press("签收")
+    clock.advance(hours=11, minutes=30)  # 12 h after the raise: the feedback deadline
+    sent = await sweep()
+    assert "仍未办结" in to(sent, LEADER_1)[0]
+    clock.advance(hours=11, minutes=59)
+    assert to(await sweep(), STAFF_GROUP) == []
+    clock.advance(minutes=1)  # half of staff_after (24 h)
+    assert "请社区协调" in to(await sweep(), STAFF_GROUP)[0]
