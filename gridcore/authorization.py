@@ -26,6 +26,7 @@ class Act(StrEnum):
     ASSIGN = "assign"  # pick the handler (community staff; a grid leader within the grid)
     VIEW = "view"  # see the ticket with its timeline
     RECATEGORISE = "recategorise"  # 改类别: correct the category the resident or the bot picked
+    SET_PRIORITY = "priority"  # 调整等级: 一般 / 紧急 / 重大, with a reason
 
 
 def roles(community: Community, user_id: int) -> set[tuple[Role, str | None]]:
@@ -48,7 +49,7 @@ def may(community: Community, user_id: int, act: Act, ticket: Ticket) -> bool:
     handler = ticket.assignee is not None and ticket.assignee == user_id and bool(held)
     if act is Act.REVEAL_CONTACT:
         return handler  # the full phone number: the person handling it, nobody else
-    if act in (Act.ACCEPT, Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.RECATEGORISE):
+    if act in (Act.ACCEPT, Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.RECATEGORISE, Act.SET_PRIORITY):
         return handler or leads_grid or community_staff
     if act is Act.ESCALATE:
         return handler or leads_grid

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 from gridcore.deadlines import ReminderPolicy
+from gridcore.ticket import Urgency
 from gridcore.workdays import add_workdays
 
 
@@ -67,8 +68,15 @@ class Category:
     # "N个工作日内反馈": the feedback promise counts working days (gridcore.workdays.add_workdays) and
     # feedback_deadline is not used for it; None: the promise is feedback_deadline on the clock.
     feedback_workdays: int | None = None
+    # 分级响应: the level its tickets are filed at (roster `priority`; an emergency one is at least 紧急).
+    priority: Urgency = Urgency.NORMAL
     # The triage model's topic this category stands for (gridcore.triage); None: its name, if a topic.
     topic: str | None = None
+
+    @property
+    def level(self) -> Urgency:
+        """The level a ticket of this category is filed at: its priority, at least 紧急 for an emergency."""
+        return Urgency.URGENT if self.emergency and not self.priority.raised else self.priority
 
     def feedback_due(self, at: datetime, timezone: str) -> datetime:
         """When feedback on a ticket of this category filed (or reopened) `at` falls due."""

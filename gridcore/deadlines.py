@@ -1,10 +1,12 @@
 """The clocks of a ticket and the reminders and 督办 they lead to. Pure: the caller passes `now`.
 
 Two clocks run per ticket:
-- acceptance (签收): due `accept_within` after the ticket reached its handler (urgent: shorter); with
-  the community's office hours set, a non-urgent window counts office time only (gridcore.workdays);
+- acceptance (签收): due `accept_within` after the ticket reached its handler (紧急 / 重大: their own,
+  shorter windows); with the community's office hours set, a 一般 window counts office time only
+  (gridcore.workdays), 紧急 and 重大 run on the clock;
 - feedback (反馈, the 3-day promise): due `ticket.feedback_due_at` (calendar time or working days, as the
-  category says: Category.feedback_due); met when the ticket is resolved.
+  category says: Category.feedback_due; 紧急 / 重大: no later than their feedback window,
+  gridcore.priority); met when the ticket is resolved.
 
 Stages, each sent at most once (the ticket remembers which are done, in the same transaction as the
 messages they cause):
@@ -16,6 +18,8 @@ messages they cause):
     overdue_leader    feedback deadline passed, not resolved             → grid leader + resident (督办)
     overdue_staff     `staff_after` later still not resolved             → community staff (督办)
     overdue_street    `street_after` later still not resolved            → street office staff (督办)
+
+A 重大 ticket's staff and street 督办 come after half those gaps.
 
 When several stages of one clock are due at once (the bot was down), only the latest is sent and the
 earlier ones count as done: a "24 h before" reminder is no use once the ticket is overdue.
@@ -55,19 +59,37 @@ WAITING_FOR_RESULT = frozenset({TicketStatus.SUBMITTED, TicketStatus.ASSIGNED, T
 @dataclass(frozen=True)
 class ReminderPolicy:
     accept_within: timedelta = timedelta(hours=4)
-    accept_within_urgent: timedelta = timedelta(hours=1)
+    accept_within_urgent: timedelta = timedelta(hours=1)  # 紧急 (roster: priorities 紧急 accept_hours)
+    feedback_within_urgent: timedelta = timedelta(hours=24)
+    accept_within_major: timedelta = timedelta(minutes=30)  # 重大
+    feedback_within_major: timedelta = timedelta(hours=12)
     feedback_reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=4))
     staff_after: timedelta = timedelta(hours=24)  # after the grid leader was told
     street_after: timedelta = timedelta(hours=24)  # after community staff were told
     # The community's office hours; None: the acceptance window runs on the clock.
     office_hours: OfficeHours | None = None
 
+    def level_accept_window(self, urgency: Urgency) -> timedelta:
+        return {Urgency.URGENT: self.accept_within_urgent,
+                Urgency.MAJOR: self.accept_within_major}.get(urgency, self.accept_within)
+
+    def feedback_window(self, urgency: Urgency) -> timedelta | None:
+        """The longest a 紧急 / 重大 ticket's feedback may take; None for 一般 (the category's deadline)."""
+        return {Urgency.URGENT: self.feedback_within_urgent,
+                Urgency.MAJOR: self.feedback_within_major}.get(urgency)
+
     def accept_window(self, ticket: Ticket) -> timedelta:
-        return self.accept_within_urgent if ticket.urgency is Urgency.URGENT else self.accept_within
+        return self.level_accept_window(ticket.urgency)
 
     def counts_office_time(self, ticket: Ticket) -> bool:
-        """Whether the ticket's acceptance window counts office time only (urgent ones run on the clock)."""
-        return self.office_hours is not None and ticket.urgency is not Urgency.URGENT
+        """Whether the ticket's acceptance window counts office time only (紧急 / 重大 run on the clock)."""
+        return self.office_hours is not None and not ticket.urgency.raised
+
+    def supervision_gaps(self, ticket: Ticket) -> tuple[timedelta, timedelta]:
+        """(staff_after, street_after) for the ticket: a 重大 one's 督办 climbs in half the time."""
+        if ticket.urgency is Urgency.MAJOR:
+            return self.staff_after / 2, self.street_after / 2
+        return self.staff_after, self.street_after
 
     def accept_due(self, ticket: Ticket, at: datetime) -> datetime:
         """When acceptance of the ticket that reached its handler `at` falls due."""
@@ -95,9 +117,10 @@ def stage_times(ticket: Ticket, policy: ReminderPolicy) -> dict[Stage, datetime]
         before = sorted(policy.feedback_reminders, reverse=True)
         for stage, offset in zip((Stage.FEEDBACK_24H, Stage.FEEDBACK_4H), before, strict=False):
             times[stage] = due - offset
+        staff_after, street_after = policy.supervision_gaps(ticket)
         times[Stage.OVERDUE_LEADER] = due
-        times[Stage.OVERDUE_STAFF] = due + policy.staff_after
-        times[Stage.OVERDUE_STREET] = due + policy.staff_after + policy.street_after
+        times[Stage.OVERDUE_STAFF] = due + staff_after
+        times[Stage.OVERDUE_STREET] = due + staff_after + street_after
     return {stage: at for stage, at in times.items() if stage not in ticket.reminders}
 
 
@@ -159,6 +182,15 @@ def start_accept_clock(ticket: Ticket, at: datetime, policy: ReminderPolicy) -> 
     """The ticket reached a handler: acceptance is due within the policy's window."""
     ticket.accept_due_at = policy.accept_due(ticket, at)
     ticket.reminders = tuple(s for s in ticket.reminders if s not in ACCEPT_STAGES)
+
+
+def reopen_stages(ticket: Ticket, now: datetime, policy: ReminderPolicy) -> None:
+    """The clocks moved (调整等级): a stage already done whose time now lies after `now` is undone, so it
+    fires again when the new time comes."""
+    done = ticket.reminders
+    ticket.reminders = ()
+    ahead = {stage for stage, at in stage_times(ticket, policy).items() if at > now}
+    ticket.reminders = tuple(stage for stage in done if stage not in ahead)
 
 
 def restart_clock(ticket: Ticket, feedback_due_at: datetime) -> None:

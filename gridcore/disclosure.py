@@ -18,9 +18,10 @@ from gridcore.ticket import Action, Ticket, TicketEvent, TicketStatus
 
 # Ledger entries for the handling chain only: routing notes, who looked at the phone number, deadline
 # reminders to the handler, messages that could not be delivered, hand-overs between workers (with
-# their reasons). The reporter sees the ASSIGN that follows a transfer as 派单, without a name.
+# their reasons), a changed level (调整等级: how the office works it, with its reason). The reporter sees
+# the ASSIGN that follows a transfer as 派单, without a name.
 INTERNAL = frozenset({Action.NOTE, Action.REVEAL_CONTACT, Action.REMIND, Action.DELIVERY_FAILED,
-                      Action.TRANSFER})
+                      Action.TRANSFER, Action.SET_PRIORITY})
 
 
 def reporter_events(events: Iterable[TicketEvent]) -> list[TicketEvent]:

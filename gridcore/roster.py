@@ -21,7 +21,7 @@ from gridcore.roster_announcements import parse_announcements
 from gridcore.roster_checks import roster_warnings, too_big, too_many
 from gridcore.roster_places import label, parse_buildings, parse_estates, unique_codes
 from gridcore.roster_reader import Reader, RosterError, RosterProblem, line_of
-from gridcore.roster_reminders import parse_reminders
+from gridcore.roster_reminders import parse_priority, parse_reminders
 from gridcore.roster_replies import parse_replies
 from gridcore.workdays import parse_office_hours
 
@@ -37,13 +37,13 @@ _TOP = ({"community", "grids", "buildings", "staff", "categories"}, {"announceme
 _COMMUNITY = ({"code", "name"}, {"timezone", "staff_chat_id", "public_chat_id", "rating_days", "accept_hours",
                                   "urgent_accept_hours", "reminder_hours", "staff_after_hours",
                                   "street", "street_chat_id", "street_after_hours",
-                                  "office_hours"})
+                                  "office_hours", "priorities"})
 _GRID = ({"code", "name"}, {"group_chat_id"})
 _STAFF = ({"name", "role"}, {"grid", "building", "telegram_user_id", "username", "phone", "title", "away"})
 _CATEGORY = (
     {"code", "name"},
     {"keywords", "feedback_days", "feedback_hours", "feedback_workdays", "mode", "co_handler", "emergency",
-     "numbers", "dispute", "replies", "topic"},
+     "numbers", "dispute", "replies", "topic", "priority"},
 )
 
 
@@ -206,11 +206,13 @@ def _category(r: Reader, item: Node, i: int) -> tuple[Category | None, str | Non
         r.problem(f["numbers"], f"{what}: only an emergency category lists numbers")
     dispute = r.boolean(f.get("dispute"), f"{what} dispute")
     replies = parse_replies(r, f.get("replies"), what)
+    priority = parse_priority(r, f.get("priority"), what, emergency=bool(emergency))
     topic = r.text(f.get("topic"), f"{what} topic")
     if code is None or name is None:
         return None, code, f.get("code")
     category = Category(code, name, keywords, deadline, bool(emergency), mode,
-                        tuple(n for n, _ in numbers), co_handler, bool(dispute), replies, workdays, topic)
+                        tuple(n for n, _ in numbers), co_handler, bool(dispute), replies, workdays, priority,
+                        topic=topic)
     return category, code, f.get("code")
 
 

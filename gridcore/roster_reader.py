@@ -117,6 +117,16 @@ class Reader:
             return None
         return value
 
+    def hours(self, node: Node | None, what: str, most: float) -> float | None:
+        """A positive number of hours, whole or not (0.5), at most `most`."""
+        if node is None:
+            return None
+        value = self._scalar(node)
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= most:
+            self.problem(node, f"{what} must be a positive number of hours (e.g. 1 or 0.5), at most {most:g}")
+            return None
+        return float(value)
+
     def boolean(self, node: Node | None, what: str) -> bool | None:
         """False when absent, None when it is not a boolean (reported)."""
         value = False if node is None else self._scalar(node)

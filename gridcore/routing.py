@@ -7,9 +7,10 @@
                           │      (fewest open tickets; away or unbound ones skipped;
                           │       none: the grid leader; none either: community staff)
                           ├─ 共办: the partner named as co_handler gets a copy
-                          └─ urgent: the grid leader gets a copy at once, and the community
-                                 staff see it too; an urgent 联办 ticket goes to the worker on duty
-                                 first all the same (someone must go now; staff follow it)
+                          ├─ 紧急 / 重大: the grid leader gets a copy at once, and the community
+                          │      staff see it too; such a 联办 ticket goes to the worker on duty
+                          │      first all the same (someone must go now; staff follow it)
+                          └─ 重大: the street office is told at once as well (inform_street)
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ class Routing:
     assignee: Person | None  # None: the community staff assign it
     reason: RouteReason
     copies: tuple[Person, ...] = ()  # informed, without the buttons
-    inform_staff: bool = False  # assigned, and the community staff see it as well (urgent)
+    inform_staff: bool = False  # assigned, and the community staff see it as well (紧急 / 重大)
+    inform_street: bool = False  # 重大: the street office (街道) is told at once
 
     @property
     def to_staff(self) -> bool:
@@ -79,17 +81,18 @@ def route(community: Community, ticket: Ticket, open_counts: Mapping[int, int]) 
     copies: list[Person] = []
     if category is not None:
         copies.extend(partners_for(community, category))
-    urgent = ticket.urgency is Urgency.URGENT
+    urgent = ticket.urgency.raised
+    street = ticket.urgency is Urgency.MAJOR
     if urgent and leader is not None:
         copies.append(leader)
     if grid is None:
-        return Routing(None, RouteReason.NO_GRID, tuple(copies))
+        return Routing(None, RouteReason.NO_GRID, tuple(copies), inform_street=street)
     if category is not None and category.mode is HandlingMode.COORDINATED and not urgent:
         return Routing(None, RouteReason.COORDINATED, tuple(copies))
     worker = worker_on_duty(community, grid.code, open_counts)
     if worker is not None:
-        return Routing(worker, RouteReason.WORKER, tuple(copies), inform_staff=urgent)
+        return Routing(worker, RouteReason.WORKER, tuple(copies), inform_staff=urgent, inform_street=street)
     if leader is not None:
         return Routing(leader, RouteReason.NO_WORKER, tuple(c for c in copies if c != leader),
-                       inform_staff=urgent)
-    return Routing(None, RouteReason.NOBODY, tuple(copies))
+                       inform_staff=urgent, inform_street=street)
+    return Routing(None, RouteReason.NOBODY, tuple(copies), inform_street=street)

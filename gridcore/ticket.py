@@ -51,6 +51,7 @@ class Action(StrEnum):
     REMIND = "remind"  # a deadline reminder went to the handler
     SUPERVISE = "supervise"  # 督办: an overdue ticket was raised to the grid leader or community staff
     RECATEGORISE = "recategorise"  # staff corrected the category: details {"from", "to"}
+    SET_PRIORITY = "set_priority"  # 调整等级: details {"from", "to", "reason"} (Urgency values)
 
 
 # action -> (statuses it may start from, status it leads to). Anything else is illegal.
@@ -77,12 +78,29 @@ TRANSITIONS: Mapping[Action, tuple[frozenset[TicketStatus], TicketStatus]] = Map
 )
 STATUS_NEUTRAL = frozenset({Action.FOLLOW, Action.NOTE, Action.PROGRESS, Action.RATE, Action.REVEAL_CONTACT,
                             Action.DELIVERY_FAILED, Action.REMIND, Action.SUPERVISE, Action.RESIDENT_UPDATE,
-                            Action.RECATEGORISE})
+                            Action.RECATEGORISE, Action.SET_PRIORITY})
 
 
 class Urgency(StrEnum):
-    NORMAL = "normal"
-    URGENT = "urgent"
+    """分级响应: the ticket's priority (一般 / 紧急 / 重大), each level with its own clocks and readers
+    (gridcore.priority). The name stays from the days of two levels: the column is tickets.urgency."""
+
+    NORMAL = "normal"  # 一般
+    URGENT = "urgent"  # 紧急
+    MAJOR = "major"  # 重大
+
+    @property
+    def rank(self) -> int:
+        """0, 1, 2: a higher level is more pressing."""
+        return URGENCY_ORDER.index(self)
+
+    @property
+    def raised(self) -> bool:
+        """紧急 or 重大: on the clock, the grid leader and community staff told at once."""
+        return self is not Urgency.NORMAL
+
+
+URGENCY_ORDER = (Urgency.NORMAL, Urgency.URGENT, Urgency.MAJOR)
 
 
 @dataclass(frozen=True)
@@ -199,6 +217,7 @@ class Ticket:
         reporter: Reporter,
         at: datetime,
         urgent: bool = False,
+        urgency: Urgency | None = None,
         photos: tuple[str, ...] = (),
         grid_code: str | None = None,
         voice: str | None = None,
@@ -206,11 +225,12 @@ class Ticket:
         feedback_due_at: datetime | None = None,
     ) -> Ticket:
         """A new ticket; its feedback is due at `feedback_due_at` (Category.feedback_due) or, given
-        instead, `feedback_deadline` after `at`."""
+        instead, `feedback_deadline` after `at`. Its level is `urgency`, else 紧急 when `urgent`."""
         if not description.strip():
             raise DomainError("a ticket needs a description")
         if (feedback_deadline is None) == (feedback_due_at is None):
             raise ValueError("give feedback_deadline or feedback_due_at, one of them")
+        level = urgency if urgency is not None else Urgency.URGENT if urgent else Urgency.NORMAL
         if feedback_due_at is None:
             assert feedback_deadline is not None
             feedback_due_at = at + feedback_deadline
@@ -223,13 +243,14 @@ class Ticket:
             reporter=reporter,
             created_at=at,
             feedback_due_at=feedback_due_at,
-            urgency=Urgency.URGENT if urgent else Urgency.NORMAL,
+            urgency=level,
             grid_code=grid_code,
             photos=photos,
             voice=voice,
         )
         actor = f"resident:{reporter.user_id}"
-        details = {"category": category_code, "urgent": urgent, "anonymous": reporter.anonymous}
+        details = {"category": category_code, "urgent": level.raised, "priority": level.value,
+                   "anonymous": reporter.anonymous}
         ticket.new_events.append(TicketEvent(at, actor, Action.SUBMIT, None, S.SUBMITTED, details))
         return ticket
 
@@ -281,6 +302,18 @@ class Ticket:
         change = {"from": self.category_code, "to": category_code}
         event = self.record(actor, at, Action.RECATEGORISE, **change)
         self.category_code = category_code
+        return event
+
+    def set_priority(self, urgency: Urgency, *, actor: str, at: datetime, reason: str) -> TicketEvent:
+        """调整等级: the level changes with the reason written in the ledger. The clocks that follow from it
+        are the caller's (gridcore.priority.reprioritise)."""
+        if not self.is_open:
+            raise DomainError(f"ticket {self.number} is no longer open")
+        if urgency is self.urgency:
+            raise DomainError(f"ticket {self.number} is already {urgency}")
+        event = self.record(actor, at, Action.SET_PRIORITY, reason=reason,
+                            **{"from": self.urgency.value, "to": urgency.value})
+        self.urgency = urgency
         return event
 
     def record(self, actor: str, at: datetime, action: Action = Action.NOTE, **details: Any) -> TicketEvent:

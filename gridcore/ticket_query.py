@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from gridcore.ticket import Action, Ticket, TicketEvent, TicketStatus
+from gridcore.ticket import Action, Ticket, TicketEvent, TicketStatus, Urgency
 
 PAGE_SIZE = 50
 
@@ -58,6 +58,7 @@ class TicketQuery:
     category: str | None = None
     categories: frozenset[str] | None = None  # any of these (the dispute ledger's); None: any
     handler: int | None = None  # Telegram user id of the assignee
+    urgency: Urgency | None = None  # 等级: 一般 / 紧急 / 重大; None: any
     filed_from: date | None = None
     filed_to: date | None = None
     overdue: bool = False
@@ -97,6 +98,8 @@ class TicketQuery:
         if self.categories is not None and ticket.category_code not in self.categories:
             return False
         if self.handler is not None and ticket.assignee != self.handler:
+            return False
+        if self.urgency is not None and ticket.urgency is not self.urgency:
             return False
         start, end = self.filed_bounds()
         if start is not None and ticket.created_at < start:

@@ -2,9 +2,10 @@
 
 A card is remembered (ticket_cards) with the outbox id that sent it; whenever the ticket changes, every
 card is edited in place to show the current state. Only the card in the handler's chat has the handler's
-buttons, only those the current state allows; the grid leader's copy of an urgent ticket has 转派 and
-上报社区. Cards outside the handling chain (group chats, partners) never show a resident's name, phone or
-other personal data (gridcore.redact).
+buttons, only those the current state allows; the grid leader's copy of a 紧急 / 重大 ticket has 转派,
+上报社区 and 调整等级. 调整等级 asks for a typed reason, so a group's card does not offer it. Cards outside
+the handling chain (group chats, partners) never show a resident's name, phone or other personal data
+(gridcore.redact).
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ from handlers.context import Context
 HANDLER, COPY, STAFF = "handler", "copy", "staff"
 # Buttons per state; callback data w:<act>:<ticket id> (CALLBACK_NAMES: a shorter name than the act's).
 CARD_ACTS = {
-    TicketStatus.ASSIGNED: (Act.ACCEPT, Act.TRANSFER, Act.ESCALATE, Act.REVEAL_CONTACT, Act.RECATEGORISE),
+    TicketStatus.ASSIGNED: (Act.ACCEPT, Act.TRANSFER, Act.ESCALATE, Act.REVEAL_CONTACT, Act.RECATEGORISE,
+                            Act.SET_PRIORITY),
     TicketStatus.ACCEPTED: (Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.REVEAL_CONTACT,
-                            Act.RECATEGORISE),
+                            Act.RECATEGORISE, Act.SET_PRIORITY),
 }
 CALLBACK_NAMES = {Act.RECATEGORISE: "recat"}  # Telegram's callback data holds 64 bytes
 STAFF_ACTS = {TicketStatus.SUBMITTED, TicketStatus.ESCALATED, TicketStatus.TRANSFERRED, TicketStatus.REOPENED}
-# The grid leader's copy of an urgent ticket: what a supervisor does while the worker runs (hand it to
-# someone nearer, or up to the community); the handler's own acts stay on the handler's card.
-LEADER_URGENT_ACTS = (Act.TRANSFER, Act.ESCALATE)
+# The grid leader's copy of a 紧急 / 重大 ticket: what a supervisor does while the worker runs (hand it to
+# someone nearer, or up to the community, or set its level); the handler's own acts stay on theirs.
+LEADER_URGENT_ACTS = (Act.TRANSFER, Act.ESCALATE, Act.SET_PRIORITY)
 
 
 def for_group(text: str, *names: str) -> str:
@@ -86,14 +88,15 @@ def card_buttons(ctx: Context, ticket: Ticket, kind: str, live: bool,
                 for act in CARD_ACTS[ticket.status]]
         return [acts[i:i + 3] for i in range(0, len(acts), 3)]
     if kind == STAFF and ticket.status in STAFF_ACTS:
-        return [[Button(ctx.label(f"act_{act.value}"), worker_data(act, ticket))
-                 for act in (Act.ASSIGN, Act.RECATEGORISE)]]
+        private = chat_id is None or chat_id > 0  # a reason is typed: not in a group
+        acts = (Act.ASSIGN, Act.RECATEGORISE, *((Act.SET_PRIORITY,) if private else ()))
+        return [[Button(ctx.label(f"act_{act.value}"), worker_data(act, ticket)) for act in acts]]
     return []
 
 
 def leads_urgent(ctx: Context, ticket: Ticket, chat_id: int) -> bool:
-    """The chat is the ticket's grid leader's own, and the ticket is urgent and being handled."""
-    return (ticket.urgency is Urgency.URGENT and ticket.status in CARD_ACTS and ticket.grid_code is not None
+    """The chat is the ticket's grid leader's own, and the ticket is 紧急 / 重大 and being handled."""
+    return (ticket.urgency.raised and ticket.status in CARD_ACTS and ticket.grid_code is not None
             and any(p.role is Role.GRID_LEADER and p.grid_code == ticket.grid_code
                     for p in ctx.community.roles_of(chat_id)))
 
@@ -174,11 +177,15 @@ async def refresh_cards(ctx: Context, ticket: Ticket, *, fresh: int | None = Non
 
 def viewer_buttons(ctx: Context, ticket: Ticket) -> list[list[Button]]:
     """The buttons the presser's own card of this ticket would carry now (a ticket opened from /tasks
-    or /ticket): the handler's acts, or 指派 for whoever may assign a ticket waiting for it."""
+    or /ticket): the handler's acts, or 指派 for whoever may assign a ticket waiting for it; else 调整等级
+    for a supervisor of a ticket being handled (in a private chat: its reason is typed)."""
     if ticket.assignee == ctx.sender_id and may(ctx.community, ctx.sender_id, Act.ACCEPT, ticket):
         return card_buttons(ctx, ticket, HANDLER, True)
-    if may(ctx.community, ctx.sender_id, Act.ASSIGN, ticket):
-        return card_buttons(ctx, ticket, STAFF, True)
+    if may(ctx.community, ctx.sender_id, Act.ASSIGN, ticket) and ticket.status in STAFF_ACTS:
+        return card_buttons(ctx, ticket, STAFF, True, ctx.chat_id)
+    if (ctx.chat_id > 0 and ticket.status in CARD_ACTS
+            and may(ctx.community, ctx.sender_id, Act.SET_PRIORITY, ticket)):
+        return [[Button(ctx.label(f"act_{Act.SET_PRIORITY.value}"), worker_data(Act.SET_PRIORITY, ticket))]]
     return []
 
 
@@ -207,6 +214,9 @@ def event_note(ctx: Context, event: TicketEvent) -> str:
     if event.action is Action.RECATEGORISE:
         return ctx.label("recategorised", old=category_name(ctx, details.get("from")),
                          new=category_name(ctx, details.get("to")))
+    if event.action is Action.SET_PRIORITY:
+        return ctx.label("priority_changed", old=level_name(ctx, details.get("from")),
+                         new=level_name(ctx, details.get("to")), reason=str(details.get("reason") or ""))
     if event.action is Action.SUBMIT and details.get("on_behalf"):
         return ctx.label("on_behalf")
     return next((str(details[k]) for k in NOTE_KEYS if details.get(k)), "")
@@ -216,3 +226,9 @@ def category_name(ctx: Context, code: object) -> str:
     """A category's name as the roster has it now; its code when the roster dropped it since."""
     category = ctx.community.category(str(code or ""))
     return category.name if category else str(code or "")
+
+
+def level_name(ctx: Context, value: object) -> str:
+    """一般 / 紧急 / 重大 for a Urgency value (as the ledger stores it)."""
+    known = {u.value for u in Urgency}
+    return ctx.label(f"priority_{value}") if value in known else str(value or "")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from gridcore.community import Person
 from gridcore.deadlines import start_accept_clock
+from gridcore.messages import Button
 from gridcore.routing import Routing, grid_leader, route
-from gridcore.ticket import Action, Ticket
+from gridcore.ticket import Action, Ticket, Urgency
 from handlers import cards, timelines
+from handlers.communities import street_chats
 from handlers.context import Context
 
-URGENT = "urgent"  # the note of an urgent ticket's staff card
+URGENT = "urgent"  # the note of a 紧急 / 重大 ticket's staff card
 
 
 async def route_new(ctx: Context, ticket: Ticket) -> Routing:
@@ -34,8 +36,40 @@ async def send_new_cards(ctx: Context, ticket: Ticket, routing: Routing) -> None
         await to_staff(ctx, ticket, reason=routing.reason.value)
     for person in routing.copies:
         await cards.send_card(ctx, ticket, cards.chat_of(person), cards.COPY)
-    if routing.assignee is not None and routing.inform_staff:  # urgent: staff see it at once, assigned
+    if routing.assignee is not None and routing.inform_staff:  # 紧急 / 重大: staff see it at once, assigned
         await to_staff(ctx, ticket, reason=URGENT)
+    if routing.inform_street:
+        await tell_street(ctx, ticket)
+
+
+async def inform_level(ctx: Context, ticket: Ticket, old: Urgency) -> None:
+    """调整等级 raised the ticket: whoever its new level informs at filing and holds no card of it yet gets
+    one now (紧急 / 重大: the grid leader a copy, community staff their card; 重大: the street is told)."""
+    if not ticket.urgency.raised:
+        return
+    assert ticket.id is not None
+    held = {card.chat_id for card in await ctx.uow.tickets.cards(ticket.id)}
+    leader = grid_leader(ctx.community, ticket.grid_code)
+    if leader is not None and leader.telegram_user_id not in (ticket.assignee, *held):
+        await cards.send_card(ctx, ticket, cards.chat_of(leader), cards.COPY)
+    staff = cards.staff_chat(ctx)
+    if ticket.assignee is not None and not held & set(staff):
+        await to_staff(ctx, ticket, reason=URGENT)
+    if ticket.urgency is Urgency.MAJOR and old is not Urgency.MAJOR:
+        await tell_street(ctx, ticket)
+
+
+async def tell_street(ctx: Context, ticket: Ticket) -> None:
+    """重大: the street office hears at once where its 督办 would reach it (its group, else each street
+    staff member), with no resident's words; in a private chat a button opens the ticket."""
+    category = ctx.community.category(ticket.category_code)
+    for chat_id in street_chats(ctx.community):
+        await ctx.tell(chat_id, "major_street", ticket=ticket, community=ctx.community.name,
+                       category=category.name if category else ticket.category_code,
+                       place=cards.place_text(ctx.community, ticket.location),
+                       handler=cards.staff_name(ctx, ticket.assignee), due=ctx.local(ticket.feedback_due_at),
+                       buttons=[[Button(ctx.label("view_ticket"), f"v:{ticket.id}")]] if chat_id > 0 else (),
+                       ticket_number=ticket.number)
 
 
 def record_assignment(ctx: Context, ticket: Ticket, person: Person, *, actor: str, **details: str) -> None:

@@ -139,3 +139,15 @@ def page_number(value: str, prefix: str) -> int | None:
     """The page a page-turning button's value ("pg:3") names, or None when it is no such button."""
     rest = value.removeprefix(prefix)
     return int(rest) if value.startswith(prefix) and rest.isdigit() and len(rest) <= 9 else None
+
+
+def typed_target(text: str, targets: list[tuple[str, str]]) -> str | None:
+    """The target a typed name means: the exact name, else the only one that contains it. Spaces and
+    a closing full stop are not part of a name ("王 芳。" is 王芳)."""
+    def plain(name: str) -> str:
+        return "".join(name.split()).rstrip("。.!！")
+
+    typed = plain(text)
+    exact = list(dict.fromkeys(target for label, target in targets if plain(label) == typed))
+    inside = list(dict.fromkeys(target for label, target in targets if typed and typed in plain(label)))
+    return exact[0] if len(exact) == 1 else inside[0] if not exact and len(inside) == 1 else None

@@ -13,6 +13,7 @@ import dataclasses
 
 from gridcore.deadlines import restart_clock
 from gridcore.messages import Button
+from gridcore.priority import feedback_due
 from gridcore.routing import reachable
 from gridcore.ticket import Action, Rating, Satisfaction, Solved, Ticket, TicketStatus
 from handlers import cards, dispatch
@@ -119,7 +120,7 @@ async def complete(ctx: Context, ticket: Ticket) -> None:
     ticket.apply(Action.REOPEN, actor=actor, at=ctx.now, reason=rating.reason or "")
     category = ctx.community.category(ticket.category_code)
     if category is not None:  # a new promise to the resident, with its own reminders
-        restart_clock(ticket, category.feedback_due(ctx.now, ctx.community.timezone))
+        restart_clock(ticket, feedback_due(ctx.community, category, ticket.urgency, ctx.now))
     await dispatch.tell_grid_leader(ctx, ticket, "leader_reopened", reason=rating.reason or "",
                                     worker=worker.name if worker else "")
     if worker is not None:

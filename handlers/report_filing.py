@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from gridcore.errors import DomainError
 from gridcore.ports import CORRECTED_BY_RESIDENT
+from gridcore.priority import feedback_due
 from gridcore.ticket import Location, Reporter, Ticket
 from handlers import dispatch, proxy, ticket_actions
 from handlers import report_steps as s
@@ -30,14 +31,14 @@ async def file_ticket(ctx: Context, draft: ReportDraft, offer: Offer | None = No
         number=number,
         community_code=ctx.community.code,
         category_code=category.code,
-        feedback_due_at=category.feedback_due(ctx.now, ctx.community.timezone),
+        feedback_due_at=feedback_due(ctx.community, category, category.level, ctx.now),
         description=draft.description or ctx.label("voice_description"),
         location=Location(building.code if building else None, draft.unit, draft.detail or ""),
         reporter=proxy.reporter(ctx, draft) if draft.on_behalf else Reporter(
             sender.user_id, ctx.chat_id, sender.display_name,
             resident.phone if resident and not draft.anonymous else None, bool(draft.anonymous)),
         at=ctx.now,
-        urgent=category.emergency,
+        urgency=category.level,  # an emergency category's tickets are 紧急 at least
         photos=tuple(draft.photos),
         grid_code=building.grid_code if building else None,
         voice=draft.voice,

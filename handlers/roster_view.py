@@ -84,6 +84,7 @@ class CategoryEntry:
     emergency: bool
     emergency_numbers: tuple[str, ...]
     partners: tuple[StaffEntry, ...]  # contacts whose title or name is the co-handler
+    level: str = "normal"  # 分级响应: the Urgency value its tickets are filed at (Category.level)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class RosterView:
     unbound: int  # roster entries with no Telegram account bound yet
     accept_hours: float  # the 签收 window (gridcore.deadlines.ReminderPolicy)
     urgent_accept_hours: float
+    major_accept_hours: float
     office_hours: str | None  # "08:30-17:30": the 签收 window counts office time on working days
 
     @property
@@ -159,7 +161,8 @@ def roster_view(community: Community, open_counts: Mapping[int, int]) -> RosterV
     categories = tuple(
         CategoryEntry(c.code, c.name, c.mode, c.co_handler, round(c.feedback_deadline.total_seconds() / 3600),
                       c.feedback_workdays, c.emergency, c.emergency_numbers,
-                      tuple(p for p in partners if c.co_handler and c.co_handler in (p.title, p.name)))
+                      tuple(p for p in partners if c.co_handler and c.co_handler in (p.title, p.name)),
+                      c.level.value)
         for c in community.categories)
     return RosterView(
         community.code, community.name, community.street, tuple(grids), tuple(estates), categories,
@@ -167,4 +170,5 @@ def roster_view(community: Community, open_counts: Mapping[int, int]) -> RosterV
         tuple(_entry(p, open_counts) for p in community.people(Role.STREET_STAFF)),
         sum(1 for p in community.staff if p.telegram_user_id is None),
         policy.accept_within.total_seconds() / 3600, policy.accept_within_urgent.total_seconds() / 3600,
+        policy.accept_within_major.total_seconds() / 3600,
         policy.office_hours.text() if policy.office_hours is not None else None)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from gridcore.authorization import Act, grid_receiver, may, may_receive
 from gridcore.community import Category, Person, Role
 from gridcore.ports import CORRECTED_BY_WORKER, TriageCorrection
+from gridcore.priority import reprioritise
 from gridcore.redact import mask_name
-from gridcore.ticket import TRANSITIONS, Action, Ticket
+from gridcore.ticket import TRANSITIONS, URGENCY_ORDER, Action, Ticket, TicketStatus, Urgency
 from handlers import cards, dispatch, rating
 from handlers.context import Context
 
@@ -58,6 +59,8 @@ def legal_now(ticket: Ticket, act: Act) -> bool:
     """Does the ticket's state allow the act now (the lifecycle, whoever acts)?"""
     if act in (Act.PROGRESS, Act.REVEAL_CONTACT, Act.RECATEGORISE):
         return ticket.is_open
+    if act is Act.SET_PRIORITY:  # a level is for the work still to do: not once resolved
+        return ticket.is_open and ticket.status is not TicketStatus.RESOLVED
     return ticket.status in TRANSITIONS[ACT_ACTIONS[act]][0]
 
 
@@ -217,6 +220,39 @@ async def recategorise(ctx: Context, ticket: Ticket, category_code: str) -> Outc
         await record_correction(ctx, ticket.description, suggested, category.code, CORRECTED_BY_WORKER)
     await cards.refresh_cards(ctx, ticket)
     return Outcome(True, detail={"category": category.name})
+
+
+def priority_targets(ticket: Ticket) -> list[Urgency]:
+    """The levels a ticket may be set to: the others, 一般 → 紧急 → 重大."""
+    return [level for level in URGENCY_ORDER if level is not ticket.urgency]
+
+
+async def set_priority(ctx: Context, ticket: Ticket, level: str, reason: str) -> Outcome:
+    """调整等级 with a reason: the ledger keeps from, to and why; the clocks follow the new level
+    (gridcore.priority.reprioritise); every card shows it; whoever the new level informs and holds no card
+    yet gets one (dispatch.inform_level); the handler hears it when someone else changed it. The resident
+    is not told: the level is how the office works the ticket, not news about their problem. detail on
+    success: the new level's name."""
+    if not (outcome := allowed(ctx, ticket, Act.SET_PRIORITY)).ok or (outcome := note_refusal(reason)):
+        return outcome
+    new = next((u for u in Urgency if u.value == level), None)
+    if new is None:
+        return refused("priority_unknown")
+    if new is ticket.urgency:
+        return refused("priority_same", priority=ctx.label(f"priority_{new.value}"))
+    old = ticket.urgency
+    assigned = [e.at for e in await ctx.uow.tickets.ledger(ticket.number) if e.action is Action.ASSIGN]
+    reprioritise(ticket, new, community=ctx.community, actor=actor(ctx), at=ctx.now, reason=reason.strip(),
+                 assigned_at=assigned[-1] if assigned else None)
+    await ctx.uow.tickets.save(ticket)
+    await cards.refresh_cards(ctx, ticket)
+    await dispatch.inform_level(ctx, ticket, old)
+    if ticket.assignee is not None and ticket.assignee != ctx.sender_id:
+        await ctx.tell(ticket.assignee, "priority_changed", ticket=ticket, old=old.value,
+                       reason=reason.strip(), who=cards.staff_name(ctx, ctx.sender_id),
+                       due=ctx.local(ticket.feedback_due_at),
+                       ticket_number=ticket.number)
+    return Outcome(True, detail={"priority": ctx.label(f"priority_{new.value}")})
 
 
 async def record_correction(ctx: Context, text: str, suggested: str, chosen: str, source: str) -> None:

@@ -10,6 +10,8 @@
                                                         chat (in the ledger only when one was shown)
     w:assign:<id>    指派 (staff) ─▶ pick (w:to) ──────▶ the chosen one gets a card
     w:recat:<id>     改类别 ─▶ pick a category (w:rc) ─▶ the category corrected; the resident is not told
+    w:priority:<id>  调整等级 ─▶ pick a level (w:pl) ─▶ reason ─▶ the level and its clocks changed; the
+                                                        people it informs told; the resident is not
 
 Every press is checked against who presses (gridcore.authorization) and the ticket's state now: a
 refused or stale press gets a short answer and changes nothing. A picked target (w:tt, w:to) is
@@ -34,13 +36,15 @@ from handlers.ticket_actions import (
     MAX_NOTE,
     Outcome,
     assign_targets,
+    priority_targets,
     recategorise_targets,
     resolve_target,
     transfer_targets,
 )
 
 TASK = "task"
-PICKS = {"tt": Act.TRANSFER, "to": Act.ASSIGN, "rc": Act.RECATEGORISE}  # second presses: the target picked
+# Second presses: the target picked.
+PICKS = {"tt": Act.TRANSFER, "to": Act.ASSIGN, "rc": Act.RECATEGORISE, "pl": Act.SET_PRIORITY}
 PICK_PAGE = "p"  # w:tt:<id>:p<page>: another page of the targets (a category code may: rc checks it first)
 NAMED = {name: act for act, name in cards.CALLBACK_NAMES.items()}  # w:recat: a short name for the act
 # The steps that offer the roster's 常用回复 (Community.replies_for), one button each: r:<turn>:t<index>.
@@ -81,6 +85,8 @@ async def on_button(ctx: Context) -> None:
         await assign_to(ctx, ticket, arg)
     elif act_name == "tt":
         await pick_transfer(ctx, ticket, arg)
+    elif act_name == "pl":
+        await pick_priority(ctx, ticket, arg)
     elif act is Act.ACCEPT:
         await accept(ctx, ticket)
     elif act in (Act.PROGRESS, Act.RESOLVE, Act.ESCALATE):
@@ -92,6 +98,8 @@ async def on_button(ctx: Context) -> None:
         await pick(ctx, ticket, "to")
     elif act is Act.RECATEGORISE:
         await pick(ctx, ticket, "rc")
+    elif act is Act.SET_PRIORITY:
+        await pick(ctx, ticket, "pl")
     elif act is Act.REVEAL_CONTACT:
         await reveal(ctx, ticket)
 
@@ -117,13 +125,16 @@ async def reveal(ctx: Context, ticket: Ticket) -> None:
 
 
 # A private chat's pick also takes a typed name.
-PICK_STEPS = {"pick_tt": "tt", "pick_to": "to", "pick_rc": "rc"}
-PICK_QUESTIONS = {"tt": "ask_transfer_target", "to": "ask_assign_target", "rc": "ask_recategorise_target"}
+PICK_STEPS = {"pick_tt": "tt", "pick_to": "to", "pick_rc": "rc", "pick_pl": "pl"}
+PICK_QUESTIONS = {"tt": "ask_transfer_target", "to": "ask_assign_target", "rc": "ask_recategorise_target",
+                  "pl": "ask_priority_target"}
 
 
 def pick_targets(ctx: Context, ticket: Ticket, kind: str) -> list[tuple[str, str]]:
     if kind == "rc":
         return [(c.name, c.code) for c in recategorise_targets(ctx, ticket)]
+    if kind == "pl":
+        return [(ctx.label(f"priority_{level.value}"), level.value) for level in priority_targets(ticket)]
     return transfer_targets(ctx, ticket) if kind == "tt" else assign_targets(ctx, ticket)
 
 
@@ -159,18 +170,6 @@ async def pick(ctx: Context, ticket: Ticket, kind: str, page: int = 0, *, edit: 
             ctx.conversation.prompts.append(outbox_id)
 
 
-def typed_target(text: str, targets: list[tuple[str, str]]) -> str | None:
-    """The target a typed name means: the exact name, else the only one that contains it. Spaces and
-    a closing full stop are not part of a name ("王 芳。" is 王芳)."""
-    def plain(name: str) -> str:
-        return "".join(name.split()).rstrip("。.!！")
-
-    typed = plain(text)
-    exact = list(dict.fromkeys(target for label, target in targets if plain(label) == typed))
-    inside = list(dict.fromkeys(target for label, target in targets if typed and typed in plain(label)))
-    return exact[0] if len(exact) == 1 else inside[0] if not exact and len(inside) == 1 else None
-
-
 def typed_targets(ctx: Context, ticket: Ticket, kind: str) -> list[tuple[str, str]]:
     """What a typed name may mean: the picker's names, and for a transfer also the name of a worker or
     leader of another grid, which stands for that grid (its own rule picks who takes it, may_receive)."""
@@ -191,7 +190,7 @@ async def take_pick(ctx: Context, ticket: Ticket, kind: str) -> None:
     if not await still(ctx, ticket, PICKS[kind]):
         return
     text = ctx.incoming.text if ctx.incoming.kind is InputKind.TEXT else ""
-    target = typed_target(text, typed_targets(ctx, ticket, kind))
+    target = keyboards.typed_target(text, typed_targets(ctx, ticket, kind))
     if target is None:
         await ctx.say("pick_unknown", typed=text.strip()[:20])
         await pick(ctx, ticket, kind)
@@ -199,6 +198,8 @@ async def take_pick(ctx: Context, ticket: Ticket, kind: str) -> None:
         await pick_transfer(ctx, ticket, target)
     elif kind == "rc":
         await recategorise_to(ctx, ticket, target)
+    elif kind == "pl":
+        await pick_priority(ctx, ticket, target)
     else:
         await assign_to(ctx, ticket, target)
 
@@ -257,6 +258,15 @@ async def recategorise_to(ctx: Context, ticket: Ticket, code: str) -> None:
         await ctx.say("recategorised", ticket=ticket, name=name)
 
 
+async def pick_priority(ctx: Context, ticket: Ticket, level: str) -> None:
+    """A level picked: its reason is asked next (required); the use case checks the level again."""
+    if level not in {target for _, target in pick_targets(ctx, ticket, "pl")}:
+        ctx.answer(ctx.label("priority_unknown"), alert=True)
+        return
+    await echo_pick(ctx, ticket, "priority", ctx.label(f"priority_{level}"))
+    await ask(ctx, ticket, "priority_reason", level=level)
+
+
 async def ask(ctx: Context, ticket: Ticket, step: str, **data: str) -> None:
     ctx.begin_task(TASK, step, {"ticket_id": ticket.id, **data})
     await ask_step(ctx, ticket)
@@ -278,7 +288,8 @@ async def ask_step(ctx: Context, ticket: Ticket) -> None:
                              ctx.dialog_data(f"{REPLY}{i - 1}"))] for i, text in enumerate(replies, 1)),
                    *buttons]
     await ctx.say(f"ask_{step}", ticket=ticket, count=len(ctx.conversation.data.get("photos", [])),
-                  buttons=buttons, replies=replies, numbered=numbered)
+                  buttons=buttons, replies=replies, numbered=numbered,
+                  level=ctx.conversation.data.get("level", ""))
 
 
 def chosen_reply(ctx: Context, value: str) -> str | None:
@@ -325,6 +336,9 @@ async def on_input(ctx: Context) -> None:
         await take_note(ctx, ticket, step, text, chosen=False)
     elif step == "escalate_reason":
         await done(ctx, ticket, await ticket_actions.escalate(ctx, ticket, text), "escalated")
+    elif step == "priority_reason":
+        outcome = await ticket_actions.set_priority(ctx, ticket, data.get("level", ""), text)
+        await done(ctx, ticket, outcome, "priority_set", due=ctx.local(ticket.feedback_due_at))
     elif step == "transfer_reason":
         outcome = await ticket_actions.transfer(ctx, ticket, data.get("target", ""), text)
         await done(ctx, ticket, outcome, "transferred", name=outcome.detail.get("name", ""))

@@ -93,7 +93,8 @@ class CommunityRow(Base):
     public_chat_id: Mapped[int | None]  # the residents' public group (进度公示)
     # Scheduled posts as the roster lists them (see storage.repositories.roster for the shape).
     announcements: Mapped[list[Any]] = mapped_column(server_default=text("'[]'"))
-    # The reminder policy in hours ({accept, urgent_accept, before: [...], staff_after}); None: defaults.
+    # The reminder policy in hours ({accept, urgent_accept, urgent_feedback, major_accept, major_feedback,
+    # before: [...], staff_after, street_after}); None: defaults.
     reminders: Mapped[dict[str, Any] | None]
     street: Mapped[str | None] = mapped_column(String(200))  # the street office (街道) by name
     street_chat_id: Mapped[int | None]  # the street office's staff group
@@ -192,6 +193,7 @@ class CategoryRow(Base):
     dispute: Mapped[bool] = mapped_column(Boolean, server_default=false())  # a 矛盾纠纷 category
     replies: Mapped[dict[str, Any] | None]  # the category's own 常用回复, shaped like communities.replies
     feedback_workdays: Mapped[int | None] = mapped_column(Integer)  # "N个工作日内反馈"; None: on the clock
+    priority: Mapped[str] = mapped_column(String(16), server_default="normal")  # 分级响应: a Urgency value
     topic: Mapped[str | None] = mapped_column(String(32))  # the triage model's topic; None: by its name
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)

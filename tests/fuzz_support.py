@@ -59,10 +59,10 @@ def community_staff(user: int) -> bool:
 
 def allowed(action: Action, user: int, t: Mirror) -> bool:
     """Issue 3's matrix: who may do what to a ticket. Residents: none of these."""
-    if action is Action.RECATEGORISE and t.status not in OPEN_STATUSES:  # 改类别: an open ticket only
-        return False
+    if action in (Action.RECATEGORISE, Action.SET_PRIORITY) and t.status not in OPEN_STATUSES:
+        return False  # 改类别, 调整等级: an open ticket only
     if action in (Action.ACCEPT, Action.PROGRESS, Action.RESOLVE, Action.TRANSFER,
-                  Action.RECATEGORISE):  # 签收 进展 办结 转派 改类别
+                  Action.RECATEGORISE, Action.SET_PRIORITY):  # 签收 进展 办结 转派 改类别 调整等级
         return handler(user, t) or leads(user, t) or community_staff(user)
     if action is Action.ESCALATE:  # 上报社区
         return handler(user, t) or leads(user, t)
@@ -74,7 +74,7 @@ def allowed(action: Action, user: int, t: Mirror) -> bool:
 
 
 STAFF_ACTIONS = {Action.ACCEPT, Action.PROGRESS, Action.RESOLVE, Action.TRANSFER, Action.ESCALATE,
-                 Action.REVEAL_CONTACT, Action.ASSIGN, Action.RECATEGORISE}
+                 Action.REVEAL_CONTACT, Action.ASSIGN, Action.RECATEGORISE, Action.SET_PRIORITY}
 RESIDENT_ACTIONS = {Action.SUBMIT, Action.FOLLOW, Action.RATE, Action.CLOSE, Action.REOPEN,
                     Action.RESIDENT_UPDATE}
 SYSTEM_ACTIONS = {Action.ASSIGN, Action.NOTE, Action.CLOSE, Action.REMIND, Action.SUPERVISE,

@@ -110,6 +110,7 @@ ALLOWED = {
     Act.REVEAL_CONTACT: {"assigned worker"},
     Act.ASSIGN: {"grid leader, same grid", "community staff"},
     Act.RECATEGORISE: {"assigned worker", "grid leader, same grid", "community staff"},  # as ACCEPT
+    Act.SET_PRIORITY: {"assigned worker", "grid leader, same grid", "community staff"},  # as RECATEGORISE
     Act.VIEW: {"assigned worker", "other worker, same grid", "grid leader, same grid", "community staff",
                "the reporter (resident)"},
 }

@@ -52,7 +52,8 @@ async def test_an_emergency_whose_place_is_known_is_filed_at_once_to_worker_lead
     assert "签收" in " ".join(buttons_of(card)) and "8号楼" in card.text
     [copy] = world.inbox[LEADER_GRID_2]
     assert "抄送" in copy.text and "紧急" in copy.text
-    assert buttons_of(copy) == ["转派", "上报社区"]  # the leader supervises; the worker's acts stay theirs
+    # The leader supervises (hands it on, up, or sets its level); the worker's acts stay theirs.
+    assert buttons_of(copy) == ["转派", "上报社区", "调整等级"]
     leader = ResidentChat(bot, LEADER_GRID_2, "网格长", world=world)
     await leader.press_data(next(b.data for row in copy.buttons for b in row if b.text == "转派"))
     assert not leader.last.callback_alert and "转" in leader.last_text  # the picker, in the leader's chat

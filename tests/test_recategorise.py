@@ -75,7 +75,7 @@ async def test_the_worker_recategorises_from_the_card_and_the_correction_is_kept
     assert now.feedback_due_at == filed.feedback_due_at and now.assignee == WORKER_1
     card = next(m for m in handled.messages if m.chat_id == WORKER_1 and m.edit_outbox_id is not None)
     assert "新工单" in card.text and "环境卫生" in card.text and "公共设施" not in card.text  # in place
-    assert [b.text for row in card.buttons for b in row][-1] == "改类别"
+    assert [b.text for row in card.buttons for b in row][-2:] == ["改类别", "调整等级"]
     assert "已改为「环境卫生」类" in worker.last_text
     events = await ledger(uow_factory, now.number)
     assert (events[-1].action, events[-1].actor) == (Action.RECATEGORISE, f"staff:{WORKER_1}")

@@ -297,19 +297,20 @@ async def test_a_ticket_opened_from_tasks_or_ticket_carries_its_buttons(world, u
     shown = worker.last_message
     assert "处理经过" in shown.text
     labels = [b.text for row in shown.buttons for b in row]
-    assert labels == ["签收", "转派", "上报社区", "联系居民", "改类别"]
+    assert labels == ["签收", "转派", "上报社区", "联系居民", "改类别", "调整等级"]
     await worker.press_data(shown.buttons[0][0].data)
     assert (await only_ticket(uow_factory)).status is TicketStatus.ACCEPTED
     await worker.send(f"/ticket {number}")
     assert [b.text for row in worker.last_message.buttons for b in row] == [
-        "进展", "办结", "转派", "上报社区", "联系居民", "改类别"]
+        "进展", "办结", "转派", "上报社区", "联系居民", "改类别", "调整等级"]
 
-    await leader.send(f"/ticket {number}")  # the leader's card of a ticket being handled: no buttons
-    assert "处理经过" in leader.last_text and not leader.last_message.buttons
+    await leader.send(f"/ticket {number}")  # the leader's card of a ticket being handled: 调整等级 only
+    assert "处理经过" in leader.last_text
+    assert [b.text for row in leader.last_message.buttons for b in row] == ["调整等级"]
     await worker.press("上报社区")
     await worker.send("需要社区协调")
     await leader.send(f"/ticket {number}")
-    assert [b.text for row in leader.last_message.buttons for b in row] == ["指派", "改类别"]
+    assert [b.text for row in leader.last_message.buttons for b in row] == ["指派", "改类别", "调整等级"]
     await resident.send(f"/ticket {number}")  # the resident's own timeline: no staff buttons
     assert not any("w:" in b.data for row in resident.last_message.buttons for b in row)
 

@@ -9,6 +9,7 @@ hears in chat), then back to the ticket with a flash (成功, or the refusal's w
     POST <base>/tickets/<number>/escalate   reason       上报社区
     POST <base>/tickets/<number>/assign     target       指派
     POST <base>/tickets/<number>/recategorise  category  改类别
+    POST <base>/tickets/<number>/priority   priority reason  调整等级
 
 A ticket the viewer may not see, or an act they may not take on it at all, is a 403 page and changes
 nothing; an act the ticket's state no longer allows comes back as the refusal's text. `reply` is a
@@ -38,8 +39,10 @@ def use_case(act: Act, form: dict[str, str]) -> Use | None:
     note or result is the typed note, else the picked 常用回复."""
     note = form.get("note", "") or form.get("reply", "")
     reason, target = form.get("reason", ""), form.get("target", "")
-    category = form.get("category", "")
+    category, level = form.get("category", ""), form.get("priority", "")
     if (act in (Act.PROGRESS, Act.RESOLVE) and not note) or (act is Act.RECATEGORISE and not category):
+        return None
+    if act is Act.SET_PRIORITY and not (level and reason):
         return None
     if (act in (Act.TRANSFER, Act.ESCALATE) and not reason) or (
             act in (Act.TRANSFER, Act.ASSIGN) and not target):
@@ -52,6 +55,7 @@ def use_case(act: Act, form: dict[str, str]) -> Use | None:
         Act.ESCALATE: lambda ctx, t: ticket_actions.escalate(ctx, t, reason),
         Act.ASSIGN: lambda ctx, t: ticket_actions.assign(ctx, t, target),
         Act.RECATEGORISE: lambda ctx, t: ticket_actions.recategorise(ctx, t, category),
+        Act.SET_PRIORITY: lambda ctx, t: ticket_actions.set_priority(ctx, t, level, reason),
     }
     return uses[act]
 
@@ -68,7 +72,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     if chosen is None or not may(community, viewer.user_id, chosen, ticket):
         return console.refuse(request, "act")
     posted = await request.post()
-    fields = ("note", "reply", "reason", "target", "category")
+    fields = ("note", "reply", "reason", "target", "category", "priority")
     form = {key: str(posted.get(key, "")).strip() for key in fields}
     back = f"/tickets/{ticket.number}"
     limit = ticket_actions.MAX_NOTE

@@ -13,7 +13,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from gridcore.community import Community, Role
-from gridcore.ticket import TicketStatus
+from gridcore.ticket import TicketStatus, Urgency
 from gridcore.ticket_query import PAGE_SIZE, Scope, Sort, TicketQuery
 
 OPEN = "open"  # the status choice "未办结": every status before resolved
@@ -129,6 +129,9 @@ def read_form(params: Mapping[str, str], communities: Mapping[str, Community], s
     category = params.get("category", "")
     if any(c.category(category) for c in communities.values()):
         keep("category", category, category=category)
+    level = params.get("level", "")
+    if level in {u.value for u in Urgency}:
+        keep("level", level, urgency=Urgency(level))
     handler = params.get("handler", "")
     if handler.isdigit() and len(handler) < 20:
         keep("handler", handler, handler=int(handler))

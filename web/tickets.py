@@ -24,19 +24,20 @@ from gridcore.authorization import Act, may
 from gridcore.community import Community
 from gridcore.ports import UnitOfWork
 from gridcore.redact import mask_phone, redact
-from gridcore.ticket import Action, Ticket, TicketEvent
+from gridcore.ticket import Action, Ticket, TicketEvent, Urgency
 from gridcore.ticket_query import PAGE_SIZE, is_overdue
 from handlers import ticket_actions
 from handlers.cards import event_note, handling_round, known_names, place_text, staff_name
 from handlers.context import Context
 from web.exports import export_form_link, export_link
-from web.filters import FLAGS, OPEN, choices, read_form
+from web.filters import FLAGS, OPEN, Choice, choices, read_form
 from web.state import Console, console_of, viewer_of
 from web.viewer import Viewer, acting_context
 
 SUMMARY = 40  # characters of a description in the list
 # The console's forms.
-ACTS = (Act.ACCEPT, Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.ASSIGN, Act.RECATEGORISE)
+ACTS = (Act.ACCEPT, Act.PROGRESS, Act.RESOLVE, Act.TRANSFER, Act.ESCALATE, Act.ASSIGN, Act.RECATEGORISE,
+        Act.SET_PRIORITY)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Row:
     place: str
     category: str
     status: str
+    level: str  # 一般 / 紧急 / 重大
     handler: str
     due: datetime
     overdue: bool
@@ -69,7 +71,8 @@ def row(console: Console, community: Community, ticket: Ticket, now: datetime) -
     return Row(ticket.number, community.name, ticket.created_at.astimezone(zone),
                place(console, community, ticket),
                category.name if category else ticket.category_code,
-               label(console, "status_" + ticket.status.value), person_name(community, ticket.assignee),
+               label(console, "status_" + ticket.status.value),
+               label(console, "priority_" + ticket.urgency.value), person_name(community, ticket.assignee),
                ticket.feedback_due_at.astimezone(zone), is_overdue(ticket, now),
                text[:SUMMARY] + ("…" if len(text) > SUMMARY else ""))
 
@@ -109,6 +112,7 @@ async def ticket_list(request: web.Request) -> web.StreamResponse:
                         pages=pages, form=wanted.form, links={n: wanted.link(n) for n in (
                             wanted.page - 1, wanted.page + 1) if 1 <= n <= pages},
                         choices=choices(viewer.communities, viewer.scope), statuses=statuses, flags=FLAGS,
+                        levels=[Choice(u.value, label(console, f"priority_{u.value}")) for u in Urgency],
                         several=len(viewer.communities) > 1, nothing=viewer.scope.empty,
                         export_links=export_links(console.base, wanted.form))
 
@@ -182,6 +186,8 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
                    for kind in (Act.PROGRESS.value, Act.RESOLVE.value)}
         categories = (ticket_actions.recategorise_targets(ctx, ticket)
                       if Act.RECATEGORISE.value in acts else [])
+        levels = [(level.value, ctx.label(f"priority_{level.value}"))
+                  for level in ticket_actions.priority_targets(ticket) if Act.SET_PRIORITY.value in acts]
         context = card_context(console, ctx, ticket, full, names)
         timeline = [entry(console, ctx, e, names) for e in events]
     photos = photo_ids(ticket, events)
@@ -191,7 +197,7 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
                         result_photos=len(photos) - len(ticket.photos),
                         voice=bool(ticket.voice) and full, acts=acts,
                         transfer_targets=transfer, assign_targets=assign, replies=replies,
-                        categories=categories)
+                        categories=categories, levels=levels)
 
 
 def card_context(console: Console, ctx: Context, ticket: Ticket, full: bool,
@@ -207,7 +213,8 @@ def card_context(console: Console, ctx: Context, ticket: Ticket, full: bool,
         mode=category.mode.value if category else "",
         co_handler=(category.co_handler or "") if category else "",
         place=place(console, community, ticket), state=label(console, "status_" + ticket.status.value),
-        urgent=ticket.urgency.value == "urgent", filed=ctx.local(ticket.created_at),
+        urgent=ticket.urgency.raised, level=label(console, "priority_" + ticket.urgency.value),
+        filed=ctx.local(ticket.created_at),
         due=ctx.local(ticket.feedback_due_at), overdue=is_overdue(ticket, ctx.now),
         handler=staff_name(ctx, ticket.assignee), grid=(community.grid(ticket.grid_code or "") or None),
         anonymous=reporter.anonymous,

@@ -30,6 +30,7 @@ from gridcore.community import (
     Role,
 )
 from gridcore.directory import CommunityDirectory, DirectoryEntry
+from gridcore.ticket import Urgency
 from gridcore.workdays import parse_office_hours
 from storage.models import (
     BuildingRow,
@@ -284,6 +285,7 @@ class SqlRosterRepository:
                     dispute=c.dispute,
                     replies=replies_from_json(c.replies),
                     feedback_workdays=c.feedback_workdays, topic=c.topic,
+                    priority=Urgency(c.priority),
                 )
                 for c in categories
             ),

@@ -55,6 +55,7 @@ def category_values(category: Category) -> dict[str, Any]:
         "replies": replies_json(category.replies),
         "feedback_workdays": category.feedback_workdays,
         "topic": category.topic,
+        "priority": category.priority.value,
     }
 
 
@@ -108,6 +109,9 @@ def hours(delta: timedelta) -> float:
 
 def policy_json(policy: ReminderPolicy) -> dict[str, Any]:
     return {"accept": hours(policy.accept_within), "urgent_accept": hours(policy.accept_within_urgent),
+            "urgent_feedback": hours(policy.feedback_within_urgent),
+            "major_accept": hours(policy.accept_within_major),
+            "major_feedback": hours(policy.feedback_within_major),
             "before": [hours(b) for b in policy.feedback_reminders],
             "staff_after": hours(policy.staff_after), "street_after": hours(policy.street_after)}
 
@@ -115,9 +119,17 @@ def policy_json(policy: ReminderPolicy) -> dict[str, Any]:
 def policy_from_json(data: dict[str, Any] | None) -> ReminderPolicy:
     if not data:
         return ReminderPolicy()
+    default = ReminderPolicy()
+
+    def level(key: str, fallback: timedelta) -> timedelta:  # stored before 分级响应: the default
+        return timedelta(hours=data[key]) if key in data else fallback
+
     return ReminderPolicy(
         accept_within=timedelta(hours=data["accept"]),
         accept_within_urgent=timedelta(hours=data["urgent_accept"]),
+        feedback_within_urgent=level("urgent_feedback", default.feedback_within_urgent),
+        accept_within_major=level("major_accept", default.accept_within_major),
+        feedback_within_major=level("major_feedback", default.feedback_within_major),
         feedback_reminders=tuple(timedelta(hours=h) for h in data["before"]),
         staff_after=timedelta(hours=data["staff_after"]),
         # Stored before street offices: the default street_after.

@@ -38,6 +38,8 @@ def conditions(query: TicketQuery, now: datetime) -> list[Any]:
         found.append(c.category_code.in_(sorted(query.categories)) if query.categories else false())
     if query.handler is not None:
         found.append(c.assignee == query.handler)
+    if query.urgency is not None:
+        found.append(c.urgency == query.urgency.value)
     start, end = query.filed_bounds()
     if start is not None:
         found.append(c.created_at >= start)

@@ -1,7 +1,7 @@
 """Triage: categories.topic, the trained model's topic a category stands for (gridcore.triage); NULL
 keeps the default (the category's name, when it is one of the model's topics).
 
-Revision ID: 0018t
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-05
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018t"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
