@@ -153,6 +153,12 @@ def topic_of(category: Category, topics: Sequence[str]) -> str | None:
 def category_shares(text: str, categories: Sequence[Category], model: TopicModel,
                     memory: CorrectionMemory | None = None, tuning: Tuning = TUNING) -> list[float]:
     """Each category's share of the combined evidence (they sum to 1; all 0 when there is none)."""
+    return _weigh(text, categories, model, memory, tuning)[0]
+
+
+def _weigh(text: str, categories: Sequence[Category], model: TopicModel, memory: CorrectionMemory | None,
+           tuning: Tuning) -> tuple[list[float], dict[str, float]]:
+    """category_shares, and the corrections' votes (CorrectionMemory.votes) that went into them."""
     vector = model.vector(text)
     probabilities = model.probabilities_of(vector)
     evidence = keyword_evidence(text, categories)
@@ -175,7 +181,7 @@ def category_shares(text: str, categories: Sequence[Category], model: TopicModel
         shares = [share + tuning.memory_weight * votes.get(c.code, 0.0) for share, c in pairs]
         total = sum(shares)
         shares = [share / total for share in shares]
-    return shares
+    return shares, votes
 
 
 def suggest(text: str, categories: Sequence[Category], model: TopicModel | None = None,
@@ -192,17 +198,16 @@ def suggest(text: str, categories: Sequence[Category], model: TopicModel | None 
         if best is None or keyword_scores[best] == 0:
             return Suggestion()
         return Suggestion((categories[best],), sure=True)
-    shares = category_shares(text, categories, model, memory, tuning)
+    shares, votes = _weigh(text, categories, model, memory, tuning)
     if not any(shares):
         return Suggestion()
     order = sorted(range(len(categories)), key=lambda i: (-shares[i], i))
-    first = order[0]
-    second = order[1] if len(order) > 1 and shares[order[1]] > 0 else None
-    vector_votes = memory.votes(model.vector(text), tuning) if memory is not None else {}
-    if vector_votes.get(categories[first].code, 0.0) >= tuning.memory_sure_similarity:
+    first, second = order[0], (order[1] if len(order) > 1 else None)
+    if second is None or shares[second] == 0:
         return Suggestion((categories[first],), sure=True)
-    leads = shares[first] >= tuning.sure_share and shares[first] >= tuning.sure_margin * shares[second or 0]
-    if second is None or leads:
+    learnt = votes.get(categories[first].code, 0.0) >= tuning.memory_sure_similarity
+    leads = shares[first] >= tuning.sure_share and shares[first] >= tuning.sure_margin * shares[second]
+    if learnt or leads:
         return Suggestion((categories[first],), sure=True)
     return Suggestion((categories[first], categories[second]), sure=False)
 

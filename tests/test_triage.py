@@ -214,3 +214,11 @@ def test_roster_check_names_categories_the_model_cannot_suggest(model) -> None:
     assert len(warnings) == 2
     assert "odd (垃圾分类督导)" in warnings[0] and "keywords and corrections only" in warnings[0]
     assert 'topic "不存在" is not one' in warnings[1]
+
+
+def test_a_community_of_one_category_gets_it_or_nothing(model) -> None:
+    only = (Category("env", "环境卫生"),)
+    assert suggest("楼下垃圾好几天没人收", only, model).categories == only
+    assert suggest("楼下垃圾好几天没人收", only, model).sure
+    odd = (Category("odd", "杂项"),)  # no topic, no keywords: nothing to go by
+    assert suggest("楼下垃圾好几天没人收", odd, model).categories == ()
