@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from gridcore.community import Community
@@ -13,15 +13,19 @@ from gridcore.conversation import Conversation
 from gridcore.messages import Button, OutgoingMessage
 from gridcore.ports import UnitOfWork
 from gridcore.redact import redact
+from gridcore.triage import Suggestion
 from handlers.inputs import Incoming
 from handlers.texts import Texts
-
-if TYPE_CHECKING:
-    from handlers.triage import Triage
 
 Keyboard = Sequence[Sequence[Button]]
 DIALOG_BUTTON = "r:"  # callback data of a dialog question's buttons: r:<turn>:<value>
 STASH = "_stashed"  # conversation.data key of a dialog interrupted by a short task
+
+
+class Suggester(Protocol):
+    """The category suggestion of a report's first words (handlers.triage.Triage)."""
+
+    async def suggest(self, ctx: Context, text: str) -> Suggestion: ...
 
 
 @dataclass
@@ -35,7 +39,7 @@ class Context:
     bot_username: str = ""
     console_url: str = ""  # the staff console's address (CONSOLE_URL); "" when it is off
     # The category suggestion (handlers.triage.Triage); None: the roster's keywords alone.
-    triage: Triage | None = None
+    triage: Suggester | None = None
     callback_answer: str | None = None
     callback_alert: bool = False
     sent: list[OutgoingMessage] = field(default_factory=list)
