@@ -10,17 +10,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import sys
-from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.triage_model import (
-    FLOAT,
     FORMAT,
     MODEL_PATH,
     TRIAGE_DIR,
     floats_bytes,
+    floats_of,
     model_from_parts,
     weights_path,
 )
@@ -93,12 +91,6 @@ def export(vectorizer, classifier, *, meta: dict | None = None) -> tuple[dict, b
     return header, floats_bytes(floats)
 
 
-def parts_model(header: dict, floats: bytes):  # -> TopicModel
-    values = array(FLOAT)
-    values.frombytes(floats)
-    if sys.byteorder != "little":
-        values.byteswap()
-    return model_from_parts(header, values)
 
 
 def largest_difference(model, vectorizer, classifier, texts: list[str]) -> float:
@@ -127,8 +119,8 @@ def build(out: Path = MODEL_PATH, corpus: Path = CORPUS_DIR) -> dict:
             "scikit_learn": sklearn.__version__, "C": C, "min_df": MIN_DF}
     header, floats = export(vectorizer, classifier, meta=meta)
     check = [e.text for e in (read_examples(EVAL_PATH) if EVAL_PATH.exists() else examples[:500])]
-    meta["largest_difference_rounded"] = largest_difference(parts_model(header, floats), vectorizer,
-                                                            classifier, check)
+    shipped = model_from_parts(header, floats_of(floats))
+    meta["largest_difference_rounded"] = largest_difference(shipped, vectorizer, classifier, check)
     if meta["largest_difference_rounded"] > 1e-3:
         raise AssertionError(f"rounding moved a probability by {meta['largest_difference_rounded']}")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -58,10 +58,10 @@ def model_from_parts(header: dict[str, Any], floats: array) -> TopicModel:
                       meta=header.get("meta", {}))
 
 
-def read_floats(path: Path, count: int) -> array:
+def floats_of(packed: bytes) -> array:
+    """floats_bytes read back."""
     floats = array(FLOAT)
-    with open(path, "rb") as file:
-        floats.fromfile(file, count)
+    floats.frombytes(packed)
     if sys.byteorder != "little":
         floats.byteswap()
     return floats
@@ -71,11 +71,12 @@ def load_model(path: Path = MODEL_PATH) -> TopicModel:
     try:
         with gzip.open(path, "rt", encoding="utf-8") as file:
             header = json.load(file)
-        count = (header["ngrams"].count("\n") + 1) * (1 + len(header["topics"]))
-        floats = read_floats(weights_path(path), count)
-    except (OSError, ValueError, KeyError, EOFError) as error:
+        floats = floats_of(weights_path(path).read_bytes())
+        return model_from_parts(header, floats)
+    except ModelError:
+        raise
+    except (OSError, ValueError, KeyError, EOFError) as error:  # unreadable, not gzip, not JSON, a field gone
         raise ModelError(f"cannot read the triage model {path}: {error}") from error
-    return model_from_parts(header, floats)
 
 
 def load_or_none(path: Path = MODEL_PATH) -> TopicModel | None:
