@@ -25,23 +25,25 @@ class Triage:
         return suggest(text, ctx.community.categories, self.model, memory)
 
     async def memory(self, ctx: Context) -> CorrectionMemory | None:
+        """The community's memory; its corrections are read again only when a newer one was added (they
+        are only ever added, so the newest one names the list)."""
         assert self.model is not None
         code = ctx.community.code
-        corrections = await ctx.uow.corrections.for_community(code, MEMORY_SIZE)
-        if not corrections:
+        newest = await ctx.uow.corrections.for_community(code, 1)
+        if not newest:
             return None
-        key = version(corrections)
+        key = version(newest[0])
         cached = self._memories.get(code)
         if cached is None or cached[0] != key:
-            cached = key, CorrectionMemory.of(self.model, [(c.text, c.chosen) for c in corrections])
+            corrections = await ctx.uow.corrections.for_community(code, MEMORY_SIZE)
+            cached = version(corrections[0]), CorrectionMemory.of(self.model,
+                                                                  [(c.text, c.chosen) for c in corrections])
             self._memories[code] = cached
         return cached[1]
 
 
-def version(corrections: list[TriageCorrection]) -> Hashable:
-    """What identifies the list (newest first): its length and its newest entry."""
-    newest = corrections[0]
-    return len(corrections), newest.at, newest.text, newest.chosen
+def version(newest: TriageCorrection) -> Hashable:
+    return newest.at, newest.text, newest.chosen, newest.source
 
 
 KEYWORDS_ONLY = Triage(None)
