@@ -29,6 +29,7 @@ from gridcore.ticket_query import PAGE_SIZE, is_overdue
 from handlers import ticket_actions
 from handlers.cards import event_note, handling_round, known_names, place_text, staff_name
 from handlers.context import Context
+from handlers.staff_commands import Entry  # one ledger line as staff read it, in chat (/ticket) and here
 from web.exports import export_form_link, export_link
 from web.filters import FLAGS, OPEN, Choice, choices, read_form
 from web.state import Console, console_of, viewer_of
@@ -129,14 +130,6 @@ async def visible_ticket(uow: UnitOfWork, viewer: Viewer, number: str) -> tuple[
 def sees_full_text(community: Community, viewer: Viewer, ticket: Ticket) -> bool:
     """The handling chain: the handler, the grid's leader, community staff (gridcore.authorization)."""
     return may(community, viewer.user_id, Act.ACCEPT, ticket)
-
-
-@dataclass(frozen=True)
-class Entry:
-    at: datetime
-    what: str
-    who: str
-    text: str
 
 
 def actor_name(console: Console, community: Community, actor: str) -> str:
