@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gridcore.community import Category
-from gridcore.intake import keyword_evidence
+from gridcore.intake import KeywordEvidence, keyword_evidence
 
 NGRAM_SIZES = (1, 2, 3)
 
@@ -151,23 +151,17 @@ def topic_of(category: Category, topics: Sequence[str]) -> str | None:
 
 
 def category_shares(text: str, categories: Sequence[Category], model: TopicModel,
-                    memory: CorrectionMemory | None = None, tuning: Tuning = TUNING) -> list[float]:
-    """Each category's share of the combined evidence (they sum to 1; all 0 when there is none)."""
-    return _weigh(text, categories, model, memory, tuning)[0]
-
-
-def _weigh(text: str, categories: Sequence[Category], model: TopicModel, memory: CorrectionMemory | None,
-           tuning: Tuning) -> tuple[list[float], dict[str, float]]:
-    """category_shares, and the corrections' votes (CorrectionMemory.votes) that went into them."""
+                    memory: CorrectionMemory | None, tuning: Tuning,
+                    evidence: KeywordEvidence) -> tuple[list[float], dict[str, float]]:
+    """Each category's share of the combined evidence (they sum to 1; all 0 when there is none), and
+    the corrections' votes (CorrectionMemory.votes) that went into them."""
     vector = model.vector(text)
     probabilities = model.probabilities_of(vector)
-    evidence = keyword_evidence(text, categories)
+    topics = [topic_of(category, model.topics) for category in categories]
+    sharing = Counter(topics)  # several categories on one topic share it
     scores = []
-    for index, (category, keyword_score) in enumerate(zip(categories, evidence.scores, strict=True)):
-        topic = topic_of(category, model.topics)
-        base = probabilities[topic] if topic is not None else 0.0
-        if topic is not None:  # several categories on one topic share it
-            base /= sum(1 for c in categories if topic_of(c, model.topics) == topic)
+    for index, (topic, keyword_score) in enumerate(zip(topics, evidence.scores, strict=True)):
+        base = probabilities[topic] / sharing[topic] if topic is not None else 0.0
         if keyword_score:
             base = max(base, 0.02) * math.exp(tuning.keyword_boost * min(keyword_score, tuning.keyword_cap))
         if index in evidence.hypothetical:
@@ -198,7 +192,7 @@ def suggest(text: str, categories: Sequence[Category], model: TopicModel | None 
         if best is None or keyword_scores[best] == 0:
             return Suggestion()
         return Suggestion((categories[best],), sure=True)
-    shares, votes = _weigh(text, categories, model, memory, tuning)
+    shares, votes = category_shares(text, categories, model, memory, tuning, evidence)
     if not any(shares):
         return Suggestion()
     order = sorted(range(len(categories)), key=lambda i: (-shares[i], i))
